@@ -1,0 +1,80 @@
+// Grouped-query attention of n rows over the KV cache, causal by position:
+// row r, head h attends to cache positions 0..pos[r] of KV head h / (nHeads / nKvHeads).
+//   s[p]   = q[r, h, :] . K[p, kvh, :] * scale
+//   out[r, h, :] = sum_p softmax(s)[p] * V[p, kvh, :]
+// One workgroup per (head, row). The normalised weights are left in `probs` (read by KVShare's scorer).
+struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> pos: array<i32>;            // [n]
+@group(0) @binding(3) var<storage, read> q: array<f32>;              // [n, nHeads * headDim]
+@group(0) @binding(4) var<storage, read> kc: array<f32>;             // [ctx, nKvHeads * headDim]
+@group(0) @binding(5) var<storage, read> vc: array<f32>;             // [ctx, nKvHeads * headDim]
+@group(0) @binding(6) var<storage, read_write> probs: array<f32>;    // [n, nHeads, ctx]
+@group(0) @binding(7) var<storage, read_write> out: array<f32>;      // [n, nHeads * headDim]
+
+override WG: u32 = 64;
+var<workgroup> red: array<f32, WG>;
+
+fn reduce_max(v: f32, t: u32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (t < s) { red[t] = max(red[t], red[t + s]); }
+    workgroupBarrier();
+  }
+  let m = red[0];
+  workgroupBarrier();
+  return m;
+}
+
+fn reduce_sum(v: f32, t: u32) -> f32 {
+  red[t] = v;
+  workgroupBarrier();
+  for (var s = WG / 2u; s > 0u; s /= 2u) {
+    if (t < s) { red[t] += red[t + s]; }
+    workgroupBarrier();
+  }
+  let m = red[0];
+  workgroupBarrier();
+  return m;
+}
+
+@compute @workgroup_size(WG)
+fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let h = wid.x;
+  let r = wid.y;
+  if (r >= count.n) { return; }
+  let t = lid.x;
+  let len = u32(pos[r]) + 1u;
+  let kvDim = p.nKvHeads * p.headDim;
+  let koff = (h / (p.nHeads / p.nKvHeads)) * p.headDim;
+  let qb = (r * p.nHeads + h) * p.headDim;
+  let sb = (r * p.nHeads + h) * p.ctx;
+
+  var m = -3.4e38;
+  for (var j = t; j < len; j += WG) {
+    var s = 0.0;
+    for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[j * kvDim + koff + d]; }
+    s *= p.scale;
+    probs[sb + j] = s;
+    m = max(m, s);
+  }
+  let mx = reduce_max(m, t);
+  var sum = 0.0;
+  for (var j = t; j < len; j += WG) {
+    let e = exp(probs[sb + j] - mx);
+    probs[sb + j] = e;
+    sum += e;
+  }
+  let inv = 1.0 / reduce_sum(sum, t);
+  for (var j = t; j < len; j += WG) { probs[sb + j] *= inv; }
+  storageBarrier();
+  for (var d = t; d < p.headDim; d += WG) {
+    var acc = 0.0;
+    for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + koff + d]; }
+    out[qb + d] = acc;
+  }
+}

@@ -1,0 +1,31 @@
+// RoPE, Hugging Face rotate-half convention, in place on x [n, rowStride] holding nHeads heads of
+// headDim at the start of each row. Row r is rotated by angle pos[r] * theta_i, theta_i = base^(-2i/headDim);
+// cos/sin come from a host-computed table so large positions stay exact. A negative pos rotates back
+// (used to shift cached keys: R(new) = R(new - old) R(old)).
+struct Params { nHeads: u32, headDim: u32, rowStride: u32, _p0: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> pos: array<i32>;         // [n]
+@group(0) @binding(3) var<storage, read> cs: array<vec2<f32>>;    // [maxPos, headDim/2] (cos, sin)
+@group(0) @binding(4) var<storage, read_write> x: array<f32>;     // [n, rowStride]
+
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = p.headDim / 2u;
+  let r = gid.y;
+  if (r >= count.n || gid.x >= p.nHeads * half) { return; }
+  let h = gid.x / half;
+  let i = gid.x % half;
+  let ps = pos[r];
+  let t = cs[u32(abs(ps)) * half + i];
+  let s = select(t.y, -t.y, ps < 0);
+  let base = r * p.rowStride + h * p.headDim;
+  let a = x[base + i];
+  let bb = x[base + i + half];
+  x[base + i] = a * t.x - bb * s;
+  x[base + i + half] = bb * t.x + a * s;
+}

@@ -1,0 +1,87 @@
+import type { Op, RowCount } from '../gpu/op.ts';
+import type { ModelConfig } from '../model/types.ts';
+import { argmaxOp } from '../ops/argmax.ts';
+import { attentionOp } from '../ops/attention.ts';
+import type { KernelContext } from '../ops/context.ts';
+import { addOp, siluMulOp } from '../ops/elementwise.ts';
+import { gatherRowsOps } from '../ops/embed.ts';
+import { kvScatterOp } from '../ops/kvcache.ts';
+import { matmulOps } from '../ops/matmul.ts';
+import { rmsnormOp } from '../ops/rmsnorm.ts';
+import { ropeOp } from '../ops/rope.ts';
+import type { KVCache } from './kv-cache.ts';
+import type { Scratch } from './scratch.ts';
+import type { ModelWeights } from './weights.ts';
+
+/**
+ * The Llama forward pass for a set of rows {token, position}, recorded once as a list of ops.
+ * `rows` counts the rows of this step, `logitRows` the rows that need logits.
+ */
+export function buildForwardOps(
+  k: KernelContext,
+  cfg: ModelConfig,
+  w: ModelWeights,
+  cache: KVCache,
+  s: Scratch,
+  a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer },
+): Op[] {
+  const { rows, logitRows } = a;
+  const D = cfg.hiddenSize;
+  const F = cfg.intermediateSize;
+  const H = cfg.numHeads;
+  const KV = cfg.numKvHeads;
+  const hd = cfg.headDim;
+  const qDim = H * hd;
+  const kvDim = KV * hd;
+  const ops: Op[] = [];
+
+  // x = embed[tokens]
+  ops.push(...gatherRowsOps(k, { idx: s.tokens, table: w.embed, out: s.x, dim: D, rows, label: 'embed' }));
+
+  w.layers.forEach((L, l) => {
+    const at = (name: string) => `L${l}.${name}`;
+    // attention block: x += Wo · attn(rope(Wq·xn), rope(Wk·xn), Wv·xn), xn = rmsnorm(x)
+    ops.push(rmsnormOp(k, { x: s.x, w: L.attnNorm, out: s.xn, dim: D, eps: cfg.rmsNormEps, rows, label: at('attn_norm') }));
+    ops.push(...matmulOps(k, { x: s.xn, w: L.wq, bias: L.bq, y: s.q, K: D, outStride: qDim, rows, label: at('q') }));
+    ops.push(...matmulOps(k, { x: s.xn, w: L.wk, bias: L.bk, y: s.k, K: D, outStride: kvDim, rows, label: at('k') }));
+    ops.push(...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }));
+    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
+    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, label: at('rope_q') }));
+    ops.push(ropeOp(k, { ...rope, x: s.k, nHeads: KV, rowStride: kvDim, label: at('rope_k') }));
+    ops.push(kvScatterOp(k, { pos: s.pos, k: s.k, v: s.v, kc: cache.k[l], vc: cache.v[l], kvDim, rows, label: at('kv') }));
+    ops.push(
+      attentionOp(k, {
+        q: s.q,
+        kc: cache.k[l],
+        vc: cache.v[l],
+        pos: s.pos,
+        probs: s.probs,
+        out: s.attn,
+        nHeads: H,
+        nKvHeads: KV,
+        headDim: hd,
+        ctx: cache.ctx,
+        rows,
+        label: at('attention'),
+      }),
+    );
+    ops.push(...matmulOps(k, { x: s.attn, w: L.wo, y: s.proj, K: qDim, outStride: D, rows, label: at('o') }));
+    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_attn') }));
+
+    // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
+    ops.push(rmsnormOp(k, { x: s.x, w: L.mlpNorm, out: s.xn, dim: D, eps: cfg.rmsNormEps, rows, label: at('mlp_norm') }));
+    ops.push(...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }));
+    ops.push(...matmulOps(k, { x: s.xn, w: L.wUp, y: s.up, K: D, outStride: F, rows, label: at('up') }));
+    ops.push(siluMulOp(k, { gate: s.gate, up: s.up, out: s.act, width: F, rows, label: at('swiglu') }));
+    ops.push(...matmulOps(k, { x: s.act, w: L.wDown, y: s.proj, K: F, outStride: D, rows, label: at('down') }));
+    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_mlp') }));
+  });
+
+  // logits only for the selected rows: ids = argmax(lm_head · rmsnorm(x[logitIdx]))
+  const lr = logitRows;
+  ops.push(...gatherRowsOps(k, { idx: s.logitIdx, table: [{ buffer: s.x, rowStart: 0, rows: rows.max }], out: s.xl, dim: D, rows: lr, label: 'pick_rows' }));
+  ops.push(rmsnormOp(k, { x: s.xl, w: w.norm, out: s.xln, dim: D, eps: cfg.rmsNormEps, rows: lr, label: 'final_norm' }));
+  ops.push(...matmulOps(k, { x: s.xln, w: w.lmHead, y: s.logits, K: D, outStride: cfg.vocabSize, rows: lr, label: 'lm_head' }));
+  ops.push(argmaxOp(k, { logits: s.logits, out: s.ids, vocab: cfg.vocabSize, rows: lr, label: 'argmax' }));
+  return ops;
+}

@@ -1,0 +1,122 @@
+import { TensorTooLargeError } from '../errors.ts';
+import { uploadF32 } from '../gpu/buffers.ts';
+import type { HostTensor, ModelConfig } from '../model/types.ts';
+
+/** A contiguous block of rows [rowStart, rowStart + rows) of a 2-D weight, in its own buffer. */
+export interface WeightPart {
+  buffer: GPUBuffer;
+  rowStart: number;
+  rows: number;
+}
+
+export interface LayerWeights {
+  attnNorm: GPUBuffer; // [D]
+  wq: WeightPart[]; // [H*hd, D]
+  wk: WeightPart[]; // [KV*hd, D]
+  wv: WeightPart[]; // [KV*hd, D]
+  bq?: GPUBuffer; // [H*hd]
+  bk?: GPUBuffer; // [KV*hd]
+  bv?: GPUBuffer; // [KV*hd]
+  wo: WeightPart[]; // [D, H*hd]
+  mlpNorm: GPUBuffer; // [D]
+  wGate: WeightPart[]; // [F, D]
+  wUp: WeightPart[]; // [F, D]
+  wDown: WeightPart[]; // [D, F]
+}
+
+export interface ModelWeights {
+  embed: WeightPart[]; // [V, D]
+  layers: LayerWeights[];
+  norm: GPUBuffer; // [D]
+  lmHead: WeightPart[]; // [V, D] (the embedding when tied)
+  buffers: GPUBuffer[]; // every buffer above, for destroy()
+  bytes: number;
+}
+
+/** Rows per part so that each part fits one storage binding; throws if a single row cannot. */
+export function rowsPerPart(name: string, rows: number, cols: number, maxBindingBytes: number): number {
+  const rowBytes = cols * 4;
+  if (rowBytes > maxBindingBytes) {
+    throw new TensorTooLargeError(
+      `Tensor ${name}: one row (${rowBytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
+    );
+  }
+  return Math.min(rows, Math.floor(maxBindingBytes / rowBytes));
+}
+
+/** Checks, from shapes alone (before any download), that every tensor can be placed on the device. */
+export function checkTensorsFit(
+  infos: { name: string; shape: number[] }[],
+  limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
+): void {
+  const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  for (const t of infos) {
+    const cols = t.shape.length > 1 ? t.shape[t.shape.length - 1] : t.shape[0];
+    const rows = t.shape.length > 1 ? t.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
+    if (t.shape.length <= 1 && cols * 4 > max) {
+      throw new TensorTooLargeError(`Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`);
+    }
+    rowsPerPart(t.name, rows, cols, max);
+  }
+}
+
+export function uploadWeights(
+  device: GPUDevice,
+  cfg: ModelConfig,
+  tensors: Map<string, HostTensor>,
+  maxBindingBytes: number,
+  onTensor?: (name: string, bytes: number) => void,
+): ModelWeights {
+  const buffers: GPUBuffer[] = [];
+  let bytes = 0;
+  const get = (name: string): HostTensor => {
+    const t = tensors.get(name);
+    if (!t) throw new Error(`missing tensor ${name}`);
+    return t;
+  };
+  const vec = (name: string): GPUBuffer => {
+    const t = get(name);
+    const b = uploadF32(device, t.data, name);
+    buffers.push(b);
+    bytes += t.data.byteLength;
+    onTensor?.(name, t.data.byteLength);
+    return b;
+  };
+  const mat = (name: string): WeightPart[] => {
+    const t = get(name);
+    const [rows, cols] = t.shape;
+    const per = rowsPerPart(name, rows, cols, maxBindingBytes);
+    const parts: WeightPart[] = [];
+    for (let r0 = 0; r0 < rows; r0 += per) {
+      const n = Math.min(per, rows - r0);
+      const buffer = uploadF32(device, t.data.subarray(r0 * cols, (r0 + n) * cols), `${name}[${r0}:${r0 + n}]`);
+      buffers.push(buffer);
+      parts.push({ buffer, rowStart: r0, rows: n });
+    }
+    bytes += t.data.byteLength;
+    onTensor?.(name, t.data.byteLength);
+    return parts;
+  };
+  const layers: LayerWeights[] = [];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `model.layers.${i}.`;
+    layers.push({
+      attnNorm: vec(`${p}input_layernorm.weight`),
+      wq: mat(`${p}self_attn.q_proj.weight`),
+      wk: mat(`${p}self_attn.k_proj.weight`),
+      wv: mat(`${p}self_attn.v_proj.weight`),
+      bq: cfg.attentionBias ? vec(`${p}self_attn.q_proj.bias`) : undefined,
+      bk: cfg.attentionBias ? vec(`${p}self_attn.k_proj.bias`) : undefined,
+      bv: cfg.attentionBias ? vec(`${p}self_attn.v_proj.bias`) : undefined,
+      wo: mat(`${p}self_attn.o_proj.weight`),
+      mlpNorm: vec(`${p}post_attention_layernorm.weight`),
+      wGate: mat(`${p}mlp.gate_proj.weight`),
+      wUp: mat(`${p}mlp.up_proj.weight`),
+      wDown: mat(`${p}mlp.down_proj.weight`),
+    });
+  }
+  const embed = mat('model.embed_tokens.weight');
+  const norm = vec('model.norm.weight');
+  const lmHead = cfg.tieWordEmbeddings || !tensors.has('lm_head.weight') ? embed : mat('lm_head.weight');
+  return { embed, layers, norm, lmHead, buffers, bytes };
+}

@@ -1,0 +1,36 @@
+import { paramsBuffer } from '../gpu/buffers.ts';
+import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import type { KernelContext } from './context.ts';
+
+/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs`. */
+export function attentionOp(
+  k: KernelContext,
+  a: {
+    q: GPUBuffer; // [n, nHeads * headDim]
+    kc: GPUBuffer; // [ctx, nKvHeads * headDim]
+    vc: GPUBuffer; // [ctx, nKvHeads * headDim]
+    pos: GPUBuffer; // [n] i32
+    probs: GPUBuffer; // [maxRows, nHeads, ctx]
+    out: GPUBuffer; // [n, nHeads * headDim]
+    nHeads: number;
+    nKvHeads: number;
+    headDim: number;
+    ctx: number;
+    rows: RowCount;
+    label: string;
+  },
+): Op {
+  const params = paramsBuffer(
+    k.device,
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, { f: 1 / Math.sqrt(a.headDim) }],
+    `${a.label}.params`,
+  );
+  k.owned.push(params);
+  // One row (decode) spreads the positions over more threads.
+  const one = k.pipelines.get('attention', 'attend', { WG: 256 });
+  const many = k.pipelines.get('attention', 'attend', { WG: 64 });
+  const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
+  const opOne = makeOp(k.device, `${a.label}.one`, one, binds, () => [a.nHeads, a.rows.n]);
+  const opMany = makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
+  return { label: a.label, encode: (pass) => (a.rows.n === 1 ? opOne : opMany).encode(pass) };
+}

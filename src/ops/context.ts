@@ -1,0 +1,22 @@
+import type { PipelineCache } from '../gpu/pipelines.ts';
+
+/** What every op builder needs: the device and the shared pipeline cache. */
+export interface KernelContext {
+  device: GPUDevice;
+  pipelines: PipelineCache;
+  /** A 16-byte storage buffer bound where an optional input (e.g. a bias) is absent. */
+  dummy: GPUBuffer;
+  /** Uniform buffers created by op builders, destroyed with the model. */
+  owned: GPUBuffer[];
+}
+
+export function ceilDiv(a: number, b: number): number {
+  return Math.ceil(a / b);
+}
+
+/** Split `groups` workgroups over x and y so neither exceeds the per-dimension limit. */
+export function grid2d(groups: number, maxPerDim = 65535): [number, number] {
+  if (groups <= maxPerDim) return [groups, 1];
+  const y = ceilDiv(groups, maxPerDim);
+  return [ceilDiv(groups, y), y];
+}

@@ -1,0 +1,44 @@
+import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import { ceilDiv, type KernelContext } from './context.ts';
+
+/** cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64. */
+export function ropeTable(maxPos: number, headDim: number, theta: number): Float32Array {
+  const half = headDim / 2;
+  const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
+  for (let p = 0; p < maxPos; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * theta ** (-(2 * i) / headDim);
+      t[(p * half + i) * 2] = Math.cos(angle);
+      t[(p * half + i) * 2 + 1] = Math.sin(angle);
+    }
+  }
+  return t;
+}
+
+export function uploadRopeTable(device: GPUDevice, maxPos: number, headDim: number, theta: number): GPUBuffer {
+  return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
+}
+
+/** In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half). */
+export function ropeOp(
+  k: KernelContext,
+  a: {
+    x: GPUBuffer;
+    pos: GPUBuffer; // [n] i32
+    table: GPUBuffer; // [maxPos, headDim/2] vec2
+    nHeads: number;
+    headDim: number;
+    rowStride: number;
+    rows: RowCount;
+    label: string;
+  },
+): Op {
+  const params = paramsBuffer(k.device, [{ u: a.nHeads }, { u: a.headDim }, { u: a.rowStride }], `${a.label}.params`);
+  k.owned.push(params);
+  const pipeline = k.pipelines.get('rope', 'rope', { WG: 64 });
+  return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.table, a.x], () => [
+    ceilDiv((a.nHeads * a.headDim) / 2, 64),
+    a.rows.n,
+  ]);
+}

@@ -1,0 +1,61 @@
+import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { addInPlace, attention, gatherRows, matmul, rmsnorm, rope, siluMul } from './ops.ts';
+
+/**
+ * Reference Llama forward pass on the CPU, with the same `rows` semantics as the GPU runner:
+ * each row attends to cache positions <= its own and writes its K/V at its position.
+ */
+export class ReferenceLlama {
+  readonly kc: Float32Array[]; // L × [ctx, kvDim]
+  readonly vc: Float32Array[]; // L × [ctx, kvDim]
+  constructor(
+    readonly cfg: ModelConfig,
+    private readonly t: Map<string, HostTensor>,
+    readonly ctx: number,
+  ) {
+    const kvDim = cfg.numKvHeads * cfg.headDim;
+    this.kc = Array.from({ length: cfg.numLayers }, () => new Float32Array(ctx * kvDim));
+    this.vc = Array.from({ length: cfg.numLayers }, () => new Float32Array(ctx * kvDim));
+  }
+
+  private w(name: string): Float32Array {
+    const t = this.t.get(name);
+    if (!t) throw new Error(`missing ${name}`);
+    return t.data;
+  }
+
+  /** Returns logits [rows.length, V] for every row. */
+  forward(rows: { token: number; position: number }[]): Float32Array {
+    const c = this.cfg;
+    const D = c.hiddenSize;
+    const kvDim = c.numKvHeads * c.headDim;
+    const pos = rows.map((r) => r.position);
+    const x = gatherRows(this.w('model.embed_tokens.weight'), D, rows.map((r) => r.token));
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}.`;
+      const bias = (n: string) => (c.attentionBias ? this.w(`${p}self_attn.${n}_proj.bias`) : undefined);
+      const xn = rmsnorm(x, this.w(`${p}input_layernorm.weight`), D, c.rmsNormEps);
+      const q = matmul(xn, this.w(`${p}self_attn.q_proj.weight`), D, bias('q'));
+      const k = matmul(xn, this.w(`${p}self_attn.k_proj.weight`), D, bias('k'));
+      const v = matmul(xn, this.w(`${p}self_attn.v_proj.weight`), D, bias('v'));
+      const ro = { headDim: c.headDim, theta: c.ropeTheta };
+      rope(q, pos, { ...ro, nHeads: c.numHeads, rowStride: c.numHeads * c.headDim });
+      rope(k, pos, { ...ro, nHeads: c.numKvHeads, rowStride: kvDim });
+      rows.forEach((r, i) => {
+        this.kc[l].set(k.subarray(i * kvDim, (i + 1) * kvDim), r.position * kvDim);
+        this.vc[l].set(v.subarray(i * kvDim, (i + 1) * kvDim), r.position * kvDim);
+      });
+      const att = attention(q, this.kc[l], this.vc[l], pos, {
+        nHeads: c.numHeads,
+        nKvHeads: c.numKvHeads,
+        headDim: c.headDim,
+      }).out;
+      addInPlace(x, matmul(att, this.w(`${p}self_attn.o_proj.weight`), c.numHeads * c.headDim));
+      const xn2 = rmsnorm(x, this.w(`${p}post_attention_layernorm.weight`), D, c.rmsNormEps);
+      const h = siluMul(matmul(xn2, this.w(`${p}mlp.gate_proj.weight`), D), matmul(xn2, this.w(`${p}mlp.up_proj.weight`), D));
+      addInPlace(x, matmul(h, this.w(`${p}mlp.down_proj.weight`), c.intermediateSize));
+    }
+    const head = this.t.has('lm_head.weight') ? 'lm_head.weight' : 'model.embed_tokens.weight';
+    return matmul(rmsnorm(x, this.w('model.norm.weight'), D, c.rmsNormEps), this.w(head), D);
+  }
+}

@@ -1,0 +1,123 @@
+// Plain TypeScript references for every kernel (float64 accumulation), used by the kernel tests
+// and by the reference forward pass.
+
+/** out[r, :] = table[idx[r], :]; table [rows, dim] */
+export function gatherRows(table: Float32Array, dim: number, idx: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(idx.length * dim);
+  for (let r = 0; r < idx.length; r++) out.set(table.subarray(idx[r] * dim, (idx[r] + 1) * dim), r * dim);
+  return out;
+}
+
+/** x [n, dim] → rmsnorm(x) * w */
+export function rmsnorm(x: Float32Array, w: Float32Array, dim: number, eps: number): Float32Array {
+  const out = new Float32Array(x.length);
+  for (let r = 0; r < x.length / dim; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += x[r * dim + j] ** 2;
+    const inv = 1 / Math.sqrt(s / dim + eps);
+    for (let j = 0; j < dim; j++) out[r * dim + j] = x[r * dim + j] * inv * w[j];
+  }
+  return out;
+}
+
+/** y [n, out] = x [n, K] · W[out, K]^T (+ b [out]) */
+export function matmul(x: Float32Array, w: Float32Array, K: number, bias?: Float32Array): Float32Array {
+  const n = x.length / K;
+  const outDim = w.length / K;
+  const y = new Float32Array(n * outDim);
+  for (let r = 0; r < n; r++) {
+    for (let o = 0; o < outDim; o++) {
+      let s = bias ? bias[o] : 0;
+      for (let k = 0; k < K; k++) s += x[r * K + k] * w[o * K + k];
+      y[r * outDim + o] = s;
+    }
+  }
+  return y;
+}
+
+/** In place: rotate-half RoPE of nHeads heads per row of x [n, rowStride] by angle pos[r]. */
+export function rope(
+  x: Float32Array,
+  pos: ArrayLike<number>,
+  a: { nHeads: number; headDim: number; rowStride: number; theta: number },
+): void {
+  const half = a.headDim / 2;
+  for (let r = 0; r < pos.length; r++) {
+    for (let h = 0; h < a.nHeads; h++) {
+      const base = r * a.rowStride + h * a.headDim;
+      for (let i = 0; i < half; i++) {
+        const ang = pos[r] * a.theta ** (-(2 * i) / a.headDim);
+        const c = Math.cos(ang);
+        const s = Math.sin(ang);
+        const u = x[base + i];
+        const v = x[base + i + half];
+        x[base + i] = u * c - v * s;
+        x[base + i + half] = v * c + u * s;
+      }
+    }
+  }
+}
+
+/**
+ * Grouped-query attention of rows q [n, H*hd] at positions pos over caches kc, vc [ctx, KV*hd],
+ * causal by position. Returns out [n, H*hd] and the weights probs [n, H, maxPos+1].
+ */
+export function attention(
+  q: Float32Array,
+  kc: Float32Array,
+  vc: Float32Array,
+  pos: ArrayLike<number>,
+  a: { nHeads: number; nKvHeads: number; headDim: number },
+): { out: Float32Array; probs: Float64Array[][] } {
+  const { nHeads: H, nKvHeads: KV, headDim: hd } = a;
+  const kvDim = KV * hd;
+  const out = new Float32Array(pos.length * H * hd);
+  const probs: Float64Array[][] = [];
+  for (let r = 0; r < pos.length; r++) {
+    probs.push([]);
+    for (let h = 0; h < H; h++) {
+      const koff = Math.floor(h / (H / KV)) * hd;
+      const len = pos[r] + 1;
+      const s = new Float64Array(len);
+      let mx = -Infinity;
+      for (let p = 0; p < len; p++) {
+        let d = 0;
+        for (let i = 0; i < hd; i++) d += q[(r * H + h) * hd + i] * kc[p * kvDim + koff + i];
+        s[p] = d / Math.sqrt(hd);
+        mx = Math.max(mx, s[p]);
+      }
+      let sum = 0;
+      for (let p = 0; p < len; p++) {
+        s[p] = Math.exp(s[p] - mx);
+        sum += s[p];
+      }
+      for (let p = 0; p < len; p++) s[p] /= sum;
+      for (let i = 0; i < hd; i++) {
+        let acc = 0;
+        for (let p = 0; p < len; p++) acc += s[p] * vc[p * kvDim + koff + i];
+        out[(r * H + h) * hd + i] = acc;
+      }
+      probs[r].push(s);
+    }
+  }
+  return { out, probs };
+}
+
+export function siluMul(gate: Float32Array, up: Float32Array): Float32Array {
+  return gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+}
+
+export function addInPlace(x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) x[i] += y[i];
+}
+
+/** Index of the largest value of each row of logits [n, vocab] (lowest index on ties). */
+export function argmax(logits: Float32Array, vocab: number): number[] {
+  const ids: number[] = [];
+  for (let r = 0; r < logits.length / vocab; r++) {
+    let best = 0;
+    for (let j = 1; j < vocab; j++) if (logits[r * vocab + j] > logits[r * vocab + best]) best = j;
+    ids.push(best);
+  }
+  return ids;
+}
