@@ -1,0 +1,159 @@
+/**
+ * The KV cache entry: one cached prompt with its per-layer keys and values. The same object is stored in
+ * memory (MemoryKVCache) and, through structured clone, in IndexedDB, so it holds only plain data.
+ */
+import { CacheEntryError } from '../errors.ts';
+import { minhashSignature, type SketchOptions } from './sketch.ts';
+
+export interface KVEntry {
+  id: string; // unique
+  fingerprint: string; // model fingerprint (hex sha256); KV is never reused across models
+  tokens: Int32Array; // [T] prompt token ids
+  positions: Int32Array; // [T] position each row's K was rotated at (usually 0..T-1)
+  numLayers: number; // L
+  kvDim: number; // numKvHeads * headDim
+  k: Float32Array[]; // L × [T, kvDim], keys already RoPE-rotated at `positions`
+  v: Float32Array[]; // L × [T, kvDim]
+  sketch: Uint32Array; // [numHashes] MinHash signature of `tokens`
+  createdAt: number; // clock time (ms) when stored
+  lastUsed: number; // clock time (ms) of the last add/get
+}
+
+/** What a cache must hold an entry to; `vocabSize` also bounds the token ids. */
+export interface EntryExpectation {
+  fingerprint: string;
+  numLayers: number;
+  kvDim: number;
+  vocabSize?: number;
+}
+
+/** An entry without its tensors, for listings. */
+export interface KVEntryMeta {
+  id: string;
+  fingerprint: string;
+  numTokens: number; // T
+  numLayers: number;
+  kvDim: number;
+  bytes: number; // entryBytes(entry)
+  createdAt: number;
+  lastUsed: number;
+}
+
+/** Bytes of the entry's arrays (tokens, positions, K, V, sketch); what a memory budget counts. */
+export function entryBytes(e: KVEntry): number {
+  let bytes = e.tokens.byteLength + e.positions.byteLength + e.sketch.byteLength;
+  for (const a of e.k) bytes += a.byteLength;
+  for (const a of e.v) bytes += a.byteLength;
+  return bytes;
+}
+
+export function entryMeta(e: KVEntry): KVEntryMeta {
+  return {
+    id: e.id,
+    fingerprint: e.fingerprint,
+    numTokens: e.tokens.length,
+    numLayers: e.numLayers,
+    kvDim: e.kvDim,
+    bytes: entryBytes(e),
+    createdAt: e.createdAt,
+    lastUsed: e.lastUsed,
+  };
+}
+
+export interface MakeEntryInput {
+  id: string;
+  fingerprint: string;
+  tokens: ArrayLike<number>; // [T]
+  positions?: ArrayLike<number>; // [T], default 0..T-1
+  numLayers: number;
+  kvDim: number;
+  k: Float32Array[]; // L × [T, kvDim]
+  v: Float32Array[]; // L × [T, kvDim]
+  now: number;
+  sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
+}
+
+/** Assemble an entry, computing positions (0..T-1 unless given) and the MinHash sketch. Does not validate. */
+export function makeEntry(input: MakeEntryInput): KVEntry {
+  const tokens = Int32Array.from(input.tokens);
+  const positions = input.positions
+    ? Int32Array.from(input.positions)
+    : Int32Array.from({ length: tokens.length }, (_, i) => i);
+  return {
+    id: input.id,
+    fingerprint: input.fingerprint,
+    tokens,
+    positions,
+    numLayers: input.numLayers,
+    kvDim: input.kvDim,
+    k: input.k,
+    v: input.v,
+    sketch: minhashSignature(tokens, input.sketch),
+    createdAt: input.now,
+    lastUsed: input.now,
+  };
+}
+
+/**
+ * Throws CacheEntryError naming the first problem found: wrong model, wrong shape, truncated or non-finite
+ * tensors, bad positions or token ids. Cost: one pass over K and V (O(L · T · kvDim)).
+ */
+export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
+  const where = `cache entry ${JSON.stringify(typeof e?.id === 'string' ? e.id : '?')}`;
+  const fail: (msg: string) => never = (msg) => {
+    throw new CacheEntryError(`${where}: ${msg}`);
+  };
+  if (typeof e !== 'object' || e === null) fail('is not an object');
+  if (typeof e.id !== 'string' || e.id.length === 0) fail('id must be a non-empty string');
+  if (e.fingerprint !== expect.fingerprint) {
+    fail(`model fingerprint mismatch: entry ${e.fingerprint}, loaded model ${expect.fingerprint}`);
+  }
+  if (e.numLayers !== expect.numLayers)
+    fail(`wrong layer count: entry has ${e.numLayers}, model has ${expect.numLayers}`);
+  if (e.kvDim !== expect.kvDim) fail(`kvDim mismatch: entry has ${e.kvDim}, model has ${expect.kvDim}`);
+  if (!(e.tokens instanceof Int32Array)) fail('tokens must be an Int32Array');
+  if (!(e.positions instanceof Int32Array)) fail('positions must be an Int32Array');
+  if (!(e.sketch instanceof Uint32Array)) fail('sketch must be a Uint32Array');
+  const T = e.tokens.length;
+  if (T === 0) fail('has no tokens');
+  if (e.positions.length !== T)
+    fail(`positions length mismatch: ${e.positions.length} positions for ${T} tokens`);
+  for (let i = 0; i < T; i++) {
+    if (e.positions[i] < 0) fail(`position ${e.positions[i]} at row ${i} is negative`);
+  }
+  for (let i = 0; i < T; i++) {
+    const t = e.tokens[i];
+    if (t < 0 || (expect.vocabSize !== undefined && t >= expect.vocabSize)) {
+      fail(`token id ${t} at row ${i} is out of range [0, ${expect.vocabSize ?? '2^31'})`);
+    }
+  }
+  if (!Array.isArray(e.k) || e.k.length !== expect.numLayers) {
+    fail(`k holds ${Array.isArray(e.k) ? e.k.length : 'no'} layers, expected ${expect.numLayers}`);
+  }
+  if (!Array.isArray(e.v) || e.v.length !== expect.numLayers) {
+    fail(`v holds ${Array.isArray(e.v) ? e.v.length : 'no'} layers, expected ${expect.numLayers}`);
+  }
+  const want = T * expect.kvDim;
+  for (const [name, arrays] of [
+    ['k', e.k],
+    ['v', e.v],
+  ] as const) {
+    for (let l = 0; l < arrays.length; l++) {
+      const a = arrays[l];
+      if (!(a instanceof Float32Array)) fail(`${name}[${l}] must be a Float32Array`);
+      if (a.length !== want) {
+        const what = a.length < want ? 'is truncated' : 'is too long';
+        fail(`${name}[${l}] ${what}: ${a.length} values, expected ${T} × ${expect.kvDim} = ${want}`);
+      }
+      for (let i = 0; i < want; i++) {
+        if (!Number.isFinite(a[i])) {
+          fail(
+            `${name}[${l}] has a non-finite value ${a[i]} at row ${Math.floor(i / expect.kvDim)}, column ${i % expect.kvDim}`,
+          );
+        }
+      }
+    }
+  }
+  if (!Number.isFinite(e.createdAt) || !Number.isFinite(e.lastUsed))
+    fail('createdAt and lastUsed must be finite numbers');
+}

@@ -1,0 +1,62 @@
+/** KVShare CPU side: cache entries, the in-memory cache, retrieval sketches, alignment and metrics. */
+export {
+  buildPatchPlan,
+  emptyPlan,
+  type PatchPlan,
+  type PatchPlanOptions,
+  type PatchSource,
+  type PlanRun,
+  planRuns,
+  prefixPlan,
+} from './align.ts';
+export {
+  diffSequences,
+  diffTokens,
+  type EditOp,
+  lcsLength,
+  lcsRuns,
+  lcsRunsBounded,
+  type MatchRun,
+} from './diff.ts';
+export {
+  type EntryExpectation,
+  entryBytes,
+  entryMeta,
+  type KVEntry,
+  type KVEntryMeta,
+  type MakeEntryInput,
+  makeEntry,
+  validateEntry,
+} from './entry.ts';
+export { type AddResult, type CacheStats, MemoryKVCache, type MemoryKVCacheOptions } from './memory-cache.ts';
+export {
+  type BleuOptions,
+  bleu,
+  exactAgreement,
+  firstTokenAgreement,
+  type RougeLScores,
+  rougeL,
+  rougeLScores,
+  type Seq,
+  words,
+} from './metrics.ts';
+export {
+  createRng,
+  formatPairsJsonl,
+  type PromptPair,
+  parsePairsJsonl,
+  type QqpSelectOptions,
+  sampleSeeded,
+  selectQqpPairs,
+} from './pairs.ts';
+export {
+  EMPTY_SLOT,
+  estimateJaccard,
+  minhashSignature,
+  SketchIndex,
+  type SketchIndexOptions,
+  type SketchMatch,
+  type SketchOptions,
+  type SketchQueryOptions,
+  tokenJaccard,
+} from './sketch.ts';

@@ -1,0 +1,188 @@
+/**
+ * In-memory KV cache for one model: a byte budget with least-recently-used eviction, plus the MinHash
+ * sketch index used to retrieve entries similar to a new prompt. IndexedDB persistence (src/store) sits
+ * behind it and uses the same KVEntry objects.
+ */
+import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
+import {
+  type EntryExpectation,
+  entryBytes,
+  entryMeta,
+  type KVEntry,
+  type KVEntryMeta,
+  validateEntry,
+} from './entry.ts';
+import { minhashSignature, SketchIndex, type SketchMatch, type SketchQueryOptions } from './sketch.ts';
+
+export interface MemoryKVCacheOptions extends EntryExpectation {
+  budgetBytes: number; // total entryBytes() the cache may hold
+  clock?: () => number; // time source for createdAt/lastUsed (default Date.now)
+  ngram?: number; // sketch shingle length (default 3)
+  bands?: number; // LSH bands (default 16)
+  rows?: number; // LSH rows per band (default 4); signatures have bands × rows hashes
+}
+
+export interface CacheStats {
+  entries: number;
+  bytes: number;
+  budgetBytes: number;
+  hits: number; // lookups that reused at least one cached row
+  misses: number; // lookups that reused nothing
+  reusedTokens: number; // total rows reused over all hits
+}
+
+export interface AddResult {
+  evicted: string[]; // ids evicted to make room, least recently used first
+}
+
+export class MemoryKVCache {
+  readonly budgetBytes: number;
+  readonly expect: EntryExpectation;
+  readonly numHashes: number;
+  readonly ngram: number;
+  private readonly clock: () => number;
+  private readonly entries = new Map<string, KVEntry>(); // iteration order = least recently used first
+  private readonly index: SketchIndex;
+  private bytes = 0;
+  private hits = 0;
+  private misses = 0;
+  private reusedTokens = 0;
+
+  constructor(opts: MemoryKVCacheOptions) {
+    if (!Number.isFinite(opts.budgetBytes) || opts.budgetBytes < 0) {
+      throw new InvalidArgumentError(`budgetBytes must be a finite number >= 0, got ${opts.budgetBytes}`);
+    }
+    this.budgetBytes = opts.budgetBytes;
+    this.expect = {
+      fingerprint: opts.fingerprint,
+      numLayers: opts.numLayers,
+      kvDim: opts.kvDim,
+      vocabSize: opts.vocabSize,
+    };
+    this.clock = opts.clock ?? Date.now;
+    this.ngram = opts.ngram ?? 3;
+    this.index = new SketchIndex({ bands: opts.bands, rows: opts.rows });
+    this.numHashes = this.index.numHashes;
+  }
+
+  /** Signature of `tokens` with this cache's sketch settings (what `KVEntry.sketch` must hold). */
+  sketch(tokens: ArrayLike<number>): Uint32Array {
+    return minhashSignature(tokens, { numHashes: this.numHashes, ngram: this.ngram });
+  }
+
+  /**
+   * Validate and insert `entry` (replacing any entry with the same id), evicting least recently used
+   * entries until it fits. Sets `entry.lastUsed` to now. Throws CacheEntryError for an invalid entry and
+   * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
+   */
+  add(entry: KVEntry): AddResult {
+    validateEntry(entry, this.expect);
+    if (entry.sketch.length !== this.numHashes) {
+      throw new CacheEntryError(
+        `cache entry ${JSON.stringify(entry.id)}: sketch has ${entry.sketch.length} hashes, this cache uses ${this.numHashes}`,
+      );
+    }
+    const size = entryBytes(entry);
+    if (size > this.budgetBytes) {
+      throw new InvalidArgumentError(
+        `cache entry ${JSON.stringify(entry.id)} needs ${size} bytes, more than the whole cache budget of ${this.budgetBytes} bytes`,
+      );
+    }
+    this.delete(entry.id);
+    const evicted: string[] = [];
+    for (const [id, old] of this.entries) {
+      if (this.bytes + size <= this.budgetBytes) break;
+      this.remove(id, old);
+      evicted.push(id);
+    }
+    entry.lastUsed = this.clock();
+    this.entries.set(entry.id, entry);
+    this.index.add(entry.id, entry.sketch);
+    this.bytes += size;
+    return { evicted };
+  }
+
+  /** The entry, marked most recently used (lastUsed = now); undefined when absent. */
+  get(id: string): KVEntry | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, e);
+    e.lastUsed = this.clock();
+    return e;
+  }
+
+  /** The entry without touching its recency. */
+  peek(id: string): KVEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  /** Remove `id`; returns whether it was present. */
+  delete(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e) return false;
+    this.remove(id, e);
+    return true;
+  }
+
+  /** Remove every entry (statistics are kept; see resetStats). */
+  clear(): void {
+    this.entries.clear();
+    this.index.clear();
+    this.bytes = 0;
+  }
+
+  /** Metadata of every entry, least recently used first. */
+  list(): KVEntryMeta[] {
+    return [...this.entries.values()].map(entryMeta);
+  }
+
+  /**
+   * Cached entries most similar to `tokens` (MinHash estimate of n-gram Jaccard), best first, at most `topK`.
+   * Does not touch recency: call get() on the entry actually used.
+   */
+  query(tokens: ArrayLike<number>, topK = 5, opts: Omit<SketchQueryOptions, 'topK'> = {}): SketchMatch[] {
+    return this.index.query(this.sketch(tokens), { ...opts, topK });
+  }
+
+  /** Count a lookup that reused `reusedTokens` (> 0) cached rows. */
+  recordHit(reusedTokens: number): void {
+    if (!Number.isInteger(reusedTokens) || reusedTokens < 0) {
+      throw new InvalidArgumentError(`reusedTokens must be a non-negative integer, got ${reusedTokens}`);
+    }
+    this.hits++;
+    this.reusedTokens += reusedTokens;
+  }
+
+  /** Count a lookup that found nothing to reuse. */
+  recordMiss(): void {
+    this.misses++;
+  }
+
+  resetStats(): void {
+    this.hits = 0;
+    this.misses = 0;
+    this.reusedTokens = 0;
+  }
+
+  stats(): CacheStats {
+    return {
+      entries: this.entries.size,
+      bytes: this.bytes,
+      budgetBytes: this.budgetBytes,
+      hits: this.hits,
+      misses: this.misses,
+      reusedTokens: this.reusedTokens,
+    };
+  }
+
+  private remove(id: string, e: KVEntry): void {
+    this.entries.delete(id);
+    this.index.remove(id);
+    this.bytes -= entryBytes(e);
+  }
+}
