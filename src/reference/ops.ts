@@ -121,3 +121,45 @@ export function argmax(logits: Float32Array, vocab: number): number[] {
   }
   return ids;
 }
+
+/** Reference of the KV patch kernel: rows (src, dst, old) from ksrc/vsrc [T, kvDim] into kc/vc [ctx, kvDim]. */
+export function kvPatch(
+  rowmap: [number, number, number][],
+  ksrc: Float32Array,
+  vsrc: Float32Array,
+  kc: Float32Array,
+  vc: Float32Array,
+  a: { nKvHeads: number; headDim: number; theta: number },
+): void {
+  const kvDim = a.nKvHeads * a.headDim;
+  for (const [src, dst, old] of rowmap) {
+    const k = ksrc.slice(src * kvDim, (src + 1) * kvDim);
+    rope(k, [dst - old], { nHeads: a.nKvHeads, headDim: a.headDim, rowStride: kvDim, theta: a.theta });
+    kc.set(k, dst * kvDim);
+    vc.set(vsrc.subarray(src * kvDim, (src + 1) * kvDim), dst * kvDim);
+  }
+}
+
+/** dev[pos[r]] = |v[r] - vc[pos[r]]|_1 and score[j] = mean_h probs[h][j] * dev[j] */
+export function deviationScores(
+  v: Float32Array,
+  vc: Float32Array,
+  pos: number[],
+  probs: ArrayLike<number>[],
+  kvDim: number,
+  len: number,
+): Float64Array {
+  const dev = new Float64Array(len);
+  pos.forEach((p, r) => {
+    let s = 0;
+    for (let j = 0; j < kvDim; j++) s += Math.abs(v[r * kvDim + j] - vc[p * kvDim + j]);
+    dev[p] = s;
+  });
+  const score = new Float64Array(len);
+  for (let j = 0; j < len; j++) {
+    let alpha = 0;
+    for (const ph of probs) alpha += ph[j];
+    score[j] = (alpha / probs.length) * dev[j];
+  }
+  return score;
+}

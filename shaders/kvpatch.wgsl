@@ -1,0 +1,39 @@
+// KV patch: copy reused rows of a cached entry into the live cache at their new positions,
+// re-rotating keys by the position shift (RoPE composes: R(new) = R(new - old) R(old)).
+//   kc[dst[i], :] = rotate(ksrc[src[i], :], dst[i] - old[i]),  vc[dst[i], :] = vsrc[src[i], :]
+// One invocation per (row, kv head, rotation pair i < headDim/2).
+struct Params { nKvHeads: u32, headDim: u32, _p0: u32, _p1: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> rowmap: array<vec4<i32>>;  // [n] (src row, dst position, old position, unused)
+@group(0) @binding(3) var<storage, read> cs: array<vec2<f32>>;      // [maxPos, headDim/2] (cos, sin)
+@group(0) @binding(4) var<storage, read> ksrc: array<f32>;          // [T, kvDim] keys rotated at old positions
+@group(0) @binding(5) var<storage, read> vsrc: array<f32>;          // [T, kvDim]
+@group(0) @binding(6) var<storage, read_write> kc: array<f32>;      // [ctx, kvDim]
+@group(0) @binding(7) var<storage, read_write> vc: array<f32>;      // [ctx, kvDim]
+
+override WG: u32 = 64;
+
+@compute @workgroup_size(WG)
+fn patch_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let half = p.headDim / 2u;
+  let r = gid.y;
+  if (r >= count.n || gid.x >= p.nKvHeads * half) { return; }
+  let h = gid.x / half;
+  let i = gid.x % half;
+  let m = rowmap[r];
+  let kvDim = p.nKvHeads * p.headDim;
+  let shift = m.y - m.z;
+  let t = cs[u32(abs(shift)) * half + i];
+  let s = select(t.y, -t.y, shift < 0);
+  let src = u32(m.x) * kvDim + h * p.headDim;
+  let dst = u32(m.y) * kvDim + h * p.headDim;
+  let a = ksrc[src + i];
+  let b = ksrc[src + i + half];
+  kc[dst + i] = a * t.x - b * s;
+  kc[dst + i + half] = b * t.x + a * s;
+  vc[dst + i] = vsrc[src + i];
+  vc[dst + i + half] = vsrc[src + i + half];
+}

@@ -1,0 +1,40 @@
+// Deviation-based token selection (DESIGN §3 step 5).
+//   deviation: dev[pos[r]] = sum_j |v[r, j] - vc[pos[r], j]|   (fresh layer-1 V vs the cached, patched V)
+//   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)
+struct Params { kvDim: u32, nHeads: u32, ctx: u32, _p0: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> pos: array<i32>;          // [n] (deviation) | not bound (score)
+@group(0) @binding(3) var<storage, read> a: array<f32>;            // v [n, kvDim]    | probs [nHeads, ctx]
+@group(0) @binding(4) var<storage, read> b: array<f32>;            // vc [ctx, kvDim] | dev [ctx]
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;    // dev [ctx]       | score [n]
+
+const WG: u32 = 64u;
+var<workgroup> red: array<f32, WG>;
+
+@compute @workgroup_size(WG)
+fn deviation(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let r = wid.x;
+  if (r >= count.n) { return; }
+  let ps = u32(pos[r]);
+  var s = 0.0;
+  for (var j = lid.x; j < p.kvDim; j += WG) { s += abs(a[r * p.kvDim + j] - b[ps * p.kvDim + j]); }
+  red[lid.x] = s;
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st /= 2u) {
+    if (lid.x < st) { red[lid.x] += red[lid.x + st]; }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) { out[ps] = red[0]; }
+}
+
+@compute @workgroup_size(WG)
+fn score(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let j = gid.x;
+  if (j >= count.n) { return; }
+  var alpha = 0.0;
+  for (var h = 0u; h < p.nHeads; h++) { alpha += a[h * p.ctx + j]; }
+  out[j] = alpha / f32(p.nHeads) * b[j];
+}
