@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { KVShareError } from '../errors.ts';
+import { runBench } from './bench.ts';
+import { runGenerate } from './generate.ts';
+import { runSynth } from './synth.ts';
+
+const USAGE = `kvshare <command> [options]
+
+Commands:
+  generate --model <dir|url> --prompt <text> [--max-new-tokens N] [--temperature T]
+           [--top-k K] [--top-p P] [--seed S] [--context N] [--json]
+      Prints the continuation of the prompt (only the generated text).
+      The prompt is tokenized with the model tokenizer's special tokens: for Llama-style
+      tokenizers that means BOS (e.g. id 1) is prepended and nothing else; no chat template.
+      Temperature 0 (the default) is greedy decoding.
+  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
+      Prints prefill and decode tokens/s.
+  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
+      Writes a random-weight model in Hugging Face format with the real shapes.
+
+The adapter in use is printed on stderr. With no GPU and no VK_ICD_FILENAMES, a software
+Vulkan driver (lavapipe, else SwiftShader) is chosen automatically.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const args = parseArgs({
+    args: rest,
+    allowPositionals: false,
+    options: {
+      model: { type: 'string' },
+      prompt: { type: 'string' },
+      'max-new-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-k': { type: 'string' },
+      'top-p': { type: 'string' },
+      seed: { type: 'string' },
+      context: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'prompt-tokens': { type: 'string' },
+      'new-tokens': { type: 'string' },
+      shape: { type: 'string' },
+      out: { type: 'string' },
+      dtype: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  }).values;
+  if (!command || command === 'help' || command === '--help' || args.help) {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  switch (command) {
+    case 'generate':
+      return runGenerate(args);
+    case 'bench':
+      return runBench(args);
+    case 'synth':
+      return runSynth(args);
+    default:
+      console.error(`unknown command: ${command}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof KVShareError) console.error(`error [${e.code}] ${e.name}: ${e.message}`);
+    else console.error(e instanceof Error ? `error: ${e.message}` : e);
+    process.exit(1);
+  },
+);

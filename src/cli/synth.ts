@@ -1,0 +1,14 @@
+import { writeSyntheticModel } from '../model/synthetic.ts';
+import { type CliArgs, num, str } from './args.ts';
+
+export async function runSynth(args: CliArgs): Promise<number> {
+  const out = str(args, 'out');
+  await writeSyntheticModel({
+    shape: str(args, 'shape') as Parameters<typeof writeSyntheticModel>[0]['shape'],
+    out,
+    seed: num(args, 'seed', 1),
+    dtype: (args.dtype as 'F32' | 'F16' | 'BF16' | undefined) ?? 'F32',
+  });
+  console.log(`wrote ${out}`);
+  return 0;
+}

@@ -1,0 +1,87 @@
+import { AbortError } from '../errors.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
+import type { Tokenizer } from '../model/tokenizer.ts';
+import { mulberry32, sampleToken } from './sampler.ts';
+import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
+
+/** Prefill the prompt at positions 0.., then decode one token per forward step. */
+export async function runGeneration(
+  runner: LlamaRunner,
+  tokenizer: Tokenizer,
+  promptIds: number[],
+  opts: GenerateOptions,
+  onChunk?: (c: GenerateChunk) => void,
+): Promise<GenerateResult> {
+  const t0 = performance.now();
+  const maxNew = opts.maxNewTokens ?? 128;
+  const greedy = (opts.temperature ?? 0) === 0;
+  const rand = mulberry32(opts.seed ?? 0x5eed);
+  const stopIds = new Set([...(opts.ignoreEos ? [] : runner.cfg.eosTokenIds), ...(opts.stopTokenIds ?? [])]);
+  const stops = (opts.stop ?? []).filter((s) => s.length > 0);
+  const pick = (ids: Uint32Array, logits: Float32Array | null) =>
+    greedy ? ids[0] : sampleToken(logits!, opts, rand);
+
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new AbortError();
+  };
+  checkAbort();
+  const out: number[] = [];
+  let text = '';
+  let finishReason: FinishReason = 'length';
+  let stopStringHit = false;
+  const first = await runner.forward(
+    promptIds.map((token, position) => ({ token, position })),
+    { readLogits: !greedy },
+  );
+  const prefillMs = performance.now() - t0;
+  const ttftMs = prefillMs;
+  let next = pick(first.ids, first.logits);
+  const tDecode = performance.now();
+  while (out.length < maxNew) {
+    if (stopIds.has(next)) {
+      finishReason = 'stop';
+      break;
+    }
+    out.push(next);
+    const full = tokenizer.decode(out, { skipSpecialTokens: true });
+    const hit = stops.map((s) => full.indexOf(s, Math.max(0, text.length - s.length))).find((i) => i >= 0);
+    const visible = hit === undefined ? full : full.slice(0, hit);
+    // Hold back a trailing U+FFFD: the next token may complete a multi-byte character.
+    const settled = hit !== undefined || !visible.endsWith('\uFFFD');
+    const delta = settled && visible.startsWith(text) ? visible.slice(text.length) : '';
+    if (settled) text = visible;
+    onChunk?.({ text: delta, tokenId: next });
+    if (hit !== undefined) {
+      finishReason = 'stop';
+      stopStringHit = true;
+      break;
+    }
+    if (out.length >= maxNew) break;
+    if (opts.signal?.aborted) {
+      finishReason = 'abort';
+      break;
+    }
+    const step = await runner.forward([{ token: next, position: promptIds.length + out.length - 1 }], {
+      readLogits: !greedy,
+    });
+    next = pick(step.ids, step.logits);
+  }
+  const decodeMs = performance.now() - tDecode;
+  if (!stopStringHit) text = tokenizer.decode(out, { skipSpecialTokens: true });
+  const decoded = Math.max(0, out.length - 1);
+  return {
+    text,
+    tokenIds: out,
+    promptTokenIds: promptIds,
+    finishReason,
+    stats: {
+      promptTokens: promptIds.length,
+      newTokens: out.length,
+      prefillMs,
+      ttftMs,
+      decodeMs,
+      prefillTokensPerSec: promptIds.length / (prefillMs / 1000),
+      decodeTokensPerSec: decoded > 0 ? decoded / (decodeMs / 1000) : 0,
+    },
+  };
+}

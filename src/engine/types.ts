@@ -1,0 +1,68 @@
+import type { LoadProgress, ModelConfig } from '../model/types.ts';
+import type { SamplingOptions } from './sampler.ts';
+
+export interface LoadOptions {
+  /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */
+  contextLength?: number;
+  /** Rows per forward step during prefill (default 128). */
+  maxRows?: number;
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** Tokens to generate at most (default 128). */
+  maxNewTokens?: number;
+  /** Extra token ids that end generation (the model's EOS ids always do). */
+  stopTokenIds?: number[];
+  /** Keep generating past EOS (benchmarks). */
+  ignoreEos?: boolean;
+  /** Strings that end generation; the text is cut before the first one. */
+  stop?: string[];
+  /** Add the tokenizer's special tokens (e.g. BOS) to a text prompt (default true). */
+  addSpecialTokens?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A prompt as text (tokenized with special tokens) or as token ids used verbatim. */
+export type PromptInput = string | { tokenIds: number[] };
+
+export interface GenerationStats {
+  promptTokens: number;
+  newTokens: number;
+  /** Time of the prompt's forward pass. */
+  prefillMs: number;
+  /** From the call to the first generated token. */
+  ttftMs: number;
+  decodeMs: number;
+  prefillTokensPerSec: number;
+  decodeTokensPerSec: number;
+}
+
+export type FinishReason = 'stop' | 'length' | 'abort';
+
+export interface GenerateResult {
+  /** The generated continuation only (not the prompt). */
+  text: string;
+  tokenIds: number[];
+  promptTokenIds: number[];
+  finishReason: FinishReason;
+  stats: GenerationStats;
+}
+
+export interface GenerateChunk {
+  /** New text since the previous chunk. */
+  text: string;
+  tokenId: number;
+}
+
+export interface ModelInfo {
+  location: string;
+  config: ModelConfig;
+  /** Hex SHA-256 of config and weights; KV cache entries are keyed to it. */
+  fingerprint: string;
+  adapter: string;
+  contextLength: number;
+  weightBytes: number;
+  kvCacheBytes: number;
+}
