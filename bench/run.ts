@@ -10,7 +10,10 @@ const smol = `${root}tmp/synthetic-smollm2-135m`;
 const cli = [`${root}bin/kvshare.js`];
 
 function kvshare(args: string[]): string {
-  return execFileSync(process.execPath, [...cli, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return execFileSync(process.execPath, [...cli, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 if (!existsSync(`${smol}/config.json`)) {
@@ -24,7 +27,16 @@ const runs = [
 ];
 console.log('model                      prompt  prefill tok/s  decode tok/s');
 for (const r of runs) {
-  const out = kvshare(['bench', '--model', r.model, '--prompt-tokens', String(r.promptTokens), '--new-tokens', String(r.newTokens), '--json']);
+  const out = kvshare([
+    'bench',
+    '--model',
+    r.model,
+    '--prompt-tokens',
+    String(r.promptTokens),
+    '--new-tokens',
+    String(r.newTokens),
+    '--json',
+  ]);
   const row = JSON.parse(out.trim().split('\n').pop()!);
   console.log(
     `${r.name.padEnd(26)} ${String(r.promptTokens).padStart(6)}  ${String(row.prefillTokensPerSec).padStart(13)}  ${String(row.decodeTokensPerSec).padStart(12)}   (${row.adapter})`,

@@ -12,6 +12,7 @@ export function num(args: CliArgs, name: string, fallback: number): number {
   const v = args[name];
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n)) throw new InvalidArgumentError(`--${name} must be a number (got ${v})`);
+  if (typeof v !== 'string' || !Number.isFinite(n))
+    throw new InvalidArgumentError(`--${name} must be a number (got ${v})`);
   return n;
 }

@@ -1,5 +1,5 @@
-import { InvalidArgumentError } from '../errors.ts';
 import { mulberry32 } from '../engine/sampler.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { createNodeEngine } from '../node/index.ts';
 import { type CliArgs, num, str } from './args.ts';
 
@@ -7,7 +7,8 @@ import { type CliArgs, num, str } from './args.ts';
 export async function runBench(args: CliArgs): Promise<number> {
   const promptTokens = num(args, 'prompt-tokens', 128);
   const newTokens = num(args, 'new-tokens', 32);
-  if (promptTokens < 1 || newTokens < 1) throw new InvalidArgumentError('--prompt-tokens and --new-tokens must be >= 1');
+  if (promptTokens < 1 || newTokens < 1)
+    throw new InvalidArgumentError('--prompt-tokens and --new-tokens must be >= 1');
   const engine = createNodeEngine();
   const info = await engine.load(str(args, 'model'), { contextLength: promptTokens + newTokens + 1 });
   const rand = mulberry32(1234);

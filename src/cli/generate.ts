@@ -3,7 +3,9 @@ import { type CliArgs, num, str } from './args.ts';
 
 export async function runGenerate(args: CliArgs): Promise<number> {
   const engine = createNodeEngine();
-  const info = await engine.load(str(args, 'model'), { contextLength: args.context ? num(args, 'context', 0) : undefined });
+  const info = await engine.load(str(args, 'model'), {
+    contextLength: args.context ? num(args, 'context', 0) : undefined,
+  });
   console.error(`adapter: ${info.adapter}`);
   const opts = {
     maxNewTokens: num(args, 'max-new-tokens', 64),

@@ -1,14 +1,23 @@
-import { ContextOverflowError, EmptyPromptError, EngineNotLoadedError, InvalidArgumentError } from '../errors.ts';
+import {
+  ContextOverflowError,
+  EmptyPromptError,
+  EngineNotLoadedError,
+  InvalidArgumentError,
+} from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
+import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import { type CacheStats, MemoryKVCache } from '../kvshare/memory-cache.ts';
+import { ReuseKit, readCacheRows } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
-import { loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { openModelSource } from '../model/source.ts';
+import { loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { runGeneration } from './generate.ts';
-import { validateSampling } from './sampler.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
+import { DEFAULT_REUSE, prefillWithReuse, type ReuseOptions, resolveReuse } from './reuse.ts';
+import { validateSampling } from './sampler.ts';
 import type {
   GenerateChunk,
   GenerateOptions,
@@ -27,8 +36,23 @@ export interface EnginePlatform {
 interface Loaded {
   gpu: GpuContext;
   runner: LlamaRunner;
+  kit: ReuseKit;
+  cache: MemoryKVCache;
+  reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
+}
+
+/** The KV cache of the loaded model (memory; entries keyed to the model fingerprint). */
+export interface EngineCache {
+  /** Prefill a prompt without generating and store its K/V as an exact entry. */
+  add(prompt: PromptInput): Promise<KVEntryMeta>;
+  /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
+  put(entry: KVEntry): void;
+  stats(): CacheStats;
+  list(): KVEntryMeta[];
+  delete(id: string): boolean;
+  clear(): void;
 }
 
 /** Loads one model at a time and serves generation requests one after another. */
@@ -75,7 +99,16 @@ export class Engine {
           weightBytes: runner.weights.bytes,
           kvCacheBytes: runner.cache.bytes,
         };
-        this.loaded = { gpu, runner, tokenizer, info };
+        const kvDim = files.config.numKvHeads * files.config.headDim;
+        const cache = new MemoryKVCache({
+          fingerprint: files.fingerprint,
+          numLayers: files.config.numLayers,
+          kvDim,
+          vocabSize: files.config.vocabSize,
+          budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
+        });
+        const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
+        this.loaded = { gpu, runner, kit: new ReuseKit(runner), cache, reuse, tokenizer, info };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
         return info;
       } catch (e) {
@@ -84,6 +117,17 @@ export class Engine {
       }
     });
   }
+
+  readonly cache: EngineCache = {
+    add: (prompt) => this.queue.run(() => this.cachePromptNow(prompt)),
+    put: (entry) => {
+      this.need().cache.add(entry);
+    },
+    stats: () => this.need().cache.stats(),
+    list: () => this.need().cache.list(),
+    delete: (id) => this.need().cache.delete(id),
+    clear: () => this.need().cache.clear(),
+  };
 
   /** Token ids of a prompt exactly as generate() would feed them. */
   tokenize(text: string, addSpecialTokens = true): number[] {
@@ -99,7 +143,10 @@ export class Engine {
   }
 
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */
-  generateStream(prompt: PromptInput, opts: GenerateOptions = {}): AsyncGenerator<GenerateChunk, GenerateResult> {
+  generateStream(
+    prompt: PromptInput,
+    opts: GenerateOptions = {},
+  ): AsyncGenerator<GenerateChunk, GenerateResult> {
     const chunks = new AsyncQueue<GenerateChunk>();
     const done = this.queue.run(() => this.generateNow(prompt, opts, (c) => chunks.push(c)));
     done.then(
@@ -119,7 +166,9 @@ export class Engine {
 
   private unloadNow(): void {
     if (!this.loaded) return;
+    this.loaded.kit.destroy();
     this.loaded.runner.destroy();
+    this.loaded.cache.clear();
     this.loaded.gpu.device.destroy();
     this.loaded = null;
   }
@@ -136,15 +185,67 @@ export class Engine {
   ): Promise<GenerateResult> {
     const m = this.need();
     validateSampling(opts);
+    const reuse = resolveReuse(opts.reuse, m.reuse);
     const maxNew = opts.maxNewTokens ?? 128;
     if (!Number.isInteger(maxNew) || maxNew < 1) {
       throw new InvalidArgumentError(`maxNewTokens must be a whole number >= 1 (got ${maxNew})`);
     }
+    const ids = this.promptIds(m, prompt, opts.addSpecialTokens, maxNew);
+    let prepared: Awaited<ReturnType<typeof prefillWithReuse>> | null = null;
+    const out = await runGeneration(
+      m.runner,
+      m.tokenizer,
+      ids,
+      opts,
+      async (readLogits) => {
+        prepared = await prefillWithReuse(
+          m.runner,
+          m.kit,
+          m.cache,
+          ids,
+          reuse,
+          { readLogits },
+          this.expectation(m),
+        );
+        return prepared;
+      },
+      reuse.mode === 'kvshare' ? reuse.trickle : 0,
+      onChunk,
+    );
+    const p = prepared as Awaited<ReturnType<typeof prefillWithReuse>> | null;
+    if (!p) throw new Error('prefill did not run');
+    if (opts.cachePrompt ?? true) {
+      try {
+        await this.storePrompt(m, ids, p.exact && p.stale.length === 0);
+      } catch (e) {
+        // An entry larger than the whole cache budget is simply not kept; the answer stands.
+        if (!(e instanceof InvalidArgumentError)) throw e;
+      }
+    }
+    return { ...out, reuse: p.stats };
+  }
+
+  private expectation(m: Loaded) {
+    const c = m.info.config;
+    return {
+      fingerprint: m.info.fingerprint,
+      numLayers: c.numLayers,
+      kvDim: c.numKvHeads * c.headDim,
+      vocabSize: c.vocabSize,
+    };
+  }
+
+  private promptIds(
+    m: Loaded,
+    prompt: PromptInput,
+    addSpecialTokens: boolean | undefined,
+    maxNew: number,
+  ): number[] {
     const ids =
       typeof prompt === 'string'
         ? prompt.trim().length === 0
           ? []
-          : m.tokenizer.encode(prompt, { addSpecialTokens: opts.addSpecialTokens ?? true })
+          : m.tokenizer.encode(prompt, { addSpecialTokens: addSpecialTokens ?? true })
         : prompt.tokenIds;
     if (ids.length === 0) throw new EmptyPromptError();
     const ctx = m.runner.contextLength;
@@ -153,6 +254,42 @@ export class Engine {
         `The prompt has ${ids.length} tokens and ${maxNew} new tokens were asked for: ${ids.length + maxNew} > the context of ${ctx}. Shorten the prompt or ask for fewer tokens.`,
       );
     }
-    return runGeneration(m.runner, m.tokenizer, ids, opts, onChunk);
+    return ids;
+  }
+
+  private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
+    const m = this.need();
+    const ids = this.promptIds(m, prompt, true, 0);
+    await m.runner.forward(
+      ids.map((token, position) => ({ token, position })),
+      { logitRows: [] },
+    );
+    return this.storePrompt(m, ids, true);
+  }
+
+  /** Read the prompt rows of the live cache back into a new entry (replacing one with the same tokens). */
+  private async storePrompt(m: Loaded, ids: number[], exact: boolean): Promise<KVEntryMeta> {
+    for (const match of m.cache.query(ids, 4, { threshold: 0.99 })) {
+      const old = m.cache.peek(match.id);
+      if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
+        if (old.exact && !exact) return m.cache.list().find((e) => e.id === old.id)!;
+        m.cache.delete(old.id);
+      }
+    }
+    const { k, v } = await readCacheRows(m.runner, ids.length);
+    const c = m.info.config;
+    const entry = makeEntry({
+      id: crypto.randomUUID(),
+      fingerprint: m.info.fingerprint,
+      tokens: ids,
+      numLayers: c.numLayers,
+      kvDim: c.numKvHeads * c.headDim,
+      k,
+      v,
+      now: Date.now(),
+      exact,
+    });
+    m.cache.add(entry);
+    return m.cache.list().find((e) => e.id === entry.id)!;
   }
 }

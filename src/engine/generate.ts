@@ -1,17 +1,27 @@
 import { AbortError } from '../errors.ts';
-import type { LlamaRunner } from '../llama/runner.ts';
+import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import { mulberry32, sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 
-/** Prefill the prompt at positions 0.., then decode one token per forward step. */
+/** How the prompt gets into the KV cache: a full prefill, or reuse (see reuse.ts). */
+export type Prefill = (readLogits: boolean) => Promise<{ first: ForwardResult; stale: number[] }>;
+
+export type GenerationOutput = Omit<GenerateResult, 'reuse'>;
+
+/**
+ * Fill the cache for the prompt (positions 0..N-1), then decode one token per forward step. While
+ * decoding, each step also recomputes up to `trickle` stale reused prompt rows.
+ */
 export async function runGeneration(
   runner: LlamaRunner,
   tokenizer: Tokenizer,
   promptIds: number[],
   opts: GenerateOptions,
+  prefill: Prefill,
+  trickle: number,
   onChunk?: (c: GenerateChunk) => void,
-): Promise<GenerateResult> {
+): Promise<GenerationOutput> {
   const t0 = performance.now();
   const maxNew = opts.maxNewTokens ?? 128;
   const greedy = (opts.temperature ?? 0) === 0;
@@ -29,10 +39,7 @@ export async function runGeneration(
   let text = '';
   let finishReason: FinishReason = 'length';
   let stopStringHit = false;
-  const first = await runner.forward(
-    promptIds.map((token, position) => ({ token, position })),
-    { readLogits: !greedy },
-  );
+  const { first, stale } = await prefill(!greedy);
   const prefillMs = performance.now() - t0;
   const ttftMs = prefillMs;
   let next = pick(first.ids, first.logits);
@@ -61,9 +68,9 @@ export async function runGeneration(
       finishReason = 'abort';
       break;
     }
-    const step = await runner.forward([{ token: next, position: promptIds.length + out.length - 1 }], {
-      readLogits: !greedy,
-    });
+    const rows: Row[] = stale.splice(0, trickle).map((p) => ({ token: promptIds[p], position: p }));
+    rows.push({ token: next, position: promptIds.length + out.length - 1 });
+    const step = await runner.forward(rows, { readLogits: !greedy, logitRows: [rows.length - 1] });
     next = pick(step.ids, step.logits);
   }
   const decodeMs = performance.now() - tDecode;

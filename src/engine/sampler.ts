@@ -15,7 +15,8 @@ export function validateSampling(o: SamplingOptions): void {
   const t = o.temperature ?? 0;
   if (!(t >= 0) || !Number.isFinite(t)) throw new InvalidArgumentError(`temperature must be >= 0 (got ${t})`);
   const k = o.topK ?? 0;
-  if (!Number.isInteger(k) || k < 0) throw new InvalidArgumentError(`topK must be a whole number >= 0 (got ${k})`);
+  if (!Number.isInteger(k) || k < 0)
+    throw new InvalidArgumentError(`topK must be a whole number >= 0 (got ${k})`);
   const p = o.topP ?? 1;
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`topP must be in (0, 1] (got ${p})`);
 }

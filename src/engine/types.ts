@@ -1,4 +1,5 @@
 import type { LoadProgress, ModelConfig } from '../model/types.ts';
+import type { ReuseOptions, ReuseStats } from './reuse.ts';
 import type { SamplingOptions } from './sampler.ts';
 
 export interface LoadOptions {
@@ -8,6 +9,10 @@ export interface LoadOptions {
   maxRows?: number;
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Bytes of KV entries kept in memory, least recently used evicted first (default 256 MiB). */
+  cacheBudgetBytes?: number;
+  /** Default reuse settings of every request (default: mode 'kvshare', r 0.15, trickle 3). */
+  reuse?: ReuseOptions;
 }
 
 export interface GenerateOptions extends SamplingOptions {
@@ -22,6 +27,10 @@ export interface GenerateOptions extends SamplingOptions {
   /** Add the tokenizer's special tokens (e.g. BOS) to a text prompt (default true). */
   addSpecialTokens?: boolean;
   signal?: AbortSignal;
+  /** KV reuse for this request (overrides the engine default). */
+  reuse?: ReuseOptions;
+  /** Store the prompt's K/V as a cache entry afterwards (default true). */
+  cachePrompt?: boolean;
 }
 
 /** A prompt as text (tokenized with special tokens) or as token ids used verbatim. */
@@ -48,6 +57,7 @@ export interface GenerateResult {
   promptTokenIds: number[];
   finishReason: FinishReason;
   stats: GenerationStats;
+  reuse: ReuseStats;
 }
 
 export interface GenerateChunk {

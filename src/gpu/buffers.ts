@@ -49,7 +49,12 @@ export function paramsBuffer(device: GPUDevice, fields: ParamField[], label: str
 }
 
 /** Copy `bytes` from `src` (at `offset`) into a fresh mappable buffer and read it back. */
-export async function readBuffer(device: GPUDevice, src: GPUBuffer, bytes: number, offset = 0): Promise<ArrayBuffer> {
+export async function readBuffer(
+  device: GPUDevice,
+  src: GPUBuffer,
+  bytes: number,
+  offset = 0,
+): Promise<ArrayBuffer> {
   const staging = device.createBuffer({
     label: 'readback',
     size: Math.ceil(bytes / 4) * 4,
@@ -65,6 +70,11 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, bytes: numbe
   return out;
 }
 
-export async function readF32(device: GPUDevice, src: GPUBuffer, count: number, offset = 0): Promise<Float32Array> {
+export async function readF32(
+  device: GPUDevice,
+  src: GPUBuffer,
+  count: number,
+  offset = 0,
+): Promise<Float32Array> {
   return new Float32Array(await readBuffer(device, src, count * 4, offset));
 }

@@ -87,7 +87,8 @@ export async function acquireDevice(gpu: GPU | undefined, req: GpuRequirements =
     lost: null,
   };
   void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') ctx.lost = new DeviceLostError(`The GPU device was lost: ${info.message}`);
+    if (info.reason !== 'destroyed')
+      ctx.lost = new DeviceLostError(`The GPU device was lost: ${info.message}`);
   });
   return ctx;
 }

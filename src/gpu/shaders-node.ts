@@ -4,7 +4,9 @@ import type { ShaderLibrary } from './pipelines.ts';
 
 /** Reads every shaders/*.wgsl from the package (works from src/ and from dist/src/). */
 export function nodeShaderLibrary(): ShaderLibrary {
-  const candidates = ['../../shaders/', '../../../shaders/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const candidates = ['../../shaders/', '../../../shaders/'].map((p) =>
+    fileURLToPath(new URL(p, import.meta.url)),
+  );
   const dir = candidates.find((d) => existsSync(d));
   if (!dir) throw new Error(`shaders/ folder not found (looked in ${candidates.join(', ')})`);
   const lib: ShaderLibrary = {};

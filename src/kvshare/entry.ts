@@ -15,6 +15,8 @@ export interface KVEntry {
   k: Float32Array[]; // L × [T, kvDim], keys already RoPE-rotated at `positions`
   v: Float32Array[]; // L × [T, kvDim]
   sketch: Uint32Array; // [numHashes] MinHash signature of `tokens`
+  /** Every row equals a full computation of `tokens` (false after approximate reuse); prefix mode needs it. */
+  exact: boolean;
   createdAt: number; // clock time (ms) when stored
   lastUsed: number; // clock time (ms) of the last add/get
 }
@@ -35,6 +37,7 @@ export interface KVEntryMeta {
   numLayers: number;
   kvDim: number;
   bytes: number; // entryBytes(entry)
+  exact: boolean;
   createdAt: number;
   lastUsed: number;
 }
@@ -55,6 +58,7 @@ export function entryMeta(e: KVEntry): KVEntryMeta {
     numLayers: e.numLayers,
     kvDim: e.kvDim,
     bytes: entryBytes(e),
+    exact: e.exact,
     createdAt: e.createdAt,
     lastUsed: e.lastUsed,
   };
@@ -71,6 +75,7 @@ export interface MakeEntryInput {
   v: Float32Array[]; // L × [T, kvDim]
   now: number;
   sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
+  exact?: boolean; // default false
 }
 
 /** Assemble an entry, computing positions (0..T-1 unless given) and the MinHash sketch. Does not validate. */
@@ -89,6 +94,7 @@ export function makeEntry(input: MakeEntryInput): KVEntry {
     k: input.k,
     v: input.v,
     sketch: minhashSignature(tokens, input.sketch),
+    exact: input.exact ?? false,
     createdAt: input.now,
     lastUsed: input.now,
   };

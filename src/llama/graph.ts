@@ -13,18 +13,30 @@ import type { KVCache } from './kv-cache.ts';
 import type { Scratch } from './scratch.ts';
 import type { ModelWeights } from './weights.ts';
 
+/** The forward pass in segments, so partial passes (KVShare's scoring pass) can reuse the same ops. */
+export interface ForwardGraph {
+  embed: Op[];
+  /** Per layer: `pre` = norm, q/k/v projections and RoPE; `scatter` = K/V into the cache; `post` = the rest. */
+  layers: { pre: Op[]; scatter: Op; post: Op[] }[];
+  logits: Op[];
+}
+
+export function flattenGraph(g: ForwardGraph): Op[] {
+  return [...g.embed, ...g.layers.flatMap((L) => [...L.pre, L.scatter, ...L.post]), ...g.logits];
+}
+
 /**
- * The Llama forward pass for a set of rows {token, position}, recorded once as a list of ops.
+ * The Llama forward pass for a set of rows {token, position}, recorded once as ops.
  * `rows` counts the rows of this step, `logitRows` the rows that need logits.
  */
-export function buildForwardOps(
+export function buildForwardGraph(
   k: KernelContext,
   cfg: ModelConfig,
   w: ModelWeights,
   cache: KVCache,
   s: Scratch,
   a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer },
-): Op[] {
+): ForwardGraph {
   const { rows, logitRows } = a;
   const D = cfg.hiddenSize;
   const F = cfg.intermediateSize;
@@ -33,22 +45,48 @@ export function buildForwardOps(
   const hd = cfg.headDim;
   const qDim = H * hd;
   const kvDim = KV * hd;
-  const ops: Op[] = [];
-
   // x = embed[tokens]
-  ops.push(...gatherRowsOps(k, { idx: s.tokens, table: w.embed, out: s.x, dim: D, rows, label: 'embed' }));
+  const embed = gatherRowsOps(k, { idx: s.tokens, table: w.embed, out: s.x, dim: D, rows, label: 'embed' });
 
-  w.layers.forEach((L, l) => {
+  const layers = w.layers.map((L, l) => {
+    let ops: Op[] = [];
     const at = (name: string) => `L${l}.${name}`;
     // attention block: x += Wo · attn(rope(Wq·xn), rope(Wk·xn), Wv·xn), xn = rmsnorm(x)
-    ops.push(rmsnormOp(k, { x: s.x, w: L.attnNorm, out: s.xn, dim: D, eps: cfg.rmsNormEps, rows, label: at('attn_norm') }));
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wq, bias: L.bq, y: s.q, K: D, outStride: qDim, rows, label: at('q') }));
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wk, bias: L.bk, y: s.k, K: D, outStride: kvDim, rows, label: at('k') }));
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }));
+    ops.push(
+      rmsnormOp(k, {
+        x: s.x,
+        w: L.attnNorm,
+        out: s.xn,
+        dim: D,
+        eps: cfg.rmsNormEps,
+        rows,
+        label: at('attn_norm'),
+      }),
+    );
+    ops.push(
+      ...matmulOps(k, { x: s.xn, w: L.wq, bias: L.bq, y: s.q, K: D, outStride: qDim, rows, label: at('q') }),
+    );
+    ops.push(
+      ...matmulOps(k, { x: s.xn, w: L.wk, bias: L.bk, y: s.k, K: D, outStride: kvDim, rows, label: at('k') }),
+    );
+    ops.push(
+      ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
+    );
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
     ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, label: at('rope_q') }));
     ops.push(ropeOp(k, { ...rope, x: s.k, nHeads: KV, rowStride: kvDim, label: at('rope_k') }));
-    ops.push(kvScatterOp(k, { pos: s.pos, k: s.k, v: s.v, kc: cache.k[l], vc: cache.v[l], kvDim, rows, label: at('kv') }));
+    const pre = ops;
+    const scatter = kvScatterOp(k, {
+      pos: s.pos,
+      k: s.k,
+      v: s.v,
+      kc: cache.k[l],
+      vc: cache.v[l],
+      kvDim,
+      rows,
+      label: at('kv'),
+    });
+    ops = [];
     ops.push(
       attentionOp(k, {
         q: s.q,
@@ -69,19 +107,64 @@ export function buildForwardOps(
     ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_attn') }));
 
     // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
-    ops.push(rmsnormOp(k, { x: s.x, w: L.mlpNorm, out: s.xn, dim: D, eps: cfg.rmsNormEps, rows, label: at('mlp_norm') }));
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }));
+    ops.push(
+      rmsnormOp(k, {
+        x: s.x,
+        w: L.mlpNorm,
+        out: s.xn,
+        dim: D,
+        eps: cfg.rmsNormEps,
+        rows,
+        label: at('mlp_norm'),
+      }),
+    );
+    ops.push(
+      ...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }),
+    );
     ops.push(...matmulOps(k, { x: s.xn, w: L.wUp, y: s.up, K: D, outStride: F, rows, label: at('up') }));
     ops.push(siluMulOp(k, { gate: s.gate, up: s.up, out: s.act, width: F, rows, label: at('swiglu') }));
-    ops.push(...matmulOps(k, { x: s.act, w: L.wDown, y: s.proj, K: F, outStride: D, rows, label: at('down') }));
+    ops.push(
+      ...matmulOps(k, { x: s.act, w: L.wDown, y: s.proj, K: F, outStride: D, rows, label: at('down') }),
+    );
     ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_mlp') }));
+    return { pre, scatter, post: ops };
   });
 
   // logits only for the selected rows: ids = argmax(lm_head · rmsnorm(x[logitIdx]))
   const lr = logitRows;
-  ops.push(...gatherRowsOps(k, { idx: s.logitIdx, table: [{ buffer: s.x, rowStart: 0, rows: rows.max }], out: s.xl, dim: D, rows: lr, label: 'pick_rows' }));
-  ops.push(rmsnormOp(k, { x: s.xl, w: w.norm, out: s.xln, dim: D, eps: cfg.rmsNormEps, rows: lr, label: 'final_norm' }));
-  ops.push(...matmulOps(k, { x: s.xln, w: w.lmHead, y: s.logits, K: D, outStride: cfg.vocabSize, rows: lr, label: 'lm_head' }));
+  const ops: Op[] = [];
+  ops.push(
+    ...gatherRowsOps(k, {
+      idx: s.logitIdx,
+      table: [{ buffer: s.x, rowStart: 0, rows: rows.max }],
+      out: s.xl,
+      dim: D,
+      rows: lr,
+      label: 'pick_rows',
+    }),
+  );
+  ops.push(
+    rmsnormOp(k, {
+      x: s.xl,
+      w: w.norm,
+      out: s.xln,
+      dim: D,
+      eps: cfg.rmsNormEps,
+      rows: lr,
+      label: 'final_norm',
+    }),
+  );
+  ops.push(
+    ...matmulOps(k, {
+      x: s.xln,
+      w: w.lmHead,
+      y: s.logits,
+      K: D,
+      outStride: cfg.vocabSize,
+      rows: lr,
+      label: 'lm_head',
+    }),
+  );
   ops.push(argmaxOp(k, { logits: s.logits, out: s.ids, vocab: cfg.vocabSize, rows: lr, label: 'argmax' }));
-  return ops;
+  return { embed, layers, logits: ops };
 }

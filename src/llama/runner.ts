@@ -1,12 +1,12 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import { RowCount } from '../gpu/op.ts';
+import { type Op, RowCount } from '../gpu/op.ts';
 import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { uploadRopeTable } from '../ops/rope.ts';
-import { buildForwardOps } from './graph.ts';
+import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
 import { KVCache } from './kv-cache.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
@@ -46,13 +46,18 @@ export class LlamaRunner {
     readonly cfg: ModelConfig,
     readonly weights: ModelWeights,
     readonly cache: KVCache,
-    private readonly scratch: Scratch,
-    private readonly rows: RowCount,
-    private readonly logitRows: RowCount,
-    private readonly ops: ReturnType<typeof buildForwardOps>,
-    private readonly owned: GPUBuffer[],
-    readonly pipelines: PipelineCache,
-  ) {}
+    /** Internal to src/llama: activations, row counts, the recorded graph, kernel context. */
+    readonly scratch: Scratch,
+    readonly rows: RowCount,
+    readonly logitRows: RowCount,
+    readonly graph: ForwardGraph,
+    readonly kernels: KernelContext,
+    readonly ropeTable: GPUBuffer,
+  ) {
+    this.ops = flattenGraph(graph);
+  }
+
+  private readonly ops: Op[];
 
   static build(
     gpu: GpuContext,
@@ -65,7 +70,13 @@ export class LlamaRunner {
     const ctx = Math.min(cfg.maxPositions, opts.contextLength ?? 2048);
     const maxRows = opts.maxRows ?? 128;
     const maxLogitRows = opts.maxLogitRows ?? 8;
-    const weights = uploadWeights(device, cfg, tensors, gpu.limits.maxStorageBufferBindingSize, opts.onTensor);
+    const weights = uploadWeights(
+      device,
+      cfg,
+      tensors,
+      gpu.limits.maxStorageBufferBindingSize,
+      opts.onTensor,
+    );
     const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim);
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
@@ -75,8 +86,8 @@ export class LlamaRunner {
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
     const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
     k.owned.push(rows.buffer, logitRows.buffer, ropeTable);
-    const ops = buildForwardOps(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable });
-    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, ops, k.owned, pipelines);
+    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable });
+    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable);
   }
 
   get contextLength(): number {
@@ -92,10 +103,14 @@ export class LlamaRunner {
     const want = opts.logitRows ?? (rows.length > 0 ? [rows.length - 1] : []);
     for (const r of rows) {
       if (!Number.isInteger(r.position) || r.position < 0 || r.position >= this.cache.ctx) {
-        throw new InvalidArgumentError(`position ${r.position} is outside the context (0..${this.cache.ctx - 1})`);
+        throw new InvalidArgumentError(
+          `position ${r.position} is outside the context (0..${this.cache.ctx - 1})`,
+        );
       }
       if (!Number.isInteger(r.token) || r.token < 0 || r.token >= this.cfg.vocabSize) {
-        throw new InvalidArgumentError(`token id ${r.token} is outside the vocabulary (0..${this.cfg.vocabSize - 1})`);
+        throw new InvalidArgumentError(
+          `token id ${r.token} is outside the vocabulary (0..${this.cfg.vocabSize - 1})`,
+        );
       }
     }
     const V = this.cfg.vocabSize;
@@ -105,7 +120,9 @@ export class LlamaRunner {
       const chunk = rows.slice(start, start + this.rows.max);
       const local = want.map((w, i) => [w - start, i]).filter(([w]) => w >= 0 && w < chunk.length);
       if (local.length > this.logitRows.max) {
-        throw new InvalidArgumentError(`at most ${this.logitRows.max} logit rows per step (asked ${local.length})`);
+        throw new InvalidArgumentError(
+          `at most ${this.logitRows.max} logit rows per step (asked ${local.length})`,
+        );
       }
       const out = await this.step(
         chunk,
@@ -157,7 +174,7 @@ export class LlamaRunner {
   }
 
   destroy(): void {
-    for (const b of [...this.weights.buffers, ...this.scratch.all, ...this.owned]) b.destroy();
+    for (const b of [...this.weights.buffers, ...this.scratch.all, ...this.kernels.owned]) b.destroy();
     this.cache.destroy();
   }
 }

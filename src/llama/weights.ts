@@ -54,7 +54,9 @@ export function checkTensorsFit(
     const cols = t.shape.length > 1 ? t.shape[t.shape.length - 1] : t.shape[0];
     const rows = t.shape.length > 1 ? t.shape.slice(0, -1).reduce((a, b) => a * b, 1) : 1;
     if (t.shape.length <= 1 && cols * 4 > max) {
-      throw new TensorTooLargeError(`Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`);
+      throw new TensorTooLargeError(
+        `Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`,
+      );
     }
     rowsPerPart(t.name, rows, cols, max);
   }
@@ -89,7 +91,11 @@ export function uploadWeights(
     const parts: WeightPart[] = [];
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
-      const buffer = uploadF32(device, t.data.subarray(r0 * cols, (r0 + n) * cols), `${name}[${r0}:${r0 + n}]`);
+      const buffer = uploadF32(
+        device,
+        t.data.subarray(r0 * cols, (r0 + n) * cols),
+        `${name}[${r0}:${r0 + n}]`,
+      );
       buffers.push(buffer);
       parts.push({ buffer, rowStart: r0, rows: n });
     }

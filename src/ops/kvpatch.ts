@@ -36,18 +36,36 @@ export function kvPatchOp(
 /** dev[pos[r]] = |v[r, :] - vc[pos[r], :]|_1 */
 export function deviationOp(
   k: KernelContext,
-  a: { pos: GPUBuffer; v: GPUBuffer; vc: GPUBuffer; dev: GPUBuffer; kvDim: number; rows: RowCount; label: string },
+  a: {
+    pos: GPUBuffer;
+    v: GPUBuffer;
+    vc: GPUBuffer;
+    dev: GPUBuffer;
+    kvDim: number;
+    rows: RowCount;
+    label: string;
+  },
 ): Op {
   const params = paramsBuffer(k.device, [{ u: a.kvDim }], `${a.label}.params`);
   k.owned.push(params);
   const pipeline = k.pipelines.get('kvscore', 'deviation');
-  return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.v, a.vc, a.dev], () => [a.rows.n]);
+  return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.v, a.vc, a.dev], () => [
+    a.rows.n,
+  ]);
 }
 
 /** score[j] = mean_h probs[h, j] * dev[j] for j < count.n */
 export function scoreOp(
   k: KernelContext,
-  a: { probs: GPUBuffer; dev: GPUBuffer; score: GPUBuffer; nHeads: number; ctx: number; len: RowCount; label: string },
+  a: {
+    probs: GPUBuffer;
+    dev: GPUBuffer;
+    score: GPUBuffer;
+    nHeads: number;
+    ctx: number;
+    len: RowCount;
+    label: string;
+  },
 ): Op {
   const params = paramsBuffer(k.device, [{ u: 0 }, { u: a.nHeads }, { u: a.ctx }], `${a.label}.params`);
   k.owned.push(params);

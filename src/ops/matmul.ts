@@ -37,7 +37,10 @@ export function matmulOps(
     );
     k.owned.push(params);
     const binds = [params, a.rows.buffer, a.x, part.buffer, a.bias ?? k.dummy, a.y];
-    const small = makeOp(k.device, `${a.label}[${i}].gemv`, gemv, binds, () => [ceilDiv(part.rows, 8), a.rows.n]);
+    const small = makeOp(k.device, `${a.label}[${i}].gemv`, gemv, binds, () => [
+      ceilDiv(part.rows, 8),
+      a.rows.n,
+    ]);
     const big = makeOp(k.device, `${a.label}[${i}].gemm`, gemm, binds, () => [
       ceilDiv(part.rows, 32),
       ceilDiv(a.rows.n, 32),

@@ -16,7 +16,12 @@ export function ropeTable(maxPos: number, headDim: number, theta: number): Float
   return t;
 }
 
-export function uploadRopeTable(device: GPUDevice, maxPos: number, headDim: number, theta: number): GPUBuffer {
+export function uploadRopeTable(
+  device: GPUDevice,
+  maxPos: number,
+  headDim: number,
+  theta: number,
+): GPUBuffer {
   return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
 }
 
@@ -34,7 +39,11 @@ export function ropeOp(
     label: string;
   },
 ): Op {
-  const params = paramsBuffer(k.device, [{ u: a.nHeads }, { u: a.headDim }, { u: a.rowStride }], `${a.label}.params`);
+  const params = paramsBuffer(
+    k.device,
+    [{ u: a.nHeads }, { u: a.headDim }, { u: a.rowStride }],
+    `${a.label}.params`,
+  );
   k.owned.push(params);
   const pipeline = k.pipelines.get('rope', 'rope', { WG: 64 });
   return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.table, a.x], () => [

@@ -30,7 +30,11 @@ export class ReferenceLlama {
     const D = c.hiddenSize;
     const kvDim = c.numKvHeads * c.headDim;
     const pos = rows.map((r) => r.position);
-    const x = gatherRows(this.w('model.embed_tokens.weight'), D, rows.map((r) => r.token));
+    const x = gatherRows(
+      this.w('model.embed_tokens.weight'),
+      D,
+      rows.map((r) => r.token),
+    );
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}.`;
       const bias = (n: string) => (c.attentionBias ? this.w(`${p}self_attn.${n}_proj.bias`) : undefined);
@@ -52,7 +56,10 @@ export class ReferenceLlama {
       }).out;
       addInPlace(x, matmul(att, this.w(`${p}self_attn.o_proj.weight`), c.numHeads * c.headDim));
       const xn2 = rmsnorm(x, this.w(`${p}post_attention_layernorm.weight`), D, c.rmsNormEps);
-      const h = siluMul(matmul(xn2, this.w(`${p}mlp.gate_proj.weight`), D), matmul(xn2, this.w(`${p}mlp.up_proj.weight`), D));
+      const h = siluMul(
+        matmul(xn2, this.w(`${p}mlp.gate_proj.weight`), D),
+        matmul(xn2, this.w(`${p}mlp.up_proj.weight`), D),
+      );
       addInPlace(x, matmul(h, this.w(`${p}mlp.down_proj.weight`), c.intermediateSize));
     }
     const head = this.t.has('lm_head.weight') ? 'lm_head.weight' : 'model.embed_tokens.weight';

@@ -13,14 +13,33 @@ function kvshare(...args: string[]) {
 
 describe('kvshare CLI', () => {
   it('generate prints the golden greedy story (only the continuation) and names the adapter', () => {
-    const r = kvshare('generate', '--model', storiesDir(), '--prompt', 'Once upon a time', '--max-new-tokens', '64', '--temperature', '0');
+    const r = kvshare(
+      'generate',
+      '--model',
+      storiesDir(),
+      '--prompt',
+      'Once upon a time',
+      '--max-new-tokens',
+      '64',
+      '--temperature',
+      '0',
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/adapter: /);
     expect(`Once upon a time${r.stdout.replace(/\n$/, '')}`).toBe(golden.greedy_64_after_prompt.text);
   });
 
   it('generate --json prints text, token ids, prompt tokens and stats', () => {
-    const r = kvshare('generate', '--model', storiesDir(), '--prompt', 'Once upon a time', '--max-new-tokens', '16', '--json');
+    const r = kvshare(
+      'generate',
+      '--model',
+      storiesDir(),
+      '--prompt',
+      'Once upon a time',
+      '--max-new-tokens',
+      '16',
+      '--json',
+    );
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.promptTokens).toEqual([1, 403, 407, 261, 378]);
@@ -29,7 +48,16 @@ describe('kvshare CLI', () => {
   });
 
   it('bench prints prefill and decode tokens/s', () => {
-    const r = kvshare('bench', '--model', storiesDir(), '--prompt-tokens', '32', '--new-tokens', '8', '--json');
+    const r = kvshare(
+      'bench',
+      '--model',
+      storiesDir(),
+      '--prompt-tokens',
+      '32',
+      '--new-tokens',
+      '8',
+      '--json',
+    );
     expect(r.status).toBe(0);
     const row = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(row.prefillTokensPerSec).toBeGreaterThan(0);

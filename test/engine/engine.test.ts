@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../../src/engine/engine.ts';
 import {
   ContextOverflowError,
   EmptyPromptError,
@@ -8,10 +9,9 @@ import {
   ModelFileMissingError,
   WebGPUUnavailableError,
 } from '../../src/errors.ts';
-import { Engine } from '../../src/engine/engine.ts';
+import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
-import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
@@ -27,7 +27,8 @@ describe('Engine', () => {
   it('reports load progress monotonically, ending in ready, with the model info', () => {
     const fetches = progress.filter((p) => p.kind === 'fetch');
     expect(fetches.length).toBeGreaterThan(0);
-    for (let i = 1; i < fetches.length; i++) expect(fetches[i].loadedBytes).toBeGreaterThanOrEqual(fetches[i - 1].loadedBytes);
+    for (let i = 1; i < fetches.length; i++)
+      expect(fetches[i].loadedBytes).toBeGreaterThanOrEqual(fetches[i - 1].loadedBytes);
     expect(fetches.at(-1)!.loadedBytes).toBe(fetches.at(-1)!.totalBytes);
     const uploads = progress.filter((p) => p.kind === 'upload');
     expect(uploads.at(-1)!.loadedBytes).toBe(uploads.at(-1)!.totalBytes);
@@ -91,12 +92,14 @@ describe('Engine', () => {
   it('bad input gets typed errors', async () => {
     await expect(engine.generate('   ')).rejects.toBeInstanceOf(EmptyPromptError);
     await expect(engine.generate({ tokenIds: [] })).rejects.toBeInstanceOf(EmptyPromptError);
-    await expect(engine.generate('Once upon a time', { maxNewTokens: 252 })).rejects.toBeInstanceOf(ContextOverflowError);
+    await expect(engine.generate('Once upon a time', { maxNewTokens: 252 })).rejects.toBeInstanceOf(
+      ContextOverflowError,
+    );
     await expect(engine.generate('Once', { temperature: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(engine.generate({ tokenIds: [1, 9999] })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(new Engine({ gpu: async () => undefined, shaders: nodeShaderLibrary }).generate('x')).rejects.toBeInstanceOf(
-      EngineNotLoadedError,
-    );
+    await expect(
+      new Engine({ gpu: async () => undefined, shaders: nodeShaderLibrary }).generate('x'),
+    ).rejects.toBeInstanceOf(EngineNotLoadedError);
   });
 
   it('load errors: missing model folder, no WebGPU', async () => {

@@ -10,7 +10,8 @@ describe('sampler', () => {
   });
 
   it('top-k 1 is argmax at any temperature', () => {
-    for (let s = 0; s < 20; s++) expect(sampleToken(logits, { temperature: 5, topK: 1 }, mulberry32(s))).toBe(1);
+    for (let s = 0; s < 20; s++)
+      expect(sampleToken(logits, { temperature: 5, topK: 1 }, mulberry32(s))).toBe(1);
   });
 
   it('top-k 2 only yields the two best tokens', () => {
@@ -41,7 +42,9 @@ describe('sampler', () => {
     const N = 20000;
     for (let i = 0; i < N; i++) counts[sampleToken(logits, { temperature: 1 }, rand)]++;
     const z = Array.from(logits).reduce((s, l) => s + Math.exp(l), 0);
-    Array.from(logits).forEach((l, i) => expect(Math.abs(counts[i] / N - Math.exp(l) / z)).toBeLessThan(0.015));
+    Array.from(logits).forEach((l, i) => {
+      expect(Math.abs(counts[i] / N - Math.exp(l) / z)).toBeLessThan(0.015);
+    });
   });
 
   it('rejects bad options with a typed error', () => {

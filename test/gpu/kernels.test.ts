@@ -31,7 +31,9 @@ describe('embed gather', () => {
     ];
     const rows = h.rows(idx.length);
     h.run(gatherRowsOps(h.k, { idx: h.u32(idx), table: parts, out, dim, rows, label: 'g' }));
-    expect(Array.from(await h.read(out, idx.length * dim))).toEqual(Array.from(ref.gatherRows(table, dim, idx)));
+    expect(Array.from(await h.read(out, idx.length * dim))).toEqual(
+      Array.from(ref.gatherRows(table, dim, idx)),
+    );
   });
 });
 
@@ -45,7 +47,9 @@ describe('rmsnorm', () => {
     const w = randn(dim, 3);
     const out = h.zeros(n * dim);
     h.run([rmsnormOp(h.k, { x: h.f32(x), w: h.f32(w), out, dim, eps: 1e-5, rows: h.rows(n), label: 'n' })]);
-    expect(toleranceRatio(await h.read(out, n * dim), ref.rmsnorm(x, w, dim, 1e-5), ATOL, RTOL)).toBeLessThan(1);
+    expect(toleranceRatio(await h.read(out, n * dim), ref.rmsnorm(x, w, dim, 1e-5), ATOL, RTOL)).toBeLessThan(
+      1,
+    );
   });
 });
 
@@ -86,7 +90,18 @@ describe('rope', () => {
     const x = randn(n * stride, 7);
     const buf = h.f32(x);
     const table = uploadRopeTable(h.k.device, 512, hd, 10000);
-    h.run([ropeOp(h.k, { x: buf, pos: h.u32(new Int32Array(pos)), table, nHeads, headDim: hd, rowStride: stride, rows: h.rows(n), label: 'r' })]);
+    h.run([
+      ropeOp(h.k, {
+        x: buf,
+        pos: h.u32(new Int32Array(pos)),
+        table,
+        nHeads,
+        headDim: hd,
+        rowStride: stride,
+        rows: h.rows(n),
+        label: 'r',
+      }),
+    ]);
     const expected = Float32Array.from(x);
     ref.rope(expected, pos, { nHeads, headDim: hd, rowStride: stride, theta: 10000 });
     expect(toleranceRatio(await h.read(buf, n * stride), expected, ATOL, RTOL)).toBeLessThan(1);
@@ -112,7 +127,16 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
     const out = h.zeros(n * H * hd);
     const rows = h.rows(n);
     h.run([
-      kvScatterOp(h.k, { pos, k: h.f32(kNew), v: h.f32(vNew), kc: kcBuf, vc: vcBuf, kvDim, rows, label: 's' }),
+      kvScatterOp(h.k, {
+        pos,
+        k: h.f32(kNew),
+        v: h.f32(vNew),
+        kc: kcBuf,
+        vc: vcBuf,
+        kvDim,
+        rows,
+        label: 's',
+      }),
       attentionOp(h.k, {
         q: h.f32(q),
         kc: kcBuf,

@@ -65,7 +65,15 @@ describe('deviation and score kernels', () => {
     const score = h.zeros(len);
     const rows = h.rows(len);
     h.run([
-      deviationOp(h.k, { pos: h.u32(new Int32Array(pos)), v: h.f32(v), vc: h.f32(vc), dev, kvDim, rows, label: 'dev' }),
+      deviationOp(h.k, {
+        pos: h.u32(new Int32Array(pos)),
+        v: h.f32(v),
+        vc: h.f32(vc),
+        dev,
+        kvDim,
+        rows,
+        label: 'dev',
+      }),
       scoreOp(h.k, { probs: h.f32(probs), dev, score, nHeads, ctx, len: rows, label: 'score' }),
     ]);
     const perHead = Array.from({ length: nHeads }, (_, hh) => probs.subarray(hh * ctx, (hh + 1) * ctx));

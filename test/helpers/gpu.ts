@@ -1,7 +1,7 @@
-import { uploadF32, uploadU32, storageBuffer, readF32, readBuffer } from '../../src/gpu/buffers.ts';
+import { readBuffer, readF32, storageBuffer, uploadF32, uploadU32 } from '../../src/gpu/buffers.ts';
 import { acquireDevice, type GpuContext } from '../../src/gpu/device.ts';
 import { nodeGPU } from '../../src/gpu/node-gpu.ts';
-import { RowCount, submitOps, type Op } from '../../src/gpu/op.ts';
+import { type Op, RowCount, submitOps } from '../../src/gpu/op.ts';
 import { PipelineCache } from '../../src/gpu/pipelines.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import type { KernelContext } from '../../src/ops/context.ts';
@@ -60,7 +60,12 @@ export function randn(count: number, seed: number, scale = 1): Float32Array {
 }
 
 /** Largest |a - b| / (atol + rtol * |b|); <= 1 means within tolerance. */
-export function toleranceRatio(a: ArrayLike<number>, b: ArrayLike<number>, atol: number, rtol: number): number {
+export function toleranceRatio(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
   let worst = 0;
   for (let i = 0; i < a.length; i++) {

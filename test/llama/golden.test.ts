@@ -19,7 +19,9 @@ let runner: LlamaRunner;
 
 beforeAll(async () => {
   const files = await loadModelFiles(storiesDir());
-  runner = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, { contextLength: 512 });
+  runner = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
+    contextLength: 512,
+  });
 });
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -32,7 +34,9 @@ async function greedy(prompt: number[], steps: number): Promise<number[]> {
   const first = await runner.forward(prompt.map((token, position) => ({ token, position })));
   const out = [first.ids[0]];
   while (out.length < steps) {
-    const r = await runner.forward([{ token: out[out.length - 1], position: prompt.length + out.length - 1 }]);
+    const r = await runner.forward([
+      { token: out[out.length - 1], position: prompt.length + out.length - 1 },
+    ]);
     out.push(r.ids[0]);
   }
   return out;

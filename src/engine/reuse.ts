@@ -1,0 +1,210 @@
+import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
+import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
+import { type KVEntry, validateEntry } from '../kvshare/entry.ts';
+import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
+import type { PatchRow, ReuseKit } from '../llama/reuse.ts';
+import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
+
+/** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
+export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
+export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
+
+export interface ReuseOptions {
+  mode?: ReuseMode;
+  /** kvshare: fraction of reused tokens recomputed by deviation score (default 0.15). */
+  recomputeRatio?: number;
+  /** kvshare: stale reused tokens recomputed per decode step (default 3). */
+  trickle?: number;
+  /** Least estimated n-gram Jaccard similarity for an entry to be used (default 0.05). */
+  minSimilarity?: number;
+  /** Entries a plan may stitch from (default 2; prefix mode uses one). */
+  maxSources?: number;
+}
+
+export const DEFAULT_REUSE: Required<ReuseOptions> = {
+  mode: 'kvshare',
+  recomputeRatio: 0.15,
+  trickle: 3,
+  minSimilarity: 0.05,
+  maxSources: 2,
+};
+
+export interface ReuseStats {
+  mode: ReuseMode;
+  promptTokens: number;
+  /** Prompt rows whose K/V came from the cache (and were not recomputed before the first token). */
+  reusedTokens: number;
+  /** Prompt rows computed before the first token (unmatched, last token, and selected by deviation). */
+  recomputedTokens: number;
+  /** Ids of the entries used. */
+  entryIds: string[];
+  /** Entries found corrupt or mismatched and dropped (the request fell back to computing those rows). */
+  rejectedEntries: number;
+  retrievalMs: number;
+  patchMs: number;
+  /** kvshare: the layer-0/1 scoring pass. */
+  scoreMs: number;
+  /** Per prompt position: 'reused' | 'recomputed' (selected by deviation) | 'new' (no source). */
+  fates: TokenFate[];
+}
+
+export type TokenFate = 'reused' | 'recomputed' | 'new';
+
+export interface PreparedPrompt {
+  first: ForwardResult;
+  /** Reused positions still stale, most deviating first: the decode loop trickles through them. */
+  stale: number[];
+  stats: ReuseStats;
+  /** The live cache rows of the prompt equal a full computation. */
+  exact: boolean;
+}
+
+export function resolveReuse(
+  o: ReuseOptions | undefined,
+  defaults: Required<ReuseOptions>,
+): Required<ReuseOptions> {
+  const r = {
+    ...defaults,
+    ...Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)),
+  };
+  if (!REUSE_MODES.includes(r.mode))
+    throw new InvalidArgumentError(`reuse mode must be one of ${REUSE_MODES.join(', ')}`);
+  if (!(r.recomputeRatio >= 0 && r.recomputeRatio <= 1))
+    throw new InvalidArgumentError('recomputeRatio must be in [0, 1]');
+  if (!Number.isInteger(r.trickle) || r.trickle < 0)
+    throw new InvalidArgumentError('trickle must be a whole number >= 0');
+  if (!Number.isInteger(r.maxSources) || r.maxSources < 1)
+    throw new InvalidArgumentError('maxSources must be >= 1');
+  return r;
+}
+
+const rowsOf = (ids: number[], positions: number[]): Row[] =>
+  positions.map((p) => ({ token: ids[p], position: p }));
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** Retrieve entries for `ids`, validating each; corrupt ones are deleted from the cache and counted. */
+function retrieve(
+  cache: MemoryKVCache,
+  ids: number[],
+  o: Required<ReuseOptions>,
+  expect: Parameters<typeof validateEntry>[1],
+) {
+  const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
+  const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
+  const entries: KVEntry[] = [];
+  let rejected = 0;
+  for (const m of matches) {
+    const e = cache.get(m.id);
+    if (!e) continue;
+    if (o.mode === 'prefix' && !e.exact) continue;
+    try {
+      validateEntry(e, expect);
+      entries.push(e);
+    } catch (err) {
+      if (!(err instanceof CacheEntryError)) throw err;
+      cache.delete(m.id);
+      rejected++;
+    }
+  }
+  return { entries, rejected };
+}
+
+function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: PatchPlan; used: KVEntry[] } {
+  if (mode === 'prefix') {
+    let best: { plan: PatchPlan; e: KVEntry } | null = null;
+    for (const e of entries) {
+      const p = prefixPlan(ids, e.tokens);
+      if (!best || p.reused > best.plan.reused) best = { plan: p, e };
+    }
+    return best ? { plan: best.plan, used: [best.e] } : { plan: prefixPlan(ids, []), used: [] };
+  }
+  const p = buildPatchPlan(
+    ids,
+    entries.map((e, i) => ({ entryIndex: i, tokens: e.tokens })),
+  );
+  return { plan: p, used: entries };
+}
+
+/**
+ * Fill the live KV cache for prompt `ids` at positions 0..N-1 under the reuse mode and return the
+ * first token's forward result. Always computes the last prompt row (its logits pick the first token).
+ */
+export async function prefillWithReuse(
+  runner: LlamaRunner,
+  kit: ReuseKit,
+  cache: MemoryKVCache | null,
+  ids: number[],
+  o: Required<ReuseOptions>,
+  forwardOpts: { readLogits: boolean },
+  expect: Parameters<typeof validateEntry>[1],
+): Promise<PreparedPrompt> {
+  const N = ids.length;
+  const stats: ReuseStats = {
+    mode: o.mode,
+    promptTokens: N,
+    reusedTokens: 0,
+    recomputedTokens: N,
+    entryIds: [],
+    rejectedEntries: 0,
+    retrievalMs: 0,
+    patchMs: 0,
+    scoreMs: 0,
+    fates: new Array<TokenFate>(N).fill('new'),
+  };
+  const full = async (): Promise<PreparedPrompt> => {
+    const first = await runner.forward(rowsOf(ids, range(N)), { ...forwardOpts, logitRows: [N - 1] });
+    return { first, stale: [], stats, exact: true };
+  };
+  if (o.mode === 'none' || !cache || N < 2) return full();
+
+  const t0 = performance.now();
+  const { entries, rejected } = retrieve(cache, ids, o, expect);
+  stats.rejectedEntries = rejected;
+  const { plan: p, used } = plan(ids, entries, o.mode);
+  p.srcEntry[N - 1] = -1; // the last prompt row is always computed
+  stats.retrievalMs = performance.now() - t0;
+  const reused = range(N).filter((i) => p.srcEntry[i] >= 0);
+  if (reused.length === 0) {
+    cache.recordMiss();
+    return full();
+  }
+
+  const t1 = performance.now();
+  const rowsByEntry: PatchRow[][] = used.map(() => []);
+  const usedIds = new Set<number>();
+  for (const i of reused) {
+    const e = used[p.srcEntry[i]];
+    rowsByEntry[p.srcEntry[i]].push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
+    usedIds.add(p.srcEntry[i]);
+  }
+  await kit.patch(used, rowsByEntry);
+  stats.patchMs = performance.now() - t1;
+  stats.entryIds = [...usedIds].map((i) => used[i].id);
+  for (const i of reused) stats.fates[i] = 'reused';
+
+  let compute = range(N).filter((i) => p.srcEntry[i] < 0);
+  let stale: number[] = [];
+  if (o.mode === 'kvshare') {
+    const t2 = performance.now();
+    const take = Math.ceil(o.recomputeRatio * reused.length);
+    let order = reused;
+    if (kit.canScore && N >= 3 && take < reused.length) {
+      const score = await kit.scoreRows(rowsOf(ids, range(N)), N - 2);
+      order = [...reused].sort((a, b) => score[b] - score[a] || a - b);
+    }
+    const chosen = order.slice(0, take);
+    for (const i of chosen) stats.fates[i] = 'recomputed';
+    stale = order.slice(take);
+    compute = [...compute, ...chosen].sort((a, b) => a - b);
+    stats.scoreMs = performance.now() - t2;
+  }
+  const first = await runner.forward(rowsOf(ids, compute), {
+    ...forwardOpts,
+    logitRows: [compute.length - 1],
+  });
+  stats.recomputedTokens = compute.length;
+  stats.reusedTokens = N - compute.length;
+  cache.recordHit(stats.reusedTokens);
+  const exact = o.mode === 'prefix' || (o.mode === 'kvshare' && stale.length === 0);
+  return { first, stale, stats, exact };
+}

@@ -1,0 +1,232 @@
+import { storageBuffer, uploadF32, uploadU32 } from '../gpu/buffers.ts';
+import { type Op, RowCount, submitOps } from '../gpu/op.ts';
+import type { KVEntry } from '../kvshare/entry.ts';
+import { attentionOp } from '../ops/attention.ts';
+import type { KernelContext } from '../ops/context.ts';
+import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
+import type { LlamaRunner, Row } from './runner.ts';
+
+/** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
+export interface PatchRow {
+  src: number;
+  dst: number;
+  old: number;
+}
+
+/**
+ * KVShare's GPU work on a runner: patch cached entries into the live KV cache, score reused rows by
+ * deviation (DESIGN §3 step 5), and read prompt K/V back for a new entry. Buffers and the scoring
+ * ops are made once per model; patch ops (bound to one request's entries) once per request.
+ */
+export class ReuseKit {
+  private readonly dev: GPUBuffer; // [ctx] |V_fresh - V_cached|_1 at layer 1
+  private readonly qProbe: GPUBuffer; // [H*hd] the probe row's layer-1 query
+  private readonly posProbe: GPUBuffer; // [1] i32
+  private readonly probsProbe: GPUBuffer; // [1, H, ctx]
+  private readonly outProbe: GPUBuffer; // [H*hd]
+  private readonly score: GPUBuffer; // [ctx]
+  private readonly one: RowCount;
+  private readonly len: RowCount;
+  private readonly scoringOps: Op[]; // embed, layer 0, layer 1 pre, deviation, layer 1 scatter
+  private readonly probeOps: Op[]; // layer-1 attention of the probe row, then the score
+  private readonly buffers: GPUBuffer[];
+
+  constructor(private readonly r: LlamaRunner) {
+    const { device } = r.gpu;
+    const c = r.cfg;
+    const ctx = r.cache.ctx;
+    const qDim = c.numHeads * c.headDim;
+    const kvDim = c.numKvHeads * c.headDim;
+    this.dev = storageBuffer(device, ctx * 4, 'reuse.dev');
+    this.qProbe = storageBuffer(device, qDim * 4, 'reuse.qProbe');
+    this.posProbe = storageBuffer(device, 4, 'reuse.posProbe');
+    this.probsProbe = storageBuffer(device, c.numHeads * ctx * 4, 'reuse.probsProbe');
+    this.outProbe = storageBuffer(device, qDim * 4, 'reuse.outProbe');
+    this.score = storageBuffer(device, ctx * 4, 'reuse.score');
+    this.one = new RowCount(device, 1, 'reuse.one');
+    this.len = new RowCount(device, ctx, 'reuse.len');
+    this.buffers = [this.dev, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score];
+    const k = r.kernels;
+    const [L0, L1] = r.graph.layers;
+    const s = r.scratch;
+    this.scoringOps = L1
+      ? [
+          ...r.graph.embed,
+          ...L0.pre,
+          L0.scatter,
+          ...L0.post,
+          ...L1.pre,
+          deviationOp(k, {
+            pos: s.pos,
+            v: s.v,
+            vc: r.cache.v[1],
+            dev: this.dev,
+            kvDim,
+            rows: r.rows,
+            label: 'reuse.deviation',
+          }),
+          L1.scatter,
+        ]
+      : [];
+    this.probeOps = L1
+      ? [
+          attentionOp(k, {
+            q: this.qProbe,
+            kc: r.cache.k[1],
+            vc: r.cache.v[1],
+            pos: this.posProbe,
+            probs: this.probsProbe,
+            out: this.outProbe,
+            nHeads: c.numHeads,
+            nKvHeads: c.numKvHeads,
+            headDim: c.headDim,
+            ctx,
+            rows: this.one,
+            label: 'reuse.probe',
+          }),
+          scoreOp(k, {
+            probs: this.probsProbe,
+            dev: this.dev,
+            score: this.score,
+            nHeads: c.numHeads,
+            ctx,
+            len: this.len,
+            label: 'reuse.score',
+          }),
+        ]
+      : [];
+  }
+
+  /** Whether deviation scoring is possible (it needs layer 1). */
+  get canScore(): boolean {
+    return this.scoringOps.length > 0;
+  }
+
+  /**
+   * Copy each entry's rows into the live cache at their new positions, keys re-rotated by the shift.
+   * `plans[i]` lists the rows taken from `entries[i]`.
+   */
+  async patch(entries: KVEntry[], plans: PatchRow[][]): Promise<void> {
+    const { device } = this.r.gpu;
+    const c = this.r.cfg;
+    const k: KernelContext = { ...this.r.kernels, owned: [] };
+    const temp: GPUBuffer[] = [];
+    const ops: Op[] = [];
+    entries.forEach((e, i) => {
+      const rows = plans[i];
+      if (rows.length === 0) return;
+      const rowmap = uploadU32(
+        device,
+        new Int32Array(rows.flatMap((p) => [p.src, p.dst, p.old, 0])),
+        'patch.rowmap',
+      );
+      const count = new RowCount(device, rows.length, 'patch.rows');
+      count.set(rows.length);
+      temp.push(rowmap, count.buffer);
+      for (let l = 0; l < c.numLayers; l++) {
+        const ksrc = uploadF32(device, e.k[l], `patch.k${l}`);
+        const vsrc = uploadF32(device, e.v[l], `patch.v${l}`);
+        temp.push(ksrc, vsrc);
+        ops.push(
+          kvPatchOp(k, {
+            rowmap,
+            table: this.r.ropeTable,
+            ksrc,
+            vsrc,
+            kc: this.r.cache.k[l],
+            vc: this.r.cache.v[l],
+            nKvHeads: c.numKvHeads,
+            headDim: c.headDim,
+            rows: count,
+            label: `patch.L${l}`,
+          }),
+        );
+      }
+    });
+    submitOps(device, ops);
+    await device.queue.onSubmittedWorkDone();
+    for (const b of [...temp, ...k.owned]) b.destroy();
+  }
+
+  /**
+   * The scoring pass over every prompt row (full layer 0, layer-1 Q/K/V; layer 0 and 1 caches become
+   * fresh), then alpha from the probe row's layer-1 attention. Returns score [rows.length].
+   */
+  async scoreRows(rows: Row[], probe: number): Promise<Float32Array> {
+    const r = this.r;
+    const { device } = r.gpu;
+    const s = r.scratch;
+    const qDim = r.cfg.numHeads * r.cfg.headDim;
+    for (let start = 0; start < rows.length; start += r.rows.max) {
+      const chunk = rows.slice(start, start + r.rows.max);
+      device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((x) => x.token)));
+      device.queue.writeBuffer(s.pos, 0, new Int32Array(chunk.map((x) => x.position)));
+      r.rows.set(chunk.length);
+      const enc = device.createCommandEncoder({ label: 'reuse.scoring' });
+      const pass = enc.beginComputePass();
+      for (const op of this.scoringOps) op.encode(pass);
+      pass.end();
+      if (probe >= start && probe < start + chunk.length) {
+        enc.copyBufferToBuffer(s.q, (probe - start) * qDim * 4, this.qProbe, 0, qDim * 4);
+      }
+      device.queue.submit([enc.finish()]);
+    }
+    device.queue.writeBuffer(this.posProbe, 0, new Int32Array([rows[probe].position]));
+    this.one.set(1);
+    this.len.set(rows.length);
+    submitOps(device, this.probeOps);
+    return readF32Range(device, this.score, rows.length);
+  }
+
+  destroy(): void {
+    for (const b of this.buffers) b.destroy();
+    this.one.destroy();
+    this.len.destroy();
+  }
+}
+
+async function readF32Range(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
+  const staging = device.createBuffer({
+    size: Math.max(4, count * 4),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const enc = device.createCommandEncoder();
+  enc.copyBufferToBuffer(src, 0, staging, 0, count * 4);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const out = new Float32Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  staging.destroy();
+  return out;
+}
+
+/** Read K and V of positions [0, n) of every layer: L × [n, kvDim] each. */
+export async function readCacheRows(
+  r: LlamaRunner,
+  n: number,
+): Promise<{ k: Float32Array[]; v: Float32Array[] }> {
+  const { device } = r.gpu;
+  const L = r.cfg.numLayers;
+  const bytes = n * r.cache.kvDim * 4;
+  const staging = device.createBuffer({
+    size: Math.max(4, 2 * L * bytes),
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const enc = device.createCommandEncoder();
+  for (let l = 0; l < L; l++) {
+    enc.copyBufferToBuffer(r.cache.k[l], 0, staging, 2 * l * bytes, bytes);
+    enc.copyBufferToBuffer(r.cache.v[l], 0, staging, (2 * l + 1) * bytes, bytes);
+  }
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const all = staging.getMappedRange();
+  const k: Float32Array[] = [];
+  const v: Float32Array[] = [];
+  for (let l = 0; l < L; l++) {
+    k.push(new Float32Array(all.slice(2 * l * bytes, (2 * l + 1) * bytes)));
+    v.push(new Float32Array(all.slice((2 * l + 1) * bytes, (2 * l + 2) * bytes)));
+  }
+  staging.unmap();
+  staging.destroy();
+  return { k, v };
+}
