@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { KVShareError } from '../errors.ts';
 import { runBench } from './bench.ts';
+import { runEvalReuse } from './eval-reuse.ts';
 import { runGenerate } from './generate.ts';
 import { runSynth } from './synth.ts';
 
@@ -15,7 +16,12 @@ Commands:
       Temperature 0 (the default) is greedy decoding.
   bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
       Prints prefill and decode tokens/s.
+  eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
+           [--max-new-tokens N] [--limit N] [--context N] [--json]
+      For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
+      answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
   synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
+        [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
 
 The adapter in use is printed on stderr. With no GPU and no VK_ICD_FILENAMES, a software
@@ -41,6 +47,13 @@ async function main(argv: string[]): Promise<number> {
       shape: { type: 'string' },
       out: { type: 'string' },
       dtype: { type: 'string' },
+      pairs: { type: 'string' },
+      mode: { type: 'string' },
+      modes: { type: 'string' },
+      'recompute-ratio': { type: 'string' },
+      limit: { type: 'string' },
+      layers: { type: 'string' },
+      shards: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -53,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       return runGenerate(args);
     case 'bench':
       return runBench(args);
+    case 'eval-reuse':
+      return runEvalReuse(args);
     case 'synth':
       return runSynth(args);
     default:

@@ -8,6 +8,8 @@ export async function runSynth(args: CliArgs): Promise<number> {
     out,
     seed: num(args, 'seed', 1),
     dtype: (args.dtype as 'F32' | 'F16' | 'BF16' | undefined) ?? 'F32',
+    layers: args.layers ? num(args, 'layers', 0) : undefined,
+    shards: args.shards ? num(args, 'shards', 1) : undefined,
   });
   console.log(`wrote ${out}`);
   return 0;

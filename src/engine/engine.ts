@@ -79,14 +79,12 @@ export class Engine {
         });
         const tokenizer = await loadTokenizer(openModelSource(location), files.config);
         let uploaded = 0;
-        let uploadTotal = 0;
-        for (const t of files.tensors.values()) uploadTotal += t.data.byteLength;
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
           onTensor: (tensor, bytes) => {
             uploaded += bytes;
-            opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: uploadTotal });
+            opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
           },
         });
         files.tensors.clear();

@@ -47,6 +47,7 @@ describe('KVEntry', () => {
       numLayers: 2,
       kvDim: 4,
       bytes: 616,
+      exact: false,
       createdAt: 100,
       lastUsed: 100,
     });

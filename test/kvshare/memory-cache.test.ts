@@ -98,6 +98,7 @@ describe('MemoryKVCache', () => {
       numLayers: 2,
       kvDim: 4,
       bytes: SIZE,
+      exact: false,
       createdAt: 0,
       lastUsed: 1000,
     });

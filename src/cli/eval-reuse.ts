@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { evalReuse } from '../engine/eval-reuse.ts';
+import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
+import { InvalidArgumentError } from '../errors.ts';
+import { parsePairsJsonl } from '../kvshare/pairs.ts';
+import { createNodeEngine } from '../node/index.ts';
+import { type CliArgs, num, str } from './args.ts';
+
+export async function runEvalReuse(args: CliArgs): Promise<number> {
+  const modes: ReuseMode[] =
+    args.modes === 'all' || (args.modes === undefined && args.mode === undefined)
+      ? [...REUSE_MODES]
+      : String(args.modes ?? args.mode)
+          .split(',')
+          .map((m) => {
+            if (!REUSE_MODES.includes(m as ReuseMode)) throw new InvalidArgumentError(`unknown mode ${m}`);
+            return m as ReuseMode;
+          });
+  const pairs = parsePairsJsonl(readFileSync(str(args, 'pairs'), 'utf8'));
+  const limit = num(args, 'limit', pairs.length);
+  const engine = createNodeEngine();
+  const info = await engine.load(str(args, 'model'), {
+    contextLength: args.context ? num(args, 'context', 0) : undefined,
+  });
+  console.error(`adapter: ${info.adapter}`);
+  const report = await evalReuse(engine, pairs.slice(0, limit), {
+    modes,
+    recomputeRatio: num(args, 'recompute-ratio', 0.15),
+    maxNewTokens: num(args, 'max-new-tokens', 32),
+    onPair: (i, n) => process.stderr.write(`\rpair ${i + 1}/${n}`),
+  });
+  process.stderr.write('\n');
+  if (args.json) {
+    console.log(JSON.stringify(report));
+  } else {
+    const f = (x: number) => x.toFixed(3).padStart(8);
+    console.log('mode      pairs  reused  recomp  first-tok  tok-agree  rougeL    bleu  ttft(none/mode)');
+    for (const s of report.summary) {
+      console.log(
+        `${s.mode.padEnd(8)} ${String(s.pairs).padStart(6)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.firstTokenAgreement)}   ${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)}  ${f(s.ttftRatio)}`,
+      );
+    }
+  }
+  await engine.unload();
+  return 0;
+}

@@ -1,0 +1,224 @@
+import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
+import type { ModelConfig } from './types.ts';
+
+type Json = Record<string, unknown>;
+
+const ARCHITECTURES: Record<string, ModelConfig['modelType']> = {
+  LlamaForCausalLM: 'llama',
+  MistralForCausalLM: 'mistral',
+  Qwen2ForCausalLM: 'qwen2',
+};
+const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2'];
+
+/**
+ * Normalises a Hugging Face `config.json` of a Llama-family decoder (Llama, SmolLM2, TinyLlama,
+ * Mistral, Qwen2) into a `ModelConfig`.
+ *
+ * Defaults: num_key_value_heads = num_attention_heads; head_dim = hidden_size / num_attention_heads;
+ * rope_theta = 10000 (also read from transformers v5 `rope_parameters`); rms_norm_eps = 1e-6;
+ * tie_word_embeddings = false; hidden_act = silu. Qwen2 always has q/k/v biases.
+ *
+ * Throws `ModelFormatError` (naming the field) for missing or mistyped fields and
+ * `UnsupportedArchitectureError` for what the engine does not implement: other model types,
+ * rope scaling, an active sliding window, activations other than SiLU, MLP biases, Llama's
+ * `attention_bias` (it also adds an o_proj bias), or heads not divisible by KV heads.
+ */
+export function parseConfig(json: unknown): ModelConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ModelFormatError('config.json must hold a JSON object.');
+  }
+  const c = json as Json;
+  const modelType = readModelType(c);
+
+  const hiddenSize = posInt(c, 'hidden_size');
+  const numHeads = posInt(c, 'num_attention_heads');
+  const numKvHeads = optional(c, 'num_key_value_heads', posInt) ?? numHeads;
+  if (numHeads % numKvHeads !== 0) {
+    throw new UnsupportedArchitectureError(
+      `num_attention_heads (${numHeads}) is not a multiple of num_key_value_heads (${numKvHeads}); grouped-query attention needs whole groups.`,
+    );
+  }
+  let headDim = optional(c, 'head_dim', posInt);
+  if (headDim === undefined) {
+    if (hiddenSize % numHeads !== 0) {
+      throw new ModelFormatError(
+        `config.json has no head_dim and hidden_size (${hiddenSize}) is not a multiple of num_attention_heads (${numHeads}).`,
+      );
+    }
+    headDim = hiddenSize / numHeads;
+  }
+  if (headDim % 2 !== 0)
+    throw new UnsupportedArchitectureError(`head_dim ${headDim} is odd; RoPE needs an even head_dim.`);
+  const maxPositions = posInt(c, 'max_position_embeddings');
+
+  const act = optional(c, 'hidden_act', str) ?? 'silu';
+  if (act !== 'silu' && act !== 'swish') {
+    throw new UnsupportedArchitectureError(
+      `hidden_act '${act}' is not supported: only 'silu' (SwiGLU) is implemented.`,
+    );
+  }
+  if (optional(c, 'mlp_bias', bool) === true) {
+    throw new UnsupportedArchitectureError(
+      'mlp_bias=true is not supported: the MLP projections must have no bias.',
+    );
+  }
+  const ropeTheta = readRope(c);
+  checkSlidingWindow(c, modelType, maxPositions);
+
+  // Llama's attention_bias puts a bias on o_proj too, which the forward pass does not have.
+  // (Mistral has no such option; Qwen2 always has q/k/v biases and none on o_proj.)
+  if (modelType === 'llama' && optional(c, 'attention_bias', bool) === true) {
+    throw new UnsupportedArchitectureError(
+      'attention_bias=true is not supported for llama: it adds a bias to o_proj as well as q/k/v, and this engine has no o_proj bias.',
+    );
+  }
+  const attentionBias = modelType === 'qwen2';
+
+  return {
+    modelType,
+    vocabSize: posInt(c, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: posInt(c, 'intermediate_size'),
+    numLayers: posInt(c, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    maxPositions,
+    rmsNormEps: optional(c, 'rms_norm_eps', posNum) ?? 1e-6,
+    ropeTheta,
+    tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
+    attentionBias,
+    bosTokenId: optional(c, 'bos_token_id', tokenId) ?? null,
+    eosTokenIds: readEos(c),
+  };
+}
+
+/**
+ * The config as canonical JSON: keys sorted, no whitespace. Two configs that normalise to the same
+ * `ModelConfig` give the same string (fields config.json holds but the engine ignores do not count).
+ */
+export function canonicalConfigJson(cfg: ModelConfig): string {
+  const entries = Object.entries(cfg).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(Object.fromEntries(entries));
+}
+
+function readModelType(c: Json): ModelConfig['modelType'] {
+  const archs = optional(c, 'architectures', (o, k) => {
+    const v = o[k];
+    if (!Array.isArray(v) || !v.every((a) => typeof a === 'string'))
+      throw wrongType(k, 'an array of strings', v);
+    return v as string[];
+  });
+  const fromArch = archs?.map((a) => ARCHITECTURES[a]).find((t) => t !== undefined);
+  const raw = optional(c, 'model_type', str);
+  if (raw === undefined && fromArch === undefined) {
+    if (archs?.length) throw unsupportedArch(archs);
+    throw new ModelFormatError('config.json is missing the field model_type.');
+  }
+  if (raw !== undefined && !(MODEL_TYPES as readonly string[]).includes(raw)) {
+    throw new UnsupportedArchitectureError(
+      `model_type '${raw}' is not supported: this engine runs ${MODEL_TYPES.join(', ')} (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM).`,
+    );
+  }
+  if (archs?.length && fromArch === undefined) throw unsupportedArch(archs);
+  return (raw as ModelConfig['modelType'] | undefined) ?? (fromArch as ModelConfig['modelType']);
+}
+
+function unsupportedArch(archs: string[]): UnsupportedArchitectureError {
+  return new UnsupportedArchitectureError(
+    `architectures ${JSON.stringify(archs)} are not supported: expected one of ${Object.keys(ARCHITECTURES).join(', ')}.`,
+  );
+}
+
+/** rope_theta, refusing every RoPE variant other than the plain one. */
+function readRope(c: Json): number {
+  const scaling = c.rope_scaling;
+  if (scaling !== undefined && scaling !== null && !isDefaultRope(scaling)) {
+    throw new UnsupportedArchitectureError(
+      `rope_scaling ${JSON.stringify(scaling)} is not supported: only plain RoPE (rope_scaling null) is implemented.`,
+    );
+  }
+  const params = c.rope_parameters;
+  if (params !== undefined && params !== null) {
+    if (typeof params !== 'object' || Array.isArray(params))
+      throw wrongType('rope_parameters', 'an object', params);
+    if (!isDefaultRope(params)) {
+      throw new UnsupportedArchitectureError(
+        `rope_parameters ${JSON.stringify(params)} are not supported: only rope_type 'default' is implemented.`,
+      );
+    }
+    const theta = optional(params as Json, 'rope_theta', posNum);
+    if (theta !== undefined) return theta;
+  }
+  return optional(c, 'rope_theta', posNum) ?? 10000;
+}
+
+function isDefaultRope(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Json;
+  const type = o.rope_type ?? o.type;
+  return (
+    type === 'default' && Object.keys(o).every((k) => k === 'rope_type' || k === 'type' || k === 'rope_theta')
+  );
+}
+
+function checkSlidingWindow(c: Json, modelType: ModelConfig['modelType'], maxPositions: number): void {
+  const window = optional(c, 'sliding_window', posInt);
+  if (window === undefined || window >= maxPositions) return;
+  // Qwen2 configs carry a sliding_window that only applies when use_sliding_window is true.
+  if (modelType === 'qwen2' && optional(c, 'use_sliding_window', bool) !== true) return;
+  if (modelType === 'llama') return; // Llama has no sliding window; the field is ignored there.
+  throw new UnsupportedArchitectureError(
+    `sliding_window=${window} (< max_position_embeddings ${maxPositions}) is not supported: this engine only implements full causal attention.`,
+  );
+}
+
+function readEos(c: Json): number[] {
+  const v = c.eos_token_id;
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'number') return [tokenId(c, 'eos_token_id')];
+  if (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0)) return [...new Set(v as number[])];
+  throw wrongType('eos_token_id', 'a token id or an array of token ids', v);
+}
+
+/** Reads `key` with `read` unless it is absent or null. */
+function optional<T>(o: Json, key: string, read: (o: Json, key: string) => T): T | undefined {
+  return o[key] === undefined || o[key] === null ? undefined : read(o, key);
+}
+
+function posInt(o: Json, key: string): number {
+  const v = o[key];
+  if (v === undefined || v === null) throw new ModelFormatError(`config.json is missing the field ${key}.`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw wrongType(key, 'a positive integer', v);
+  return v;
+}
+
+function tokenId(o: Json, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    throw wrongType(key, 'a token id (integer >= 0)', v);
+  return v;
+}
+
+function posNum(o: Json, key: string): number {
+  const v = o[key];
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw wrongType(key, 'a positive number', v);
+  return v;
+}
+
+function str(o: Json, key: string): string {
+  const v = o[key];
+  if (typeof v !== 'string') throw wrongType(key, 'a string', v);
+  return v;
+}
+
+function bool(o: Json, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw wrongType(key, 'true or false', v);
+  return v;
+}
+
+function wrongType(key: string, want: string, got: unknown): ModelFormatError {
+  return new ModelFormatError(`config.json field ${key} must be ${want} (got ${JSON.stringify(got)}).`);
+}

@@ -1,0 +1,36 @@
+import { canonicalConfigJson } from './config.ts';
+import type { DType, ModelConfig } from './types.ts';
+
+/** Hex SHA-256 of bytes or of a string's UTF-8, via WebCrypto (`globalThis.crypto.subtle`). */
+export async function sha256Hex(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  let hex = '';
+  for (const b of new Uint8Array(digest)) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/** One tensor's part of the fingerprint: `digest` is the hex SHA-256 of its raw checkpoint bytes. */
+export interface TensorDigest {
+  name: string;
+  shape: number[];
+  dtype: DType;
+  digest: string;
+}
+
+/**
+ * The model fingerprint used to key KV caches: hex SHA-256 over the canonical config JSON and, for
+ * every tensor in sorted name order, its name, dtype, shape and the SHA-256 of its raw bytes:
+ *
+ *   "kvshare-model-v1\n" + canonicalConfigJson(cfg) + "\n"
+ *   + for each tensor: name + "\t" + dtype + "\t" + shape.join(",") + "\t" + sha256(raw bytes) + "\n"
+ *
+ * Hashing each tensor first keeps memory flat (WebCrypto has no streaming digest) and makes the
+ * result independent of how the checkpoint is split into shard files.
+ */
+export async function modelFingerprint(cfg: ModelConfig, tensors: TensorDigest[]): Promise<string> {
+  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let text = `kvshare-model-v1\n${canonicalConfigJson(cfg)}\n`;
+  for (const t of sorted) text += `${t.name}\t${t.dtype}\t${t.shape.join(',')}\t${t.digest}\n`;
+  return sha256Hex(text);
+}

@@ -1,0 +1,98 @@
+import { AbortError } from '../errors.ts';
+import { parseConfig } from './config.ts';
+import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
+import { validateTensors } from './layout.ts';
+import { readHeaders, type TensorInfo } from './safetensors.ts';
+import { type ModelSource, openModelSource } from './source.ts';
+import { throwIfAborted } from './source-base.ts';
+import { decodeTensorStream } from './tensor-stream.ts';
+import type { HostTensor, ModelConfig, ProgressCallback } from './types.ts';
+
+export interface LoadModelOptions {
+  /** `fetch` events while weight files are read: loadedBytes never decreases and ends at totalBytes. */
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+  /**
+   * Called with every tensor's name, shape, dtype and byte size (sorted by name) after the headers
+   * are read and before any weight data is: throw here (e.g. TensorTooLargeError) to stop the load.
+   */
+  checkTensors?: (infos: TensorInfo[]) => void;
+}
+
+export interface LoadedModelFiles {
+  config: ModelConfig;
+  /** Every tensor in the checkpoint, decoded to f32, keyed by its Hugging Face name. */
+  tensors: Map<string, HostTensor>;
+  /** Hex SHA-256 of the config and all weights (see modelFingerprint); use it to key KV caches. */
+  fingerprint: string;
+  /** Bytes of the safetensors files (sum over shards), the total of the `fetch` progress events. */
+  totalBytes: number;
+  /** Bytes of the decoded f32 tensors (sum of `data.byteLength`): the total for upload progress. */
+  hostBytes: number;
+  location: string;
+}
+
+/** `fetch` events go out at the start and end of each file and otherwise at most once per 1% or 1 MiB. */
+const MAX_PROGRESS_STEP = 1 << 20;
+
+/**
+ * Loads a Hugging Face model folder or base URL: config.json, then the safetensors headers (range
+ * reads only), then the caller's `checkTensors`, then the weight data, decoded to f32 as it streams.
+ *
+ * Tensor names and shapes are checked against the config from the headers, before any data is
+ * read. Errors: ModelFileMissingError, ModelFormatError, UnsupportedArchitectureError, AbortError
+ * (when `signal` aborts), or whatever `checkTensors` throws.
+ */
+export async function loadModelFiles(
+  location: string | ModelSource,
+  opts: LoadModelOptions = {},
+): Promise<LoadedModelFiles> {
+  const { signal, onProgress } = opts;
+  const source = typeof location === 'string' ? openModelSource(location) : location;
+  throwIfAborted(signal);
+
+  const config = parseConfig(await source.readJson('config.json', signal));
+  const headers = await readHeaders(source, signal);
+  validateTensors(config, headers.tensors);
+  throwIfAborted(signal);
+  opts.checkTensors?.(
+    headers.tensors.map((t) => ({
+      name: t.name,
+      shape: [...t.shape],
+      dtype: t.dtype,
+      byteLength: t.byteLength,
+    })),
+  );
+  throwIfAborted(signal);
+
+  const totalBytes = headers.totalBytes;
+  const tensors = new Map<string, HostTensor>();
+  const digests: TensorDigest[] = [];
+  let hostBytes = 0;
+  let loaded = 0;
+  let reported = -1;
+  const step = Math.min(MAX_PROGRESS_STEP, Math.ceil(totalBytes / 100));
+  const report = (file: string, force: boolean) => {
+    if (!onProgress || (!force && loaded - reported < step)) return;
+    reported = loaded;
+    onProgress({ kind: 'fetch', file, loadedBytes: loaded, totalBytes });
+  };
+  for (const h of headers.files) {
+    const fileEnd = loaded + h.size;
+    report(h.file, true);
+    const streamed = await decodeTensorStream(h, source.readStream(h.file, signal), (n) => {
+      loaded += n;
+      report(h.file, loaded === fileEnd);
+      throwIfAborted(signal);
+    });
+    for (const { tensor, digest } of streamed) {
+      tensors.set(tensor.name, tensor);
+      hostBytes += tensor.data.byteLength;
+      digests.push({ name: tensor.name, shape: tensor.shape, dtype: tensor.dtype, digest });
+    }
+  }
+  if (signal?.aborted) throw new AbortError();
+
+  const fingerprint = await modelFingerprint(config, digests);
+  return { config, tensors, fingerprint, totalBytes, hostBytes, location: source.location };
+}

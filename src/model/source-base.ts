@@ -1,0 +1,105 @@
+import { AbortError, ModelFormatError } from '../errors.ts';
+import type { BytesCallback, ModelSource } from './source.ts';
+
+/** An open file: its size when known and its bytes in order from byte 0. */
+export interface OpenedStream {
+  total: number | null;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/** Shared parts of folder and URL sources: everything is built on `open()` and `readRange()`. */
+export abstract class BaseSource implements ModelSource {
+  abstract readonly kind: 'folder' | 'url';
+  constructor(readonly location: string) {}
+
+  protected abstract open(name: string, signal?: AbortSignal): Promise<OpenedStream>;
+  abstract readRange(name: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
+  abstract size(name: string, signal?: AbortSignal): Promise<number>;
+  abstract exists(name: string, signal?: AbortSignal): Promise<boolean>;
+
+  async *readStream(name: string, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const opened = await this.open(name, signal);
+    yield* opened.chunks;
+  }
+
+  async readBytes(name: string, onBytes?: BytesCallback, signal?: AbortSignal): Promise<Uint8Array> {
+    const { total, chunks } = await this.open(name, signal);
+    const parts: Uint8Array[] = [];
+    let loaded = 0;
+    onBytes?.(0, total);
+    for await (const c of chunks) {
+      parts.push(c);
+      loaded += c.byteLength;
+      onBytes?.(loaded, total);
+    }
+    if (total !== null && loaded !== total) {
+      throw new ModelFormatError(`${name} at ${this.location}: expected ${total} bytes but got ${loaded}.`);
+    }
+    return concatChunks(parts, loaded);
+  }
+
+  async readText(name: string, signal?: AbortSignal): Promise<string> {
+    const bytes = await this.readBytes(name, undefined, signal);
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+
+  async readJson(name: string, signal?: AbortSignal): Promise<unknown> {
+    const text = await this.readText(name, signal);
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new ModelFormatError(`${name} at ${this.location} is not valid JSON: ${(e as Error).message}`, {
+        cause: e,
+      });
+    }
+  }
+
+  /** Checks a range request before any I/O; returns false when the range is empty. */
+  protected checkRange(name: string, start: number, end: number): boolean {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new RangeError(`Invalid byte range [${start}, ${end}) for ${name}.`);
+    }
+    return end > start;
+  }
+
+  protected truncated(name: string, start: number, end: number, got: number): ModelFormatError {
+    return new ModelFormatError(
+      `${name} at ${this.location} is truncated: bytes [${start}, ${end}) were requested but only ${got} could be read.`,
+    );
+  }
+}
+
+/** Model file names must be plain names or forward-slash relative paths without `.`/`..` parts. */
+export function checkFileName(name: string): void {
+  if (
+    name.length === 0 ||
+    name.startsWith('/') ||
+    name.includes('\\') ||
+    name.split('/').some((part) => part === '..' || part === '.' || part === '')
+  ) {
+    throw new ModelFormatError(
+      `Invalid model file name ${JSON.stringify(name)}: expected a relative name like 'config.json'.`,
+    );
+  }
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError();
+}
+
+/** True for the DOMException (or Node error) that fetch / fs reject with when a signal aborts them. */
+export function isAbortLike(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
+}
+
+/** Joins chunks into one array of exactly `total` bytes. */
+export function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1 && chunks[0].byteLength === total) return chunks[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,290 @@
+import { InvalidArgumentError, ModelFileMissingError } from '../errors.ts';
+import { parseConfig } from './config.ts';
+import { expectedTensors } from './layout.ts';
+import { INDEX_FILE, SINGLE_FILE } from './safetensors.ts';
+import {
+  shardFileName,
+  splitShards,
+  type TensorSpec,
+  tensorBytes,
+  writeSafetensorsFile,
+} from './safetensors-writer.ts';
+import type { DType, ModelConfig } from './types.ts';
+
+export type SyntheticShape = 'smollm2-135m' | 'qwen2.5-0.5b' | 'tiny-qwen2' | 'tiny-llama';
+
+export interface ShapePreset {
+  arch: 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
+  model_type: 'llama' | 'qwen2';
+  vocab_size: number;
+  hidden_size: number;
+  intermediate_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  num_key_value_heads: number;
+  head_dim: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  rope_theta: number;
+  tie_word_embeddings: boolean;
+}
+
+/** Real model shapes (weights are random): what the engine must handle at full size, plus tiny test shapes. */
+export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
+  'smollm2-135m': {
+    arch: 'LlamaForCausalLM',
+    model_type: 'llama',
+    vocab_size: 49152,
+    hidden_size: 576,
+    intermediate_size: 1536,
+    num_hidden_layers: 30,
+    num_attention_heads: 9,
+    num_key_value_heads: 3,
+    head_dim: 64,
+    max_position_embeddings: 2048,
+    rms_norm_eps: 1e-5,
+    rope_theta: 100000,
+    tie_word_embeddings: true,
+  },
+  'qwen2.5-0.5b': {
+    arch: 'Qwen2ForCausalLM',
+    model_type: 'qwen2',
+    vocab_size: 151936,
+    hidden_size: 896,
+    intermediate_size: 4864,
+    num_hidden_layers: 24,
+    num_attention_heads: 14,
+    num_key_value_heads: 2,
+    head_dim: 64,
+    max_position_embeddings: 32768,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    tie_word_embeddings: true,
+  },
+  'tiny-qwen2': {
+    arch: 'Qwen2ForCausalLM',
+    model_type: 'qwen2',
+    vocab_size: 512,
+    hidden_size: 64,
+    intermediate_size: 160,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 16,
+    max_position_embeddings: 512,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    tie_word_embeddings: false,
+  },
+  'tiny-llama': {
+    arch: 'LlamaForCausalLM',
+    model_type: 'llama',
+    vocab_size: 512,
+    hidden_size: 48,
+    intermediate_size: 100,
+    num_hidden_layers: 2,
+    num_attention_heads: 6,
+    num_key_value_heads: 2,
+    head_dim: 8,
+    max_position_embeddings: 512,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
+    tie_word_embeddings: false,
+  },
+};
+
+export interface SyntheticModelOptions {
+  shape: SyntheticShape;
+  /** Output folder (created; existing model*.safetensors* files in it are replaced). */
+  out: string;
+  /** PRNG seed; the same seed gives the same f32 values whatever the dtype or sharding. Default 1. */
+  seed?: number;
+  dtype?: DType;
+  /** Override num_hidden_layers (e.g. a 2-layer model with SmolLM2's widths). */
+  layers?: number;
+  /** Number of shard files; 1 (default) writes model.safetensors, more write an index too. */
+  shards?: number;
+  /** Folder to copy tokenizer.json and tokenizer_config.json from; default: the stories260K-hf asset. */
+  tokenizerFrom?: string;
+}
+
+export interface SyntheticModelResult {
+  config: ModelConfig;
+  /** Files written, relative to `out`. */
+  files: string[];
+  /** Bytes of the safetensors files. */
+  weightBytes: number;
+}
+
+/**
+ * Writes a Hugging Face-format model folder (Node only) with the given shape and deterministic
+ * random weights: projections and embeddings ~ N(0, 0.02), norm weights ~ 1 + N(0, 0.02), biases
+ * ~ N(0, 0.02). Each tensor's values come from a PRNG seeded by (seed, tensor name), written
+ * chunk by chunk. The tokenizer files are copied; bos/eos ids in config.json are taken from them.
+ */
+export async function writeSyntheticModel(opts: SyntheticModelOptions): Promise<SyntheticModelResult> {
+  const preset = SYNTHETIC_SHAPES[opts.shape];
+  if (!preset) {
+    throw new InvalidArgumentError(
+      `Unknown synthetic shape '${opts.shape}': expected ${Object.keys(SYNTHETIC_SHAPES).join(', ')}.`,
+    );
+  }
+  const dtype = opts.dtype ?? 'F32';
+  const seed = opts.seed ?? 1;
+  const shards = opts.shards ?? 1;
+  const layers = opts.layers ?? preset.num_hidden_layers;
+  if (!Number.isInteger(layers) || layers < 1)
+    throw new InvalidArgumentError(`layers must be >= 1 (got ${layers}).`);
+  const fs = await import('node:fs/promises');
+  const tokDir = opts.tokenizerFrom ?? (await defaultTokenizerDir());
+  const tokenizerJson = await readTokenizerFile(fs, tokDir, 'tokenizer.json');
+  const tokenizerConfig = await readTokenizerFile(fs, tokDir, 'tokenizer_config.json');
+
+  const configJson = hfConfig(preset, layers, dtype, tokenizerJson, tokenizerConfig);
+  const config = parseConfig(JSON.parse(configJson));
+  const specs: TensorSpec[] = [...expectedTensors(config)].map(([name, shape]) => ({
+    name,
+    shape,
+    dtype,
+    values: gaussianStream(seed, name, name.endsWith('norm.weight') ? 1 : 0, 0.02),
+  }));
+
+  await fs.mkdir(opts.out, { recursive: true });
+  for (const f of await fs.readdir(opts.out)) {
+    if (/^model.*\.safetensors(\.index\.json)?$/.test(f)) await fs.rm(`${opts.out}/${f}`);
+  }
+  const files: string[] = ['config.json', 'tokenizer.json', 'tokenizer_config.json'];
+  await fs.writeFile(`${opts.out}/config.json`, configJson);
+  await fs.writeFile(`${opts.out}/tokenizer.json`, tokenizerJson);
+  await fs.writeFile(`${opts.out}/tokenizer_config.json`, tokenizerConfig);
+
+  let weightBytes = 0;
+  if (shards === 1) {
+    weightBytes += await writeSafetensorsFile(`${opts.out}/${SINGLE_FILE}`, specs);
+    files.push(SINGLE_FILE);
+  } else {
+    const groups = splitShards(specs, shards);
+    const weightMap: Record<string, string> = {};
+    for (const [i, group] of groups.entries()) {
+      const name = shardFileName(i, groups.length);
+      weightBytes += await writeSafetensorsFile(`${opts.out}/${name}`, group);
+      for (const t of group) weightMap[t.name] = name;
+      files.push(name);
+    }
+    const totalSize = specs.reduce((s, t) => s + tensorBytes(t), 0);
+    const index = { metadata: { total_size: totalSize }, weight_map: sortKeys(weightMap) };
+    await fs.writeFile(`${opts.out}/${INDEX_FILE}`, `${JSON.stringify(index, null, 2)}\n`);
+    files.push(INDEX_FILE);
+  }
+  return { config, files, weightBytes };
+}
+
+/** A deterministic N(mean, std) sequence for one tensor, read in order chunk by chunk. */
+function gaussianStream(seed: number, name: string, mean: number, std: number): TensorSpec['values'] {
+  const rand = mulberry32(hashName(name, seed));
+  let spare: number | null = null;
+  let next = 0;
+  return (start, count) => {
+    if (start !== next) throw new RangeError(`${name}: values must be read in order`);
+    next = start + count;
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) {
+      if (spare !== null) {
+        out[i] = mean + std * spare;
+        spare = null;
+        continue;
+      }
+      const u = 1 - rand(); // (0, 1]
+      const v = rand();
+      const r = Math.sqrt(-2 * Math.log(u));
+      out[i] = mean + std * r * Math.cos(2 * Math.PI * v);
+      spare = r * Math.sin(2 * Math.PI * v);
+    }
+    return out;
+  };
+}
+
+function mulberry32(a: number): () => number {
+  let s = a >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a over the name, mixed with the seed. */
+function hashName(name: string, seed: number): number {
+  let h = 0x811c9dc5 ^ Math.imul(seed >>> 0, 0x9e3779b1);
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string, tokCfg: string): string {
+  const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[dtype];
+  const bos = specialTokenId(tokJson, tokCfg, 'bos_token');
+  const eos = specialTokenId(tokJson, tokCfg, 'eos_token');
+  const { arch, ...rest } = p;
+  const cfg: Record<string, unknown> = {
+    architectures: [arch],
+    ...rest,
+    num_hidden_layers: layers,
+    hidden_act: 'silu',
+    rope_scaling: null,
+    initializer_range: 0.02,
+    bos_token_id: bos,
+    eos_token_id: eos,
+    torch_dtype: torchDtype,
+    use_cache: true,
+  };
+  if (p.model_type === 'llama') Object.assign(cfg, { attention_bias: false, mlp_bias: false });
+  else Object.assign(cfg, { use_sliding_window: false, sliding_window: p.max_position_embeddings });
+  return `${JSON.stringify(cfg, null, 2)}\n`;
+}
+
+/** The id of tokenizer_config's bos_token / eos_token, looked up in tokenizer.json; null if absent. */
+function specialTokenId(tokJson: string, tokCfg: string, key: 'bos_token' | 'eos_token'): number | null {
+  const cfg = JSON.parse(tokCfg) as Record<string, unknown>;
+  const v = cfg[key];
+  const content = typeof v === 'string' ? v : (v as { content?: unknown } | null)?.content;
+  if (typeof content !== 'string') return null;
+  const tj = JSON.parse(tokJson) as {
+    added_tokens?: { id: number; content: string }[];
+    model?: { vocab?: unknown };
+  };
+  const added = tj.added_tokens?.find((t) => t.content === content);
+  if (added) return added.id;
+  const vocab = tj.model?.vocab;
+  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
+    const id = (vocab as Record<string, unknown>)[content];
+    if (typeof id === 'number') return id;
+  }
+  return null;
+}
+
+async function defaultTokenizerDir(): Promise<string> {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.KVSHARE_ASSETS) return `${env.KVSHARE_ASSETS}/stories260K-hf`;
+  const { fileURLToPath } = await import('node:url');
+  return fileURLToPath(new URL('../../../shared/assets/stories260K-hf', import.meta.url));
+}
+
+async function readTokenizerFile(
+  fs: typeof import('node:fs/promises'),
+  dir: string,
+  name: string,
+): Promise<string> {
+  try {
+    return await fs.readFile(`${dir}/${name}`, 'utf8');
+  } catch (e) {
+    throw new ModelFileMissingError(`Cannot copy the tokenizer: ${name} is missing from ${dir}.`, {
+      cause: e,
+    });
+  }
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,263 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
+import { canonicalConfigJson, parseConfig } from '../../src/model/config.ts';
+import { storiesDir } from '../helpers/models.ts';
+
+const stories = (): Record<string, unknown> =>
+  JSON.parse(readFileSync(`${storiesDir()}/config.json`, 'utf8'));
+
+/** SmolLM2-135M's config.json (no head_dim; a llama). */
+const smollm2 = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  vocab_size: 49152,
+  hidden_size: 576,
+  intermediate_size: 1536,
+  num_hidden_layers: 30,
+  num_attention_heads: 9,
+  num_key_value_heads: 3,
+  max_position_embeddings: 8192,
+  rms_norm_eps: 1e-5,
+  rope_theta: 100000,
+  rope_scaling: null,
+  hidden_act: 'silu',
+  attention_bias: false,
+  mlp_bias: false,
+  tie_word_embeddings: true,
+  bos_token_id: 0,
+  eos_token_id: 0,
+  pretraining_tp: 1,
+};
+
+/** TinyLlama-1.1B-Chat's config.json. */
+const tinyllama = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  vocab_size: 32000,
+  hidden_size: 2048,
+  intermediate_size: 5632,
+  num_hidden_layers: 22,
+  num_attention_heads: 32,
+  num_key_value_heads: 4,
+  max_position_embeddings: 2048,
+  rms_norm_eps: 1e-5,
+  rope_scaling: null,
+  rope_theta: 10000.0,
+  hidden_act: 'silu',
+  tie_word_embeddings: false,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
+/** Qwen2.5-0.5B-Instruct's config.json. */
+const qwen25 = {
+  architectures: ['Qwen2ForCausalLM'],
+  model_type: 'qwen2',
+  vocab_size: 151936,
+  hidden_size: 896,
+  intermediate_size: 4864,
+  num_hidden_layers: 24,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  max_position_embeddings: 32768,
+  max_window_layers: 21,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  use_sliding_window: false,
+  hidden_act: 'silu',
+  tie_word_embeddings: true,
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+};
+
+/** Mistral-7B-v0.3's config.json (no sliding window). */
+const mistral = {
+  architectures: ['MistralForCausalLM'],
+  model_type: 'mistral',
+  vocab_size: 32768,
+  hidden_size: 4096,
+  intermediate_size: 14336,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  max_position_embeddings: 32768,
+  rms_norm_eps: 1e-5,
+  rope_theta: 1000000.0,
+  sliding_window: null,
+  hidden_act: 'silu',
+  tie_word_embeddings: false,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
+describe('parseConfig', () => {
+  it('reads the stories260K config as SOURCES.md describes it', () => {
+    expect(parseConfig(stories())).toEqual({
+      modelType: 'llama',
+      vocabSize: 512,
+      hiddenSize: 64,
+      intermediateSize: 172,
+      numLayers: 5,
+      numHeads: 8,
+      numKvHeads: 4,
+      headDim: 8,
+      maxPositions: 512,
+      rmsNormEps: 1e-5,
+      ropeTheta: 10000,
+      tieWordEmbeddings: true,
+      attentionBias: false,
+      bosTokenId: 1,
+      eosTokenIds: [2],
+    });
+  });
+
+  it('reads SmolLM2 and TinyLlama as llama, deriving head_dim', () => {
+    const s = parseConfig(smollm2);
+    expect(s).toMatchObject({ modelType: 'llama', headDim: 64, numKvHeads: 3, ropeTheta: 100000 });
+    expect(s).toMatchObject({
+      tieWordEmbeddings: true,
+      attentionBias: false,
+      bosTokenId: 0,
+      eosTokenIds: [0],
+    });
+    const t = parseConfig(tinyllama);
+    expect(t).toMatchObject({
+      modelType: 'llama',
+      headDim: 64,
+      numHeads: 32,
+      numKvHeads: 4,
+      tieWordEmbeddings: false,
+    });
+  });
+
+  it('reads Qwen2 with q/k/v biases and an inactive sliding window', () => {
+    const q = parseConfig(qwen25);
+    expect(q).toMatchObject({
+      modelType: 'qwen2',
+      attentionBias: true,
+      headDim: 64,
+      ropeTheta: 1e6,
+      rmsNormEps: 1e-6,
+    });
+    expect(q.eosTokenIds).toEqual([151645]);
+  });
+
+  it('reads Mistral without a sliding window', () => {
+    expect(parseConfig(mistral)).toMatchObject({ modelType: 'mistral', headDim: 128, numKvHeads: 8 });
+  });
+
+  it('applies defaults for optional fields', () => {
+    const c = { ...tinyllama } as Record<string, unknown>;
+    for (const k of [
+      'num_key_value_heads',
+      'rope_theta',
+      'rms_norm_eps',
+      'tie_word_embeddings',
+      'hidden_act',
+    ]) {
+      delete c[k];
+    }
+    delete c.eos_token_id;
+    delete c.bos_token_id;
+    expect(parseConfig(c)).toMatchObject({
+      numKvHeads: 32,
+      ropeTheta: 10000,
+      rmsNormEps: 1e-6,
+      tieWordEmbeddings: false,
+      bosTokenId: null,
+      eosTokenIds: [],
+    });
+  });
+
+  it('accepts eos_token_id as an array, and plain rope written the transformers v5 way', () => {
+    expect(parseConfig({ ...tinyllama, eos_token_id: [2, 32000, 2] }).eosTokenIds).toEqual([2, 32000]);
+    expect(parseConfig({ ...tinyllama, rope_scaling: { rope_type: 'default' } }).ropeTheta).toBe(10000);
+    const v5 = {
+      ...tinyllama,
+      rope_theta: undefined,
+      rope_parameters: { rope_type: 'default', rope_theta: 5e5 },
+    };
+    expect(parseConfig(v5).ropeTheta).toBe(5e5);
+  });
+
+  it('derives model_type from architectures when it is absent', () => {
+    const c = { ...qwen25 } as Record<string, unknown>;
+    delete c.model_type;
+    expect(parseConfig(c).modelType).toBe('qwen2');
+  });
+
+  it.each([
+    ['rope_scaling linear', { ...tinyllama, rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling/],
+    [
+      'rope_scaling llama3',
+      { ...tinyllama, rope_scaling: { rope_type: 'llama3', factor: 8 } },
+      /rope_scaling/,
+    ],
+    [
+      'rope_parameters yarn',
+      { ...tinyllama, rope_parameters: { rope_type: 'yarn', factor: 4 } },
+      /rope_parameters/,
+    ],
+    ['mistral sliding window', { ...mistral, sliding_window: 4096 }, /sliding_window=4096/],
+    [
+      'qwen2 sliding window on',
+      { ...qwen25, use_sliding_window: true, sliding_window: 4096 },
+      /sliding_window/,
+    ],
+    [
+      'model_type gpt2',
+      { ...tinyllama, model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] },
+      /model_type 'gpt2'/,
+    ],
+    [
+      'other architectures',
+      { ...tinyllama, architectures: ['LlamaForSequenceClassification'] },
+      /architectures/,
+    ],
+    ['gelu', { ...tinyllama, hidden_act: 'gelu' }, /hidden_act 'gelu'/],
+    ['heads vs kv heads', { ...smollm2, num_key_value_heads: 2 }, /num_key_value_heads \(2\)/],
+    ['mlp_bias', { ...smollm2, mlp_bias: true }, /mlp_bias/],
+    ['llama attention_bias', { ...smollm2, attention_bias: true }, /o_proj/],
+  ])('rejects %s with UnsupportedArchitectureError', (_, cfg, message) => {
+    expect(() => parseConfig(cfg)).toThrow(UnsupportedArchitectureError);
+    expect(() => parseConfig(cfg)).toThrow(message);
+  });
+
+  it('accepts a Mistral sliding window that covers every position', () => {
+    expect(parseConfig({ ...mistral, sliding_window: 32768 }).modelType).toBe('mistral');
+  });
+
+  it.each([
+    ['not an object', [1, 2], /JSON object/],
+    ['missing hidden_size', { ...tinyllama, hidden_size: undefined }, /hidden_size/],
+    ['missing model_type', { ...tinyllama, model_type: undefined, architectures: undefined }, /model_type/],
+    ['string vocab_size', { ...tinyllama, vocab_size: '32000' }, /vocab_size/],
+    ['fractional layers', { ...tinyllama, num_hidden_layers: 2.5 }, /num_hidden_layers/],
+    ['negative eps', { ...tinyllama, rms_norm_eps: -1 }, /rms_norm_eps/],
+    ['tie as string', { ...tinyllama, tie_word_embeddings: 'yes' }, /tie_word_embeddings/],
+    ['eos as string', { ...tinyllama, eos_token_id: '</s>' }, /eos_token_id/],
+    ['architectures as string', { ...tinyllama, architectures: 'LlamaForCausalLM' }, /architectures/],
+    [
+      'missing max positions',
+      { ...tinyllama, max_position_embeddings: undefined },
+      /max_position_embeddings/,
+    ],
+  ])('rejects a malformed config (%s) with ModelFormatError naming the field', (_, cfg, message) => {
+    expect(() => parseConfig(cfg)).toThrow(ModelFormatError);
+    expect(() => parseConfig(cfg)).toThrow(message);
+  });
+});
+
+describe('canonicalConfigJson', () => {
+  it('sorts keys and ignores fields the engine does not use', () => {
+    const a = canonicalConfigJson(parseConfig(stories()));
+    const b = canonicalConfigJson(parseConfig({ ...stories(), initializer_range: 0.5, use_cache: false }));
+    expect(a).toBe(b);
+    const keys = Object.keys(JSON.parse(a));
+    expect(keys).toEqual([...keys].sort());
+    expect(canonicalConfigJson(parseConfig({ ...stories(), rope_theta: 20000 }))).not.toBe(a);
+  });
+});
