@@ -6,6 +6,7 @@ import {
 } from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
+import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import { type CacheStats, MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ReuseKit, readCacheRows } from '../llama/reuse.ts';
@@ -13,7 +14,7 @@ import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
-import { loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
+import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { runGeneration } from './generate.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
 import { DEFAULT_REUSE, prefillWithReuse, type ReuseOptions, resolveReuse } from './reuse.ts';
@@ -31,13 +32,15 @@ import type {
 export interface EnginePlatform {
   gpu(): Promise<GPU | undefined>;
   shaders(): ShaderLibrary;
+  /** A persistent KV cache (e.g. IndexedDB) for the loaded model; default: memory only. */
+  cacheBackend?(memory: MemoryKVCache): Promise<KVCacheBackend>;
 }
 
 interface Loaded {
   gpu: GpuContext;
   runner: LlamaRunner;
   kit: ReuseKit;
-  cache: MemoryKVCache;
+  cache: KVCacheBackend;
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
@@ -48,17 +51,19 @@ export interface EngineCache {
   /** Prefill a prompt without generating and store its K/V as an exact entry. */
   add(prompt: PromptInput): Promise<KVEntryMeta>;
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
-  put(entry: KVEntry): void;
+  put(entry: KVEntry): Promise<void>;
   stats(): CacheStats;
   list(): KVEntryMeta[];
-  delete(id: string): boolean;
-  clear(): void;
+  delete(id: string): Promise<boolean>;
+  clear(): Promise<void>;
 }
 
 /** Loads one model at a time and serves generation requests one after another. */
 export class Engine {
   private loaded: Loaded | null = null;
   private readonly queue = new SerialQueue();
+  /** Aborts the request being served (interruptGenerate). */
+  private current: AbortController | null = null;
 
   constructor(private readonly platform: EnginePlatform) {}
 
@@ -98,13 +103,14 @@ export class Engine {
           kvCacheBytes: runner.cache.bytes,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
-        const cache = new MemoryKVCache({
+        const memory = new MemoryKVCache({
           fingerprint: files.fingerprint,
           numLayers: files.config.numLayers,
           kvDim,
           vocabSize: files.config.vocabSize,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
+        const cache = (await this.platform.cacheBackend?.(memory)) ?? new MemoryBackend(memory);
         const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
         this.loaded = { gpu, runner, kit: new ReuseKit(runner), cache, reuse, tokenizer, info };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
@@ -118,14 +124,27 @@ export class Engine {
 
   readonly cache: EngineCache = {
     add: (prompt) => this.queue.run(() => this.cachePromptNow(prompt)),
-    put: (entry) => {
-      this.need().cache.add(entry);
-    },
+    put: (entry) => this.need().cache.add(entry),
     stats: () => this.need().cache.stats(),
     list: () => this.need().cache.list(),
     delete: (id) => this.need().cache.delete(id),
     clear: () => this.need().cache.clear(),
   };
+
+  /** Stop the request being served now (it finishes with finishReason 'abort'); queued ones still run. */
+  interruptGenerate(): void {
+    this.current?.abort();
+  }
+
+  /**
+   * Token ids of a chat: the model's chat template with the generation prompt appended. A model
+   * without a template (e.g. stories260K) gets BOS + the messages' contents joined by newlines.
+   */
+  chatPromptIds(messages: ChatMessage[]): number[] {
+    const t = this.need().tokenizer;
+    if (t.hasChatTemplate) return t.applyChatTemplate(messages, { addGenerationPrompt: true });
+    return t.encode(messages.map((m) => m.content).join('\n'), { addSpecialTokens: true });
+  }
 
   /** Token ids of a prompt exactly as generate() would feed them. */
   tokenize(text: string, addSpecialTokens = true): number[] {
@@ -137,7 +156,22 @@ export class Engine {
   }
 
   generate(prompt: PromptInput, opts: GenerateOptions = {}): Promise<GenerateResult> {
-    return this.queue.run(() => this.generateNow(prompt, opts));
+    return this.queue.run(() => this.withInterrupt(opts, (o) => this.generateNow(prompt, o)));
+  }
+
+  private async withInterrupt<T>(opts: GenerateOptions, run: (o: GenerateOptions) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    const outer = opts.signal;
+    if (outer?.aborted) ac.abort();
+    const relay = () => ac.abort();
+    outer?.addEventListener('abort', relay);
+    this.current = ac;
+    try {
+      return await run({ ...opts, signal: ac.signal });
+    } finally {
+      outer?.removeEventListener('abort', relay);
+      this.current = null;
+    }
   }
 
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */
@@ -146,7 +180,9 @@ export class Engine {
     opts: GenerateOptions = {},
   ): AsyncGenerator<GenerateChunk, GenerateResult> {
     const chunks = new AsyncQueue<GenerateChunk>();
-    const done = this.queue.run(() => this.generateNow(prompt, opts, (c) => chunks.push(c)));
+    const done = this.queue.run(() =>
+      this.withInterrupt(opts, (o) => this.generateNow(prompt, o, (c) => chunks.push(c))),
+    );
     done.then(
       () => chunks.close(),
       (e) => chunks.fail(e),
@@ -166,7 +202,6 @@ export class Engine {
     if (!this.loaded) return;
     this.loaded.kit.destroy();
     this.loaded.runner.destroy();
-    this.loaded.cache.clear();
     this.loaded.gpu.device.destroy();
     this.loaded = null;
   }
@@ -214,7 +249,10 @@ export class Engine {
     if (!p) throw new Error('prefill did not run');
     if (opts.cachePrompt ?? true) {
       try {
-        await this.storePrompt(m, ids, p.exact && p.stale.length === 0);
+        // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of
+        // the same chat starts with exactly these tokens.
+        const fed = [...ids, ...out.tokenIds.slice(0, -1)];
+        await this.storePrompt(m, fed, p.exact && p.stale.length === 0);
       } catch (e) {
         // An entry larger than the whole cache budget is simply not kept; the answer stands.
         if (!(e instanceof InvalidArgumentError)) throw e;
@@ -268,10 +306,10 @@ export class Engine {
   /** Read the prompt rows of the live cache back into a new entry (replacing one with the same tokens). */
   private async storePrompt(m: Loaded, ids: number[], exact: boolean): Promise<KVEntryMeta> {
     for (const match of m.cache.query(ids, 4, { threshold: 0.99 })) {
-      const old = m.cache.peek(match.id);
+      const old = await m.cache.get(match.id);
       if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
         if (old.exact && !exact) return m.cache.list().find((e) => e.id === old.id)!;
-        m.cache.delete(old.id);
+        await m.cache.delete(old.id);
       }
     }
     const { k, v } = await readCacheRows(m.runner, ids.length);
@@ -287,7 +325,7 @@ export class Engine {
       now: Date.now(),
       exact,
     });
-    m.cache.add(entry);
+    await m.cache.add(entry);
     return m.cache.list().find((e) => e.id === entry.id)!;
   }
 }

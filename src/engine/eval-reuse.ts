@@ -46,7 +46,11 @@ export interface EvalReport {
  * For each pair and mode: empty cache, cache `a` (prefill only), answer `b` under the mode; compare
  * with `b` answered by `none` from an empty cache. Greedy decoding; answers are not cached.
  */
-export async function evalReuse(engine: Engine, pairs: PromptPair[], o: EvalReuseOptions): Promise<EvalReport> {
+export async function evalReuse(
+  engine: Engine,
+  pairs: PromptPair[],
+  o: EvalReuseOptions,
+): Promise<EvalReport> {
   const maxNewTokens = o.maxNewTokens ?? 32;
   const ask = (prompt: string, mode: ReuseMode) =>
     engine.generate(prompt, {
@@ -57,7 +61,7 @@ export async function evalReuse(engine: Engine, pairs: PromptPair[], o: EvalReus
     });
   // Warm-up: compile every pipeline (GEMM, GEMV, scoring) before anything is timed.
   if (pairs.length > 0) {
-    engine.cache.clear();
+    await engine.cache.clear();
     await engine.cache.add(pairs[0].a);
     await ask(pairs[0].b, 'kvshare');
     await ask(pairs[0].b, 'none');
@@ -65,11 +69,11 @@ export async function evalReuse(engine: Engine, pairs: PromptPair[], o: EvalReus
   const rows: EvalPairRow[] = [];
   for (const [i, { a, b }] of pairs.entries()) {
     o.onPair?.(i, pairs.length);
-    engine.cache.clear();
+    await engine.cache.clear();
     const ref = await ask(b, 'none');
     const refWords = words(ref.text);
     for (const mode of o.modes) {
-      engine.cache.clear();
+      await engine.cache.clear();
       await engine.cache.add(a);
       const r = await ask(b, mode);
       const n = r.reuse.promptTokens;
@@ -89,7 +93,7 @@ export async function evalReuse(engine: Engine, pairs: PromptPair[], o: EvalReus
       });
     }
   }
-  engine.cache.clear();
+  await engine.cache.clear();
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
   const summary = o.modes.map((mode) => {
     const rs = rows.filter((r) => r.mode === mode);

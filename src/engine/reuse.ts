@@ -1,7 +1,7 @@
 import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
+import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntry, validateEntry } from '../kvshare/entry.ts';
-import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import type { PatchRow, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 
@@ -83,8 +83,8 @@ const rowsOf = (ids: number[], positions: number[]): Row[] =>
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** Retrieve entries for `ids`, validating each; corrupt ones are deleted from the cache and counted. */
-function retrieve(
-  cache: MemoryKVCache,
+async function retrieve(
+  cache: KVCacheBackend,
   ids: number[],
   o: Required<ReuseOptions>,
   expect: Parameters<typeof validateEntry>[1],
@@ -94,7 +94,7 @@ function retrieve(
   const entries: KVEntry[] = [];
   let rejected = 0;
   for (const m of matches) {
-    const e = cache.get(m.id);
+    const e = await cache.get(m.id);
     if (!e) continue;
     if (o.mode === 'prefix' && !e.exact) continue;
     try {
@@ -102,7 +102,7 @@ function retrieve(
       entries.push(e);
     } catch (err) {
       if (!(err instanceof CacheEntryError)) throw err;
-      cache.delete(m.id);
+      await cache.delete(m.id);
       rejected++;
     }
   }
@@ -132,7 +132,7 @@ function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: Patch
 export async function prefillWithReuse(
   runner: LlamaRunner,
   kit: ReuseKit,
-  cache: MemoryKVCache | null,
+  cache: KVCacheBackend | null,
   ids: number[],
   o: Required<ReuseOptions>,
   forwardOpts: { readLogits: boolean },
@@ -158,7 +158,7 @@ export async function prefillWithReuse(
   if (o.mode === 'none' || !cache || N < 2) return full();
 
   const t0 = performance.now();
-  const { entries, rejected } = retrieve(cache, ids, o, expect);
+  const { entries, rejected } = await retrieve(cache, ids, o, expect);
   stats.rejectedEntries = rejected;
   const { plan: p, used } = plan(ids, entries, o.mode);
   p.srcEntry[N - 1] = -1; // the last prompt row is always computed

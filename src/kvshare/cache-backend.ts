@@ -1,0 +1,54 @@
+import type { KVEntry, KVEntryMeta } from './entry.ts';
+import type { CacheStats, MemoryKVCache } from './memory-cache.ts';
+import type { SketchMatch } from './sketch.ts';
+
+/**
+ * What the engine needs from a KV cache: a sketch query over every known entry, and async access to
+ * payloads (which may live in IndexedDB). MemoryBackend is the in-memory one; src/store adds a
+ * persistent one with the same interface.
+ */
+export interface KVCacheBackend {
+  /** Candidates for `tokens`, most similar first (estimated n-gram Jaccard >= threshold). */
+  query(tokens: ArrayLike<number>, topK: number, opts?: { threshold?: number }): SketchMatch[];
+  /** The entry, or undefined when absent, evicted, or found corrupt (a corrupt one is deleted). */
+  get(id: string): Promise<KVEntry | undefined>;
+  /** Validates then stores (evicting least recently used entries to fit the budget). */
+  add(entry: KVEntry): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  clear(): Promise<void>;
+  list(): KVEntryMeta[];
+  stats(): CacheStats;
+  recordHit(reusedTokens: number): void;
+  recordMiss(): void;
+}
+
+export class MemoryBackend implements KVCacheBackend {
+  constructor(readonly memory: MemoryKVCache) {}
+  query(tokens: ArrayLike<number>, topK: number, opts: { threshold?: number } = {}): SketchMatch[] {
+    return this.memory.query(tokens, topK, opts);
+  }
+  async get(id: string): Promise<KVEntry | undefined> {
+    return this.memory.get(id);
+  }
+  async add(entry: KVEntry): Promise<void> {
+    this.memory.add(entry);
+  }
+  async delete(id: string): Promise<boolean> {
+    return this.memory.delete(id);
+  }
+  async clear(): Promise<void> {
+    this.memory.clear();
+  }
+  list(): KVEntryMeta[] {
+    return this.memory.list();
+  }
+  stats(): CacheStats {
+    return this.memory.stats();
+  }
+  recordHit(reusedTokens: number): void {
+    this.memory.recordHit(reusedTokens);
+  }
+  recordMiss(): void {
+    this.memory.recordMiss();
+  }
+}
