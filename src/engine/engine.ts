@@ -52,6 +52,7 @@ export interface EngineCache {
   add(prompt: PromptInput): Promise<KVEntryMeta>;
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
+  get(id: string): Promise<KVEntry | undefined>;
   stats(): CacheStats;
   list(): KVEntryMeta[];
   delete(id: string): Promise<boolean>;
@@ -125,6 +126,7 @@ export class Engine {
   readonly cache: EngineCache = {
     add: (prompt) => this.queue.run(() => this.cachePromptNow(prompt)),
     put: (entry) => this.need().cache.add(entry),
+    get: (id) => this.need().cache.get(id),
     stats: () => this.need().cache.stats(),
     list: () => this.need().cache.list(),
     delete: (id) => this.need().cache.delete(id),
