@@ -42,3 +42,12 @@ for (const r of runs) {
     `${r.name.padEnd(26)} ${String(r.promptTokens).padStart(6)}  ${String(row.prefillTokensPerSec).padStart(13)}  ${String(row.decodeTokensPerSec).padStart(12)}   (${row.adapter})`,
   );
 }
+
+console.log('\nTTFT with reuse: synthetic SmolLM2-135M, 512-token prompts, ~80% reusable');
+execFileSync(
+  process.execPath,
+  ['--import', 'tsx', `${root}bench/ttft-reuse.ts`, '--model', smol, '--prompt-tokens', '512'],
+  {
+    stdio: 'inherit',
+  },
+);

@@ -3,6 +3,7 @@ import {
   EmptyPromptError,
   EngineNotLoadedError,
   InvalidArgumentError,
+  TensorTooLargeError,
 } from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
@@ -85,6 +86,8 @@ export class Engine {
         });
         const tokenizer = await loadTokenizer(openModelSource(location), files.config);
         let uploaded = 0;
+        gpu.device.pushErrorScope('out-of-memory');
+        gpu.device.pushErrorScope('validation');
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
@@ -94,6 +97,16 @@ export class Engine {
           },
         });
         files.tensors.clear();
+        const kit = new ReuseKit(runner);
+        const invalid = await gpu.device.popErrorScope();
+        const oom = await gpu.device.popErrorScope();
+        if (invalid || oom) {
+          kit.destroy();
+          runner.destroy();
+          if (oom)
+            throw new TensorTooLargeError(`The GPU ran out of memory placing the model: ${oom.message}`);
+          throw new Error(`internal error: a GPU pipeline or buffer failed validation: ${invalid?.message}`);
+        }
         const info: ModelInfo = {
           location,
           config: files.config,
@@ -113,7 +126,7 @@ export class Engine {
         });
         const cache = (await this.platform.cacheBackend?.(memory)) ?? new MemoryBackend(memory);
         const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
-        this.loaded = { gpu, runner, kit: new ReuseKit(runner), cache, reuse, tokenizer, info };
+        this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
         return info;
       } catch (e) {
