@@ -1,3 +1,5 @@
+export type * from './api/types.ts';
+export { createChatApi } from './engine/chat.ts';
 export { Engine, type EnginePlatform } from './engine/engine.ts';
 export type { SamplingOptions } from './engine/sampler.ts';
 export type {

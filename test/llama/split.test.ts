@@ -17,7 +17,9 @@ describe('tensors larger than one storage binding', () => {
     // 40 KiB bindings: the [512, 64] f32 embedding / tied head (128 KiB) becomes 4 parts.
     const limited = { ...gpu, limits: { ...gpu.limits, maxStorageBufferBindingSize: 40 * 1024 } };
     const files = await loadModelFiles(storiesDir());
-    const runner = LlamaRunner.build(limited, nodeShaderLibrary(), files.config, files.tensors, { contextLength: 64 });
+    const runner = LlamaRunner.build(limited, nodeShaderLibrary(), files.config, files.tensors, {
+      contextLength: 64,
+    });
     expect(runner.weights.embed.length).toBe(4);
     const ids: number[] = golden.prompt_ids_with_bos;
     const r = await runner.forward(
@@ -36,7 +38,10 @@ describe('tensors larger than one storage binding', () => {
     const events: LoadProgress[] = [];
     const tiny = { maxStorageBufferBindingSize: 128, maxBufferSize: 1 << 30 }; // a 64-float row is 256 B
     await expect(
-      loadModelFiles(storiesDir(), { onProgress: (p) => events.push(p), checkTensors: (t) => checkTensorsFit(t, tiny) }),
+      loadModelFiles(storiesDir(), {
+        onProgress: (p) => events.push(p),
+        checkTensors: (t) => checkTensorsFit(t, tiny),
+      }),
     ).rejects.toBeInstanceOf(TensorTooLargeError);
     expect(events.filter((e) => e.kind === 'fetch' && e.loadedBytes > 0)).toHaveLength(0);
   });

@@ -1,0 +1,119 @@
+// Issue 4 in a real browser: the engine in a module Web Worker on WebGPU (SwiftShader), driven through
+// the public client API (src/client) by the page e2e/pages/main.ts.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../src/api/types.ts';
+import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import type { ChatRequest } from './pages/e2e-api.ts';
+
+const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
+
+let server: PageServer;
+let browser: BrowserSession;
+
+beforeAll(async () => {
+  server = await startPageServer();
+  browser = await launchBrowser();
+  await browser.page.goto(`${server.origin}/`);
+  await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the worker engine in headless chromium', () => {
+  it('loads stories260K by URL in a module worker on WebGPU, with progress', async () => {
+    const url = `${server.origin}/models/stories260K-hf`;
+    const r = await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [url] as const);
+    expect(r.info.location).toBe(url);
+    expect(r.info.contextLength).toBe(256);
+    expect(r.info.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.info.adapter.length).toBeGreaterThan(0);
+    expect(r.progressEvents).toBeGreaterThan(3);
+    expect(r.lastKind).toBe('ready');
+    expect(r.monotonic).toBe(true);
+    console.info(`adapter in the worker: ${r.info.adapter}; page thread has navigator.gpu: ${r.pageHasGpu}`);
+  });
+
+  it('streams an answer: chunks arrive, and their concatenation is the answer', async () => {
+    const req: ChatRequest = {
+      messages: user('Lily went to the park'),
+      max_tokens: 24,
+      reuse: { mode: 'none' },
+    };
+    const s = await browser.page.evaluate((q) => window.kvshareE2E.stream(q), req);
+    const whole = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), req);
+    expect(s.chunks).toBeGreaterThan(2);
+    expect(s.firstRole).toBe('assistant');
+    expect(s.wellFormed).toBe(true);
+    expect(s.content.length).toBeGreaterThan(0);
+    expect(s.content).toBe(whole.choices[0].message.content);
+    expect(s.finishReason).toBe(whole.choices[0].finish_reason);
+    expect(s.usage?.completion_tokens).toBe(whole.usage.completion_tokens);
+    expect(s.usage?.token_fates).toHaveLength(s.usage?.prompt_tokens ?? -1);
+  });
+
+  it('an AbortSignal stops a stream mid-way; the next request completes', async () => {
+    const long: ChatRequest = { messages: user('Once upon a time'), max_tokens: 200 };
+    const s = await browser.page.evaluate(([q, n]) => window.kvshareE2E.streamAndAbort(q, n), [
+      long,
+      3,
+    ] as const);
+    expect(s.finishReason).toBe('abort');
+    expect(s.wellFormed).toBe(true);
+    expect(s.chunks).toBeLessThan(12);
+    expect(s.usage?.completion_tokens).toBeLessThan(200);
+    const next = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), {
+      messages: user('Tom had a dog'),
+      max_tokens: 8,
+    } satisfies ChatRequest);
+    expect(next.choices[0].finish_reason).toBe('length');
+    expect(next.usage.completion_tokens).toBe(8);
+  });
+
+  it('a similar prompt reuses cached KV', async () => {
+    const a: ChatRequest = {
+      messages: user('Once upon a time, Lily found a red ball in the park.'),
+      max_tokens: 8,
+    };
+    const b: ChatRequest = {
+      messages: user('Once upon a time, Tom found a blue ball in the park.'),
+      max_tokens: 8,
+    };
+    await browser.page.evaluate((q) => window.kvshareE2E.complete(q), a);
+    const r = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), b);
+    expect(r.usage.reused_tokens).toBeGreaterThan(0);
+    expect(r.usage.entry_ids.length).toBeGreaterThan(0);
+    expect(r.usage.token_fates.filter((f) => f === 'reused').length).toBe(r.usage.reused_tokens);
+    expect(await browser.page.evaluate(() => window.kvshareE2E.cacheEntries())).toBeGreaterThanOrEqual(2);
+  });
+
+  it('errors thrown in the worker arrive on the page with their class', async () => {
+    const empty = await browser.page.evaluate(() => window.kvshareE2E.emptyChatError());
+    expect(empty).toMatchObject({
+      instanceOfExpected: true,
+      instanceOfKVShareError: true,
+      name: 'EmptyPromptError',
+      code: 'EMPTY_PROMPT',
+    });
+    expect(empty.message).toMatch(/empty/i);
+    const idle = await browser.page.evaluate((m) => window.kvshareE2E.notLoadedError(m), user('Hi'));
+    expect(idle).toMatchObject({
+      instanceOfExpected: true,
+      instanceOfKVShareError: true,
+      name: 'EngineNotLoadedError',
+      code: 'ENGINE_NOT_LOADED',
+    });
+  });
+
+  it('unload() through the client frees the engine', async () => {
+    const r = await browser.page.evaluate(() => window.kvshareE2E.unload());
+    expect(r.infoAfter).toBeNull();
+    expect(r.chatAfter).toMatchObject({ instanceOfExpected: true, code: 'ENGINE_NOT_LOADED' });
+  });
+
+  it('logged no console errors in the page or its workers', () => {
+    expect(browser.errors).toEqual([]);
+  });
+});

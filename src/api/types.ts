@@ -1,0 +1,157 @@
+/**
+ * The public engine API: one interface, implemented in-thread (`createChatApi` in src/engine/chat.ts)
+ * and by the worker client (`createEngine` in src/client). Everything is async so both sides look the
+ * same. Chat requests are OpenAI-shaped (`chat.completions.create`), with KVShare's reuse figures in
+ * `usage`.
+ */
+import type { ReuseOptions, TokenFate } from '../engine/reuse.ts';
+import type { FinishReason, ModelInfo } from '../engine/types.ts';
+import type { KVEntryMeta } from '../kvshare/entry.ts';
+import type { CacheStats } from '../kvshare/memory-cache.ts';
+import type { ChatMessage } from '../model/tokenizer.ts';
+import type { LoadProgress } from '../model/types.ts';
+
+export type { ReuseMode, ReuseOptions, TokenFate } from '../engine/reuse.ts';
+export type { FinishReason, ModelInfo } from '../engine/types.ts';
+export type { KVEntryMeta } from '../kvshare/entry.ts';
+export type { CacheStats } from '../kvshare/memory-cache.ts';
+export type { ChatMessage } from '../model/tokenizer.ts';
+export type { LoadProgress } from '../model/types.ts';
+
+export interface EngineLoadOptions {
+  /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */
+  contextLength?: number;
+  /** Rows per forward step during prefill (default 128). */
+  maxRows?: number;
+  /** Bytes of KV entries kept in memory (default 256 MiB). */
+  cacheBudgetBytes?: number;
+  /** Default reuse settings of every request (default: mode 'kvshare'). */
+  reuse?: ReuseOptions;
+  /** Called as model files download and tensors upload; the last event has kind 'ready'. */
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Fields shared by streaming and non-streaming chat requests. */
+export interface ChatCompletionRequestBase {
+  messages: ChatMessage[];
+  /** Tokens to generate at most (default: the smaller of 128 and what is left of the context). */
+  max_tokens?: number;
+  /** 0 (the default) is greedy decoding. */
+  temperature?: number;
+  top_p?: number;
+  top_k?: number;
+  seed?: number;
+  /** Strings that end the answer; the answer is cut before the first one. */
+  stop?: string | string[];
+  /** KV reuse for this request (overrides the engine default given to load()). */
+  reuse?: ReuseOptions;
+  /**
+   * Aborting stops the request: one already producing tokens ends with finish_reason 'abort'; one
+   * not yet started rejects with AbortError.
+   */
+  signal?: AbortSignal;
+}
+
+export interface ChatCompletionRequestNonStreaming extends ChatCompletionRequestBase {
+  stream?: false;
+}
+
+export interface ChatCompletionRequestStreaming extends ChatCompletionRequestBase {
+  stream: true;
+}
+
+export type ChatCompletionRequest = ChatCompletionRequestNonStreaming | ChatCompletionRequestStreaming;
+
+export interface ChatCompletionUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  /** Prompt tokens whose K/V came from the cache. */
+  reused_tokens: number;
+  /** Prompt tokens computed before the first token. */
+  recomputed_tokens: number;
+  time_to_first_token_ms: number;
+  /** Cache entries the prompt reused K/V from. */
+  entry_ids: string[];
+  /** Per prompt token: 'reused', 'recomputed' (selected by deviation) or 'new' (no source). */
+  token_fates: TokenFate[];
+}
+
+export interface ChatCompletionMessage {
+  role: 'assistant';
+  content: string;
+}
+
+export interface ChatCompletionChoice {
+  index: number;
+  message: ChatCompletionMessage;
+  finish_reason: FinishReason;
+}
+
+export interface ChatCompletion {
+  id: string;
+  object: 'chat.completion';
+  /** Unix time in seconds. */
+  created: number;
+  /** The model folder's name, e.g. 'stories260K-hf'. */
+  model: string;
+  choices: ChatCompletionChoice[];
+  usage: ChatCompletionUsage;
+}
+
+export interface ChatCompletionDelta {
+  /** Only on the first chunk of an answer. */
+  role?: 'assistant';
+  /** New text since the previous chunk; the concatenation of every chunk's content is the answer. */
+  content: string;
+}
+
+export interface ChatCompletionChunkChoice {
+  index: number;
+  delta: ChatCompletionDelta;
+  /** null on every chunk but the last. */
+  finish_reason: FinishReason | null;
+}
+
+export interface ChatCompletionChunk {
+  id: string;
+  object: 'chat.completion.chunk';
+  created: number;
+  model: string;
+  choices: ChatCompletionChunkChoice[];
+  /** Only on the last chunk. */
+  usage?: ChatCompletionUsage;
+}
+
+export interface ChatCompletionsApi {
+  /**
+   * Answers a chat. With `stream: true` the promise resolves once the answer has started (errors
+   * found before the first token reject it) to an iterable of chunks; breaking out of the iteration
+   * aborts the request.
+   */
+  create(req: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
+  create(req: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;
+  create(req: ChatCompletionRequest): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+}
+
+/** The KV cache of the loaded model. */
+export interface EngineCacheApi {
+  stats(): Promise<CacheStats>;
+  list(): Promise<KVEntryMeta[]>;
+  delete(id: string): Promise<boolean>;
+  clear(): Promise<void>;
+}
+
+/** One model at a time; requests are served one after another in the order they were made. */
+export interface EngineApi {
+  load(location: string, opts?: EngineLoadOptions): Promise<ModelInfo>;
+  readonly chat: { readonly completions: ChatCompletionsApi };
+  /** Stop the request being served now (it finishes with finish_reason 'abort'); queued ones still run. */
+  interruptGenerate(): Promise<void>;
+  readonly cache: EngineCacheApi;
+  /** The loaded model, or null. */
+  info(): Promise<ModelInfo | null>;
+  /** Free every GPU buffer and the device. */
+  unload(): Promise<void>;
+}

@@ -1,0 +1,207 @@
+/**
+ * The OpenAI-shaped chat API over an Engine (in-thread). The worker host serves exactly this object,
+ * so the mapping from chat requests to engine calls lives here once.
+ *
+ * messages → engine.chatPromptIds (the model's chat template, or BOS + contents joined by newlines)
+ * → engine.generate / generateStream with the token ids. The engine stores prompt + answer K/V after
+ * every request, so the next turn of a chat (the same messages plus the answer and a new question)
+ * reuses the previous turn's KV without anything done here.
+ */
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  ChatCompletionRequestBase,
+  ChatCompletionRequestNonStreaming,
+  ChatCompletionRequestStreaming,
+  ChatCompletionUsage,
+  EngineApi,
+} from '../api/types.ts';
+import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts';
+import type { ChatMessage } from '../model/tokenizer.ts';
+import type { Engine } from './engine.ts';
+import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';
+import { validateSampling } from './sampler.ts';
+import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
+
+/** max_tokens when a request names none (capped by what is left of the context). */
+export const DEFAULT_MAX_TOKENS = 128;
+
+const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
+
+/** Wraps an Engine as the EngineApi (OpenAI-shaped chat, async cache and info). */
+export function createChatApi(engine: Engine): EngineApi {
+  function create(req: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>>;
+  function create(req: ChatCompletionRequestNonStreaming): Promise<ChatCompletion>;
+  function create(req: ChatCompletionRequest): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
+  async function create(
+    req: ChatCompletionRequest,
+  ): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>> {
+    const prepared = prepare(engine, req);
+    return req.stream ? startStream(engine, prepared) : complete(engine, prepared);
+  }
+  return {
+    load: (location, opts = {}) => engine.load(location, opts),
+    chat: { completions: { create } },
+    interruptGenerate: async () => engine.interruptGenerate(),
+    cache: {
+      stats: async () => engine.cache.stats(),
+      list: async () => engine.cache.list(),
+      delete: (id) => engine.cache.delete(id),
+      clear: () => engine.cache.clear(),
+    },
+    info: async () => engine.info,
+    unload: () => engine.unload(),
+  };
+}
+
+interface Prepared {
+  ids: number[];
+  opts: GenerateOptions;
+  /** Aborts this request only (the caller's signal, or breaking out of a stream). */
+  controller: AbortController;
+  release(): void;
+  head: { id: string; created: number; model: string };
+}
+
+function prepare(engine: Engine, req: ChatCompletionRequestBase): Prepared {
+  if (req.signal?.aborted) throw new AbortError();
+  const messages = checkMessages(req.messages);
+  const ids = engine.chatPromptIds(messages);
+  const info = engine.info!; // chatPromptIds threw EngineNotLoadedError otherwise
+  const left = info.contextLength - ids.length;
+  const controller = new AbortController();
+  const relay = () => controller.abort();
+  req.signal?.addEventListener('abort', relay, { once: true });
+  const opts: GenerateOptions = {
+    maxNewTokens: req.max_tokens ?? Math.max(1, Math.min(DEFAULT_MAX_TOKENS, left)),
+    temperature: req.temperature,
+    topP: req.top_p,
+    topK: req.top_k,
+    seed: req.seed,
+    stop: req.stop === undefined ? undefined : typeof req.stop === 'string' ? [req.stop] : req.stop,
+    reuse: req.reuse,
+    signal: controller.signal,
+  };
+  // Checked here too (the engine checks again) so a bad request fails before it is queued.
+  validateSampling(opts);
+  resolveReuse(opts.reuse, DEFAULT_REUSE);
+  return {
+    ids,
+    opts,
+    controller,
+    release: () => req.signal?.removeEventListener('abort', relay),
+    head: {
+      id: `chatcmpl-${crypto.randomUUID()}`,
+      created: Math.floor(Date.now() / 1000),
+      model: modelName(info.location),
+    },
+  };
+}
+
+function checkMessages(messages: unknown): ChatMessage[] {
+  if (!Array.isArray(messages)) throw new InvalidArgumentError('messages must be an array of chat messages');
+  for (const [i, m] of messages.entries()) {
+    const ok =
+      typeof m === 'object' &&
+      m !== null &&
+      ROLES.has((m as { role?: unknown }).role as string) &&
+      typeof (m as { content?: unknown }).content === 'string';
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `messages[${i}] must be {role: 'system' | 'user' | 'assistant', content: string}`,
+      );
+    }
+  }
+  const list = messages as ChatMessage[];
+  if (list.every((m) => m.content.trim().length === 0)) {
+    throw new EmptyPromptError('The chat is empty: give at least one message with some text.');
+  }
+  return list;
+}
+
+async function complete(engine: Engine, p: Prepared): Promise<ChatCompletion> {
+  try {
+    const r = await engine.generate({ tokenIds: p.ids }, p.opts);
+    return {
+      ...p.head,
+      object: 'chat.completion',
+      choices: [{ index: 0, message: { role: 'assistant', content: r.text }, finish_reason: r.finishReason }],
+      usage: usageOf(r),
+    };
+  } finally {
+    p.release();
+  }
+}
+
+/** Starts generating; resolves once the first token is out (so errors before it reject here). */
+async function startStream(engine: Engine, p: Prepared): Promise<AsyncIterable<ChatCompletionChunk>> {
+  const gen = engine.generateStream({ tokenIds: p.ids }, p.opts);
+  let first: IteratorResult<GenerateChunk, GenerateResult>;
+  try {
+    first = await gen.next();
+  } catch (e) {
+    p.release();
+    throw e;
+  }
+  return chunks(p, gen, first);
+}
+
+async function* chunks(
+  p: Prepared,
+  gen: AsyncGenerator<GenerateChunk, GenerateResult>,
+  first: IteratorResult<GenerateChunk, GenerateResult>,
+): AsyncGenerator<ChatCompletionChunk> {
+  const chunk = (content: string, finish: ChatCompletionChunk['choices'][0]['finish_reason']) => {
+    const c: ChatCompletionChunk = {
+      ...p.head,
+      object: 'chat.completion.chunk',
+      choices: [
+        { index: 0, delta: sent === 0 ? { role: 'assistant', content } : { content }, finish_reason: finish },
+      ],
+    };
+    sent++;
+    return c;
+  };
+  let sent = 0;
+  let text = '';
+  let done = false;
+  try {
+    let next = first;
+    while (!next.done) {
+      if (next.value.text.length > 0) {
+        text += next.value.text;
+        yield chunk(next.value.text, null);
+      }
+      next = await gen.next();
+    }
+    done = true;
+    const r = next.value;
+    // The engine's final text may hold what the stream held back (an incomplete UTF-8 tail).
+    const tail = r.text.startsWith(text) ? r.text.slice(text.length) : '';
+    yield { ...chunk(tail, r.finishReason), usage: usageOf(r) };
+  } finally {
+    p.release();
+    // Broken out of early: stop this request (and only this one).
+    if (!done) p.controller.abort();
+  }
+}
+
+function usageOf(r: GenerateResult): ChatCompletionUsage {
+  return {
+    prompt_tokens: r.stats.promptTokens,
+    completion_tokens: r.stats.newTokens,
+    total_tokens: r.stats.promptTokens + r.stats.newTokens,
+    reused_tokens: r.reuse.reusedTokens,
+    recomputed_tokens: r.reuse.recomputedTokens,
+    time_to_first_token_ms: r.stats.ttftMs,
+    entry_ids: r.reuse.entryIds,
+    token_fates: r.reuse.fates,
+  };
+}
+
+/** 'http://host/models/stories260K-hf/' → 'stories260K-hf'. */
+function modelName(location: string): string {
+  const parts = location.split(/[\\/]+/).filter((s) => s.length > 0);
+  return parts.at(-1) ?? location;
+}

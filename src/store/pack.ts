@@ -1,0 +1,261 @@
+/**
+ * KV packs: many cache entries in one file, to ship a warmed cache with an app or move it between
+ * browsers. Little-endian layout:
+ *
+ *   offset  size  field
+ *   0       8     magic 'KVSPACK\0'
+ *   8       4     format version (u32, PACK_FORMAT_VERSION)
+ *   12      4     entry count N (u32)
+ *   16      64    model fingerprint, 64 lowercase ASCII hex digits
+ *   80      4     table bytes (u32)
+ *   84      4     reserved, 0
+ *   88            entry table: N rows of { offset u64, length u64, id length u32, id UTF-8 }, each
+ *                 zero-padded to a multiple of 8 bytes
+ *   then          the entries (codec.ts), in table order, each starting at an 8-byte boundary right
+ *                 after the previous one (zero padding between); the pack ends where the last one ends
+ *
+ * decodePack checks every field, offset and entry before returning anything, so an import either adds
+ * every entry or none.
+ */
+import { CacheEntryError, CachePackError, InvalidArgumentError } from '../errors.ts';
+import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import { decodeEntry, encodeEntry } from './codec.ts';
+
+export const PACK_MAGIC = 'KVSPACK\0';
+export const PACK_FORMAT_VERSION = 1;
+export const DEFAULT_PACK_MAX_BYTES = 512 * 1024 * 1024;
+export const DEFAULT_PACK_MAX_ENTRIES = 65536;
+const HEADER_BYTES = 88;
+const ROW_FIXED_BYTES = 20;
+const MAX_ID_BYTES = 4096;
+const FINGERPRINT = /^[0-9a-f]{64}$/;
+
+export interface PackLimits {
+  maxBytes?: number; // largest pack accepted (default 512 MiB)
+  maxEntries?: number; // most entries accepted (default 65536)
+}
+
+export interface PackImportResult {
+  ids: string[]; // the imported entries, in pack order
+}
+
+const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+
+/** Encode `entries` (all of model `fingerprint`, distinct ids) as one pack. */
+export function encodePack(entries: KVEntry[], fingerprint: string): Uint8Array<ArrayBuffer> {
+  if (!FINGERPRINT.test(fingerprint)) {
+    throw new InvalidArgumentError(
+      `fingerprint must be 64 lowercase hex digits, got ${JSON.stringify(fingerprint)}`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const e of entries) {
+    if (e.fingerprint !== fingerprint) {
+      throw new InvalidArgumentError(
+        `entry ${JSON.stringify(e.id)} belongs to model ${e.fingerprint}, not ${fingerprint}`,
+      );
+    }
+    if (seen.has(e.id)) throw new InvalidArgumentError(`entry id ${JSON.stringify(e.id)} appears twice`);
+    seen.add(e.id);
+  }
+  const enc = new TextEncoder();
+  const ids = entries.map((e) => enc.encode(e.id));
+  const payloads = entries.map(encodeEntry);
+  const tableBytes = ids.reduce((sum, id) => sum + align8(ROW_FIXED_BYTES + id.length), 0);
+  const offsets: number[] = [];
+  let end = HEADER_BYTES + tableBytes;
+  for (const p of payloads) {
+    const off = align8(end);
+    offsets.push(off);
+    end = off + p.length;
+  }
+  const out = new Uint8Array(end);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < 8; i++) out[i] = PACK_MAGIC.charCodeAt(i);
+  dv.setUint32(8, PACK_FORMAT_VERSION, true);
+  dv.setUint32(12, entries.length, true);
+  for (let i = 0; i < 64; i++) out[16 + i] = fingerprint.charCodeAt(i);
+  dv.setUint32(80, tableBytes, true);
+  let row = HEADER_BYTES;
+  payloads.forEach((p, i) => {
+    dv.setBigUint64(row, BigInt(offsets[i]), true);
+    dv.setBigUint64(row + 8, BigInt(p.length), true);
+    dv.setUint32(row + 16, ids[i].length, true);
+    out.set(ids[i], row + ROW_FIXED_BYTES);
+    row += align8(ROW_FIXED_BYTES + ids[i].length);
+    out.set(p, offsets[i]);
+  });
+  return out;
+}
+
+interface TableRow {
+  id: string;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Decode a pack, checking everything (magic, version, fingerprint, size caps, table bounds, offsets that
+ * add up without gaps or overlaps, every entry's checksum and validity) before returning. Throws
+ * CachePackError naming the first problem; a bad entry's CacheEntryError is its `cause`.
+ * Each returned entry owns its own buffer (one copy of its bytes).
+ */
+export function decodePack(bytes: Uint8Array, expect: EntryExpectation, opts: PackLimits = {}): KVEntry[] {
+  const fail = (msg: string, cause?: unknown): never => {
+    throw new CachePackError(`KV pack ${msg}`, cause === undefined ? undefined : { cause });
+  };
+  const maxBytes = opts.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
+  const maxEntries = opts.maxEntries ?? DEFAULT_PACK_MAX_ENTRIES;
+  if (!(bytes instanceof Uint8Array)) fail('is not a Uint8Array');
+  if (bytes.length > maxBytes) fail(`is too large: ${bytes.length} bytes, the limit is ${maxBytes}`);
+  if (bytes.length < HEADER_BYTES)
+    fail(`is truncated: ${bytes.length} bytes, the header needs ${HEADER_BYTES}`);
+  for (let i = 0; i < 8; i++) {
+    if (bytes[i] !== PACK_MAGIC.charCodeAt(i))
+      fail("has the wrong magic: not a KV pack (expected 'KVSPACK\\0')");
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== PACK_FORMAT_VERSION)
+    fail(`has format version ${version}; this build reads ${PACK_FORMAT_VERSION}`);
+  const count = dv.getUint32(12, true);
+  const fingerprint = String.fromCharCode(...bytes.subarray(16, 80));
+  if (!FINGERPRINT.test(fingerprint)) fail('has a malformed model fingerprint');
+  if (fingerprint !== expect.fingerprint) {
+    fail(`was made for another model: pack ${fingerprint}, loaded model ${expect.fingerprint}`);
+  }
+  if (count > maxEntries) fail(`holds ${count} entries, the limit is ${maxEntries}`);
+  const tableBytes = dv.getUint32(80, true);
+  if (dv.getUint32(84, true) !== 0) fail('has reserved header bits set');
+  const tableEnd = HEADER_BYTES + tableBytes;
+  if (tableEnd > bytes.length)
+    fail(`is truncated: its ${tableBytes}-byte entry table ends past the pack's ${bytes.length} bytes`);
+  const rows = readTable(bytes, dv, count, tableEnd, fail);
+  let expected = tableEnd; // where the next entry must start (before alignment)
+  rows.forEach((r, i) => {
+    const what = `entry ${i} (${JSON.stringify(r.id)})`;
+    if (r.offset + r.length > bytes.length) {
+      fail(
+        `${what} at [${r.offset}, ${r.offset + r.length}) lies outside the pack's ${bytes.length} bytes (truncated?)`,
+      );
+    }
+    if (r.offset < expected)
+      fail(`${what} at offset ${r.offset} overlaps the table or the previous entry (ends at ${expected})`);
+    if (r.offset !== align8(expected)) {
+      fail(`table offsets do not add up: ${what} starts at ${r.offset}, expected ${align8(expected)}`);
+    }
+    for (let b = expected; b < r.offset; b++) if (bytes[b] !== 0) fail(`has non-zero padding before ${what}`);
+    expected = r.offset + r.length;
+  });
+  if (expected !== bytes.length) {
+    fail(
+      `table lengths do not add up: the entries end at byte ${expected}, the pack has ${bytes.length} bytes`,
+    );
+  }
+  return rows.map((r, i) => {
+    let entry: KVEntry;
+    try {
+      entry = decodeEntry(bytes.slice(r.offset, r.offset + r.length), expect);
+    } catch (e) {
+      const msg = e instanceof CacheEntryError ? e.message : String(e);
+      return fail(`entry ${i} (${JSON.stringify(r.id)}) is invalid: ${msg}`, e);
+    }
+    if (entry.id !== r.id)
+      fail(`entry ${i}: the table names ${JSON.stringify(r.id)}, the entry is ${JSON.stringify(entry.id)}`);
+    return entry;
+  });
+}
+
+function readTable(
+  bytes: Uint8Array,
+  dv: DataView,
+  count: number,
+  tableEnd: number,
+  fail: (msg: string) => never,
+): TableRow[] {
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  const rows: TableRow[] = [];
+  const ids = new Set<string>();
+  let pos = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    if (pos + ROW_FIXED_BYTES > tableEnd)
+      fail(`entry table is too short for ${count} entries (row ${i} does not fit)`);
+    const offset = dv.getBigUint64(pos, true);
+    const length = dv.getBigUint64(pos + 8, true);
+    const idLen = dv.getUint32(pos + 16, true);
+    if (offset > BigInt(bytes.length) || length > BigInt(bytes.length)) {
+      fail(`entry ${i} has offset ${offset} / length ${length} beyond the pack's ${bytes.length} bytes`);
+    }
+    if (idLen === 0 || idLen > MAX_ID_BYTES) fail(`entry ${i} has an id length of ${idLen} bytes`);
+    const rowBytes = align8(ROW_FIXED_BYTES + idLen);
+    if (pos + rowBytes > tableEnd)
+      fail(`entry table is too short for ${count} entries (row ${i} does not fit)`);
+    let id = '';
+    try {
+      id = dec.decode(bytes.subarray(pos + ROW_FIXED_BYTES, pos + ROW_FIXED_BYTES + idLen));
+    } catch {
+      fail(`entry ${i} has an id that is not valid UTF-8`);
+    }
+    if (ids.has(id)) fail(`names entry ${JSON.stringify(id)} twice`);
+    ids.add(id);
+    rows.push({ id, offset: Number(offset), length: Number(length) });
+    pos += rowBytes;
+  }
+  if (pos !== tableEnd)
+    fail(
+      `entry table lengths do not add up: ${count} rows take ${pos - HEADER_BYTES} bytes, the header says ${tableEnd - HEADER_BYTES}`,
+    );
+  return rows;
+}
+
+/**
+ * Decode a pack (everything is checked first) and add all its entries to `backend`. If an add fails,
+ * the entries this import added that were not there before are deleted again and the error rethrown.
+ */
+export async function importPack(
+  backend: KVCacheBackend,
+  data: Uint8Array | ArrayBuffer | Blob,
+  expect: EntryExpectation,
+  opts: PackLimits = {},
+): Promise<PackImportResult> {
+  const maxBytes = opts.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
+  let bytes: Uint8Array;
+  if (data instanceof Uint8Array) bytes = data;
+  else if (data instanceof ArrayBuffer) bytes = new Uint8Array(data);
+  else if (typeof Blob === 'function' && data instanceof Blob) {
+    if (data.size > maxBytes)
+      throw new CachePackError(`KV pack is too large: ${data.size} bytes, the limit is ${maxBytes}`);
+    bytes = new Uint8Array(await data.arrayBuffer());
+  } else {
+    throw new InvalidArgumentError('importPack expects a Uint8Array, an ArrayBuffer or a Blob');
+  }
+  const entries = decodePack(bytes, expect, opts);
+  const before = new Set(backend.list().map((m) => m.id));
+  const added: string[] = [];
+  try {
+    for (const e of entries) {
+      await backend.add(e);
+      added.push(e.id);
+    }
+  } catch (e) {
+    for (const id of added) if (!before.has(id)) await backend.delete(id);
+    throw e;
+  }
+  return { ids: added };
+}
+
+/** Pack the entries of model `fingerprint` held by `backend` (all listed ones, or `ids`); absent ids are skipped. */
+export async function exportPack(
+  backend: KVCacheBackend,
+  fingerprint: string,
+  ids?: string[],
+): Promise<Uint8Array<ArrayBuffer>> {
+  const wanted = ids ?? backend.list().map((m) => m.id);
+  const entries: KVEntry[] = [];
+  for (const id of wanted) {
+    const e = await backend.get(id);
+    if (e && e.fingerprint === fingerprint) entries.push(e);
+  }
+  return encodePack(entries, fingerprint);
+}

@@ -1,0 +1,149 @@
+/**
+ * What the persistent KV cache keeps in IndexedDB besides payloads: key names, the small per-entry index
+ * record that open() reads instead of payloads, warnings, and quota helpers.
+ *
+ * Keys (one pair per entry, so writers in different tabs never share a record):
+ *   entry:<fingerprint>:<formatVersion>:<id>  → Uint8Array payload (codec.ts)
+ *   index:<fingerprint>:<formatVersion>:<id>  → IndexRecord
+ * An entry is visible only while its index record exists; the index record is written after the payload.
+ */
+import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
+import { ENTRY_FORMAT_VERSION } from './codec.ts';
+
+export interface IndexRecord {
+  id: string;
+  sketch: Uint32Array; // [numHashes] MinHash signature of the entry's tokens
+  numTokens: number; // T
+  bytes: number; // payload bytes in IndexedDB (what the persisted budget counts)
+  exact: boolean;
+  createdAt: number;
+  lastUsed: number;
+  checksum: number; // CRC-32 stored at the end of the payload
+}
+
+/** Something the cache wants the application to know; it never throws for these. */
+export interface StoreWarning {
+  /**
+   * unavailable: no IndexedDB (private mode, blocked) — memory only. quota: storage is full — memory only
+   * from now on. corrupt: an entry failed its checks and was deleted. budget: an entry larger than the
+   * persisted budget stays in memory only. io: another storage error; the entry stays in memory only.
+   */
+  kind: 'unavailable' | 'quota' | 'corrupt' | 'budget' | 'io';
+  message: string;
+  id?: string;
+  cause?: unknown;
+}
+
+export interface StorageEstimateLike {
+  usage?: number;
+  quota?: number;
+}
+
+export interface StoreKeys {
+  entryPrefix: string;
+  indexPrefix: string;
+  entry(id: string): string;
+  index(id: string): string;
+}
+
+export function storeKeys(fingerprint: string, version = ENTRY_FORMAT_VERSION): StoreKeys {
+  const entryPrefix = `entry:${fingerprint}:${version}:`;
+  const indexPrefix = `index:${fingerprint}:${version}:`;
+  return {
+    entryPrefix,
+    indexPrefix,
+    entry: (id) => entryPrefix + id,
+    index: (id) => indexPrefix + id,
+  };
+}
+
+export function indexRecordFor(e: KVEntry, payloadBytes: number, checksum: number): IndexRecord {
+  return {
+    id: e.id,
+    sketch: e.sketch.slice(), // own buffer: a decoded entry's sketch is a view into its whole payload
+    numTokens: e.tokens.length,
+    bytes: payloadBytes,
+    exact: e.exact,
+    createdAt: e.createdAt,
+    lastUsed: e.lastUsed,
+    checksum,
+  };
+}
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/** The record when `value` is a well-formed index record for `id`; undefined otherwise. */
+export function parseIndexRecord(value: unknown, id: string, numHashes: number): IndexRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const r = value as Partial<IndexRecord>;
+  if (r.id !== id || !(r.sketch instanceof Uint32Array) || r.sketch.length !== numHashes) return undefined;
+  if (!isCount(r.numTokens) || r.numTokens === 0 || !isCount(r.bytes) || !isCount(r.checksum))
+    return undefined;
+  if (typeof r.exact !== 'boolean' || !Number.isFinite(r.createdAt) || !Number.isFinite(r.lastUsed)) {
+    return undefined;
+  }
+  return r as IndexRecord;
+}
+
+/** KVEntryMeta of a record; `bytes` is entryBytes() of the entry (array bytes), as MemoryKVCache reports. */
+export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMeta {
+  const T = r.numTokens;
+  return {
+    id: r.id,
+    fingerprint: expect.fingerprint,
+    numTokens: T,
+    numLayers: expect.numLayers,
+    kvDim: expect.kvDim,
+    bytes: 4 * (2 * T + r.sketch.length + 2 * expect.numLayers * T * expect.kvDim),
+    exact: r.exact,
+    createdAt: r.createdAt,
+    lastUsed: r.lastUsed,
+  };
+}
+
+/** A storage-full error: DOMException 'QuotaExceededError' (Firefox: NS_ERROR_DOM_QUOTA_REACHED) or lookalike. */
+export function isQuotaError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const name = (e as { name?: unknown }).name;
+  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED';
+}
+
+/** Share of the free quota this cache may fill: our bytes + `share` of (quota − usage). Infinity if unknown. */
+export function quotaAllowance(est: StorageEstimateLike | undefined, ourBytes: number, share = 0.5): number {
+  const quota = est?.quota;
+  if (typeof quota !== 'number' || !Number.isFinite(quota) || quota <= 0) return Number.POSITIVE_INFINITY;
+  const usage = typeof est?.usage === 'number' && Number.isFinite(est.usage) ? est.usage : 0;
+  return Math.max(0, Math.floor(ourBytes + share * Math.max(0, quota - usage)));
+}
+
+/** navigator.storage.estimate bound to its object, when this runtime has one. */
+export function defaultEstimate(): (() => Promise<StorageEstimateLike>) | undefined {
+  const nav = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<StorageEstimateLike> } } })
+    .navigator;
+  const storage = nav?.storage;
+  if (!storage || typeof storage.estimate !== 'function') return undefined;
+  return () => storage.estimate!();
+}
+
+/** Reject with `make()` when `p` has not settled after `ms` milliseconds. */
+export function withTimeout<T>(p: Promise<T>, ms: number, make: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(make()), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function errorMessage(e: unknown): string {
+  return e instanceof Error || (typeof e === 'object' && e !== null && 'message' in e)
+    ? String((e as { message: unknown }).message)
+    : String(e);
+}

@@ -1,0 +1,172 @@
+/**
+ * The worker side of the engine: an EngineHost wraps an in-thread EngineApi and is what Comlink
+ * exposes. Its methods take only structured-cloneable arguments plus Comlink-proxied callbacks, so
+ * the client (src/client/remote.ts) can turn them back into the EngineApi:
+ *
+ * - AbortSignal: the client numbers each request and calls `abort(id)` when its signal fires; the
+ *   host holds one AbortController per request id.
+ * - Progress: a proxied callback; the host waits for the last delivery before load() returns, so
+ *   every event arrives before the result.
+ * - Streams: a proxied sink receives {chunk}… then {end} or {error}; each delivery is awaited, so
+ *   chunks keep their order and the engine never waits on the page.
+ * - Errors: thrown ones keep their class through the transfer handler of src/api/transfer.ts; a
+ *   stream's error is sent to the sink as a SerializedError.
+ *
+ * Large results (e.g. a future cache pack as an ArrayBuffer) should be returned as
+ * `Comlink.transfer(buffer, [buffer])` and taken the same way, so they move instead of being copied.
+ */
+import * as Comlink from 'comlink';
+import { registerErrorTransfer, type SerializedError, serializeError } from '../api/transfer.ts';
+import type {
+  CacheStats,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequestBase,
+  EngineApi,
+  EngineLoadOptions,
+  KVEntryMeta,
+  LoadProgress,
+  ModelInfo,
+} from '../api/types.ts';
+
+/** Load options as they cross the boundary (the callback and the signal travel separately). */
+export type WireLoadOptions = Omit<EngineLoadOptions, 'onProgress' | 'signal'>;
+
+/** A chat request as it crosses the boundary (streaming is chosen by the method). */
+export type WireChatRequest = Omit<ChatCompletionRequestBase, 'signal'>;
+
+/** What a stream's sink receives, in order: any number of chunks, then end or error. */
+export type StreamEvent =
+  | { type: 'chunk'; chunk: ChatCompletionChunk }
+  | { type: 'end' }
+  | { type: 'error'; error: SerializedError };
+
+/** A proxied callback as the host sees it: every call is a message whose reply may be awaited. */
+export type ProgressSink = (p: LoadProgress) => unknown;
+export type StreamSink = (e: StreamEvent) => unknown;
+
+export class EngineHost {
+  private readonly requests = new Map<number, AbortController>();
+
+  constructor(private readonly api: EngineApi) {}
+
+  async load(
+    id: number,
+    location: string,
+    opts: WireLoadOptions,
+    onProgress?: ProgressSink,
+  ): Promise<ModelInfo> {
+    const signal = this.begin(id);
+    let last: unknown;
+    try {
+      return await this.api.load(location, {
+        ...opts,
+        signal,
+        onProgress:
+          onProgress &&
+          ((p) => {
+            last = onProgress(p);
+          }),
+      });
+    } finally {
+      // Replies come back in order: once the last one is in, every progress event was delivered.
+      await Promise.resolve(last).catch(() => undefined);
+      release(onProgress);
+      this.requests.delete(id);
+    }
+  }
+
+  async chat(id: number, req: WireChatRequest): Promise<ChatCompletion> {
+    const signal = this.begin(id);
+    try {
+      return await this.api.chat.completions.create({ ...req, stream: false, signal });
+    } finally {
+      this.requests.delete(id);
+    }
+  }
+
+  /** Resolves once the answer has started (errors before the first token reject); chunks go to `sink`. */
+  async chatStream(id: number, req: WireChatRequest, sink: StreamSink): Promise<void> {
+    const signal = this.begin(id);
+    let stream: AsyncIterable<ChatCompletionChunk>;
+    try {
+      stream = await this.api.chat.completions.create({ ...req, stream: true, signal });
+    } catch (e) {
+      this.requests.delete(id);
+      release(sink);
+      throw e;
+    }
+    void this.pump(id, stream, sink);
+  }
+
+  private async pump(
+    id: number,
+    stream: AsyncIterable<ChatCompletionChunk>,
+    sink: StreamSink,
+  ): Promise<void> {
+    try {
+      for await (const chunk of stream) await sink({ type: 'chunk', chunk });
+      await sink({ type: 'end' });
+    } catch (e) {
+      // The engine failed, or the page is gone: stop generating, and tell the page if it listens.
+      this.requests.get(id)?.abort();
+      await Promise.resolve(sink({ type: 'error', error: serializeError(e) })).catch(() => undefined);
+    } finally {
+      release(sink);
+      this.requests.delete(id);
+    }
+  }
+
+  /** Abort request `id` (a no-op when it has finished). */
+  abort(id: number): void {
+    this.requests.get(id)?.abort();
+  }
+
+  interruptGenerate(): Promise<void> {
+    return this.api.interruptGenerate();
+  }
+
+  cacheStats(): Promise<CacheStats> {
+    return this.api.cache.stats();
+  }
+
+  cacheList(): Promise<KVEntryMeta[]> {
+    return this.api.cache.list();
+  }
+
+  cacheDelete(entryId: string): Promise<boolean> {
+    return this.api.cache.delete(entryId);
+  }
+
+  cacheClear(): Promise<void> {
+    return this.api.cache.clear();
+  }
+
+  info(): Promise<ModelInfo | null> {
+    return this.api.info();
+  }
+
+  unload(): Promise<void> {
+    return this.api.unload();
+  }
+
+  private begin(id: number): AbortSignal {
+    const ac = new AbortController();
+    this.requests.set(id, ac);
+    return ac.signal;
+  }
+}
+
+/** Serve `api` over `endpoint` (default: the worker's global scope). */
+export function exposeEngine(api: EngineApi, endpoint?: Comlink.Endpoint): EngineHost {
+  registerErrorTransfer();
+  const host = new EngineHost(api);
+  Comlink.expose(host, endpoint);
+  return host;
+}
+
+/** Close the port of a proxied callback (a plain function, e.g. in-thread, has nothing to close). */
+function release(callback: object | undefined): void {
+  const r = (callback as Partial<Comlink.ProxyMethods> | undefined)?.[Comlink.releaseProxy];
+  if (typeof r === 'function') r();
+}

@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+import { serveModels } from './scripts/vite-models.ts';
+
+const projectRoot = fileURLToPath(new URL('.', import.meta.url));
+/** Model folders served at /models/<name>/ (e.g. /models/stories260K-hf/). */
+const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/assets');
+
+// `npm start` serves the chat demo from demo/. The browser tests (e2e/harness.ts) reuse this config
+// with `root: 'e2e/pages'`.
+export default defineConfig({
+  root: resolve(projectRoot, 'demo'),
+  plugins: [serveModels(assets)],
+  server: {
+    // Pages import src/ and shaders/ from outside their root.
+    fs: { allow: [projectRoot] },
+  },
+  worker: { format: 'es' },
+  optimizeDeps: {
+    // Found only inside the worker (and by a dynamic import): pre-bundle them up front so the dev
+    // server does not re-optimise and reload the page mid-session.
+    include: ['comlink', '@huggingface/transformers', 'idb-keyval'],
+  },
+  build: {
+    outDir: resolve(projectRoot, 'dist-demo'),
+    emptyOutDir: true,
+    target: 'es2022',
+  },
+});
