@@ -87,6 +87,61 @@ describe('the worker engine in headless chromium', () => {
     expect(r.usage.entry_ids.length).toBeGreaterThan(0);
     expect(r.usage.token_fates.filter((f) => f === 'reused').length).toBe(r.usage.reused_tokens);
     expect(await browser.page.evaluate(() => window.kvshareE2E.cacheEntries())).toBeGreaterThanOrEqual(2);
+    // The reuse map's pieces: one per prompt token, reading as the prompt.
+    const pieces = await browser.page.evaluate(
+      (ids) => window.kvshareE2E.tokenPieces(ids),
+      r.usage.prompt_token_ids,
+    );
+    expect(pieces).toHaveLength(r.usage.prompt_tokens);
+    expect(pieces.join('')).toContain('Tom found a blue ball in the park.');
+  });
+
+  it('entries persist in IndexedDB: after a page reload a similar prompt reuses them', async () => {
+    const before = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
+    expect(before.persistent).toBe(true);
+    expect(before.persistedEntries).toBe(before.entries);
+    await browser.page.reload();
+    await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
+    await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [
+      `${server.origin}/models/stories260K-hf`,
+    ] as const);
+    const after = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
+    expect(after.entries).toBe(before.entries);
+    expect(after.hits).toBe(0); // a new engine: nothing served from memory yet
+    const r = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), {
+      messages: user('Once upon a time, Sam found a green ball in the park.'),
+      max_tokens: 8,
+    } satisfies ChatRequest);
+    expect(r.usage.reused_tokens).toBeGreaterThan(0);
+    const stats = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
+    expect(stats.hits).toBe(1);
+    expect(stats.reusedTokens).toBe(r.usage.reused_tokens);
+    expect(await browser.page.evaluate(() => window.kvshareE2E.warnings())).toEqual([]);
+  });
+
+  it('a KV pack exported, the cache cleared, the pack imported: the hits come back', async () => {
+    const entries = (await browser.page.evaluate(() => window.kvshareE2E.cacheStats())).entries;
+    const bytes = await browser.page.evaluate(() => window.kvshareE2E.exportPack());
+    expect(bytes).toBeGreaterThan(1000);
+    await browser.page.evaluate(() => window.kvshareE2E.clearCache());
+    const cleared = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
+    expect(cleared.entries).toBe(0);
+    expect(cleared.persistedEntries).toBe(0);
+    const bad = await browser.page.evaluate(() => window.kvshareE2E.importCorruptPack());
+    expect(bad).toMatchObject({
+      instanceOfExpected: true,
+      name: 'CachePackError',
+      code: 'CACHE_PACK_INVALID',
+    });
+    expect((await browser.page.evaluate(() => window.kvshareE2E.cacheStats())).entries).toBe(0);
+    const ids = await browser.page.evaluate(() => window.kvshareE2E.importPack());
+    expect(ids).toHaveLength(entries);
+    const r = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), {
+      messages: user('Once upon a time, Ann found a red ball in the park.'),
+      max_tokens: 8,
+    } satisfies ChatRequest);
+    expect(r.usage.reused_tokens).toBeGreaterThan(0);
+    expect(ids).toEqual(expect.arrayContaining(r.usage.entry_ids));
   });
 
   it('errors thrown in the worker arrive on the page with their class', async () => {

@@ -6,6 +6,8 @@ import type {
   ChatCompletion,
   ChatCompletionRequestNonStreaming,
   ChatMessage,
+  EngineCacheStats,
+  EngineWarning,
   ModelInfo,
 } from '../../src/api/types.ts';
 
@@ -51,6 +53,16 @@ export interface E2EApi {
   /** A chat on a second engine (worker) that has loaded nothing (EngineNotLoadedError expected). */
   notLoadedError(messages: ChatMessage[]): Promise<ErrorReport>;
   cacheEntries(): Promise<number>;
+  cacheStats(): Promise<EngineCacheStats>;
+  /** Export a pack and keep it on the page; returns its byte length. */
+  exportPack(): Promise<number>;
+  clearCache(): Promise<void>;
+  /** Import the kept pack (as a Blob, so it stays usable); returns the imported ids. */
+  importPack(): Promise<string[]>;
+  /** Import the kept pack with one byte of its magic changed (CachePackError expected). */
+  importCorruptPack(): Promise<ErrorReport>;
+  tokenPieces(ids: number[]): Promise<string[]>;
+  warnings(): EngineWarning[];
   /** unload(), then info() and a chat (EngineNotLoadedError expected). */
   unload(): Promise<{ infoAfter: ModelInfo | null; chatAfter: ErrorReport }>;
 }

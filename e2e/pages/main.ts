@@ -1,16 +1,20 @@
 // The browser-test page: the public client API (src/client) driven step by step by e2e/*.e2e.test.ts.
 import {
+  CachePackError,
   type ChatMessage,
   createEngine,
   EmptyPromptError,
   type EngineClient,
   EngineNotLoadedError,
+  type EngineWarning,
   KVShareError,
   type LoadProgress,
 } from '../../src/client/index.ts';
 import type { ChatRequest, E2EApi, ErrorReport, StreamReport } from './e2e-api.ts';
 
 const engine: EngineClient = createEngine();
+const warnings: EngineWarning[] = [];
+let pack: Uint8Array<ArrayBuffer> | null = null;
 
 function errorReport(e: unknown, expected: new (message: string) => KVShareError): ErrorReport {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -65,7 +69,11 @@ async function stream(req: ChatRequest, abortAfter?: number): Promise<StreamRepo
 const api: E2EApi = {
   async load(url, contextLength) {
     const events: LoadProgress[] = [];
-    const info = await engine.load(url, { contextLength, onProgress: (p) => events.push(p) });
+    const info = await engine.load(url, {
+      contextLength,
+      onProgress: (p) => events.push(p),
+      onWarning: (w) => warnings.push(w),
+    });
     const last = new Map<string, number>();
     let monotonic = true;
     for (const p of events) {
@@ -95,6 +103,24 @@ const api: E2EApi = {
     }
   },
   cacheEntries: async () => (await engine.cache.stats()).entries,
+  cacheStats: () => engine.cache.stats(),
+  async exportPack() {
+    pack = await engine.cache.exportPack();
+    return pack.byteLength;
+  },
+  clearCache: () => engine.cache.clear(),
+  async importPack() {
+    if (!pack) throw new Error('no pack exported yet');
+    return (await engine.cache.importPack(new Blob([pack]))).ids;
+  },
+  async importCorruptPack() {
+    if (!pack) throw new Error('no pack exported yet');
+    const bad = pack.slice();
+    bad[0] ^= 0xff;
+    return expectError(() => engine.cache.importPack(bad), CachePackError);
+  },
+  tokenPieces: (ids) => engine.tokenPieces(ids),
+  warnings: () => warnings,
   async unload() {
     await engine.unload();
     const infoAfter = await engine.info();

@@ -18,6 +18,45 @@ export type { CacheStats } from '../kvshare/memory-cache.ts';
 export type { ChatMessage } from '../model/tokenizer.ts';
 export type { LoadProgress } from '../model/types.ts';
 
+/**
+ * Something the engine wants the application to know but that fails no request: the persistent KV
+ * store went memory-only (`unavailable`: no IndexedDB, e.g. private mode; `quota`: storage full even
+ * after evicting), an entry failed its checks and was deleted (`corrupt`), an entry is larger than the
+ * persisted budget (`budget`), or another storage error (`io`).
+ */
+export interface EngineWarning {
+  kind: 'unavailable' | 'quota' | 'corrupt' | 'budget' | 'io';
+  message: string;
+  /** The cache entry concerned, if any. */
+  id?: string;
+}
+
+/** Where KV cache entries live besides memory. */
+export interface PersistenceOptions {
+  /** 'indexeddb' (the browser default when IndexedDB exists) or 'memory' (nothing persisted). */
+  backend?: 'indexeddb' | 'memory';
+  /** IndexedDB database name (default 'kvshare'); pages sharing it share entries across tabs. */
+  dbName?: string;
+  /** Most payload bytes kept in IndexedDB (default 512 MiB; also capped by half the free quota). */
+  budgetBytes?: number;
+}
+
+/** Cache figures: the memory tier's, plus the persistent store's when there is one. */
+export interface EngineCacheStats extends CacheStats {
+  /** True when entries are written to IndexedDB (false: memory only, by choice or after a warning). */
+  persistent: boolean;
+  persistedEntries: number;
+  persistedBytes: number;
+  /** Entries deleted because they failed their checks (checksum, shapes, lengths). */
+  corruptDeleted: number;
+}
+
+/** What importPack() stored. */
+export interface PackImportResult {
+  /** Ids of the imported entries, in pack order. */
+  ids: string[];
+}
+
 export interface EngineLoadOptions {
   /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */
   contextLength?: number;
@@ -30,6 +69,10 @@ export interface EngineLoadOptions {
   /** Called as model files download and tensors upload; the last event has kind 'ready'. */
   onProgress?: (p: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Persistent KV cache (browser default: IndexedDB when available). */
+  persistence?: PersistenceOptions;
+  /** Called for every EngineWarning while this model is loaded. */
+  onWarning?: (w: EngineWarning) => void;
 }
 
 /** Fields shared by streaming and non-streaming chat requests. */
@@ -76,6 +119,8 @@ export interface ChatCompletionUsage {
   entry_ids: string[];
   /** Per prompt token: 'reused', 'recomputed' (selected by deviation) or 'new' (no source). */
   token_fates: TokenFate[];
+  /** The prompt's token ids (what the chat template made of the messages). */
+  prompt_token_ids: number[];
 }
 
 export interface ChatCompletionMessage {
@@ -137,10 +182,22 @@ export interface ChatCompletionsApi {
 
 /** The KV cache of the loaded model. */
 export interface EngineCacheApi {
-  stats(): Promise<CacheStats>;
+  stats(): Promise<EngineCacheStats>;
   list(): Promise<KVEntryMeta[]>;
   delete(id: string): Promise<boolean>;
+  /** Delete every entry of the loaded model (memory and IndexedDB). */
   clear(): Promise<void>;
+  /**
+   * A KV pack: a versioned binary blob (magic, format version, model fingerprint, entry table, then
+   * payloads) of the loaded model's entries (all, or `ids`). Ship it with a site so first-time
+   * visitors get hits.
+   */
+  exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Validates a pack (magic, version, fingerprint, shapes and lengths, size caps) before storing
+   * anything, then stores its entries. A string is fetched as a URL. Throws CachePackError.
+   */
+  importPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
 }
 
 /** One model at a time; requests are served one after another in the order they were made. */
@@ -152,6 +209,8 @@ export interface EngineApi {
   readonly cache: EngineCacheApi;
   /** The loaded model, or null. */
   info(): Promise<ModelInfo | null>;
+  /** Each token id decoded on its own (special tokens kept), e.g. to show a prompt token by token. */
+  tokenPieces(ids: number[]): Promise<string[]>;
   /** Free every GPU buffer and the device. */
   unload(): Promise<void>;
 }

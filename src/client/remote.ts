@@ -92,8 +92,16 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
   };
 
   const load = (location: string, o: EngineLoadOptions = {}): Promise<ModelInfo> => {
-    const { onProgress, signal, ...wire } = o;
-    return request(signal, (h, id) => h.load(id, location, wire, onProgress && Comlink.proxy(onProgress)));
+    const { onProgress, onWarning, signal, ...wire } = o;
+    return request(signal, (h, id) =>
+      h.load(
+        id,
+        location,
+        wire,
+        onProgress && Comlink.proxy(onProgress),
+        onWarning && Comlink.proxy(onWarning),
+      ),
+    );
   };
 
   const complete = (req: ChatCompletionRequestNonStreaming): Promise<ChatCompletion> => {
@@ -159,8 +167,23 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
       list: () => call((h) => h.cacheList()),
       delete: (entryId) => call((h) => h.cacheDelete(entryId)),
       clear: () => call((h) => h.cacheClear()),
+      exportPack: (ids) => call((h) => h.cacheExportPack(ids)),
+      importPack: (pack) => {
+        // Bytes move to the worker instead of being copied (the caller's buffer is detached).
+        if (pack instanceof ArrayBuffer)
+          return call((h) => h.cacheImportPack(Comlink.transfer(pack, [pack])));
+        if (
+          pack instanceof Uint8Array &&
+          pack.byteOffset === 0 &&
+          pack.byteLength === pack.buffer.byteLength
+        ) {
+          return call((h) => h.cacheImportPack(Comlink.transfer(pack, [pack.buffer as ArrayBuffer])));
+        }
+        return call((h) => h.cacheImportPack(pack));
+      },
     },
     info: () => call((h) => h.info()),
+    tokenPieces: (ids) => call((h) => h.tokenPieces(ids)),
     unload: () => call((h) => h.unload()),
     terminate() {
       if (failure) return;

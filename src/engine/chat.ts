@@ -49,8 +49,11 @@ export function createChatApi(engine: Engine): EngineApi {
       list: async () => engine.cache.list(),
       delete: (id) => engine.cache.delete(id),
       clear: () => engine.cache.clear(),
+      exportPack: (ids) => engine.cache.exportPack(ids),
+      importPack: (pack) => engine.cache.importPack(pack),
     },
     info: async () => engine.info,
+    tokenPieces: async (ids) => engine.tokenPieces(checkIds(ids)),
     unload: () => engine.unload(),
   };
 }
@@ -118,6 +121,13 @@ function checkMessages(messages: unknown): ChatMessage[] {
     throw new EmptyPromptError('The chat is empty: give at least one message with some text.');
   }
   return list;
+}
+
+function checkIds(ids: unknown): number[] {
+  if (!Array.isArray(ids) || ids.some((id) => !Number.isInteger(id) || id < 0)) {
+    throw new InvalidArgumentError('token ids must be an array of whole numbers >= 0');
+  }
+  return ids as number[];
 }
 
 async function complete(engine: Engine, p: Prepared): Promise<ChatCompletion> {
@@ -197,6 +207,7 @@ function usageOf(r: GenerateResult): ChatCompletionUsage {
     time_to_first_token_ms: r.stats.ttftMs,
     entry_ids: r.reuse.entryIds,
     token_fates: r.reuse.fates,
+    prompt_token_ids: r.promptTokenIds,
   };
 }
 

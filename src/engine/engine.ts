@@ -1,3 +1,4 @@
+import type { EngineCacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/types.ts';
 import {
   ContextOverflowError,
   EmptyPromptError,
@@ -9,13 +10,14 @@ import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
-import { type CacheStats, MemoryKVCache } from '../kvshare/memory-cache.ts';
+import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ReuseKit, readCacheRows } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
+import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { runGeneration } from './generate.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
 import { DEFAULT_REUSE, prefillWithReuse, type ReuseOptions, resolveReuse } from './reuse.ts';
@@ -34,7 +36,12 @@ export interface EnginePlatform {
   gpu(): Promise<GPU | undefined>;
   shaders(): ShaderLibrary;
   /** A persistent KV cache (e.g. IndexedDB) for the loaded model; default: memory only. */
-  cacheBackend?(memory: MemoryKVCache): Promise<KVCacheBackend>;
+  cacheBackend?(memory: MemoryKVCache, opts: CacheBackendOptions): Promise<KVCacheBackend>;
+}
+
+export interface CacheBackendOptions {
+  persistence?: PersistenceOptions;
+  onWarning?: (w: EngineWarning) => void;
 }
 
 interface Loaded {
@@ -54,10 +61,14 @@ export interface EngineCache {
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
-  stats(): CacheStats;
+  stats(): EngineCacheStats;
   list(): KVEntryMeta[];
   delete(id: string): Promise<boolean>;
   clear(): Promise<void>;
+  /** A KV pack (src/store/pack.ts) of the loaded model's entries (all, or `ids`). */
+  exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /** Validate a pack (bytes, Blob or URL) completely, then store its entries. */
+  importPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
 }
 
 /** Loads one model at a time and serves generation requests one after another. */
@@ -76,7 +87,7 @@ export class Engine {
   /** Load a model folder (Node) or base URL. Checks WebGPU and tensor sizes before any weight download. */
   load(location: string, opts: LoadOptions = {}): Promise<ModelInfo> {
     return this.queue.run(async () => {
-      this.unloadNow();
+      await this.unloadNow();
       const gpu = await acquireDevice(await this.platform.gpu());
       try {
         const files = await loadModelFiles(location, {
@@ -124,7 +135,8 @@ export class Engine {
           vocabSize: files.config.vocabSize,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
-        const cache = (await this.platform.cacheBackend?.(memory)) ?? new MemoryBackend(memory);
+        const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
+        const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
         const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
         this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
@@ -140,10 +152,18 @@ export class Engine {
     add: (prompt) => this.queue.run(() => this.cachePromptNow(prompt)),
     put: (entry) => this.need().cache.add(entry),
     get: (id) => this.need().cache.get(id),
-    stats: () => this.need().cache.stats(),
+    stats: () => cacheStats(this.need().cache),
     list: () => this.need().cache.list(),
     delete: (id) => this.need().cache.delete(id),
     clear: () => this.need().cache.clear(),
+    exportPack: async (ids) => {
+      const m = this.need();
+      return exportCachePack(m.cache, m.info.fingerprint, ids);
+    },
+    importPack: async (pack) => {
+      const m = this.need();
+      return importCachePack(m.cache, pack, this.expectation(m));
+    },
   };
 
   /** Stop the request being served now (it finishes with finishReason 'abort'); queued ones still run. */
@@ -168,6 +188,20 @@ export class Engine {
 
   detokenize(ids: number[]): string {
     return this.need().tokenizer.decode(ids, { skipSpecialTokens: true });
+  }
+
+  /**
+   * The text each token adds after the one before it (special tokens kept), so pieces keep their
+   * leading spaces: joined, they read as the decoded prompt.
+   */
+  tokenPieces(ids: number[]): string[] {
+    const t = this.need().tokenizer;
+    return ids.map((id, i) => {
+      if (i === 0) return t.decode([id]);
+      const prev = t.decode([ids[i - 1]]);
+      const both = t.decode([ids[i - 1], id]);
+      return both.startsWith(prev) ? both.slice(prev.length) : t.decode([id]);
+    });
   }
 
   generate(prompt: PromptInput, opts: GenerateOptions = {}): Promise<GenerateResult> {
@@ -208,17 +242,19 @@ export class Engine {
     })();
   }
 
-  /** Free every GPU buffer and the device. */
+  /** Free every GPU buffer and the device; pending cache writes are finished first. */
   unload(): Promise<void> {
-    return this.queue.run(async () => this.unloadNow());
+    return this.queue.run(() => this.unloadNow());
   }
 
-  private unloadNow(): void {
-    if (!this.loaded) return;
-    this.loaded.kit.destroy();
-    this.loaded.runner.destroy();
-    this.loaded.gpu.device.destroy();
+  private async unloadNow(): Promise<void> {
+    const m = this.loaded;
+    if (!m) return;
     this.loaded = null;
+    m.kit.destroy();
+    m.runner.destroy();
+    m.gpu.device.destroy();
+    await m.cache.close?.();
   }
 
   private need(): Loaded {

@@ -1,3 +1,4 @@
+import type { EngineWarning, PersistenceOptions } from '../api/types.ts';
 import type { LoadProgress, ModelConfig } from '../model/types.ts';
 import type { ReuseOptions, ReuseStats } from './reuse.ts';
 import type { SamplingOptions } from './sampler.ts';
@@ -13,6 +14,10 @@ export interface LoadOptions {
   cacheBudgetBytes?: number;
   /** Default reuse settings of every request (default: mode 'kvshare', r 0.15, trickle 3). */
   reuse?: ReuseOptions;
+  /** Persistent KV cache, where the platform has one (browsers: IndexedDB). */
+  persistence?: PersistenceOptions;
+  /** Called for every EngineWarning while this model is loaded. */
+  onWarning?: (w: EngineWarning) => void;
 }
 
 export interface GenerateOptions extends SamplingOptions {

@@ -20,6 +20,15 @@ export interface KVCacheBackend {
   stats(): CacheStats;
   recordHit(reusedTokens: number): void;
   recordMiss(): void;
+  /** Figures of a persistent tier, when there is one. */
+  persistence?(): {
+    persistedEntries: number;
+    persistedBytes: number;
+    corruptDeleted: number;
+    memoryOnly: boolean;
+  };
+  /** Finish pending writes and let go of shared resources (the cache is no longer used after this). */
+  close?(): Promise<void>;
 }
 
 export class MemoryBackend implements KVCacheBackend {

@@ -175,6 +175,16 @@ export class PersistentKVCache implements KVCacheBackend {
     };
   }
 
+  persistence(): {
+    persistedEntries: number;
+    persistedBytes: number;
+    corruptDeleted: number;
+    memoryOnly: boolean;
+  } {
+    const { persistedEntries, persistedBytes, corruptDeleted, memoryOnly } = this.stats();
+    return { persistedEntries, persistedBytes, corruptDeleted, memoryOnly };
+  }
+
   recordHit(reusedTokens: number): void {
     this.memory.recordHit(reusedTokens);
   }

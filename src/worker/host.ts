@@ -12,25 +12,27 @@
  * - Errors: thrown ones keep their class through the transfer handler of src/api/transfer.ts; a
  *   stream's error is sent to the sink as a SerializedError.
  *
- * Large results (e.g. a future cache pack as an ArrayBuffer) should be returned as
- * `Comlink.transfer(buffer, [buffer])` and taken the same way, so they move instead of being copied.
+ * - Warnings: a proxied callback kept while the model is loaded (released by the next load/unload).
+ * - Large buffers (KV packs) cross with `Comlink.transfer`, so they move instead of being copied.
  */
 import * as Comlink from 'comlink';
 import { registerErrorTransfer, type SerializedError, serializeError } from '../api/transfer.ts';
 import type {
-  CacheStats,
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequestBase,
   EngineApi,
+  EngineCacheStats,
   EngineLoadOptions,
+  EngineWarning,
   KVEntryMeta,
   LoadProgress,
   ModelInfo,
+  PackImportResult,
 } from '../api/types.ts';
 
 /** Load options as they cross the boundary (the callback and the signal travel separately). */
-export type WireLoadOptions = Omit<EngineLoadOptions, 'onProgress' | 'signal'>;
+export type WireLoadOptions = Omit<EngineLoadOptions, 'onProgress' | 'onWarning' | 'signal'>;
 
 /** A chat request as it crosses the boundary (streaming is chosen by the method). */
 export type WireChatRequest = Omit<ChatCompletionRequestBase, 'signal'>;
@@ -45,8 +47,12 @@ export type StreamEvent =
 export type ProgressSink = (p: LoadProgress) => unknown;
 export type StreamSink = (e: StreamEvent) => unknown;
 
+export type WarningSink = (w: EngineWarning) => unknown;
+
 export class EngineHost {
   private readonly requests = new Map<number, AbortController>();
+  /** The page's warning callback of the loaded model; released on the next load and on unload. */
+  private warnings: WarningSink | undefined;
 
   constructor(private readonly api: EngineApi) {}
 
@@ -55,9 +61,12 @@ export class EngineHost {
     location: string,
     opts: WireLoadOptions,
     onProgress?: ProgressSink,
+    onWarning?: WarningSink,
   ): Promise<ModelInfo> {
     const signal = this.begin(id);
     let last: unknown;
+    release(this.warnings);
+    this.warnings = onWarning;
     try {
       return await this.api.load(location, {
         ...opts,
@@ -66,6 +75,12 @@ export class EngineHost {
           onProgress &&
           ((p) => {
             last = onProgress(p);
+          }),
+        onWarning:
+          onWarning &&
+          ((w) => {
+            // A warning never waits on the page, and a page that is gone is no error.
+            if (this.warnings === onWarning) void Promise.resolve(onWarning(w)).catch(() => undefined);
           }),
       });
     } finally {
@@ -126,7 +141,7 @@ export class EngineHost {
     return this.api.interruptGenerate();
   }
 
-  cacheStats(): Promise<CacheStats> {
+  cacheStats(): Promise<EngineCacheStats> {
     return this.api.cache.stats();
   }
 
@@ -142,11 +157,27 @@ export class EngineHost {
     return this.api.cache.clear();
   }
 
+  /** The pack's buffer is transferred to the page, not copied. */
+  async cacheExportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>> {
+    const bytes = await this.api.cache.exportPack(ids);
+    return Comlink.transfer(bytes, [bytes.buffer]);
+  }
+
+  cacheImportPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult> {
+    return this.api.cache.importPack(pack);
+  }
+
   info(): Promise<ModelInfo | null> {
     return this.api.info();
   }
 
-  unload(): Promise<void> {
+  tokenPieces(ids: number[]): Promise<string[]> {
+    return this.api.tokenPieces(ids);
+  }
+
+  async unload(): Promise<void> {
+    release(this.warnings);
+    this.warnings = undefined;
     return this.api.unload();
   }
 
