@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -12,6 +12,11 @@ const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/ass
 export default defineConfig({
   root: resolve(projectRoot, 'demo'),
   plugins: [serveModels(assets)],
+  resolve: {
+    // onnxruntime-web (imported by @huggingface/transformers, never run here) would otherwise put its
+    // ~27 MB wasm into the build; this condition picks its build that fetches the wasm only if used.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
   server: {
     // Pages import src/ and shaders/ from outside their root.
     fs: { allow: [projectRoot] },
@@ -26,5 +31,12 @@ export default defineConfig({
     outDir: resolve(projectRoot, 'dist-demo'),
     emptyOutDir: true,
     target: 'es2022',
+    rolldownOptions: {
+      // The chat demo and the <kvshare-chat> embed page.
+      input: {
+        main: resolve(projectRoot, 'demo/index.html'),
+        embed: resolve(projectRoot, 'demo/embed.html'),
+      },
+    },
   },
 });

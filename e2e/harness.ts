@@ -68,17 +68,41 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function launchBrowser(): Promise<BrowserSession> {
+/**
+ * Chromium with WebGPU switched off: no WebGPU flags, and the feature disabled. Debian's chromium
+ * then still has `navigator.gpu`, but `requestAdapter()` resolves to null (checked on chromium 156).
+ */
+export const CHROMIUM_ARGS_NO_WEBGPU = [
+  '--disable-features=WebGPU',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export interface LaunchOptions {
+  /** WebGPU on SwiftShader (default true); false launches with CHROMIUM_ARGS_NO_WEBGPU. */
+  webgpu?: boolean;
+  /**
+   * The profile folder to use. Default: a new temp folder, removed on close. A folder given here is
+   * kept on close, so a second launch with it finds the same IndexedDB; the caller removes it.
+   */
+  profileDir?: string;
+}
+
+export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSession> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `no chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run), or set KVSHARE_CHROMIUM`,
     );
   }
-  const profile = await mkdtemp(join(tmpdir(), 'kvshare-e2e-'));
+  const ownProfile = opts.profileDir === undefined;
+  const profile = opts.profileDir ?? (await mkdtemp(join(tmpdir(), 'kvshare-e2e-')));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: opts.webgpu === false ? CHROMIUM_ARGS_NO_WEBGPU : CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
@@ -99,7 +123,7 @@ export async function launchBrowser(): Promise<BrowserSession> {
     errors,
     async close() {
       await context.close();
-      await rm(profile, { recursive: true, force: true });
+      if (ownProfile) await rm(profile, { recursive: true, force: true });
     },
   };
 }

@@ -2,14 +2,32 @@
  * A Vite plugin that serves local model folders at `/models/<name>/<file>` (dev server and preview),
  * with HEAD and single-range `Range:` support, so pages load models by URL exactly as from a CDN:
  * `openModelSource('http://localhost:5173/models/stories260K-hf')`.
+ *
+ * `GET /models/index.json` answers `{models, network}` (ModelIndex): the local folders holding a
+ * config.json and weights, and whether huggingface.co resolves from the server (decided here rather than in the
+ * page, where a failed fetch logs console errors). `KVSHARE_OFFLINE=1` forces `network: false`.
  */
+import { lookup } from 'node:dns/promises';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import type { Connect, Plugin } from 'vite';
 
 export const MODELS_PREFIX = '/models/';
+export const MODEL_INDEX_PATH = `${MODELS_PREFIX}index.json`;
+
+/** What `GET /models/index.json` answers. */
+export interface ModelIndex {
+  /** Local model folder names (each holds a config.json and safetensors weights), sorted. */
+  models: string[];
+  /** Whether huggingface.co resolved from the server within about a second. */
+  network: boolean;
+}
+
+const NETWORK_HOST = 'huggingface.co';
+const NETWORK_TIMEOUT_MS = 1000;
+const NETWORK_TTL_MS = 60_000;
 
 export function serveModels(dir: string): Plugin {
   const middleware = modelsMiddleware(resolve(dir));
@@ -28,6 +46,16 @@ function modelsMiddleware(root: string): Connect.NextHandleFunction {
   return (req, res, next) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (!url.pathname.startsWith(MODELS_PREFIX)) return next();
+    if (url.pathname === MODEL_INDEX_PATH && req.method === 'GET') {
+      modelIndex(root).then(
+        (index) => {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+          res.end(JSON.stringify(index));
+        },
+        (e: unknown) => next(e),
+      );
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
@@ -40,6 +68,52 @@ function modelsMiddleware(root: string): Connect.NextHandleFunction {
     }
     serveFile(file, req, res).catch((e: unknown) => next(e));
   };
+}
+
+/** The local model folders and the network verdict. */
+export async function modelIndex(root: string): Promise<ModelIndex> {
+  const [models, network] = await Promise.all([localModels(root), hasNetwork()]);
+  return { models, network };
+}
+
+async function localModels(root: string): Promise<string[]> {
+  const dirents = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const names: string[] = [];
+  for (const d of dirents) {
+    if (!d.isDirectory()) continue;
+    const has = (file: string) =>
+      stat(resolve(root, d.name, file)).then(
+        (s) => s.isFile(),
+        () => false,
+      );
+    // config.json and weights (a tokenizer-only folder has a config.json too).
+    const isModel =
+      (await has('config.json')) &&
+      ((await has('model.safetensors')) || (await has('model.safetensors.index.json')));
+    if (isModel) names.push(d.name);
+  }
+  return names.sort();
+}
+
+let networkCheck: { at: number; result: Promise<boolean> } | null = null;
+
+/** A DNS lookup of huggingface.co that succeeds within NETWORK_TIMEOUT_MS (cached for a minute). */
+function hasNetwork(): Promise<boolean> {
+  if (process.env.KVSHARE_OFFLINE === '1') return Promise.resolve(false);
+  const now = Date.now();
+  if (networkCheck && now - networkCheck.at < NETWORK_TTL_MS) return networkCheck.result;
+  const result = new Promise<boolean>((done) => {
+    // A lookup that never answers must not keep the verdict (or the process) waiting.
+    const timer = setTimeout(() => done(false), NETWORK_TIMEOUT_MS).unref();
+    lookup(NETWORK_HOST)
+      .then(
+        () => done(true),
+        () => done(false),
+      )
+      .finally(() => clearTimeout(timer));
+  });
+  networkCheck = { at: now, result };
+  return result;
 }
 
 async function serveFile(file: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

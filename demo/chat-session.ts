@@ -1,0 +1,79 @@
+/**
+ * One conversation with the engine: builds each request's messages (the latest question alone, or the
+ * whole conversation), streams the answer, and stops it on demand. The UI lives in ui/chat-view.ts.
+ */
+import {
+  AbortError,
+  type ChatCompletionUsage,
+  type ChatMessage,
+  type EngineApi,
+  type FinishReason,
+} from '../src/client/index.ts';
+import type { ChatSettings } from './ui/settings.ts';
+
+export interface Answer {
+  content: string;
+  finishReason: FinishReason;
+  /** Absent when the request was stopped before it started. */
+  usage: ChatCompletionUsage | null;
+}
+
+export class ChatSession {
+  private turns: ChatMessage[] = [];
+  private controller: AbortController | null = null;
+
+  constructor(private readonly engine: EngineApi) {}
+
+  get busy(): boolean {
+    return this.controller !== null;
+  }
+
+  /** Forget earlier turns (a new model, or "New chat"). */
+  reset(): void {
+    this.turns = [];
+  }
+
+  /** Asks `question`; `onText` gets the answer as it streams. Stopped answers resolve, not reject. */
+  async ask(question: string, settings: ChatSettings, onText: (delta: string) => void): Promise<Answer> {
+    if (this.controller) throw new Error('An answer is already being written.');
+    const user: ChatMessage = { role: 'user', content: question };
+    const messages = settings.history ? [...this.turns, user] : [user];
+    const controller = new AbortController();
+    this.controller = controller;
+    let content = '';
+    try {
+      const stream = await this.engine.chat.completions.create({
+        messages,
+        stream: true,
+        max_tokens: settings.maxTokens,
+        temperature: settings.temperature,
+        reuse: { mode: settings.reuseMode },
+        signal: controller.signal,
+      });
+      let finishReason: FinishReason = 'abort';
+      let usage: ChatCompletionUsage | null = null;
+      for await (const chunk of stream) {
+        const choice = chunk.choices[0];
+        if (choice.delta.content) {
+          content += choice.delta.content;
+          onText(choice.delta.content);
+        }
+        if (choice.finish_reason) finishReason = choice.finish_reason;
+        if (chunk.usage) usage = chunk.usage;
+      }
+      this.turns.push(user, { role: 'assistant', content });
+      return { content, finishReason, usage };
+    } catch (e) {
+      if (e instanceof AbortError || controller.signal.aborted)
+        return { content, finishReason: 'abort', usage: null };
+      throw e;
+    } finally {
+      this.controller = null;
+    }
+  }
+
+  /** Stops the answer being written (it ends with finish reason 'abort'). */
+  stop(): void {
+    this.controller?.abort();
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The conversation on screen: user and assistant messages (model text set with textContent only),
+ * the composer (prompt, Send, Stop), and under each answer its reuse badge and reuse map.
+ */
+import type { Answer } from '../chat-session.ts';
+import { el } from './dom.ts';
+import { reuseBadge, reuseMap } from './reuse-map.ts';
+
+/** One assistant message, filled in as the answer streams. */
+export interface AssistantMessage {
+  append(text: string): void;
+  /** The answer is complete: show the badge and, when the pieces are known, the reuse map. */
+  finish(answer: Answer, pieces: string[] | null): void;
+  fail(code: string | null, message: string): void;
+}
+
+export class ChatView {
+  private readonly list: HTMLElement;
+  private readonly input: HTMLTextAreaElement;
+  private readonly send: HTMLButtonElement;
+  private readonly stop: HTMLButtonElement;
+  private readonly empty: HTMLElement;
+
+  constructor(host: HTMLElement, onSend: (text: string) => void, onStop: () => void) {
+    this.empty = el('p', { class: 'empty', text: 'Load a model, then ask something.' });
+    this.list = el('div', { class: 'messages', testid: 'messages', attrs: { 'aria-live': 'polite' } }, [
+      this.empty,
+    ]);
+    this.input = el('textarea', {
+      testid: 'prompt-input',
+      attrs: {
+        rows: '2',
+        placeholder: 'Once upon a time, Lily found a red ball in the park.',
+        'aria-label': 'Prompt',
+      },
+    });
+    this.send = el('button', { testid: 'send-button', text: 'Send', attrs: { type: 'submit' } });
+    this.stop = el('button', {
+      testid: 'stop-button',
+      class: 'secondary',
+      text: 'Stop',
+      attrs: { type: 'button' },
+    });
+    const form = el('form', { class: 'composer' }, [
+      this.input,
+      el('div', { class: 'buttons' }, [this.send, this.stop]),
+    ]);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const text = this.input.value.trim();
+      if (text.length === 0 || this.send.disabled) return;
+      onSend(text);
+    });
+    // Enter sends, Shift+Enter breaks the line.
+    this.input.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+        ev.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    this.stop.addEventListener('click', () => onStop());
+    host.replaceChildren(this.list, form);
+    this.setMode('disabled');
+  }
+
+  /** disabled: no model; idle: ready to send; busy: an answer is being written (Stop enabled). */
+  setMode(mode: 'disabled' | 'idle' | 'busy'): void {
+    this.input.disabled = mode === 'disabled';
+    this.send.disabled = mode !== 'idle';
+    this.stop.disabled = mode !== 'busy';
+    if (mode === 'idle') this.input.focus();
+  }
+
+  clearInput(): void {
+    this.input.value = '';
+  }
+
+  clear(): void {
+    this.list.replaceChildren(this.empty);
+  }
+
+  addUser(text: string): void {
+    this.add(
+      el('article', { class: 'message user', testid: 'message-user' }, [el('div', { class: 'text', text })]),
+    );
+  }
+
+  addAssistant(): AssistantMessage {
+    const text = el('div', { class: 'text', testid: 'message-text' });
+    const node = el('article', { class: 'message assistant pending', testid: 'message-assistant' }, [text]);
+    this.add(node);
+    return {
+      append: (delta) => {
+        text.textContent += delta;
+        this.scroll();
+      },
+      finish: (answer, pieces) => {
+        node.classList.remove('pending');
+        node.dataset.finish = answer.finishReason;
+        if (answer.content.length === 0) text.append(el('em', { text: '(no text)' }));
+        if (answer.usage) {
+          node.append(reuseBadge(answer.usage, answer.finishReason));
+          if (pieces) node.append(reuseMap(pieces, answer.usage.token_fates, answer.usage.prompt_token_ids));
+        } else {
+          node.append(
+            el('div', {
+              class: 'reuse-badge',
+              testid: 'reuse-badge',
+              text: 'stopped before the first token',
+            }),
+          );
+        }
+        this.scroll();
+      },
+      fail: (code, message) => {
+        node.classList.remove('pending');
+        node.classList.add('failed');
+        node.dataset.finish = 'error';
+        node.append(
+          el('div', { class: 'error', testid: 'chat-error', text: code ? `${code}: ${message}` : message }),
+        );
+        this.scroll();
+      },
+    };
+  }
+
+  private add(node: HTMLElement): void {
+    this.empty.remove();
+    this.list.append(node);
+    this.scroll();
+  }
+
+  private scroll(): void {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+}

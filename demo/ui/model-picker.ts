@@ -1,0 +1,120 @@
+/**
+ * Model choice: a select of the dev server's local models plus "Hugging Face", whose id or URL
+ * goes in the text field next to it; a Load button; the load progress and the load error.
+ */
+import {
+  initialSelection,
+  localChoice,
+  type ModelChoice,
+  type ModelIndex,
+  resolveModelUrl,
+} from '../models.ts';
+import { el } from './dom.ts';
+import { LoadProgressView } from './load-progress.ts';
+
+const HF_OPTION = '__hf__';
+
+export class ModelPicker {
+  readonly progress = new LoadProgressView();
+  private readonly select: HTMLSelectElement;
+  private readonly hfInput: HTMLInputElement;
+  private readonly button: HTMLButtonElement;
+  private readonly status: HTMLElement;
+  private readonly error: HTMLElement;
+
+  constructor(
+    host: HTMLElement,
+    index: ModelIndex,
+    private readonly onLoad: (choice: ModelChoice) => void,
+  ) {
+    this.select = el('select', { testid: 'model-select', attrs: { id: 'model-select' } });
+    if (index.models.length > 0) {
+      const group = el('optgroup', { attrs: { label: 'On this server' } });
+      for (const name of index.models) group.append(el('option', { text: name, attrs: { value: name } }));
+      this.select.append(group);
+    }
+    this.select.append(el('option', { text: 'Hugging Face model…', attrs: { value: HF_OPTION } }));
+    this.hfInput = el('input', {
+      testid: 'hf-model-input',
+      attrs: {
+        type: 'text',
+        spellcheck: 'false',
+        'aria-label': 'Hugging Face model id or URL',
+        placeholder: 'owner/model or https://…',
+      },
+    });
+    this.button = el('button', { testid: 'load-button', text: 'Load', attrs: { type: 'submit' } });
+    this.status = el('span', {
+      class: 'load-status',
+      testid: 'load-status',
+      attrs: { 'aria-live': 'polite' },
+    });
+    this.error = el('div', { class: 'error', testid: 'load-error', attrs: { role: 'alert', hidden: '' } });
+
+    const start = initialSelection(index, new URLSearchParams(location.search).get('model'));
+    this.select.value = start.local ?? HF_OPTION;
+    this.hfInput.value = start.hfInput;
+    if (!index.network) this.hfInput.title = 'The server found no network: Hugging Face models may not load.';
+    this.syncInput();
+    this.select.addEventListener('change', () => this.syncInput());
+
+    const form = el('form', { class: 'model-form' }, [
+      el('label', { text: 'Model', attrs: { for: 'model-select' } }),
+      this.select,
+      this.hfInput,
+      this.button,
+      this.status,
+    ]);
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      this.submit();
+    });
+    host.replaceChildren(form, this.progress.root, this.error);
+  }
+
+  /** Disable the controls while a model loads or an answer is being written. */
+  setBusy(busy: boolean): void {
+    this.button.disabled = busy;
+    this.select.disabled = busy;
+    this.hfInput.disabled = busy || this.select.value !== HF_OPTION;
+  }
+
+  setStatus(text: string): void {
+    this.status.textContent = text;
+  }
+
+  showError(code: string | null, message: string): void {
+    this.error.replaceChildren(
+      el('strong', { text: code ? `Could not load the model (${code})` : 'Could not load the model' }),
+      el('span', { text: message }),
+    );
+    this.error.dataset.code = code ?? '';
+    this.error.hidden = false;
+  }
+
+  clearError(): void {
+    this.error.hidden = true;
+    this.error.replaceChildren();
+  }
+
+  private syncInput(): void {
+    this.hfInput.disabled = this.select.value !== HF_OPTION;
+  }
+
+  private submit(): void {
+    this.clearError();
+    if (this.select.value !== HF_OPTION) {
+      this.onLoad(localChoice(this.select.value));
+      return;
+    }
+    const url = resolveModelUrl(this.hfInput.value);
+    if (!url) {
+      this.showError(
+        null,
+        'Give a Hugging Face model id like HuggingFaceTB/SmolLM2-135M-Instruct, or a URL.',
+      );
+      return;
+    }
+    this.onLoad({ source: 'hf', url, label: this.hfInput.value.trim() });
+  }
+}

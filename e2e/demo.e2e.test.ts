@@ -1,0 +1,278 @@
+// The chat demo (demo/, `npm start`) in headless chromium, driven through its UI: load with progress,
+// greedy answers equal to the Node engine's, reuse badge and map, the cache kept across a reload and a
+// browser restart, Stop, pack export/clear/import, the no-WebGPU screen, and a clean console.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createChatApi } from '../src/engine/chat.ts';
+import { createNodeEngine } from '../src/node/index.ts';
+import { DemoDriver } from './demo-driver.ts';
+import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+
+// The dev server decides "network" by a DNS lookup; the tests want the offline default (the local model).
+process.env.KVSHARE_OFFLINE = '1';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const SHOTS = resolve(projectRoot, 'test-results/screenshots');
+const STORIES = resolve(projectRoot, '../shared/assets/stories260K-hf');
+const VIEWPORT = { width: 1280, height: 800 };
+
+const LILY = 'Once upon a time, Lily found a red ball in the park.';
+const TOM = 'Once upon a time, Tom found a blue ball in the park.';
+const SAM = 'Once upon a time, Sam found a green ball in the park.';
+const ANN = 'Once upon a time, Ann found a red ball in the park.';
+
+let server: PageServer;
+let profileDir: string;
+let browser: BrowserSession;
+let demo: DemoDriver;
+/** Console errors of browser sessions already closed (the last check reads them with the open one's). */
+const closedErrors: string[] = [];
+
+async function openBrowser(opts: { webgpu?: boolean } = {}): Promise<BrowserSession> {
+  const session = await launchBrowser({
+    ...opts,
+    profileDir: opts.webgpu === false ? undefined : profileDir,
+  });
+  await session.page.setViewportSize(VIEWPORT);
+  return session;
+}
+
+beforeAll(async () => {
+  await mkdir(SHOTS, { recursive: true });
+  profileDir = await mkdtemp(join(tmpdir(), 'kvshare-demo-e2e-'));
+  server = await startPageServer('demo');
+  browser = await openBrowser();
+  demo = new DemoDriver(browser.page);
+  await demo.open(server.origin);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (profileDir) await rm(profileDir, { recursive: true, force: true });
+});
+
+describe('the chat demo in headless chromium', () => {
+  it('offers the local stories model offline and loads it with byte progress up to 100%', async () => {
+    const index = await browser.page.evaluate(() => fetch('/models/index.json').then((r) => r.json()));
+    expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
+    expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
+    expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
+    // Record every percent the bar shows while loading.
+    await browser.page.evaluate(() => {
+      const bar = document.querySelector('[data-testid="load-progress"]')!;
+      const seen: number[] = [];
+      (window as unknown as { percents: number[] }).percents = seen;
+      new MutationObserver(() => seen.push(Number(bar.getAttribute('data-percent')))).observe(bar, {
+        attributes: true,
+        attributeFilter: ['data-percent'],
+      });
+    });
+    expect(await demo.load()).toBe('ready');
+    const percents = await browser.page.evaluate(
+      () => (window as unknown as { percents: number[] }).percents,
+    );
+    expect(percents.length).toBeGreaterThan(2);
+    expect(percents.at(-1)).toBe(100);
+    expect(percents.some((p) => p > 0 && p < 100)).toBe(true);
+    expect(percents).toEqual([...percents].sort((a, b) => a - b)); // never backwards
+    const label = await browser.page.getByTestId('load-progress-label').textContent();
+    expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\)$/);
+    expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
+    expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
+    await browser.page.screenshot({ path: join(SHOTS, 'demo-loaded.png') });
+  });
+
+  it('a greedy answer in the browser equals the Node engine greedy answer', async () => {
+    const prompt = 'Lily went to the park';
+    const maxTokens = 16;
+    const answer = await demo.ask(prompt, { maxTokens, temperature: 0, reuseMode: 'none' });
+    const node = createChatApi(createNodeEngine());
+    try {
+      await node.load(STORIES, { contextLength: 512 });
+      const ref = await node.chat.completions.create({
+        messages: [{ role: 'user', content: prompt }],
+        max_tokens: maxTokens,
+        temperature: 0,
+        reuse: { mode: 'none' },
+      });
+      expect(ref.choices[0].message.content.length).toBeGreaterThan(0);
+      expect(answer.text).toBe(ref.choices[0].message.content);
+      expect(answer.finish).toBe(ref.choices[0].finish_reason);
+      expect(answer.badge?.prompt).toBe(ref.usage.prompt_tokens);
+      expect(answer.badge?.completion).toBe(ref.usage.completion_tokens);
+      expect(answer.badge?.reused).toBe(0);
+    } finally {
+      await node.unload();
+    }
+  });
+
+  it('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
+    await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+    expect((await demo.cache()).entries).toBe(0);
+    const first = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
+    expect(first.badge?.reused).toBe(0);
+    expect(first.fates.every((f) => f === 'new')).toBe(true);
+    const second = await demo.ask(TOM, { maxTokens: 8 });
+    const badge = second.badge!;
+    expect(badge.text).toMatch(/^reused \d+ · recomputed \d+ · prompt \d+ · TTFT \d+ ms/);
+    expect(badge.reused).toBeGreaterThan(0);
+    expect(badge.text).toContain(`reused ${badge.reused}`);
+    // The map: one span per prompt token, as many reused spans as the badge says, reading as the prompt.
+    expect(second.fates).toHaveLength(badge.prompt);
+    expect(second.fates.filter((f) => f === 'reused')).toHaveLength(badge.reused);
+    expect(second.fates.filter((f) => f !== 'reused')).toHaveLength(badge.recomputed);
+    expect(second.mapText).toContain('Tom found a blue ball in the park.');
+    const stats = await demo.cache();
+    expect(stats.entries).toBe(2);
+    expect(stats.hits).toBe(1);
+    expect(stats.text).toMatch(/Hit rate\s*50%/);
+    await browser.page.screenshot({ path: join(SHOTS, 'demo-answer-reuse.png') });
+  });
+
+  it('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {
+    const before = await demo.cache();
+    expect(before.persistent).toBe(true);
+    expect(before.persistedEntries).toBe(before.entries);
+    expect(before.entries).toBeGreaterThan(0);
+
+    await browser.page.reload();
+    await demo.waitState('idle');
+    expect(await demo.load()).toBe('ready');
+    const afterReload = await demo.cache();
+    expect(afterReload.entries).toBe(before.entries);
+    expect(afterReload.hits).toBe(0);
+    const hit = await demo.ask(SAM, { maxTokens: 8, reuseMode: 'kvshare' });
+    expect(hit.badge?.reused).toBeGreaterThan(0);
+
+    // Same profile, new browser process: IndexedDB still holds the entries.
+    const entries = (await demo.cache()).entries;
+    closedErrors.push(...browser.errors);
+    await browser.close();
+    browser = await openBrowser();
+    demo = new DemoDriver(browser.page);
+    await demo.open(server.origin);
+    expect(await demo.load()).toBe('ready');
+    expect((await demo.cache()).entries).toBe(entries);
+  });
+
+  it('Stop ends a long answer promptly and the engine answers the next request', async () => {
+    await demo.setSettings({ maxTokens: 400, reuseMode: 'kvshare' });
+    const index = await browser.page.getByTestId('message-assistant').count();
+    const answers = await demo.counter('answers');
+    await demo.send('Once upon a time');
+    const text = browser.page.getByTestId('message-assistant').nth(index).getByTestId('message-text');
+    await browser.page.waitForFunction(
+      (el) => (el?.textContent ?? '').length > 0,
+      await text.elementHandle(),
+    );
+    const stoppedAt = Date.now();
+    await browser.page.getByTestId('stop-button').click();
+    await demo.waitCounter('answers', answers + 1, 10_000);
+    const stopMs = Date.now() - stoppedAt;
+    const stopped = await demo.readAnswer(index);
+    expect(stopped.finish).toBe('abort');
+    expect(stopped.badge?.finish).toBe('abort');
+    expect(stopped.badge?.text).toContain('stopped');
+    expect(stopped.badge?.completion).toBeLessThan(400);
+    expect(stopMs).toBeLessThan(5000);
+    expect(await browser.page.getByTestId('stop-button').isDisabled()).toBe(true);
+
+    const next = await demo.ask('Tom had a dog', { maxTokens: 8 });
+    expect(next.finish).toBe('length');
+    expect(next.badge?.completion).toBe(8);
+  });
+
+  it('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
+    const entries = (await demo.cache()).entries;
+    expect(entries).toBeGreaterThan(0);
+    const download = browser.page.waitForEvent('download');
+    await demo.cacheAction(() => browser.page.getByTestId('cache-export').click(), /Exported a pack/);
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^stories260K-hf-\d+\.kvpack$/);
+    const packPath = join(tmpdir(), `kvshare-demo-e2e-${file.suggestedFilename()}`);
+    await file.saveAs(packPath);
+    try {
+      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      const cleared = await demo.cache();
+      expect(cleared.entries).toBe(0);
+      expect(cleared.persistedEntries).toBe(0);
+
+      const imported = await demo.cacheAction(
+        () => browser.page.getByTestId('cache-import').setInputFiles(packPath),
+        /Imported \d+ entries/,
+      );
+      expect(imported).toContain(`Imported ${entries} entries`);
+      expect((await demo.cache()).entries).toBe(entries);
+      // The export is also kept in memory: clear again and import it without the file.
+      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      expect((await demo.cache()).entries).toBe(0);
+      await demo.cacheAction(
+        () => browser.page.getByTestId('cache-import-last').click(),
+        new RegExp(`Imported ${entries} entries from the last export`),
+      );
+      expect((await demo.cache()).entries).toBe(entries);
+      const hit = await demo.ask(ANN, { maxTokens: 8, reuseMode: 'kvshare' });
+      expect(hit.badge?.reused).toBeGreaterThan(0);
+      await browser.page.locator('#cache-panel').screenshot({ path: join(SHOTS, 'demo-cache-panel.png') });
+    } finally {
+      await rm(packPath, { force: true });
+    }
+  });
+
+  it('shows a load error with its code', async () => {
+    // A page of its own: the failed fetch logs console errors that are expected here.
+    const page = await browser.context.newPage();
+    try {
+      const other = new DemoDriver(page);
+      await other.open(server.origin, '?model=/models/no-such-model');
+      expect(await page.getByTestId('model-select').inputValue()).toBe('__hf__');
+      expect(await other.load()).toBe('load-error');
+      const error = page.getByTestId('load-error');
+      expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
+      expect(await error.textContent()).toContain('MODEL_FILE_MISSING');
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('a browser without WebGPU gets the webgpu-missing screen and no engine', async () => {
+    const plain = await openBrowser({ webgpu: false });
+    try {
+      const page = plain.page;
+      const noGpu = new DemoDriver(page);
+      await noGpu.open(server.origin);
+      expect(await noGpu.waitState('no-webgpu')).toBe('no-webgpu');
+      const screen = page.getByTestId('webgpu-missing');
+      expect(await screen.isVisible()).toBe(true);
+      expect(await screen.getAttribute('data-reason')).toBe('no-adapter');
+      const text = (await screen.textContent()) ?? '';
+      expect(text).toContain('Chrome or Edge');
+      expect(text).toContain('chrome://flags');
+      expect(text).toContain('--enable-unsafe-webgpu');
+      expect(text).toMatch(/drivers/i);
+      expect(await page.getByTestId('load-button').count()).toBe(0);
+      expect(page.workers()).toHaveLength(0); // the engine's worker was never started
+      await page.screenshot({ path: join(SHOTS, 'demo-webgpu-missing.png') });
+
+      // No navigator.gpu at all (older browsers): the same screen, for that reason.
+      const bare = await plain.context.newPage();
+      await bare.addInitScript(() => {
+        delete (Navigator.prototype as { gpu?: unknown }).gpu;
+      });
+      await bare.goto(`${server.origin}/`);
+      await bare.locator('#app[data-state="no-webgpu"]').waitFor({ state: 'attached' });
+      expect(await bare.getByTestId('webgpu-missing').getAttribute('data-reason')).toBe('no-api');
+      expect(plain.errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('logged no console errors on the happy path (page and workers)', () => {
+    expect([...closedErrors, ...browser.errors]).toEqual([]);
+  });
+});
