@@ -102,9 +102,11 @@ describe('the worker engine in headless chromium', () => {
     expect(before.persistedEntries).toBe(before.entries);
     await browser.page.reload();
     await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
-    await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [
-      `${server.origin}/models/stories260K-hf`,
+    // A path relative to the page: resolved against the page, not against the worker script.
+    const reloaded = await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [
+      '/models/stories260K-hf',
     ] as const);
+    expect(reloaded.info.location).toBe(`${server.origin}/models/stories260K-hf`);
     const after = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
     expect(after.entries).toBe(before.entries);
     expect(after.hits).toBe(0); // a new engine: nothing served from memory yet

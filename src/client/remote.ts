@@ -93,10 +93,11 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
 
   const load = (location: string, o: EngineLoadOptions = {}): Promise<ModelInfo> => {
     const { onProgress, onWarning, signal, ...wire } = o;
+    const url = resolveLocation(location);
     return request(signal, (h, id) =>
       h.load(
         id,
-        location,
+        url,
         wire,
         onProgress && Comlink.proxy(onProgress),
         onWarning && Comlink.proxy(onWarning),
@@ -192,4 +193,14 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
       opts.terminate?.();
     },
   };
+}
+
+/**
+ * A relative model URL (`/models/x`, `models/x`) resolved against this page, not against the worker
+ * script that would otherwise resolve it. Absolute URLs, and anything outside a page, pass unchanged.
+ */
+export function resolveLocation(location: string): string {
+  const base = (globalThis as { document?: { baseURI?: string } }).document?.baseURI;
+  if (!base || /^[a-z][a-z0-9+.-]*:/i.test(location)) return location;
+  return new URL(location, base).href;
 }

@@ -12,7 +12,13 @@ import {
   type KVEntryMeta,
   validateEntry,
 } from './entry.ts';
-import { minhashSignature, SketchIndex, type SketchMatch, type SketchQueryOptions } from './sketch.ts';
+import {
+  minhashSignature,
+  SketchIndex,
+  type SketchMatch,
+  type SketchQueryOptions,
+  shingleCount,
+} from './sketch.ts';
 
 export interface MemoryKVCacheOptions extends EntryExpectation {
   budgetBytes: number; // total entryBytes() the cache may hold
@@ -97,7 +103,7 @@ export class MemoryKVCache {
     }
     entry.lastUsed = this.clock();
     this.entries.set(entry.id, entry);
-    this.index.add(entry.id, entry.sketch);
+    this.index.add(entry.id, entry.sketch, shingleCount(entry.tokens.length, this.ngram));
     this.bytes += size;
     return { evicted };
   }
@@ -146,7 +152,11 @@ export class MemoryKVCache {
    * Does not touch recency: call get() on the entry actually used.
    */
   query(tokens: ArrayLike<number>, topK = 5, opts: Omit<SketchQueryOptions, 'topK'> = {}): SketchMatch[] {
-    return this.index.query(this.sketch(tokens), { ...opts, topK });
+    return this.index.query(this.sketch(tokens), {
+      ...opts,
+      topK,
+      querySize: shingleCount(tokens.length, this.ngram),
+    });
   }
 
   /** Count a lookup that reused `reusedTokens` (> 0) cached rows. */

@@ -8,10 +8,16 @@
  * are identical on every platform and run. The fraction of equal slots estimates the Jaccard similarity of
  * the two shingle sets (standard error about sqrt(J(1 - J) / numHashes)).
  *
- * The index splits a signature into `bands` bands of `rows` slots; entries sharing any whole band with the
- * query are candidates, which are then ranked by exact signature comparison. An entry of similarity s
- * becomes a candidate with probability 1 - (1 - s^rows)^bands; for 16 × 4: s = 0.3 → 12%, 0.5 → 64%,
- * 0.7 → 98%, 0.8 → 99.9%. Use `exhaustive: true` to compare against every entry instead.
+ * Ranking: what reuse needs is the share of the *query's* shingles an entry holds (containment), not
+ * Jaccard: an entry that stores a prompt plus a long answer shares little with a new, similar prompt by
+ * Jaccard, yet covers most of it. Given both shingle counts, |Q ∩ E| = J (|Q| + |E|) / (1 + J), so the
+ * containment |Q ∩ E| / |Q| follows from the MinHash estimate of J (`estimateContainment`).
+ *
+ * Shortlisting: up to `exhaustiveBelow` entries (default 4096) every signature is compared (64 slots
+ * each: well under a millisecond). Beyond that, the index's LSH bands shortlist: the signature is split
+ * into `bands` bands of `rows` slots, and entries sharing a whole band with the query are candidates.
+ * An entry of Jaccard similarity s becomes a candidate with probability 1 - (1 - s^rows)^bands; for
+ * 16 × 4: s = 0.3 → 12%, 0.5 → 64%, 0.7 → 98%, 0.8 → 99.9%.
  */
 import { InvalidArgumentError } from '../errors.ts';
 
@@ -129,13 +135,33 @@ export interface SketchIndexOptions {
 
 export interface SketchQueryOptions {
   topK?: number; // default 5
-  threshold?: number; // minimum estimated similarity, default 0 (a candidate must still share one band)
-  exhaustive?: boolean; // compare with every entry instead of the LSH shortlist (default false)
+  threshold?: number; // minimum similarity (the ranking score below), default 0
+  exhaustive?: boolean; // compare with every entry, however many (default: only up to exhaustiveBelow)
+  exhaustiveBelow?: number; // compare with every entry while the index holds at most this many (default 4096)
+  /** Shingles of the query (shingleCount); given, entries with a known size rank by containment. */
+  querySize?: number;
 }
 
 export interface SketchMatch {
   id: string;
+  /** Estimated containment of the query in the entry when sizes are known, else estimated Jaccard. */
   similarity: number;
+  /** Estimated Jaccard similarity of the two shingle sets. */
+  jaccard: number;
+}
+
+/** Shingles (n-grams) minhashSignature hashes for a sequence of `tokens` tokens. */
+export function shingleCount(tokens: number, ngram = 3): number {
+  return tokens <= 0 ? 0 : Math.max(1, tokens - ngram + 1);
+}
+
+/**
+ * Estimated share of the query's shingles that the entry holds, from the Jaccard estimate `j` and the
+ * two shingle counts: |Q ∩ E| = j (|Q| + |E|) / (1 + j). Clamped to [0, 1].
+ */
+export function estimateContainment(j: number, querySize: number, entrySize: number): number {
+  if (j <= 0 || querySize <= 0 || entrySize <= 0) return 0;
+  return Math.min(1, (j * (querySize + entrySize)) / ((1 + j) * querySize));
 }
 
 /** LSH-banded MinHash index: add/remove signatures by id, query for the most similar. */
@@ -143,6 +169,7 @@ export class SketchIndex {
   readonly bands: number;
   readonly rows: number;
   private readonly sigs = new Map<string, Uint32Array>();
+  private readonly sizes = new Map<string, number>(); // id → shingle count, where known
   private readonly buckets: Map<number, Set<string>>[]; // [bands] band hash → ids
 
   constructor(opts: SketchIndexOptions = {}) {
@@ -169,11 +196,12 @@ export class SketchIndex {
     return this.sigs.has(id);
   }
 
-  /** Add (or replace) the signature of `id`. */
-  add(id: string, sig: Uint32Array): void {
+  /** Add (or replace) the signature of `id`; `size` is its shingle count (shingleCount), if known. */
+  add(id: string, sig: Uint32Array, size?: number): void {
     this.checkSig(sig);
     this.remove(id);
     this.sigs.set(id, sig);
+    if (size !== undefined && size > 0) this.sizes.set(id, size);
     for (let b = 0; b < this.bands; b++) {
       const key = this.bandKey(sig, b);
       const bucket = this.buckets[b].get(key);
@@ -194,11 +222,13 @@ export class SketchIndex {
       if (bucket.size === 0) this.buckets[b].delete(key);
     }
     this.sigs.delete(id);
+    this.sizes.delete(id);
     return true;
   }
 
   clear(): void {
     this.sigs.clear();
+    this.sizes.clear();
     for (const m of this.buckets) m.clear();
   }
 
@@ -208,7 +238,7 @@ export class SketchIndex {
     const topK = opts.topK ?? 5;
     const threshold = opts.threshold ?? 0;
     let candidates: Iterable<string>;
-    if (opts.exhaustive) {
+    if (opts.exhaustive || this.sigs.size <= (opts.exhaustiveBelow ?? 4096)) {
       candidates = this.sigs.keys();
     } else {
       const set = new Set<string>();
@@ -219,9 +249,13 @@ export class SketchIndex {
       candidates = set;
     }
     const out: SketchMatch[] = [];
+    const q = opts.querySize;
     for (const id of candidates) {
-      const similarity = estimateJaccard(sig, this.sigs.get(id)!);
-      if (similarity >= threshold && similarity > 0) out.push({ id, similarity });
+      const jaccard = estimateJaccard(sig, this.sigs.get(id)!);
+      const size = this.sizes.get(id);
+      const similarity =
+        q !== undefined && size !== undefined ? estimateContainment(jaccard, q, size) : jaccard;
+      if (similarity >= threshold && similarity > 0) out.push({ id, similarity, jaccard });
     }
     out.sort((x, y) => y.similarity - x.similarity || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     return out.slice(0, topK);

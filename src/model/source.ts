@@ -35,7 +35,8 @@ export interface ModelSource {
 
 /**
  * Opens a model location: `http://`, `https://` → fetched over HTTP; `file://` → a folder in Node
- * (Node's fetch cannot read file: URLs), fetched elsewhere; anything else → a local folder path (Node).
+ * (Node's fetch cannot read file: URLs), fetched elsewhere; anything else → a local folder path in
+ * Node, and a URL relative to the current document or worker (`/models/x`, `./x`) elsewhere.
  */
 export function openModelSource(location: string): ModelSource {
   if (/^https?:\/\//i.test(location)) return new UrlSource(location);
@@ -43,7 +44,10 @@ export function openModelSource(location: string): ModelSource {
     if (isNode()) return new FolderSource(filePathFromUrl(location), location);
     return new UrlSource(location);
   }
-  return new FolderSource(location, location);
+  if (isNode()) return new FolderSource(location, location);
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  if (!base) return new FolderSource(location, location);
+  return new UrlSource(new URL(location, base).href);
 }
 
 function isNode(): boolean {

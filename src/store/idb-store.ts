@@ -91,7 +91,7 @@ export class PersistentKVCache implements KVCacheBackend {
     this.dbName = opts.dbName ?? 'kvshare';
     this.keys = storeKeys(opts.fingerprint);
     this.clock = opts.clock ?? Date.now;
-    this.known = new KnownEntries(m.numHashes, opts.bands, opts.rows);
+    this.known = new KnownEntries(m.numHashes, opts.bands, opts.rows, m.ngram);
   }
 
   /** Open (or create) the store and rebuild the sketch index from index records. Never rejects for storage. */
@@ -112,7 +112,7 @@ export class PersistentKVCache implements KVCacheBackend {
   }
 
   query(tokens: ArrayLike<number>, topK: number, opts: { threshold?: number } = {}): SketchMatch[] {
-    return this.known.query(this.memory.sketch(tokens), topK, opts.threshold);
+    return this.known.query(this.memory.sketch(tokens), tokens.length, topK, opts.threshold);
   }
 
   async get(id: string): Promise<KVEntry | undefined> {

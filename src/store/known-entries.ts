@@ -4,7 +4,7 @@
  * persisted byte total the budget is checked against.
  */
 import type { EntryExpectation, KVEntryMeta } from '../kvshare/entry.ts';
-import { SketchIndex, type SketchMatch } from '../kvshare/sketch.ts';
+import { SketchIndex, type SketchMatch, shingleCount } from '../kvshare/sketch.ts';
 import { type IndexRecord, recordMeta } from './records.ts';
 
 /** memory: only in the hot tier; pending: its IndexedDB write is queued or running; persisted: in IndexedDB. */
@@ -24,7 +24,12 @@ export class KnownEntries {
   private count = 0;
 
   /** `bands` × `rows` must equal the signature length; the default splits it into bands of 4 rows. */
-  constructor(numHashes: number, bands?: number, rows?: number) {
+  constructor(
+    numHashes: number,
+    bands?: number,
+    rows?: number,
+    private readonly ngram = 3,
+  ) {
     const r = rows ?? (numHashes % 4 === 0 ? 4 : 1);
     this.index = new SketchIndex({ bands: bands ?? numHashes / r, rows: r });
   }
@@ -61,7 +66,7 @@ export class KnownEntries {
     this.drop(rec.id);
     const seq = ++this.seq;
     this.map.set(rec.id, { rec, state, seq });
-    this.index.add(rec.id, rec.sketch);
+    this.index.add(rec.id, rec.sketch, shingleCount(rec.numTokens, this.ngram));
     if (state === 'persisted') {
       this.bytes += rec.bytes;
       this.count++;
@@ -111,8 +116,9 @@ export class KnownEntries {
     return victim?.rec.id;
   }
 
-  query(sig: Uint32Array, topK: number, threshold?: number): SketchMatch[] {
-    return this.index.query(sig, { topK, threshold });
+  /** Entries ranked by estimated containment of a query of `queryTokens` tokens. */
+  query(sig: Uint32Array, queryTokens: number, topK: number, threshold?: number): SketchMatch[] {
+    return this.index.query(sig, { topK, threshold, querySize: shingleCount(queryTokens, this.ngram) });
   }
 
   /** Metadata of every known entry, least recently used first. */

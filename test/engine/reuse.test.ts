@@ -139,3 +139,22 @@ describe('write-back', () => {
     expect(r.tokenIds).toEqual(ref.tokenIds);
   });
 });
+
+describe('retrieval of entries that hold a long answer', () => {
+  it('a similar prompt reuses an earlier prompt whose stored entry also holds a long answer', async () => {
+    await engine.cache.clear();
+    const first = await engine.generate('Once upon a time, Lily found a red ball in the park.', {
+      maxNewTokens: 96,
+      ignoreEos: true,
+      reuse: { mode: 'none' },
+    });
+    const [stored] = engine.cache.list();
+    expect(stored.numTokens).toBe(first.promptTokenIds.length + 95); // prompt + answer (less the last token)
+    const r = await engine.generate('Once upon a time, Tom found a blue ball in the park.', {
+      maxNewTokens: 4,
+      cachePrompt: false,
+    });
+    expect(r.reuse.entryIds).toEqual([stored.id]);
+    expect(r.reuse.reusedTokens).toBeGreaterThan(r.reuse.promptTokens / 2);
+  });
+});

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import {
   EMPTY_SLOT,
+  estimateContainment,
   estimateJaccard,
   minhashSignature,
   SketchIndex,
+  shingleCount,
   tokenJaccard,
 } from '../../src/kvshare/sketch.ts';
 import { createRng, randomTokens } from './helpers.ts';
@@ -98,7 +100,7 @@ describe('SketchIndex', () => {
     expect(index.query(unrelated, { threshold: 0.3 })).toEqual([]);
     expect(index.query(unrelated, { threshold: 0.3, exhaustive: true })).toEqual([]);
     const hits = index.query(minhashSignature(base), { topK: 1, threshold: 0.3 });
-    expect(hits).toEqual([{ id: 'same', similarity: 1 }]);
+    expect(hits).toEqual([{ id: 'same', similarity: 1, jaccard: 1 }]);
     expect(index.query(minhashSignature(base), { topK: 10, threshold: 0.3 }).map((h) => h.id)).toEqual([
       'same',
       'near',
@@ -129,5 +131,49 @@ describe('SketchIndex', () => {
     index.add('ok', minhashSignature([1, 2, 3], { numHashes: 16 }));
     expect(() => index.add('bad', minhashSignature([1, 2, 3]))).toThrow(/8 bands × 2 rows/);
     expect(() => new SketchIndex({ bands: 0 })).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('containment ranking', () => {
+  /** Exact share of the query's 3-gram shingles found in `entry`. */
+  function exactContainment(query: number[], entry: number[]): number {
+    const grams = (t: number[]) => new Set(t.slice(0, -2).map((_, i) => t.slice(i, i + 3).join(',')));
+    const q = grams(query);
+    const e = grams(entry);
+    return [...q].filter((g) => e.has(g)).length / q.size;
+  }
+
+  it('estimates the share of the query an entry holds from Jaccard and the sizes', () => {
+    const rng = createRng(11);
+    const prompt = randomTokens(rng, 40, 5000);
+    const entry = [...prompt, ...randomTokens(rng, 200, 5000)]; // the prompt plus a long answer
+    const query = edited(rng, prompt, 3);
+    const sig = (t: number[]) => minhashSignature(t, { numHashes: 256 });
+    const j = estimateJaccard(sig(query), sig(entry));
+    const c = estimateContainment(j, shingleCount(query.length), shingleCount(entry.length));
+    expect(j).toBeLessThan(0.3);
+    expect(Math.abs(c - exactContainment(query, entry))).toBeLessThan(0.15);
+    expect(estimateContainment(1, 10, 10)).toBe(1);
+    expect(estimateContainment(0, 10, 10)).toBe(0);
+    expect(shingleCount(1)).toBe(1);
+    expect(shingleCount(0)).toBe(0);
+  });
+
+  it('finds an entry holding the query plus a long answer, which Jaccard and LSH would pass over', () => {
+    const rng = createRng(12);
+    const prompt = randomTokens(rng, 24, 5000);
+    const long = [...prompt, ...randomTokens(rng, 120, 5000)];
+    const other = randomTokens(rng, 40, 5000);
+    const query = edited(rng, prompt, 2);
+    const index = new SketchIndex();
+    index.add('long', minhashSignature(long), shingleCount(long.length));
+    index.add('other', minhashSignature(other), shingleCount(other.length));
+    const hits = index.query(minhashSignature(query), { querySize: shingleCount(query.length), threshold: 0.3 });
+    expect(hits.map((h) => h.id)).toEqual(['long']);
+    expect(hits[0].similarity).toBeGreaterThan(0.5);
+    expect(hits[0].jaccard).toBeLessThan(0.3);
+    // Forced onto the LSH shortlist (and ranked by Jaccard), the same entry is missed.
+    const lsh = index.query(minhashSignature(query), { exhaustiveBelow: 0, threshold: 0.3 });
+    expect(lsh).toEqual([]);
   });
 });

@@ -51,7 +51,7 @@ describe('PersistentKVCache: persistence', () => {
     ).toEqual(['a', 'b']);
     const meta = second.cache.list().find((m) => m.id === 'a')!;
     expect({ ...meta, lastUsed: 0 }).toEqual({ ...entryMeta(a), lastUsed: 0 });
-    expect(second.cache.query(a.tokens, 5)[0]).toEqual({ id: 'a', similarity: 1 });
+    expect(second.cache.query(a.tokens, 5)[0]).toEqual({ id: 'a', similarity: 1, jaccard: 1 });
     expectSameEntry(await second.cache.get('a'), a);
     expectSameEntry(await second.cache.get('b'), b);
     expect(entryReads).toBe(2);
