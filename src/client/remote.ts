@@ -95,13 +95,7 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
     const { onProgress, onWarning, signal, ...wire } = o;
     const url = resolveLocation(location);
     return request(signal, (h, id) =>
-      h.load(
-        id,
-        url,
-        wire,
-        onProgress && Comlink.proxy(onProgress),
-        onWarning && Comlink.proxy(onWarning),
-      ),
+      h.load(id, url, wire, onProgress && Comlink.proxy(onProgress), onWarning && Comlink.proxy(onWarning)),
     );
   };
 

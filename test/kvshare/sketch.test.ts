@@ -168,7 +168,10 @@ describe('containment ranking', () => {
     const index = new SketchIndex();
     index.add('long', minhashSignature(long), shingleCount(long.length));
     index.add('other', minhashSignature(other), shingleCount(other.length));
-    const hits = index.query(minhashSignature(query), { querySize: shingleCount(query.length), threshold: 0.3 });
+    const hits = index.query(minhashSignature(query), {
+      querySize: shingleCount(query.length),
+      threshold: 0.3,
+    });
     expect(hits.map((h) => h.id)).toEqual(['long']);
     expect(hits[0].similarity).toBeGreaterThan(0.5);
     expect(hits[0].jaccard).toBeLessThan(0.3);
