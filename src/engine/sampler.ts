@@ -21,18 +21,6 @@ export function validateSampling(o: SamplingOptions): void {
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`topP must be in (0, 1] (got ${p})`);
 }
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Draw one token from logits [V] with temperature, then top-k, then top-p (nucleus) filtering.
  * Runs on the CPU over the logits of one row (greedy decoding never gets here: it uses the GPU argmax).
@@ -64,3 +52,5 @@ export function sampleToken(logits: Float32Array, o: SamplingOptions, rand: () =
   }
   return order[order.length - 1];
 }
+
+export { mulberry32 } from '../util/prng.ts';

@@ -3,6 +3,7 @@
  * object per line, plus the seeded sampling used to draw reproducible pair sets from larger data.
  */
 import { InvalidArgumentError } from '../errors.ts';
+import { mulberry32 } from '../util/prng.ts';
 
 export interface PromptPair {
   a: string; // the prompt cached first
@@ -49,15 +50,7 @@ export function formatPairsJsonl(pairs: readonly PromptPair[]): string {
 }
 
 /** Deterministic PRNG (mulberry32): uniform floats in [0, 1), the same sequence for a seed everywhere. */
-export function createRng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const createRng: (seed: number) => () => number = mulberry32;
 
 /**
  * `n` distinct items drawn without replacement by a seeded partial Fisher–Yates shuffle, in draw order.

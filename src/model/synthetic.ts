@@ -1,4 +1,5 @@
 import { InvalidArgumentError, ModelFileMissingError } from '../errors.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { parseConfig } from './config.ts';
 import { expectedTensors } from './layout.ts';
 import { INDEX_FILE, SINGLE_FILE } from './safetensors.ts';
@@ -201,17 +202,6 @@ function gaussianStream(seed: number, name: string, mean: number, std: number): 
       spare = r * Math.sin(2 * Math.PI * v);
     }
     return out;
-  };
-}
-
-function mulberry32(a: number): () => number {
-  let s = a >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

@@ -5,6 +5,7 @@ import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
 import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
 import { PersistentKVCache, type PersistentKVCacheOptions } from '../../src/store/idb-store.ts';
 import type { StoreWarning } from '../../src/store/records.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 export const MODEL = { fingerprint: 'cd'.repeat(32), numLayers: 2, kvDim: 8, vocabSize: 1000 };
 export const OTHER_MODEL = { ...MODEL, fingerprint: 'ef'.repeat(32) };
@@ -17,13 +18,8 @@ export function freshDbName(tag: string): string {
 
 /** Deterministic values in [-1, 1) from a seed (mulberry32). */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 /** An entry with T tokens starting at `first`, random K/V from `seed`. */
