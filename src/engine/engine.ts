@@ -1,17 +1,19 @@
 import type { EngineCacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/types.ts';
 import {
   ContextOverflowError,
+  DeviceLostError,
   EmptyPromptError,
   EngineNotLoadedError,
   InvalidArgumentError,
+  KVShareError,
   TensorTooLargeError,
 } from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
-import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import type { KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
-import { ReuseKit, readCacheRows } from '../llama/reuse.ts';
+import { ReuseKit } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
@@ -30,6 +32,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
+import { storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -74,6 +77,8 @@ export interface EngineCache {
 /** Loads one model at a time and serves generation requests one after another. */
 export class Engine {
   private loaded: Loaded | null = null;
+  /** Set when the device of the loaded model was lost; requests fail with it until the next load(). */
+  private lostError: DeviceLostError | null = null;
   private readonly queue = new SerialQueue();
   /** Aborts the request being served (interruptGenerate). */
   private current: AbortController | null = null;
@@ -88,6 +93,7 @@ export class Engine {
   load(location: string, opts: LoadOptions = {}): Promise<ModelInfo> {
     return this.queue.run(async () => {
       await this.unloadNow();
+      this.lostError = null;
       const gpu = await acquireDevice(await this.platform.gpu());
       try {
         const files = await loadModelFiles(location, {
@@ -149,7 +155,7 @@ export class Engine {
   }
 
   readonly cache: EngineCache = {
-    add: (prompt) => this.queue.run(() => this.cachePromptNow(prompt)),
+    add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
     put: (entry) => this.need().cache.add(entry),
     get: (id) => this.need().cache.get(id),
     stats: () => cacheStats(this.need().cache),
@@ -205,7 +211,9 @@ export class Engine {
   }
 
   generate(prompt: PromptInput, opts: GenerateOptions = {}): Promise<GenerateResult> {
-    return this.queue.run(() => this.withInterrupt(opts, (o) => this.generateNow(prompt, o)));
+    return this.queue.run(() =>
+      this.withInterrupt(opts, (o) => this.onGpu(() => this.generateNow(prompt, o))),
+    );
   }
 
   private async withInterrupt<T>(opts: GenerateOptions, run: (o: GenerateOptions) => Promise<T>): Promise<T> {
@@ -230,7 +238,7 @@ export class Engine {
   ): AsyncGenerator<GenerateChunk, GenerateResult> {
     const chunks = new AsyncQueue<GenerateChunk>();
     const done = this.queue.run(() =>
-      this.withInterrupt(opts, (o) => this.generateNow(prompt, o, (c) => chunks.push(c))),
+      this.withInterrupt(opts, (o) => this.onGpu(() => this.generateNow(prompt, o, (c) => chunks.push(c)))),
     );
     done.then(
       () => chunks.close(),
@@ -258,8 +266,30 @@ export class Engine {
   }
 
   private need(): Loaded {
-    if (!this.loaded) throw new EngineNotLoadedError();
+    if (!this.loaded) throw this.lostError ?? new EngineNotLoadedError();
     return this.loaded;
+  }
+
+  /**
+   * GPU work on the loaded model. If its device is lost (before or during the work), the model is
+   * unloaded and this and later requests fail with DeviceLostError until load() is called again.
+   */
+  private async onGpu<T>(run: () => Promise<T>): Promise<T> {
+    const m = this.need();
+    try {
+      if (m.gpu.lost) throw m.gpu.lost;
+      return await run();
+    } catch (e) {
+      // A GPU call that failed because the device went away may reject before the loss is reported.
+      if (!m.gpu.lost && !(e instanceof KVShareError)) await new Promise((r) => setTimeout(r, 0));
+      const lost = m.gpu.lost;
+      if (!lost) throw e;
+      if (this.loaded === m) {
+        this.lostError = new DeviceLostError(`${lost.message}. Call load() to load the model again.`);
+        await this.unloadNow();
+      }
+      throw this.lostError ?? lost;
+    }
   }
 
   private async generateNow(
@@ -303,7 +333,7 @@ export class Engine {
         // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of
         // the same chat starts with exactly these tokens.
         const fed = [...ids, ...out.tokenIds.slice(0, -1)];
-        await this.storePrompt(m, fed, p.exact && p.stale.length === 0);
+        await storePrompt(m.cache, m.runner, m.info, fed, p.exact && p.stale.length === 0);
       } catch (e) {
         // An entry larger than the whole cache budget is simply not kept; the answer stands.
         if (!(e instanceof InvalidArgumentError)) throw e;
@@ -351,32 +381,6 @@ export class Engine {
       ids.map((token, position) => ({ token, position })),
       { logitRows: [] },
     );
-    return this.storePrompt(m, ids, true);
-  }
-
-  /** Read the prompt rows of the live cache back into a new entry (replacing one with the same tokens). */
-  private async storePrompt(m: Loaded, ids: number[], exact: boolean): Promise<KVEntryMeta> {
-    for (const match of m.cache.query(ids, 4, { threshold: 0.99 })) {
-      const old = await m.cache.get(match.id);
-      if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
-        if (old.exact && !exact) return m.cache.list().find((e) => e.id === old.id)!;
-        await m.cache.delete(old.id);
-      }
-    }
-    const { k, v } = await readCacheRows(m.runner, ids.length);
-    const c = m.info.config;
-    const entry = makeEntry({
-      id: crypto.randomUUID(),
-      fingerprint: m.info.fingerprint,
-      tokens: ids,
-      numLayers: c.numLayers,
-      kvDim: c.numKvHeads * c.headDim,
-      k,
-      v,
-      now: Date.now(),
-      exact,
-    });
-    await m.cache.add(entry);
-    return m.cache.list().find((e) => e.id === entry.id)!;
+    return storePrompt(m.cache, m.runner, m.info, ids, true);
   }
 }

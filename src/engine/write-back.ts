@@ -1,0 +1,41 @@
+/** Write-back (DESIGN §3 step 7): the live KV cache rows of a prompt become a cache entry. */
+import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import { type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import { readCacheRows } from '../llama/reuse.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
+import type { ModelInfo } from './types.ts';
+
+/**
+ * Read rows 0..ids.length-1 of the live cache back into a new entry, replacing an entry with the
+ * same tokens (an exact entry is never replaced by an approximate one: that one is returned instead).
+ */
+export async function storePrompt(
+  cache: KVCacheBackend,
+  runner: LlamaRunner,
+  info: ModelInfo,
+  ids: number[],
+  exact: boolean,
+): Promise<KVEntryMeta> {
+  for (const match of cache.query(ids, 4, { threshold: 0.99 })) {
+    const old = await cache.get(match.id);
+    if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
+      if (old.exact && !exact) return cache.list().find((e) => e.id === old.id)!;
+      await cache.delete(old.id);
+    }
+  }
+  const { k, v } = await readCacheRows(runner, ids.length);
+  const c = info.config;
+  const entry = makeEntry({
+    id: crypto.randomUUID(),
+    fingerprint: info.fingerprint,
+    tokens: ids,
+    numLayers: c.numLayers,
+    kvDim: c.numKvHeads * c.headDim,
+    k,
+    v,
+    now: Date.now(),
+    exact,
+  });
+  await cache.add(entry);
+  return cache.list().find((e) => e.id === entry.id)!;
+}
