@@ -164,6 +164,32 @@ describe('the worker engine in headless chromium', () => {
     });
   });
 
+  it('two tabs share the IndexedDB cache: an entry written in one is reused in the other', async () => {
+    const other = await browser.context.newPage();
+    try {
+      other.on('pageerror', (e) => browser.errors.push(`second tab: ${e.message}`));
+      await other.goto(`${server.origin}/`);
+      await other.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
+      await other.evaluate(([u]) => window.kvshareE2E.load(u, 256), ['/models/stories260K-hf'] as const);
+      const known = new Set((await other.evaluate(() => window.kvshareE2E.cacheList())).map((m) => m.id));
+      // Written by the first tab after the second one loaded: it learns of it by BroadcastChannel.
+      const a = user('Once upon a time, a little bird sang a happy song in the tall tree.');
+      await browser.page.evaluate((q) => window.kvshareE2E.complete(q), { messages: a, max_tokens: 4 });
+      const fresh = (await browser.page.evaluate(() => window.kvshareE2E.cacheList())).filter(
+        (m) => !known.has(m.id),
+      );
+      expect(fresh).toHaveLength(1);
+      const r = await other.evaluate((q) => window.kvshareE2E.complete(q), {
+        messages: user('Once upon a time, a little cat sang a happy song in the tall tree.'),
+        max_tokens: 4,
+      } satisfies ChatRequest);
+      expect(r.usage.entry_ids).toContain(fresh[0].id);
+      expect(r.usage.reused_tokens).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('unload() through the client frees the engine', async () => {
     const r = await browser.page.evaluate(() => window.kvshareE2E.unload());
     expect(r.infoAfter).toBeNull();

@@ -8,6 +8,7 @@ import type {
   ChatMessage,
   EngineCacheStats,
   EngineWarning,
+  KVEntryMeta,
   ModelInfo,
 } from '../../src/api/types.ts';
 
@@ -54,6 +55,7 @@ export interface E2EApi {
   notLoadedError(messages: ChatMessage[]): Promise<ErrorReport>;
   cacheEntries(): Promise<number>;
   cacheStats(): Promise<EngineCacheStats>;
+  cacheList(): Promise<KVEntryMeta[]>;
   /** Export a pack and keep it on the page; returns its byte length. */
   exportPack(): Promise<number>;
   clearCache(): Promise<void>;

@@ -104,6 +104,7 @@ const api: E2EApi = {
   },
   cacheEntries: async () => (await engine.cache.stats()).entries,
   cacheStats: () => engine.cache.stats(),
+  cacheList: () => engine.cache.list(),
   async exportPack() {
     pack = await engine.cache.exportPack();
     return pack.byteLength;
