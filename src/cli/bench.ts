@@ -21,8 +21,13 @@ export async function runBench(args: CliArgs): Promise<number> {
     return t;
   });
   // Warm-up: compile every pipeline (GEMM and GEMV paths).
-  await engine.generate({ tokenIds: tokenIds.slice(0, Math.min(promptTokens, 8)) }, { maxNewTokens: 2 });
-  const r = await engine.generate({ tokenIds }, { maxNewTokens: newTokens, ignoreEos: true });
+  // Plain prefill and decode: no KV reuse (the warm-up must not become a cache hit for the timed run).
+  const plain = { reuse: { mode: 'none' as const }, cachePrompt: false };
+  await engine.generate(
+    { tokenIds: tokenIds.slice(0, Math.min(promptTokens, 8)) },
+    { maxNewTokens: 2, ...plain },
+  );
+  const r = await engine.generate({ tokenIds }, { maxNewTokens: newTokens, ignoreEos: true, ...plain });
   const row = {
     model: info.location,
     adapter: info.adapter,
@@ -31,12 +36,14 @@ export async function runBench(args: CliArgs): Promise<number> {
     prefillMs: round(r.stats.prefillMs),
     prefillTokensPerSec: round(r.stats.prefillTokensPerSec),
     decodeTokensPerSec: round(r.stats.decodeTokensPerSec),
+    weightBytes: info.weightBytes,
   };
   if (args.json) console.log(JSON.stringify(row));
   else {
     console.log(`model    ${row.model}\nadapter  ${row.adapter}`);
     console.log(`prefill  ${row.prefillTokensPerSec} tok/s  (${promptTokens} tokens in ${row.prefillMs} ms)`);
     console.log(`decode   ${row.decodeTokensPerSec} tok/s  (${row.newTokens} tokens)`);
+    console.log(`weights  ${(row.weightBytes / 2 ** 20).toFixed(1)} MiB on the GPU`);
   }
   await engine.unload();
   return 0;

@@ -136,7 +136,7 @@ export function buildForwardGraph(
   ops.push(
     ...gatherRowsOps(k, {
       idx: s.logitIdx,
-      table: [{ buffer: s.x, rowStart: 0, rows: rows.max }],
+      table: [{ buffer: s.x, rowStart: 0, rows: rows.max, format: 'f32' }],
       out: s.xl,
       dim: D,
       rows: lr,

@@ -1,12 +1,38 @@
 import { TensorTooLargeError } from '../errors.ts';
-import { uploadF32 } from '../gpu/buffers.ts';
-import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
+import { packHalfRows } from '../model/dtype.ts';
+import type { DType, HostTensor, ModelConfig } from '../model/types.ts';
+
+/**
+ * How a 2-D weight [rows, cols] sits on the GPU: 'f32' as [rows, cols] f32; 'f16' / 'bf16' as its
+ * checkpoint's 16-bit values, two per u32 along each row, [rows, ceil(cols / 2)] u32 (element 2j in
+ * the low half of word j; an odd row's last high half is zero). Kernels widen them to f32 in registers.
+ */
+export type WeightFormat = 'f32' | 'f16' | 'bf16';
+
+/** 16-bit checkpoint tensors stay 16-bit on the GPU (half the bytes); F32 ones stay f32. */
+export function weightFormat(dtype: DType): WeightFormat {
+  return dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'f32';
+}
+
+/** Bytes of one row of `cols` values in `format` on the GPU. */
+export function rowBytes(cols: number, format: WeightFormat): number {
+  return format === 'f32' ? cols * 4 : Math.ceil(cols / 2) * 4;
+}
 
 /** A contiguous block of rows [rowStart, rowStart + rows) of a 2-D weight, in its own buffer. */
 export interface WeightPart {
-  buffer: GPUBuffer;
+  buffer: GPUBuffer; // [rows, cols] in `format` (see WeightFormat)
   rowStart: number;
   rows: number;
+  format: WeightFormat;
+}
+
+/** The format shared by all parts of one weight (throws if they differ). */
+export function partsFormat(parts: WeightPart[], label: string): WeightFormat {
+  const f = parts[0]?.format ?? 'f32';
+  if (parts.some((p) => p.format !== f)) throw new Error(`${label}: weight parts differ in format`);
+  return f;
 }
 
 export interface LayerWeights {
@@ -30,23 +56,30 @@ export interface ModelWeights {
   norm: GPUBuffer; // [D]
   lmHead: WeightPart[]; // [V, D] (the embedding when tied)
   buffers: GPUBuffer[]; // every buffer above, for destroy()
+  /** GPU bytes of all weight buffers (their allocated sizes). */
   bytes: number;
 }
 
 /** Rows per part so that each part fits one storage binding; throws if a single row cannot. */
-export function rowsPerPart(name: string, rows: number, cols: number, maxBindingBytes: number): number {
-  const rowBytes = cols * 4;
-  if (rowBytes > maxBindingBytes) {
+export function rowsPerPart(
+  name: string,
+  rows: number,
+  cols: number,
+  maxBindingBytes: number,
+  format: WeightFormat = 'f32',
+): number {
+  const bytes = rowBytes(cols, format);
+  if (bytes > maxBindingBytes) {
     throw new TensorTooLargeError(
-      `Tensor ${name}: one row (${rowBytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
+      `Tensor ${name}: one row (${bytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
     );
   }
-  return Math.min(rows, Math.floor(maxBindingBytes / rowBytes));
+  return Math.min(rows, Math.floor(maxBindingBytes / bytes));
 }
 
 /** Checks, from shapes alone (before any download), that every tensor can be placed on the device. */
 export function checkTensorsFit(
-  infos: { name: string; shape: number[] }[],
+  infos: { name: string; shape: number[]; dtype: DType }[],
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
 ): void {
   const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
@@ -58,7 +91,7 @@ export function checkTensorsFit(
         `Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`,
       );
     }
-    rowsPerPart(t.name, rows, cols, max);
+    rowsPerPart(t.name, rows, cols, max, t.shape.length > 1 ? weightFormat(t.dtype) : 'f32');
   }
 }
 
@@ -80,26 +113,30 @@ export function uploadWeights(
     const t = get(name);
     const b = uploadF32(device, t.data, name);
     buffers.push(b);
-    bytes += t.data.byteLength;
+    bytes += b.size;
     onTensor?.(name, t.data.byteLength);
     return b;
   };
+  // 2-D weights keep their checkpoint's 16-bit form (see WeightFormat); onTensor reports host bytes
+  // (the upload progress total is the decoded f32 size), `bytes` the GPU bytes.
   const mat = (name: string): WeightPart[] => {
     const t = get(name);
     const [rows, cols] = t.shape;
-    const per = rowsPerPart(name, rows, cols, maxBindingBytes);
+    const format = weightFormat(t.dtype);
+    const per = rowsPerPart(name, rows, cols, maxBindingBytes, format);
     const parts: WeightPart[] = [];
     for (let r0 = 0; r0 < rows; r0 += per) {
       const n = Math.min(per, rows - r0);
-      const buffer = uploadF32(
-        device,
-        t.data.subarray(r0 * cols, (r0 + n) * cols),
-        `${name}[${r0}:${r0 + n}]`,
-      );
+      const values = t.data.subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32
+      const label = `${name}[${r0}:${r0 + n}]`;
+      const buffer =
+        t.dtype === 'F32'
+          ? uploadF32(device, values, label)
+          : uploadU32(device, packHalfRows(values, cols, t.dtype), label);
       buffers.push(buffer);
-      parts.push({ buffer, rowStart: r0, rows: n });
+      bytes += buffer.size;
+      parts.push({ buffer, rowStart: r0, rows: n, format });
     }
-    bytes += t.data.byteLength;
     onTensor?.(name, t.data.byteLength);
     return parts;
   };

@@ -75,7 +75,11 @@ const u32Scratch = new Uint32Array(f32Scratch.buffer);
 /** f32 to IEEE half bits, round-to-nearest-even, overflow to ±inf, NaN kept NaN. */
 export function f32ToF16Bits(x: number): number {
   f32Scratch[0] = x;
-  const u = u32Scratch[0];
+  return f32BitsToF16Bits(u32Scratch[0]);
+}
+
+/** f32ToF16Bits on the f32's bits (no float round trip, so bulk packing stays cheap). */
+function f32BitsToF16Bits(u: number): number {
   const sign = (u >>> 16) & 0x8000;
   const exp = (u >>> 23) & 0xff;
   let mant = u & 0x7fffff;
@@ -101,9 +105,7 @@ export function f32ToF16Bits(x: number): number {
 /** f32 to bfloat16 bits, round-to-nearest-even, NaN kept NaN. */
 export function f32ToBf16Bits(x: number): number {
   f32Scratch[0] = x;
-  const u = u32Scratch[0];
-  if ((u & 0x7f800000) === 0x7f800000 && u & 0x7fffff) return ((u >>> 16) & 0xffff) | 0x40;
-  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
+  return f32BitsToBf16Bits(u32Scratch[0]);
 }
 
 /** Encodes f32 values as little-endian bytes of `dtype` (for writing checkpoints). */
@@ -113,4 +115,35 @@ export function encodeFromF32(values: Float32Array, dtype: DType): Uint8Array {
   const enc = dtype === 'F16' ? f32ToF16Bits : f32ToBf16Bits;
   for (let i = 0; i < values.length; i++) out[i] = enc(values[i]);
   return new Uint8Array(out.buffer);
+}
+
+/**
+ * Packs a row-major [rows, cols] tensor decoded from a 16-bit checkpoint back into its 16-bit form,
+ * two values per u32 along each row: element 2j in the low half of word j, element 2j + 1 in the high
+ * half; an odd `cols` leaves the last word's high half zero. Returns [rows, ceil(cols / 2)] u32. The
+ * values were decoded from `dtype`, so re-encoding (round to nearest even) gives back their exact bits.
+ */
+export function packHalfRows(data: Float32Array, cols: number, dtype: 'F16' | 'BF16'): Uint32Array {
+  const rows = cols === 0 ? 0 : data.length / cols;
+  if (!Number.isInteger(rows)) throw new RangeError(`${data.length} values are not rows of ${cols}`);
+  const words = Math.ceil(cols / 2);
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length); // [rows, cols] f32 bits
+  const out = new Uint32Array(rows * words); // [rows, words]
+  const enc = dtype === 'F16' ? f32BitsToF16Bits : f32BitsToBf16Bits;
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    const dst = r * words;
+    for (let j = 0; j < words; j++) {
+      const k = src + 2 * j;
+      const hi = 2 * j + 1 < cols ? enc(bits[k + 1]) : 0;
+      out[dst + j] = (enc(bits[k]) | (hi << 16)) >>> 0;
+    }
+  }
+  return out;
+}
+
+/** f32 bits to bfloat16 bits, round-to-nearest-even, NaN kept NaN (f32ToBf16Bits on bits). */
+function f32BitsToBf16Bits(u: number): number {
+  if ((u & 0x7f800000) === 0x7f800000 && u & 0x7fffff) return ((u >>> 16) & 0xffff) | 0x40;
+  return ((u + 0x7fff + ((u >>> 16) & 1)) >>> 16) & 0xffff;
 }

@@ -1,14 +1,28 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { WeightPart } from '../llama/weights.ts';
+import { partsFormat, type WeightPart } from '../llama/weights.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 
-/** out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part). */
+/**
+ * out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part), f32 (embed.wgsl)
+ * or 16-bit packed (embed_packed.wgsl, widened to f32 exactly).
+ */
 export function gatherRowsOps(
   k: KernelContext,
-  a: { idx: GPUBuffer; table: WeightPart[]; out: GPUBuffer; dim: number; rows: RowCount; label: string },
+  a: {
+    idx: GPUBuffer; // [n] u32
+    table: WeightPart[]; // parts of [rows, dim]
+    out: GPUBuffer; // [n, dim] f32
+    dim: number;
+    rows: RowCount;
+    label: string;
+  },
 ): Op[] {
-  const pipeline = k.pipelines.get('embed', 'gather', { WG: 64 });
+  const format = partsFormat(a.table, a.label);
+  const pipeline =
+    format === 'f32'
+      ? k.pipelines.get('embed', 'gather', { WG: 64 })
+      : k.pipelines.get('embed_packed', 'gather', { WG: 64, BF16: format === 'bf16' ? 1 : 0 });
   return a.table.map((part, i) => {
     const params = paramsBuffer(
       k.device,

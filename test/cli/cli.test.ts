@@ -63,6 +63,7 @@ describe('kvshare CLI', () => {
     expect(row.prefillTokensPerSec).toBeGreaterThan(0);
     expect(row.decodeTokensPerSec).toBeGreaterThan(0);
     expect(row.newTokens).toBe(8);
+    expect(row.weightBytes).toBeGreaterThan(0);
   });
 
   it('errors are typed and exit non-zero', () => {

@@ -26,8 +26,8 @@ describe('embed gather', () => {
     const idx = [3, 10, 0, 7, 7];
     const out = h.zeros(idx.length * dim);
     const parts = [
-      { buffer: h.f32(table.subarray(0, 6 * dim)), rowStart: 0, rows: 6 },
-      { buffer: h.f32(table.subarray(6 * dim)), rowStart: 6, rows: 5 },
+      { buffer: h.f32(table.subarray(0, 6 * dim)), rowStart: 0, rows: 6, format: 'f32' as const },
+      { buffer: h.f32(table.subarray(6 * dim)), rowStart: 6, rows: 5, format: 'f32' as const },
     ];
     const rows = h.rows(idx.length);
     h.run(gatherRowsOps(h.k, { idx: h.u32(idx), table: parts, out, dim, rows, label: 'g' }));
@@ -69,7 +69,12 @@ describe('matmul (GEMV and GEMM, vec4 and scalar, split weights, bias)', () => {
     const parts = [];
     for (let r0 = 0; r0 < outDim; r0 += per) {
       const rows = Math.min(per, outDim - r0);
-      parts.push({ buffer: h.f32(w.subarray(r0 * K, (r0 + rows) * K)), rowStart: r0, rows });
+      parts.push({
+        buffer: h.f32(w.subarray(r0 * K, (r0 + rows) * K)),
+        rowStart: r0,
+        rows,
+        format: 'f32' as const,
+      });
     }
     const y = h.zeros(n * outDim);
     const args = { x: h.f32(x), w: parts, y, K, outStride: outDim, rows: h.rows(n), label: 'mm' };

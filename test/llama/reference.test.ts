@@ -45,7 +45,13 @@ describe('whole-model logits match the TypeScript reference', () => {
     await compare(dir, [5, 17, 300, 42, 99, 7, 511, 256, 3]);
   });
 
-  it('synthetic tiny Llama (odd intermediate size 100, 6 heads / 2 kv heads)', async () => {
+  it('synthetic tiny Qwen2 in F16 (weights kept 16-bit on the GPU)', async () => {
+    const dir = join(tmp, 'tiny-qwen2-f16');
+    await writeSyntheticModel({ shape: 'tiny-qwen2', out: dir, seed: 3, dtype: 'F16' });
+    await compare(dir, [5, 17, 300, 42, 99, 7, 511, 256, 3]);
+  });
+
+  it('synthetic tiny Llama in BF16 (odd intermediate size 100, 6 heads / 2 kv heads)', async () => {
     const dir = join(tmp, 'tiny-llama');
     await writeSyntheticModel({ shape: 'tiny-llama', out: dir, seed: 4, dtype: 'BF16' });
     await compare(dir, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);

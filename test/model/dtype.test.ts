@@ -6,6 +6,7 @@ import {
   f16BitsToF32,
   f32ToBf16Bits,
   f32ToF16Bits,
+  packHalfRows,
 } from '../../src/model/dtype.ts';
 
 const u16Bytes = (bits: number[]): Uint8Array => new Uint8Array(new Uint16Array(bits).buffer);
@@ -95,5 +96,26 @@ describe('encodeFromF32 / decodeToF32', () => {
       expect(Math.abs(f16[i] - x)).toBeLessThanOrEqual(Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
       expect(Math.abs(bf16[i] - x)).toBeLessThanOrEqual(Math.abs(x) * 2 ** -8);
     });
+  });
+});
+
+describe('packHalfRows', () => {
+  it.each(['F16', 'BF16'] as const)('gives back the exact %s bits of every non-NaN value', (dtype) => {
+    const bits = Array.from({ length: 65536 }, (_, b) => b).filter((b) =>
+      dtype === 'F16'
+        ? (b & 0x7c00) !== 0x7c00 || (b & 0x3ff) === 0
+        : (b & 0x7f80) !== 0x7f80 || (b & 0x7f) === 0,
+    );
+    const values = decodeToF32(u16Bytes(bits), dtype);
+    const packed = packHalfRows(values, values.length, dtype);
+    expect(Array.from(new Uint16Array(packed.buffer))).toEqual(bits);
+  });
+
+  it('packs two values per word along each row and pads an odd row with a zero high half', () => {
+    const v = decodeToF32(encodeFromF32(new Float32Array([1, -2, 0.5, 3, 4, 5]), 'BF16'), 'BF16');
+    // [2, 3] -> [2, 2] words: (1, -2), (0.5, pad) | (3, 4), (5, pad)
+    expect(Array.from(packHalfRows(v, 3, 'BF16'))).toEqual([0xc0003f80, 0x3f00, 0x40804040, 0x40a0]);
+    expect(packHalfRows(new Float32Array(0), 5, 'F16')).toHaveLength(0);
+    expect(() => packHalfRows(v, 4, 'F16')).toThrow(RangeError);
   });
 });

@@ -1,0 +1,77 @@
+// Tiled GEMM for many rows with 16-bit weights (BF16 or F16) packed two per u32 along K:
+// y[r, outOffset + o] = sum_k x[r, k] * W[o, k] (+ b[o]).
+// Tiles, loop order and f32 accumulation as matmul_gemm.wgsl (8x8 threads, 32x32 tile of y, K in
+// steps of 16); only the weight tile load differs: 8 packed words per tile row, widened into Bs.
+struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
+@group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
+@group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows]
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
+
+override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
+const TM: u32 = 32u;
+const TN: u32 = 32u;
+const TK: u32 = 16u;
+var<workgroup> As: array<f32, 512>; // [TM, TK]
+var<workgroup> Bs: array<f32, 512>; // [TN, TK]
+
+fn unpack2(v: u32) -> vec2<f32> {
+  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
+  return unpack2x16float(v);
+}
+
+@compute @workgroup_size(8, 8)
+fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wid.y * TM;
+  let col0 = wid.x * TN;
+  let tid = lid.y * 8u + lid.x;
+  let K2 = (p.K + 1u) / 2u;
+  var acc: array<f32, 16>;
+  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+    for (var i = 0u; i < 8u; i++) {
+      let e = tid + i * 64u;
+      let rr = e / TK;
+      let gk = k0 + e % TK;
+      var a = 0.0;
+      if (row0 + rr < count.n && gk < p.K) { a = x[(row0 + rr) * p.K + gk]; }
+      As[e] = a;
+    }
+    // 32 weight rows x 8 words: 4 words per thread; a padded odd-K word has a zero high half.
+    for (var i = 0u; i < 4u; i++) {
+      let e = tid + i * 64u;
+      let rr = e / (TK / 2u);
+      let kw = e % (TK / 2u);
+      var bv = vec2<f32>(0.0);
+      if (col0 + rr < p.outRows && k0 + 2u * kw < p.K) {
+        bv = unpack2(w[(col0 + rr) * K2 + k0 / 2u + kw]);
+      }
+      Bs[rr * TK + 2u * kw] = bv.x;
+      Bs[rr * TK + 2u * kw + 1u] = bv.y;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var bcol: array<f32, 4>;
+      for (var j = 0u; j < 4u; j++) { bcol[j] = Bs[(lid.x * 4u + j) * TK + kk]; }
+      for (var i = 0u; i < 4u; i++) {
+        let a = As[(lid.y * 4u + i) * TK + kk];
+        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a * bcol[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let r = row0 + lid.y * 4u + i;
+    if (r >= count.n) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let o = col0 + lid.x * 4u + j;
+      if (o >= p.outRows) { continue; }
+      var v = acc[i * 4u + j];
+      if (p.hasBias != 0u) { v += b[o]; }
+      y[r * p.outStride + p.outOffset + o] = v;
+    }
+  }
+}

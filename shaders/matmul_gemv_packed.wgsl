@@ -1,0 +1,62 @@
+// GEMV for few rows with 16-bit weights (BF16 or F16) packed two per u32 along K, K % 8 == 0:
+// y[r, outOffset + o] = sum_k x[r, k] * W[o, k] (+ b[o]).
+// TPO threads per output, each loading 8 weights (one vec4<u32>) per step and using them for up to
+// ROWS rows (weights are read once for all rows of the workgroup); one barrier, then the first
+// thread of each output sums the TPO partial sums in order. Weights are widened in registers:
+// BF16 exactly by a shift, F16 exactly by unpack2x16float.
+struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
+@group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]: 8 packed values each
+@group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows] (dummy when hasBias = 0)
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
+
+override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
+override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
+const TPO: u32 = 8u;     // threads per output
+const WG: u32 = 256u;
+const OUT_PER_WG: u32 = WG / TPO;
+var<workgroup> partial: array<vec4<f32>, WG>; // [WG] partial sums of rows r0..r0+3
+
+// Two packed 16-bit values (element 2j low, 2j + 1 high) as f32.
+fn unpack2(v: u32) -> vec2<f32> {
+  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
+  return unpack2x16float(v);
+}
+
+@compute @workgroup_size(WG)
+fn gemv_vec8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let r0 = wid.y * ROWS;
+  if (r0 >= count.n) { return; }
+  let o = wid.x * OUT_PER_WG + lid.x / TPO;
+  let t = lid.x % TPO;
+  let K8 = p.K / 8u;
+  let K4 = p.K / 4u;
+  var s = vec4<f32>(0.0);
+  if (o < p.outRows) {
+    for (var k = t; k < K8; k += TPO) {
+      let wv = w[o * K8 + k];
+      let lo = vec4<f32>(unpack2(wv.x), unpack2(wv.y));
+      let hi = vec4<f32>(unpack2(wv.z), unpack2(wv.w));
+      for (var i = 0u; i < ROWS; i++) {
+        let xi = (r0 + i) * K4 + 2u * k;
+        if (r0 + i < count.n) { s[i] += dot(x[xi], lo) + dot(x[xi + 1u], hi); }
+      }
+    }
+  }
+  partial[lid.x] = s;
+  workgroupBarrier();
+  if (t == 0u && o < p.outRows) {
+    for (var j = 1u; j < TPO; j++) { s += partial[lid.x + j]; }
+    for (var i = 0u; i < ROWS; i++) {
+      let r = r0 + i;
+      if (r >= count.n) { break; }
+      var acc = s[i];
+      if (p.hasBias != 0u) { acc += b[o]; }
+      y[r * p.outStride + p.outOffset + o] = acc;
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// GEMV for few rows with 16-bit weights packed two per u32 along K, any K (odd K: each row is padded
+// to an even count with a zero high half): y[r, outOffset + o] = sum_k x[r, k] * W[o, k] (+ b[o]).
+// Same work split as matmul_gemv_packed.wgsl, one packed word (2 values of K) per step.
+struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Count { n: u32 }
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<uniform> count: Count;
+@group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
+@group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
+@group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows]
+@group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
+
+override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
+override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
+const TPO: u32 = 8u;
+const WG: u32 = 256u;
+const OUT_PER_WG: u32 = WG / TPO;
+var<workgroup> partial: array<vec4<f32>, WG>; // [WG] partial sums of rows r0..r0+3
+
+fn unpack2(v: u32) -> vec2<f32> {
+  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
+  return unpack2x16float(v);
+}
+
+@compute @workgroup_size(WG)
+fn gemv_scalar(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let r0 = wid.y * ROWS;
+  if (r0 >= count.n) { return; }
+  let o = wid.x * OUT_PER_WG + lid.x / TPO;
+  let t = lid.x % TPO;
+  let K2 = (p.K + 1u) / 2u;
+  var s = vec4<f32>(0.0);
+  if (o < p.outRows) {
+    for (var j = t; j < K2; j += TPO) {
+      let wv = unpack2(w[o * K2 + j]);
+      let k = 2u * j;
+      for (var i = 0u; i < ROWS; i++) {
+        let xi = (r0 + i) * p.K + k;
+        if (r0 + i < count.n) {
+          s[i] += x[xi] * wv.x;
+          if (k + 1u < p.K) { s[i] += x[xi + 1u] * wv.y; }
+        }
+      }
+    }
+  }
+  partial[lid.x] = s;
+  workgroupBarrier();
+  if (t == 0u && o < p.outRows) {
+    for (var j = 1u; j < TPO; j++) { s += partial[lid.x + j]; }
+    for (var i = 0u; i < ROWS; i++) {
+      let r = r0 + i;
+      if (r >= count.n) { break; }
+      var acc = s[i];
+      if (p.hasBias != 0u) { acc += b[o]; }
+      y[r * p.outStride + p.outOffset + o] = acc;
+    }
+  }
+}
