@@ -1,8 +1,8 @@
 // TTFT of each reuse mode vs full prefill on long prompts that share ~80% of their tokens.
 // usage: node --import tsx bench/ttft-reuse.ts --model <dir> [--prompt-tokens 512] [--reusable 0.8] [--reps 1]
 import { parseArgs } from 'node:util';
-import { mulberry32 } from '../src/engine/sampler.ts';
 import { createNodeEngine } from '../src/node/index.ts';
+import { mulberry32 } from '../src/util/prng.ts';
 
 const { values } = parseArgs({
   options: {

@@ -5,8 +5,8 @@
  *   node --import tsx bench/scripts/sketch-bench.ts
  */
 import { performance } from 'node:perf_hooks';
-import { createRng } from '../../src/kvshare/pairs.ts';
 import { minhashSignature, SketchIndex } from '../../src/kvshare/sketch.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 const VOCAB = 32000;
 const PROMPT_LEN = 256;
@@ -30,7 +30,7 @@ function timeMs(fn: () => void): number {
 }
 
 function run(numEntries: number): void {
-  const rng = createRng(numEntries);
+  const rng = mulberry32(numEntries);
   const prompts: Int32Array[] = [];
   for (let i = 0; i < numEntries; i++) prompts.push(randomPrompt(rng, PROMPT_LEN));
   const sigs: Uint32Array[] = [];

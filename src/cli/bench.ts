@@ -1,6 +1,6 @@
-import { mulberry32 } from '../engine/sampler.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { createNodeEngine } from '../node/index.ts';
+import { mulberry32 } from '../util/prng.ts';
 import { type CliArgs, num, str } from './args.ts';
 
 /** Prefill and decode throughput on random prompt tokens (after one warm-up run that compiles pipelines). */

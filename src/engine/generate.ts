@@ -1,7 +1,8 @@
 import { AbortError } from '../errors.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
-import { mulberry32, sampleToken } from './sampler.ts';
+import { mulberry32 } from '../util/prng.ts';
+import { sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 
 /** How the prompt gets into the KV cache: a full prefill, or reuse (see reuse.ts). */

@@ -52,5 +52,3 @@ export function sampleToken(logits: Float32Array, o: SamplingOptions, rand: () =
   }
   return order[order.length - 1];
 }
-
-export { mulberry32 } from '../util/prng.ts';

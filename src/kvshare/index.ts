@@ -41,7 +41,6 @@ export {
   words,
 } from './metrics.ts';
 export {
-  createRng,
   formatPairsJsonl,
   type PromptPair,
   parsePairsJsonl,

@@ -49,9 +49,6 @@ export function formatPairsJsonl(pairs: readonly PromptPair[]): string {
   return pairs.map((p) => JSON.stringify({ a: p.a, b: p.b }) + '\n').join('');
 }
 
-/** Deterministic PRNG (mulberry32): uniform floats in [0, 1), the same sequence for a seed everywhere. */
-export const createRng: (seed: number) => () => number = mulberry32;
-
 /**
  * `n` distinct items drawn without replacement by a seeded partial Fisher–Yates shuffle, in draw order.
  * Returns every item (shuffled) when fewer than `n` are given.
@@ -59,7 +56,7 @@ export const createRng: (seed: number) => () => number = mulberry32;
 export function sampleSeeded<T>(items: readonly T[], n: number, seed: number): T[] {
   if (!Number.isInteger(n) || n < 0)
     throw new InvalidArgumentError(`sample size must be an integer >= 0, got ${n}`);
-  const rng = createRng(seed);
+  const rng = mulberry32(seed);
   const pool = [...items];
   const count = Math.min(n, pool.length);
   for (let i = 0; i < count; i++) {

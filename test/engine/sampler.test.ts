@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, sampleToken, validateSampling } from '../../src/engine/sampler.ts';
+import { sampleToken, validateSampling } from '../../src/engine/sampler.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 const logits = new Float32Array([1, 3, 2, 0.5, 2.9]);
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffSequences, diffTokens, type EditOp, lcsLength, lcsRuns } from '../../src/kvshare/diff.ts';
-import { createRng, lcsDp, randomTokens } from './helpers.ts';
+import { lcsDp, mulberry32, randomTokens } from './helpers.ts';
 
 /** Checks that ops tile both sequences in order and rebuilds `neu` from `old` plus the inserted/replacing spans. */
 function applyScript(old: number[], neu: number[], ops: EditOp[]): { rebuilt: number[]; kept: number } {
@@ -48,7 +48,7 @@ function applyScript(old: number[], neu: number[], ops: EditOp[]): { rebuilt: nu
 
 describe('diffTokens', () => {
   it('keeps exactly an LCS and rebuilds the new sequence on 300 random pairs', () => {
-    const rng = createRng(12345);
+    const rng = mulberry32(12345);
     for (let trial = 0; trial < 300; trial++) {
       const alphabet = 2 + (trial % 5); // 2..6 symbols: many matches
       const old = randomTokens(rng, Math.floor(rng() * 61), alphabet);
@@ -62,7 +62,7 @@ describe('diffTokens', () => {
   });
 
   it('is optimal on edited copies (the realistic case) too', () => {
-    const rng = createRng(99);
+    const rng = mulberry32(99);
     for (let trial = 0; trial < 100; trial++) {
       const old = randomTokens(rng, 10 + Math.floor(rng() * 50), 8);
       const neu = old.slice();
@@ -108,7 +108,7 @@ describe('diffTokens', () => {
   });
 
   it('merges adjacent runs and stays fast on 4096-token prompts', () => {
-    const rng = createRng(7);
+    const rng = mulberry32(7);
     const old = randomTokens(rng, 4096, 512);
     const neu = old.slice();
     for (let e = 0; e < 40; e++) neu[Math.floor(rng() * neu.length)] = 600 + e; // 40 substitutions

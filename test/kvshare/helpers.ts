@@ -1,8 +1,8 @@
 /** Shared fixtures for the KVShare CPU tests: seeded random sequences, a reference LCS, synthetic entries. */
 import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
-import { createRng } from '../../src/kvshare/pairs.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
-export { createRng };
+export { mulberry32 };
 
 /** Random integers in [0, alphabet), length `len`. */
 export function randomTokens(rng: () => number, len: number, alphabet: number): number[] {

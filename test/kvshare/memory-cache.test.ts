@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { CacheEntryError, InvalidArgumentError } from '../../src/errors.ts';
 import { entryBytes } from '../../src/kvshare/entry.ts';
 import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
-import { createRng, MODEL, randomTokens, syntheticEntry } from './helpers.ts';
+import { MODEL, mulberry32, randomTokens, syntheticEntry } from './helpers.ts';
 
 const SIZE = entryBytes(syntheticEntry('x', [1, 2, 3, 4, 5])); // bytes of a 5-token entry
 
@@ -39,7 +39,7 @@ describe('MemoryKVCache', () => {
     c.add(e5('a'));
     c.add(e5('b', 10));
     c.add(e5('c', 20));
-    const big = syntheticEntry('big', randomTokens(createRng(1), 9, 500)); // about 1.8 × SIZE
+    const big = syntheticEntry('big', randomTokens(mulberry32(1), 9, 500)); // about 1.8 × SIZE
     expect(entryBytes(big)).toBeGreaterThan(SIZE);
     expect(c.add(big).evicted).toEqual(['a', 'b']);
     const s = c.stats();
@@ -107,7 +107,7 @@ describe('MemoryKVCache', () => {
 
   it('queries its sketch index for similar cached prompts', () => {
     const { c } = cache(1e9);
-    const rng = createRng(3);
+    const rng = mulberry32(3);
     const prompts = Array.from({ length: 50 }, () => randomTokens(rng, 40, 500));
     for (let i = 0; i < prompts.length; i++) c.add(syntheticEntry(`p${i}`, prompts[i]));
     const query = prompts[17].slice();

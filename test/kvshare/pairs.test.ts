@@ -3,13 +3,8 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { rougeL, words } from '../../src/kvshare/metrics.ts';
-import {
-  createRng,
-  formatPairsJsonl,
-  parsePairsJsonl,
-  sampleSeeded,
-  selectQqpPairs,
-} from '../../src/kvshare/pairs.ts';
+import { formatPairsJsonl, parsePairsJsonl, sampleSeeded, selectQqpPairs } from '../../src/kvshare/pairs.ts';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const QQP = resolve(ROOT, '../shared/assets/qqp-gptcache/similiar_qqp.json');
@@ -55,14 +50,14 @@ describe('parsePairsJsonl', () => {
 });
 
 describe('seeded sampling', () => {
-  it('createRng is deterministic and uniform-ish in [0, 1)', () => {
-    const a = createRng(42);
-    const b = createRng(42);
+  it('mulberry32 is deterministic and uniform-ish in [0, 1)', () => {
+    const a = mulberry32(42);
+    const b = mulberry32(42);
     const xs = Array.from({ length: 1000 }, () => a());
     expect(Array.from({ length: 1000 }, () => b())).toEqual(xs);
     expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
     expect(Math.abs(xs.reduce((s, x) => s + x, 0) / xs.length - 0.5)).toBeLessThan(0.05);
-    expect(createRng(43)()).not.toBe(createRng(42)());
+    expect(mulberry32(43)()).not.toBe(mulberry32(42)());
   });
 
   it('sampleSeeded draws distinct items reproducibly', () => {

@@ -8,7 +8,7 @@ import {
   planRuns,
   prefixPlan,
 } from '../../src/kvshare/align.ts';
-import { createRng, lcsDp, randomTokens } from './helpers.ts';
+import { lcsDp, mulberry32, randomTokens } from './helpers.ts';
 
 /** Every planned position copies a row holding the same token, from a source that exists, in range. */
 function checkPlan(plan: PatchPlan, neu: ArrayLike<number>, sources: PatchSource[]): void {
@@ -36,7 +36,7 @@ function checkPlan(plan: PatchPlan, neu: ArrayLike<number>, sources: PatchSource
 
 describe('buildPatchPlan', () => {
   it('upholds its invariants on random inputs with one to three sources', () => {
-    const rng = createRng(2024);
+    const rng = mulberry32(2024);
     for (let trial = 0; trial < 200; trial++) {
       const neu = randomTokens(rng, Math.floor(rng() * 60), 4);
       const sources = Array.from({ length: 1 + (trial % 3) }, (_, s) => ({
@@ -48,7 +48,7 @@ describe('buildPatchPlan', () => {
   });
 
   it('with one source, minRun 1 and no stitching reuses exactly an LCS; stitching only adds', () => {
-    const rng = createRng(77);
+    const rng = mulberry32(77);
     for (let trial = 0; trial < 150; trial++) {
       const old = randomTokens(rng, Math.floor(rng() * 50), 3 + (trial % 4));
       const neu = randomTokens(rng, Math.floor(rng() * 50), 3 + (trial % 4));
@@ -134,7 +134,7 @@ describe('buildPatchPlan', () => {
   });
 
   it('falls back to stitching when a source is too different to diff within the step budget', () => {
-    const rng = createRng(5);
+    const rng = mulberry32(5);
     const shared = randomTokens(rng, 40, 1000);
     const neu = [...randomTokens(rng, 300, 1000).map((t) => t + 2000), ...shared];
     const old = [...shared, ...randomTokens(rng, 300, 1000).map((t) => t + 4000)];

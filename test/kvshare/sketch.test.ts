@@ -9,7 +9,7 @@ import {
   shingleCount,
   tokenJaccard,
 } from '../../src/kvshare/sketch.ts';
-import { createRng, randomTokens } from './helpers.ts';
+import { mulberry32, randomTokens } from './helpers.ts';
 
 /** `base` with `edits` random substitutions drawn from tokens outside the base alphabet. */
 function edited(rng: () => number, base: number[], edits: number): number[] {
@@ -53,7 +53,7 @@ describe('minhashSignature', () => {
   });
 
   it('rates near-duplicates far above unrelated sequences, close to the exact Jaccard', () => {
-    const rng = createRng(31);
+    const rng = mulberry32(31);
     for (let trial = 0; trial < 20; trial++) {
       const base = randomTokens(rng, 120, 512);
       const near = edited(rng, base, 3);
@@ -69,7 +69,7 @@ describe('minhashSignature', () => {
 
 describe('SketchIndex', () => {
   it('finds the true nearest entry among many random ones, as an exhaustive scan does', () => {
-    const rng = createRng(8);
+    const rng = mulberry32(8);
     const index = new SketchIndex();
     const prompts: number[][] = [];
     for (let i = 0; i < 2000; i++) {
@@ -90,7 +90,7 @@ describe('SketchIndex', () => {
   });
 
   it('excludes unrelated entries by threshold and honours topK', () => {
-    const rng = createRng(9);
+    const rng = mulberry32(9);
     const index = new SketchIndex();
     const base = randomTokens(rng, 60, 300);
     index.add('same', minhashSignature(base));
@@ -144,7 +144,7 @@ describe('containment ranking', () => {
   }
 
   it('estimates the share of the query an entry holds from Jaccard and the sizes', () => {
-    const rng = createRng(11);
+    const rng = mulberry32(11);
     const prompt = randomTokens(rng, 40, 5000);
     const entry = [...prompt, ...randomTokens(rng, 200, 5000)]; // the prompt plus a long answer
     const query = edited(rng, prompt, 3);
@@ -160,7 +160,7 @@ describe('containment ranking', () => {
   });
 
   it('finds an entry holding the query plus a long answer, which Jaccard and LSH would pass over', () => {
-    const rng = createRng(12);
+    const rng = mulberry32(12);
     const prompt = randomTokens(rng, 24, 5000);
     const long = [...prompt, ...randomTokens(rng, 120, 5000)];
     const other = randomTokens(rng, 40, 5000);
