@@ -232,7 +232,7 @@ export class SketchIndex {
     for (const m of this.buckets) m.clear();
   }
 
-  /** Entries most similar to `sig`, sorted by similarity descending (ties by id), at most topK. */
+  /** Entries most similar to `sig`, by similarity descending (ties: Jaccard descending, then id), at most topK. */
   query(sig: Uint32Array, opts: SketchQueryOptions = {}): SketchMatch[] {
     this.checkSig(sig);
     const topK = opts.topK ?? 5;
@@ -257,7 +257,11 @@ export class SketchIndex {
         q !== undefined && size !== undefined ? estimateContainment(jaccard, q, size) : jaccard;
       if (similarity >= threshold && similarity > 0) out.push({ id, similarity, jaccard });
     }
-    out.sort((x, y) => y.similarity - x.similarity || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    // Equal containment (e.g. several entries holding all of the query): the closest entry first.
+    out.sort(
+      (x, y) =>
+        y.similarity - x.similarity || y.jaccard - x.jaccard || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+    );
     return out.slice(0, topK);
   }
 

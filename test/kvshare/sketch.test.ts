@@ -179,4 +179,22 @@ describe('containment ranking', () => {
     const lsh = index.query(minhashSignature(query), { exhaustiveBelow: 0, threshold: 0.3 });
     expect(lsh).toEqual([]);
   });
+
+  it('among entries holding all of the query, ranks the closest (highest Jaccard) first', () => {
+    const rng = mulberry32(13);
+    const prompt = randomTokens(rng, 30, 5000);
+    const index = new SketchIndex();
+    // Several stored answers to the same prompt (ids sorting before the bare prompt's), then the prompt itself.
+    for (let i = 0; i < 6; i++) {
+      const t = [...prompt, ...randomTokens(rng, 60, 5000)];
+      index.add(`a${i}`, minhashSignature(t), shingleCount(t.length));
+    }
+    index.add('z-same', minhashSignature(prompt), shingleCount(prompt.length));
+    const hits = index.query(minhashSignature(prompt), {
+      querySize: shingleCount(prompt.length),
+      topK: 4,
+      threshold: 0.99,
+    });
+    expect(hits[0]).toMatchObject({ id: 'z-same', similarity: 1, jaccard: 1 });
+  });
 });
