@@ -34,14 +34,13 @@ interface PoolEntry {
 
 export class EnginePool {
   private readonly entries = new Map<string, PoolEntry>();
-  private readonly live = new Set<PoolEntry>();
   private nextId = 1;
 
   constructor(private readonly factory: EngineFactory = () => createEngine()) {}
 
   /** Engines (workers) alive now. */
   get size(): number {
-    return this.live.size;
+    return this.entries.size;
   }
 
   /**
@@ -91,13 +90,13 @@ export class EnginePool {
     // model starts afresh. (Holders still release their leases; that is then a no-op.)
     entry.ready.catch(() => this.stop(entry));
     this.entries.set(model, entry);
-    this.live.add(entry);
     return entry;
   }
 
   private stop(entry: PoolEntry): void {
-    if (this.entries.get(entry.model) === entry) this.entries.delete(entry.model);
-    if (!this.live.delete(entry)) return;
+    // Stopped already (a failed load, then its holders' releases): nothing left to do.
+    if (this.entries.get(entry.model) !== entry) return;
+    this.entries.delete(entry.model);
     entry.listeners.clear();
     // The worker holds the GPU device: terminating it frees everything, loaded or still loading.
     entry.engine.terminate();
