@@ -9,7 +9,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolve, sep } from 'node:path';
 import type { Connect, Plugin } from 'vite';
@@ -42,9 +42,20 @@ export function serveModels(dir: string): Plugin {
   };
 }
 
-function modelsMiddleware(root: string): Connect.NextHandleFunction {
+/**
+ * The `/models/` handler. A path is decoded, resolved against `root`, then its real path (symlinks
+ * followed) must still lie inside the real `root`: a link out of the folder (Hugging Face caches are made
+ * of links, into their own blobs/ folder) is served only when it points inside. A malformed URL or
+ * escape answers 400, a path outside 403; no answer carries a stack trace or a local path.
+ */
+export function modelsMiddleware(root: string): Connect.NextHandleFunction {
   return (req, res, next) => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return plain(res, 400, 'bad request');
+    }
     if (!url.pathname.startsWith(MODELS_PREFIX)) return next();
     if (url.pathname === MODEL_INDEX_PATH && req.method === 'GET') {
       modelIndex(root).then(
@@ -52,7 +63,7 @@ function modelsMiddleware(root: string): Connect.NextHandleFunction {
           res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
           res.end(JSON.stringify(index));
         },
-        (e: unknown) => next(e),
+        () => plain(res, 500, 'internal error'),
       );
       return;
     }
@@ -60,14 +71,40 @@ function modelsMiddleware(root: string): Connect.NextHandleFunction {
       res.writeHead(405, { Allow: 'GET, HEAD' }).end();
       return;
     }
-    const rel = decodeURIComponent(url.pathname.slice(MODELS_PREFIX.length));
-    const file = resolve(root, rel);
-    if (!file.startsWith(root + sep)) {
-      res.writeHead(403).end();
-      return;
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname.slice(MODELS_PREFIX.length));
+    } catch {
+      return plain(res, 400, 'bad request: malformed % escape');
     }
-    serveFile(file, req, res).catch((e: unknown) => next(e));
+    if (rel.includes('\0')) return plain(res, 400, 'bad request');
+    const file = resolve(root, rel);
+    if (!file.startsWith(root + sep)) return plain(res, 403, 'forbidden');
+    insideRoot(root, file)
+      .then(
+        (real) => {
+          if (real === 'missing') return plain(res, 404, 'not found');
+          if (real === 'outside') return plain(res, 403, 'forbidden');
+          return serveFile(real, req, res);
+        },
+        () => plain(res, 500, 'internal error'),
+      )
+      .catch(() => {
+        if (!res.headersSent) plain(res, 500, 'internal error');
+        else res.destroy();
+      });
   };
+}
+
+/** The real path of `file` when it lies inside the real `root`; 'missing' or 'outside' otherwise. */
+async function insideRoot(root: string, file: string): Promise<string | 'missing' | 'outside'> {
+  const [realRoot, real] = await Promise.all([realpath(root), realpath(file).catch(() => null)]);
+  if (real === null) return 'missing';
+  return real.startsWith(realRoot + sep) ? real : 'outside';
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain' }).end(text);
 }
 
 /** The local model folders and the network verdict. */

@@ -2,6 +2,9 @@
 // re-rotating keys by the position shift (RoPE composes: R(new) = R(new - old) R(old)).
 //   kc[dst[i], :] = rotate(ksrc[src[i], :], dst[i] - old[i]),  vc[dst[i], :] = vsrc[src[i], :]
 // One invocation per (row, kv head, rotation pair i < headDim/2).
+// Invariant (checked on the host, src/engine/patch-bounds.ts, not here): every rowmap row has
+// 0 <= old, dst < maxPos = contextLength, so the table row |dst - old| < maxPos and dst < ctx;
+// src < T of the bound entry. Entries are validated at ingest so that this holds.
 struct Params { nKvHeads: u32, headDim: u32, _p0: u32, _p1: u32 }
 struct Count { n: u32 }
 

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'CACHE_ENTRY_INVALID'
   | 'ENGINE_NOT_LOADED'
   | 'WORKER_FAILED'
-  | 'CACHE_PACK_INVALID';
+  | 'CACHE_PACK_INVALID'
+  | 'NON_FINITE_OUTPUT'
+  | 'INTERNAL';
 
 export class KVShareError extends Error {
   readonly code: ErrorCode;
@@ -121,4 +123,26 @@ export class CachePackError extends KVShareError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CACHE_PACK_INVALID', message, options);
   }
+}
+/** The model produced non-finite logits (NaN/Inf) in a request that reused no cache entry. */
+export class NonFiniteOutputError extends KVShareError {
+  override readonly name: string = 'NonFiniteOutputError';
+  constructor(message: string) {
+    super('NON_FINITE_OUTPUT', message);
+  }
+}
+/** A bug of this engine (not of the caller's input): the original error is the `cause`. */
+export class InternalError extends KVShareError {
+  override readonly name: string = 'InternalError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INTERNAL', message, options);
+  }
+}
+
+/** `e` itself when it is a KVShareError; otherwise an InternalError wrapping it, so every error has a code. */
+export function withCode(e: unknown): KVShareError {
+  if (e instanceof KVShareError) return e;
+  if ((e as { name?: unknown } | null)?.name === 'AbortError') return new AbortError();
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return new InternalError(`internal error: ${msg}`, { cause: e });
 }

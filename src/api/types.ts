@@ -55,6 +55,8 @@ export interface EngineCacheStats extends CacheStats {
 export interface PackImportResult {
   /** Ids of the imported entries, in pack order. */
   ids: string[];
+  /** Ids of pack entries the cache already held: those were kept unchanged and not imported. */
+  skipped: string[];
 }
 
 export interface EngineLoadOptions {

@@ -21,8 +21,9 @@ import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts
 import type { ChatMessage } from '../model/tokenizer.ts';
 import type { Engine } from './engine.ts';
 import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';
-import { validateSampling } from './sampler.ts';
+
 import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
+import { checkSignal, validateGenerateArgs } from './validate-options.ts';
 
 /** max_tokens when a request names none (capped by what is left of the context). */
 export const DEFAULT_MAX_TOKENS = 128;
@@ -68,14 +69,14 @@ interface Prepared {
 }
 
 function prepare(engine: Engine, req: ChatCompletionRequestBase): Prepared {
+  if (typeof req !== 'object' || req === null)
+    throw new InvalidArgumentError('the request must be an object');
+  checkSignal('signal', req.signal);
   if (req.signal?.aborted) throw new AbortError();
   const messages = checkMessages(req.messages);
   const ids = engine.chatPromptIds(messages);
   const info = engine.info!; // chatPromptIds threw EngineNotLoadedError otherwise
   const left = info.contextLength - ids.length;
-  const controller = new AbortController();
-  const relay = () => controller.abort();
-  req.signal?.addEventListener('abort', relay, { once: true });
   const opts: GenerateOptions = {
     maxNewTokens: req.max_tokens ?? Math.max(1, Math.min(DEFAULT_MAX_TOKENS, left)),
     temperature: req.temperature,
@@ -84,11 +85,14 @@ function prepare(engine: Engine, req: ChatCompletionRequestBase): Prepared {
     seed: req.seed,
     stop: req.stop === undefined ? undefined : typeof req.stop === 'string' ? [req.stop] : req.stop,
     reuse: req.reuse,
-    signal: controller.signal,
   };
   // Checked here too (the engine checks again) so a bad request fails before it is queued.
-  validateSampling(opts);
+  validateGenerateArgs(undefined, opts);
   resolveReuse(opts.reuse, DEFAULT_REUSE);
+  const controller = new AbortController();
+  opts.signal = controller.signal;
+  const relay = () => controller.abort();
+  req.signal?.addEventListener('abort', relay, { once: true });
   return {
     ids,
     opts,

@@ -4,6 +4,7 @@ import {
   DeviceLostError,
   EmptyPromptError,
   EngineNotLoadedError,
+  InternalError,
   InvalidArgumentError,
   KVShareError,
   TensorTooLargeError,
@@ -11,7 +12,7 @@ import {
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
-import type { KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
+import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ReuseKit } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
@@ -21,9 +22,15 @@ import { openModelSource } from '../model/source.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { runGeneration } from './generate.ts';
+import { dropEntries, withOutputGuard } from './output-guard.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
-import { DEFAULT_REUSE, prefillWithReuse, type ReuseOptions, resolveReuse } from './reuse.ts';
-import { validateSampling } from './sampler.ts';
+import {
+  DEFAULT_REUSE,
+  type PreparedPrompt,
+  prefillWithReuse,
+  type ReuseOptions,
+  resolveReuse,
+} from './reuse.ts';
 import type {
   GenerateChunk,
   GenerateOptions,
@@ -32,6 +39,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
+import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 import { storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
@@ -55,6 +63,9 @@ interface Loaded {
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
+  /** What entries must fit (the loaded runner's context included); checked once, where they come in. */
+  expect: EntryExpectation;
+  onWarning?: (w: EngineWarning) => void;
 }
 
 /** The KV cache of the loaded model (memory; entries keyed to the model fingerprint). */
@@ -92,16 +103,22 @@ export class Engine {
   /** Load a model folder (Node) or base URL. Checks WebGPU and tensor sizes before any weight download. */
   load(location: string, opts: LoadOptions = {}): Promise<ModelInfo> {
     return this.queue.run(async () => {
+      validateLoadArgs(location, opts);
       await this.unloadNow();
       this.lostError = null;
       const gpu = await acquireDevice(await this.platform.gpu());
       try {
+        let tokenizer: Tokenizer | undefined;
         const files = await loadModelFiles(location, {
           onProgress: opts.onProgress,
           signal: opts.signal,
           checkTensors: (infos) => checkTensorsFit(infos, gpu.limits),
+          // A missing or broken tokenizer fails the load before any weight is downloaded.
+          beforeWeights: async (config) => {
+            tokenizer = await loadTokenizer(openModelSource(location), config, opts.signal);
+          },
         });
-        const tokenizer = await loadTokenizer(openModelSource(location), files.config);
+        if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
         gpu.device.pushErrorScope('out-of-memory');
         gpu.device.pushErrorScope('validation');
@@ -122,7 +139,9 @@ export class Engine {
           runner.destroy();
           if (oom)
             throw new TensorTooLargeError(`The GPU ran out of memory placing the model: ${oom.message}`);
-          throw new Error(`internal error: a GPU pipeline or buffer failed validation: ${invalid?.message}`);
+          throw new InternalError(
+            `internal error: a GPU pipeline or buffer failed validation: ${invalid?.message}`,
+          );
         }
         const info: ModelInfo = {
           location,
@@ -139,12 +158,14 @@ export class Engine {
           numLayers: files.config.numLayers,
           kvDim,
           vocabSize: files.config.vocabSize,
+          contextLength: runner.contextLength,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
         const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
         const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
-        this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info };
+        const expect = memory.expect;
+        this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info, expect, onWarning: opts.onWarning };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
         return info;
       } catch (e) {
@@ -156,20 +177,22 @@ export class Engine {
 
   readonly cache: EngineCache = {
     add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
-    put: (entry) => this.need().cache.add(entry),
+    // Mutations wait in the request queue, so no request sees the cache change under it.
+    put: (entry) => this.queue.run(async () => this.need().cache.add(entry)),
     get: (id) => this.need().cache.get(id),
     stats: () => cacheStats(this.need().cache),
     list: () => this.need().cache.list(),
-    delete: (id) => this.need().cache.delete(id),
-    clear: () => this.need().cache.clear(),
+    delete: (id) => this.queue.run(async () => this.need().cache.delete(id)),
+    clear: () => this.queue.run(async () => this.need().cache.clear()),
     exportPack: async (ids) => {
       const m = this.need();
       return exportCachePack(m.cache, m.info.fingerprint, ids);
     },
-    importPack: async (pack) => {
-      const m = this.need();
-      return importCachePack(m.cache, pack, this.expectation(m));
-    },
+    importPack: (pack) =>
+      this.queue.run(async () => {
+        const m = this.need();
+        return importCachePack(m.cache, pack, m.expect);
+      }),
   };
 
   /** Stop the request being served now (it finishes with finishReason 'abort'); queued ones still run. */
@@ -298,36 +321,47 @@ export class Engine {
     onChunk?: (c: GenerateChunk) => void,
   ): Promise<GenerateResult> {
     const m = this.need();
-    validateSampling(opts);
+    validateGenerateArgs(prompt, opts, m.info.config.vocabSize);
     const reuse = resolveReuse(opts.reuse, m.reuse);
     const maxNew = opts.maxNewTokens ?? 128;
-    if (!Number.isInteger(maxNew) || maxNew < 1) {
-      throw new InvalidArgumentError(`maxNewTokens must be a whole number >= 1 (got ${maxNew})`);
-    }
     const ids = this.promptIds(m, prompt, opts.addSpecialTokens, maxNew);
-    let prepared: Awaited<ReturnType<typeof prefillWithReuse>> | null = null;
-    const out = await runGeneration(
-      m.runner,
-      m.tokenizer,
-      ids,
-      opts,
-      async (readLogits) => {
-        prepared = await prefillWithReuse(
+    let prepared: PreparedPrompt | null = null;
+    let streamed = 0;
+    let dropped = 0;
+    const chunk =
+      onChunk &&
+      ((c: GenerateChunk) => {
+        streamed++;
+        onChunk(c);
+      });
+    const out = await withOutputGuard(
+      (noReuse) => {
+        const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
+        const prefill = async (readLogits: boolean) => {
+          prepared = await prefillWithReuse(m.runner, m.kit, m.cache, ids, r, { readLogits }, m.expect);
+          return prepared;
+        };
+        return runGeneration(
           m.runner,
-          m.kit,
-          m.cache,
+          m.tokenizer,
           ids,
-          reuse,
-          { readLogits },
-          this.expectation(m),
+          opts,
+          prefill,
+          r.mode === 'kvshare' ? r.trickle : 0,
+          chunk,
         );
-        return prepared;
       },
-      reuse.mode === 'kvshare' ? reuse.trickle : 0,
-      onChunk,
+      {
+        reused: () => (prepared as PreparedPrompt | null)?.stats.entryIds ?? [],
+        canRestart: () => streamed === 0,
+        drop: async (entryIds) => {
+          dropped += entryIds.length;
+          await dropEntries(m.cache, entryIds, m.onWarning);
+        },
+      },
     );
-    const p = prepared as Awaited<ReturnType<typeof prefillWithReuse>> | null;
-    if (!p) throw new Error('prefill did not run');
+    const p = prepared as PreparedPrompt | null;
+    if (!p) throw new InternalError('internal error: the prefill did not run');
     if (opts.cachePrompt ?? true) {
       try {
         // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of
@@ -339,17 +373,7 @@ export class Engine {
         if (!(e instanceof InvalidArgumentError)) throw e;
       }
     }
-    return { ...out, reuse: p.stats };
-  }
-
-  private expectation(m: Loaded) {
-    const c = m.info.config;
-    return {
-      fingerprint: m.info.fingerprint,
-      numLayers: c.numLayers,
-      kvDim: c.numKvHeads * c.headDim,
-      vocabSize: c.vocabSize,
-    };
+    return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
   }
 
   private promptIds(
@@ -376,6 +400,7 @@ export class Engine {
 
   private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
     const m = this.need();
+    validatePrompt(prompt, m.info.config.vocabSize);
     const ids = this.promptIds(m, prompt, true, 0);
     await m.runner.forward(
       ids.map((token, position) => ({ token, position })),

@@ -2,6 +2,7 @@ import { AbortError } from '../errors.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import { mulberry32 } from '../util/prng.ts';
+import { checkStep } from './output-guard.ts';
 import { sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 
@@ -29,8 +30,10 @@ export async function runGeneration(
   const rand = mulberry32(opts.seed ?? 0x5eed);
   const stopIds = new Set([...(opts.ignoreEos ? [] : runner.cfg.eosTokenIds), ...(opts.stopTokenIds ?? [])]);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
-  const pick = (ids: Uint32Array, logits: Float32Array | null) =>
-    greedy ? ids[0] : sampleToken(logits!, opts, rand);
+  const pick = (ids: Uint32Array, logits: Float32Array | null) => {
+    checkStep(ids[0], logits, runner.cfg.vocabSize); // the output guard (output-guard.ts)
+    return greedy ? ids[0] : sampleToken(logits!, opts, rand);
+  };
 
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new AbortError();

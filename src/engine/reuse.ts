@@ -1,9 +1,10 @@
-import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import { type KVEntry, validateEntry } from '../kvshare/entry.ts';
+import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import type { PatchRow, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
+import { checkPatchShifts, fitsContext } from './patch-bounds.ts';
 
 /** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
 export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
@@ -87,26 +88,19 @@ async function retrieve(
   cache: KVCacheBackend,
   ids: number[],
   o: Required<ReuseOptions>,
-  expect: Parameters<typeof validateEntry>[1],
+  expect: EntryExpectation,
 ) {
   const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
   const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
   const entries: KVEntry[] = [];
-  let rejected = 0;
   for (const m of matches) {
     const e = await cache.get(m.id);
     if (!e) continue;
     if (o.mode === 'prefix' && !e.exact) continue;
-    try {
-      validateEntry(e, expect);
-      entries.push(e);
-    } catch (err) {
-      if (!(err instanceof CacheEntryError)) throw err;
-      await cache.delete(m.id);
-      rejected++;
-    }
+    // Validated once where it entered the cache (MemoryKVCache.add); the output guard drops it if it misleads.
+    if (fitsContext(e, expect)) entries.push(e);
   }
-  return { entries, rejected };
+  return { entries, rejected: 0 };
 }
 
 function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: PatchPlan; used: KVEntry[] } {
@@ -136,7 +130,7 @@ export async function prefillWithReuse(
   ids: number[],
   o: Required<ReuseOptions>,
   forwardOpts: { readLogits: boolean },
-  expect: Parameters<typeof validateEntry>[1],
+  expect: EntryExpectation,
 ): Promise<PreparedPrompt> {
   const N = ids.length;
   const stats: ReuseStats = {
@@ -177,6 +171,7 @@ export async function prefillWithReuse(
     rowsByEntry[p.srcEntry[i]].push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
     usedIds.add(p.srcEntry[i]);
   }
+  checkPatchShifts(rowsByEntry, runner.contextLength);
   await kit.patch(used, rowsByEntry);
   stats.patchMs = performance.now() - t1;
   stats.entryIds = [...usedIds].map((i) => used[i].id);

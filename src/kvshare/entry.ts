@@ -21,13 +21,25 @@ export interface KVEntry {
   lastUsed: number; // clock time (ms) of the last add/get
 }
 
-/** What a cache must hold an entry to; `vocabSize` also bounds the token ids. */
+/**
+ * What a cache must hold an entry to. `vocabSize` bounds the token ids, `contextLength` (the loaded
+ * runner's) bounds the positions, so the patch kernel's RoPE table (contextLength rows) is never indexed
+ * past its end; `numHashes` is the sketch length of the cache the entry goes into.
+ */
 export interface EntryExpectation {
   fingerprint: string;
   numLayers: number;
   kvDim: number;
   vocabSize?: number;
+  contextLength?: number;
+  numHashes?: number;
 }
+
+/**
+ * Largest |K| or |V| an entry may hold: the f16 maximum. Real models' K/V stay orders of magnitude
+ * below it; a larger value is damage or poisoning and would overflow attention scores.
+ */
+export const KV_ABS_LIMIT = 65504;
 
 /** An entry without its tensors, for listings. */
 export interface KVEntryMeta {
@@ -101,8 +113,11 @@ export function makeEntry(input: MakeEntryInput): KVEntry {
 }
 
 /**
- * Throws CacheEntryError naming the first problem found: wrong model, wrong shape, truncated or non-finite
- * tensors, bad positions or token ids. Cost: one pass over K and V (O(L · T · kvDim)).
+ * Throws CacheEntryError naming the first problem found: wrong model, wrong shape, truncated, non-finite
+ * or out-of-bound (KV_ABS_LIMIT) tensors, positions that are negative, past the context or not strictly
+ * increasing, token ids outside the vocabulary, a sketch of the wrong length. Cost: one pass over K and V
+ * (O(L · T · kvDim)), so it runs once where an entry comes in (add, IndexedDB read, pack import), never
+ * per retrieval.
  */
 export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   const where = `cache entry ${JSON.stringify(typeof e?.id === 'string' ? e.id : '?')}`;
@@ -124,9 +139,20 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   if (T === 0) fail('has no tokens');
   if (e.positions.length !== T)
     fail(`positions length mismatch: ${e.positions.length} positions for ${T} tokens`);
+  const ctx = expect.contextLength;
   for (let i = 0; i < T; i++) {
-    if (e.positions[i] < 0) fail(`position ${e.positions[i]} at row ${i} is negative`);
+    const p = e.positions[i];
+    if (p < 0) fail(`position ${p} at row ${i} is negative`);
+    if (ctx !== undefined && p >= ctx) fail(`position ${p} at row ${i} is past the context of ${ctx}`);
+    if (i > 0 && p <= e.positions[i - 1]) {
+      fail(`positions are not strictly increasing: ${e.positions[i - 1]} then ${p} at row ${i}`);
+    }
   }
+  if (ctx !== undefined && T > ctx) fail(`has ${T} tokens, more than the context of ${ctx}`);
+  if (expect.numHashes !== undefined && e.sketch.length !== expect.numHashes) {
+    fail(`sketch has ${e.sketch.length} hashes, this cache uses ${expect.numHashes}`);
+  }
+  if (typeof e.exact !== 'boolean') fail('exact must be true or false');
   for (let i = 0; i < T; i++) {
     const t = e.tokens[i];
     if (t < 0 || (expect.vocabSize !== undefined && t >= expect.vocabSize)) {
@@ -152,9 +178,10 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
         fail(`${name}[${l}] ${what}: ${a.length} values, expected ${T} × ${expect.kvDim} = ${want}`);
       }
       for (let i = 0; i < want; i++) {
-        if (!Number.isFinite(a[i])) {
+        // NaN fails both comparisons; ±Inf and poisoned magnitudes fail the bound.
+        if (!(a[i] <= KV_ABS_LIMIT && a[i] >= -KV_ABS_LIMIT)) {
           fail(
-            `${name}[${l}] has a non-finite value ${a[i]} at row ${Math.floor(i / expect.kvDim)}, column ${i % expect.kvDim}`,
+            `${name}[${l}] has the value ${a[i]} (non-finite or beyond ±${KV_ABS_LIMIT}) at row ${Math.floor(i / expect.kvDim)}, column ${i % expect.kvDim}`,
           );
         }
       }

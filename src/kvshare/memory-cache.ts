@@ -3,7 +3,7 @@
  * sketch index used to retrieve entries similar to a new prompt. IndexedDB persistence (src/store) sits
  * behind it and uses the same KVEntry objects.
  */
-import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from '../errors.ts';
 import {
   type EntryExpectation,
   entryBytes,
@@ -59,16 +59,18 @@ export class MemoryKVCache {
       throw new InvalidArgumentError(`budgetBytes must be a finite number >= 0, got ${opts.budgetBytes}`);
     }
     this.budgetBytes = opts.budgetBytes;
+    this.clock = opts.clock ?? Date.now;
+    this.ngram = opts.ngram ?? 3;
+    this.index = new SketchIndex({ bands: opts.bands, rows: opts.rows });
+    this.numHashes = this.index.numHashes;
     this.expect = {
       fingerprint: opts.fingerprint,
       numLayers: opts.numLayers,
       kvDim: opts.kvDim,
       vocabSize: opts.vocabSize,
+      contextLength: opts.contextLength,
+      numHashes: this.numHashes,
     };
-    this.clock = opts.clock ?? Date.now;
-    this.ngram = opts.ngram ?? 3;
-    this.index = new SketchIndex({ bands: opts.bands, rows: opts.rows });
-    this.numHashes = this.index.numHashes;
   }
 
   /** Signature of `tokens` with this cache's sketch settings (what `KVEntry.sketch` must hold). */
@@ -82,12 +84,7 @@ export class MemoryKVCache {
    * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
    */
   add(entry: KVEntry): AddResult {
-    validateEntry(entry, this.expect);
-    if (entry.sketch.length !== this.numHashes) {
-      throw new CacheEntryError(
-        `cache entry ${JSON.stringify(entry.id)}: sketch has ${entry.sketch.length} hashes, this cache uses ${this.numHashes}`,
-      );
-    }
+    validateEntry(entry, this.expect); // the one full check of an entry: retrieval trusts what is here
     const size = entryBytes(entry);
     if (size > this.budgetBytes) {
       throw new InvalidArgumentError(

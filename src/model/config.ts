@@ -79,7 +79,7 @@ export function parseConfig(json: unknown): ModelConfig {
     vocabSize: posInt(c, 'vocab_size'),
     hiddenSize,
     intermediateSize: posInt(c, 'intermediate_size'),
-    numLayers: posInt(c, 'num_hidden_layers'),
+    numLayers: layerCount(c),
     numHeads,
     numKvHeads,
     headDim,
@@ -179,6 +179,19 @@ function readEos(c: Json): number[] {
   if (typeof v === 'number') return [tokenId(c, 'eos_token_id')];
   if (Array.isArray(v) && v.every((x) => Number.isInteger(x) && x >= 0)) return [...new Set(v as number[])];
   throw wrongType('eos_token_id', 'a token id or an array of token ids', v);
+}
+
+/** Most decoder layers a config may declare (the largest Llama-family models have about 128). */
+export const MAX_LAYERS = 1024;
+
+function layerCount(c: Json): number {
+  const n = posInt(c, 'num_hidden_layers');
+  if (n > MAX_LAYERS) {
+    throw new ModelFormatError(
+      `config.json field num_hidden_layers is ${n}, more than the ${MAX_LAYERS} layers this engine accepts.`,
+    );
+  }
+  return n;
 }
 
 /** Reads `key` with `read` unless it is absent or null. */

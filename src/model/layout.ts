@@ -53,6 +53,7 @@ export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
  */
 export function validateTensors(cfg: ModelConfig, tensors: { name: string; shape: number[] }[]): void {
   const have = new Map(tensors.map((t) => [t.name, t.shape]));
+  crossCheck(cfg, have);
   const expected = expectedTensors(cfg);
   if (cfg.tieWordEmbeddings && have.has(LM_HEAD)) expected.set(LM_HEAD, [cfg.vocabSize, cfg.hiddenSize]);
   for (const [name, shape] of expected) {
@@ -72,5 +73,32 @@ export function validateTensors(cfg: ModelConfig, tensors: { name: string; shape
         `Tensor ${name} has shape [${got.join(', ')}] but config.json implies [${shape.join(', ')}].`,
       );
     }
+  }
+}
+
+/**
+ * The config's layer count, vocabulary and hidden size against the header, before any per-layer work:
+ * a config claiming a million layers fails here at once instead of after building a million names.
+ */
+function crossCheck(cfg: ModelConfig, have: Map<string, number[]>): void {
+  const layers = new Set<number>();
+  let top = -1;
+  for (const name of have.keys()) {
+    const m = /^model\.layers\.(\d+)\./.exec(name);
+    if (!m) continue;
+    layers.add(Number(m[1]));
+    top = Math.max(top, Number(m[1]));
+  }
+  if (layers.size !== cfg.numLayers || top !== cfg.numLayers - 1) {
+    throw new ModelFormatError(
+      `config.json says num_hidden_layers is ${cfg.numLayers}, but the checkpoint holds ${layers.size} layers (highest index ${top}).`,
+    );
+  }
+  const embed = have.get(EMBED);
+  const want = [cfg.vocabSize, cfg.hiddenSize];
+  if (embed && (embed.length !== 2 || embed[0] !== want[0] || embed[1] !== want[1])) {
+    throw new ModelFormatError(
+      `Tensor ${EMBED} has shape [${embed.join(', ')}] but config.json implies vocab_size × hidden_size = [${want.join(', ')}].`,
+    );
   }
 }

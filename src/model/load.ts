@@ -17,6 +17,8 @@ export interface LoadModelOptions {
    * are read and before any weight data is: throw here (e.g. TensorTooLargeError) to stop the load.
    */
   checkTensors?: (infos: TensorInfo[]) => void;
+  /** Awaited after every header check and before any weight data is read (e.g. load the tokenizer). */
+  beforeWeights?: (config: ModelConfig) => Promise<void>;
 }
 
 export interface LoadedModelFiles {
@@ -63,6 +65,8 @@ export async function loadModelFiles(
       byteLength: t.byteLength,
     })),
   );
+  throwIfAborted(signal);
+  await opts.beforeWeights?.(config);
   throwIfAborted(signal);
 
   const totalBytes = headers.totalBytes;

@@ -77,5 +77,15 @@ async function finish(p: Pending): Promise<StreamedTensor> {
   const { name, shape, dtype } = p.entry;
   const digest = await sha256Hex(p.raw);
   const data = p.f32 ?? decodeToF32(p.raw, dtype);
+  checkFinite(name, data);
   return { tensor: { name, shape, dtype, data }, digest };
+}
+
+/** NaN or ±Inf in a weight poisons every answer: refuse the checkpoint (one pass, cheaper than the digest). */
+function checkFinite(name: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new ModelFormatError(`Tensor ${name} holds a non-finite value (${data[i]}) at index ${i}.`);
+    }
+  }
 }

@@ -73,13 +73,16 @@ function bodyBytes(T: number, L: number, D: number, S: number): number {
   return 4 * (2 * T + S + 2 * L * T * D);
 }
 
+/** Byte length of an encoded entry whose id and fingerprint take `stringBytes` UTF-8 bytes together. */
+export function payloadLength(stringBytes: number, T: number, L: number, D: number, S: number): number {
+  return FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S) + 4;
+}
+
 /** Byte length encodeEntry(e) will produce. */
 export function encodedEntryLength(e: KVEntry): number {
   const enc = new TextEncoder();
   const strings = enc.encode(e.id).length + enc.encode(e.fingerprint).length;
-  return (
-    FIXED_HEADER_BYTES + pad4(strings) + bodyBytes(e.tokens.length, e.numLayers, e.kvDim, e.sketch.length) + 4
-  );
+  return payloadLength(strings, e.tokens.length, e.numLayers, e.kvDim, e.sketch.length);
 }
 
 /** The CRC-32 stored at the end of an encoded entry (no verification). */

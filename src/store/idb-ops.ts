@@ -5,7 +5,7 @@
  * its index record is absent.
  */
 import { delMany, get, getMany, keys, set, type UseStore } from 'idb-keyval';
-import { type IndexRecord, parseIndexRecord, type StoreKeys } from './records.ts';
+import { type IndexRecord, parseIndexRecord, type RecordLimits, type StoreKeys } from './records.ts';
 
 type Guard = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => void;
 
@@ -146,7 +146,7 @@ export interface ScanResult {
  * Read every index record under `keys` (never a payload); delete broken index records, index records
  * without a payload, and payloads without an index record. Other models' and versions' keys are ignored.
  */
-export async function scanIndex(store: UseStore, k: StoreKeys, numHashes: number): Promise<ScanResult> {
+export async function scanIndex(store: UseStore, k: StoreKeys, limits: RecordLimits): Promise<ScanResult> {
   const indexIds: string[] = [];
   const payloadIds = new Set<string>();
   for (const key of await listKeys(store)) {
@@ -160,7 +160,7 @@ export async function scanIndex(store: UseStore, k: StoreKeys, numHashes: number
   const payloadless: [string, string][] = [];
   indexIds.forEach((id, i) => {
     if (values[i] === undefined) return; // deleted since the key listing
-    const rec = parseIndexRecord(values[i], id, numHashes);
+    const rec = parseIndexRecord(values[i], id, limits);
     if (!rec) broken.push(k.index(id), k.entry(id));
     else if (!payloadIds.has(id)) payloadless.push([k.index(id), k.entry(id)]);
     else records.push(rec);

@@ -26,6 +26,7 @@ import {
   type IndexRecord,
   indexRecordFor,
   parseIndexRecord,
+  type RecordLimits,
   type StorageEstimateLike,
   type StoreKeys,
   type StoreWarning,
@@ -86,7 +87,13 @@ export class PersistentKVCache implements KVCacheBackend {
       throw new InvalidArgumentError(`budgetBytes must be a finite number >= 0, got ${opts.budgetBytes}`);
     }
     this.memory = m;
-    this.expect = { fingerprint: opts.fingerprint, numLayers: opts.numLayers, kvDim: opts.kvDim };
+    // Integrity checks of stored payloads; the context fit is the hot tier's check (see admit).
+    this.expect = {
+      fingerprint: opts.fingerprint,
+      numLayers: opts.numLayers,
+      kvDim: opts.kvDim,
+      numHashes: m.numHashes,
+    };
     if (opts.vocabSize !== undefined) this.expect.vocabSize = opts.vocabSize;
     this.dbName = opts.dbName ?? 'kvshare';
     this.keys = storeKeys(opts.fingerprint);
@@ -99,6 +106,11 @@ export class PersistentKVCache implements KVCacheBackend {
     const cache = new PersistentKVCache(opts);
     await cache.init();
     return cache;
+  }
+
+  /** What an index record must agree with: sketch length, payload size of its token count, the budget. */
+  private get recordLimits(): RecordLimits {
+    return { ...this.expect, numHashes: this.memory.numHashes, maxBytes: this.opts.budgetBytes };
   }
 
   /** Nothing new is written to IndexedDB: it is unavailable, or the quota stayed exceeded. */
@@ -214,7 +226,7 @@ export class PersistentKVCache implements KVCacheBackend {
     const ms = this.opts.openTimeoutMs ?? 5000;
     try {
       const scan = await withTimeout(
-        scanIndex(store, this.keys, this.memory.numHashes),
+        scanIndex(store, this.keys, this.recordLimits),
         ms,
         () => new Error(`opening IndexedDB '${this.dbName}' did not finish within ${ms} ms (blocked?)`),
       );
@@ -268,7 +280,7 @@ export class PersistentKVCache implements KVCacheBackend {
       let known = this.known.get(id);
       if (!known) {
         // written by another tab whose notice has not arrived yet
-        const rec = parseIndexRecord(await readValue(store, this.keys.index(id)), id, this.memory.numHashes);
+        const rec = parseIndexRecord(await readValue(store, this.keys.index(id)), id, this.recordLimits);
         if (!rec) return undefined;
         this.known.set(rec, 'persisted');
         known = this.known.get(id)!;
@@ -302,18 +314,15 @@ export class PersistentKVCache implements KVCacheBackend {
       if (!bytes) throw new CacheEntryError('cache entry payload is not binary data');
       entry = decodeEntry(bytes, this.expect);
       if (entry.id !== id) throw new CacheEntryError(`payload holds entry ${JSON.stringify(entry.id)}`);
-      if (entry.sketch.length !== this.memory.numHashes) {
-        throw new CacheEntryError(
-          `sketch has ${entry.sketch.length} hashes, this cache uses ${this.memory.numHashes}`,
-        );
-      }
     } catch (e) {
       await this.discard(id, errorMessage(e), e);
       return undefined;
     }
     try {
       this.afterMemoryAdd(this.memory.add(entry).evicted);
-    } catch {
+    } catch (e) {
+      // Sound but made at a longer context than the loaded runner's: kept in IndexedDB, not served here.
+      if (e instanceof CacheEntryError) return undefined;
       entry.lastUsed = this.clock(); // larger than the memory budget: serve it without caching
     }
     const checksum = storedChecksum(bytes);
@@ -373,7 +382,7 @@ export class PersistentKVCache implements KVCacheBackend {
     if (!this.store) return;
     let rec: IndexRecord | undefined;
     try {
-      rec = parseIndexRecord(await readValue(this.store, this.keys.index(id)), id, this.memory.numHashes);
+      rec = parseIndexRecord(await readValue(this.store, this.keys.index(id)), id, this.recordLimits);
     } catch {
       return;
     }

@@ -15,11 +15,11 @@
  *                 after the previous one (zero padding between); the pack ends where the last one ends
  *
  * decodePack checks every field, offset and entry before returning anything, so an import either adds
- * every entry or none.
+ * every new entry or none; entries whose id the cache already holds are skipped, never overwritten.
  */
 import { CacheEntryError, CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import { type EntryExpectation, entryBytes, type KVEntry } from '../kvshare/entry.ts';
 import { decodeEntry, encodeEntry } from './codec.ts';
 
 export const PACK_MAGIC = 'KVSPACK\0';
@@ -38,6 +38,7 @@ export interface PackLimits {
 
 export interface PackImportResult {
   ids: string[]; // the imported entries, in pack order
+  skipped: string[]; // entries of the pack whose id the cache already held: kept as they were, not imported
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
@@ -210,8 +211,11 @@ function readTable(
 }
 
 /**
- * Decode a pack (everything is checked first) and add all its entries to `backend`. If an add fails,
- * the entries this import added that were not there before are deleted again and the error rethrown.
+ * Decode a pack and add its entries to `backend`, atomically: every field of every entry (sketch length
+ * and positions against `expect` included) and every entry's size against the cache budget is checked
+ * before anything is written; imported entries are approximate (exact = false, see below). An id the cache already holds is never overwritten: that entry is skipped
+ * and listed in `skipped`. If an add still fails, the entries this import added are deleted again, so
+ * the store is left as it was, and the failure is rethrown as CachePackError.
  */
 export async function importPack(
   backend: KVCacheBackend,
@@ -231,18 +235,35 @@ export async function importPack(
     throw new InvalidArgumentError('importPack expects a Uint8Array, an ArrayBuffer or a Blob');
   }
   const entries = decodePack(bytes, expect, opts);
-  const before = new Set(backend.list().map((m) => m.id));
+  // A pack's "exact" flag is a claim no cheap check can confirm (plausible but scaled K/V pass every
+  // bound): imported entries are approximate, so prefix mode (lossless) only uses entries this engine
+  // computed itself, while kvshare and naive modes reuse imported ones with their usual recompute.
+  for (const e of entries) e.exact = false;
+  const budget = backend.stats().budgetBytes;
+  entries.forEach((e, i) => {
+    const size = entryBytes(e);
+    if (size > budget) {
+      throw new CachePackError(
+        `KV pack entry ${i} (${JSON.stringify(e.id)}) needs ${size} bytes, more than the whole cache budget of ${budget} bytes`,
+      );
+    }
+  });
+  const existing = new Set(backend.list().map((m) => m.id));
+  const fresh = entries.filter((e) => !existing.has(e.id));
+  const skipped = entries.filter((e) => existing.has(e.id)).map((e) => e.id);
   const added: string[] = [];
   try {
-    for (const e of entries) {
+    for (const e of fresh) {
       await backend.add(e);
       added.push(e.id);
     }
   } catch (e) {
-    for (const id of added) if (!before.has(id)) await backend.delete(id);
-    throw e;
+    for (const id of added) await backend.delete(id);
+    if (e instanceof CachePackError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new CachePackError(`KV pack could not be stored (nothing was imported): ${msg}`, { cause: e });
   }
-  return { ids: added };
+  return { ids: added, skipped };
 }
 
 /** Pack the entries of model `fingerprint` held by `backend` (all listed ones, or `ids`); absent ids are skipped. */

@@ -8,7 +8,7 @@
  * An entry is visible only while its index record exists; the index record is written after the payload.
  */
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { ENTRY_FORMAT_VERSION } from './codec.ts';
+import { ENTRY_FORMAT_VERSION, payloadLength } from './codec.ts';
 
 export interface IndexRecord {
   id: string;
@@ -72,13 +72,29 @@ export function indexRecordFor(e: KVEntry, payloadBytes: number, checksum: numbe
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
-/** The record when `value` is a well-formed index record for `id`; undefined otherwise. */
-export function parseIndexRecord(value: unknown, id: string, numHashes: number): IndexRecord | undefined {
+/** What an index record is checked against: the model's shapes, the sketch length, the persisted budget. */
+export interface RecordLimits extends EntryExpectation {
+  numHashes: number;
+  maxBytes: number;
+}
+
+/**
+ * The record when `value` is a well-formed index record for `id`; undefined otherwise. Its `bytes` must
+ * be exactly the payload length its token count implies (codec.ts) and within the budget, so a record
+ * cannot make stats() or eviction believe in entries that are not there.
+ */
+export function parseIndexRecord(value: unknown, id: string, limits: RecordLimits): IndexRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const r = value as Partial<IndexRecord>;
-  if (r.id !== id || !(r.sketch instanceof Uint32Array) || r.sketch.length !== numHashes) return undefined;
+  if (r.id !== id || !(r.sketch instanceof Uint32Array) || r.sketch.length !== limits.numHashes)
+    return undefined;
   if (!isCount(r.numTokens) || r.numTokens === 0 || !isCount(r.bytes) || !isCount(r.checksum))
     return undefined;
+  if (r.bytes > limits.maxBytes) return undefined;
+  const enc = new TextEncoder();
+  const strings = enc.encode(id).length + enc.encode(limits.fingerprint).length;
+  const implied = payloadLength(strings, r.numTokens, limits.numLayers, limits.kvDim, limits.numHashes);
+  if (r.bytes !== implied) return undefined;
   if (typeof r.exact !== 'boolean' || !Number.isFinite(r.createdAt) || !Number.isFinite(r.lastUsed)) {
     return undefined;
   }

@@ -30,6 +30,7 @@ import type {
   ModelInfo,
   PackImportResult,
 } from '../api/types.ts';
+import { withCode } from '../errors.ts';
 
 /** Load options as they cross the boundary (the callback and the signal travel separately). */
 export type WireLoadOptions = Omit<EngineLoadOptions, 'onProgress' | 'onWarning' | 'signal'>;
@@ -68,21 +69,23 @@ export class EngineHost {
     release(this.warnings);
     this.warnings = onWarning;
     try {
-      return await this.api.load(location, {
-        ...opts,
-        signal,
-        onProgress:
-          onProgress &&
-          ((p) => {
-            last = onProgress(p);
-          }),
-        onWarning:
-          onWarning &&
-          ((w) => {
-            // A warning never waits on the page, and a page that is gone is no error.
-            if (this.warnings === onWarning) void Promise.resolve(onWarning(w)).catch(() => undefined);
-          }),
-      });
+      return await coded(
+        this.api.load(location, {
+          ...opts,
+          signal,
+          onProgress:
+            onProgress &&
+            ((p) => {
+              last = onProgress(p);
+            }),
+          onWarning:
+            onWarning &&
+            ((w) => {
+              // A warning never waits on the page, and a page that is gone is no error.
+              if (this.warnings === onWarning) void Promise.resolve(onWarning(w)).catch(() => undefined);
+            }),
+        }),
+      );
     } finally {
       // Replies come back in order: once the last one is in, every progress event was delivered.
       await Promise.resolve(last).catch(() => undefined);
@@ -94,7 +97,7 @@ export class EngineHost {
   async chat(id: number, req: WireChatRequest): Promise<ChatCompletion> {
     const signal = this.begin(id);
     try {
-      return await this.api.chat.completions.create({ ...req, stream: false, signal });
+      return await coded(() => this.api.chat.completions.create({ ...req, stream: false, signal }));
     } finally {
       this.requests.delete(id);
     }
@@ -109,7 +112,7 @@ export class EngineHost {
     } catch (e) {
       this.requests.delete(id);
       release(sink);
-      throw e;
+      throw withCode(e);
     }
     void this.pump(id, stream, sink);
   }
@@ -125,7 +128,9 @@ export class EngineHost {
     } catch (e) {
       // The engine failed, or the page is gone: stop generating, and tell the page if it listens.
       this.requests.get(id)?.abort();
-      await Promise.resolve(sink({ type: 'error', error: serializeError(e) })).catch(() => undefined);
+      await Promise.resolve(sink({ type: 'error', error: serializeError(withCode(e)) })).catch(
+        () => undefined,
+      );
     } finally {
       release(sink);
       this.requests.delete(id);
@@ -138,47 +143,47 @@ export class EngineHost {
   }
 
   interruptGenerate(): Promise<void> {
-    return this.api.interruptGenerate();
+    return coded(() => this.api.interruptGenerate());
   }
 
   cacheStats(): Promise<EngineCacheStats> {
-    return this.api.cache.stats();
+    return coded(() => this.api.cache.stats());
   }
 
   cacheList(): Promise<KVEntryMeta[]> {
-    return this.api.cache.list();
+    return coded(() => this.api.cache.list());
   }
 
   cacheDelete(entryId: string): Promise<boolean> {
-    return this.api.cache.delete(entryId);
+    return coded(() => this.api.cache.delete(entryId));
   }
 
   cacheClear(): Promise<void> {
-    return this.api.cache.clear();
+    return coded(() => this.api.cache.clear());
   }
 
   /** The pack's buffer is transferred to the page, not copied. */
   async cacheExportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>> {
-    const bytes = await this.api.cache.exportPack(ids);
+    const bytes = await coded(() => this.api.cache.exportPack(ids));
     return Comlink.transfer(bytes, [bytes.buffer]);
   }
 
   cacheImportPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult> {
-    return this.api.cache.importPack(pack);
+    return coded(() => this.api.cache.importPack(pack));
   }
 
   info(): Promise<ModelInfo | null> {
-    return this.api.info();
+    return coded(() => this.api.info());
   }
 
   tokenPieces(ids: number[]): Promise<string[]> {
-    return this.api.tokenPieces(ids);
+    return coded(() => this.api.tokenPieces(ids));
   }
 
   async unload(): Promise<void> {
     release(this.warnings);
     this.warnings = undefined;
-    return this.api.unload();
+    return coded(() => this.api.unload());
   }
 
   private begin(id: number): AbortSignal {
@@ -194,6 +199,18 @@ export function exposeEngine(api: EngineApi, endpoint?: Comlink.Endpoint): Engin
   const host = new EngineHost(api);
   Comlink.expose(host, endpoint);
   return host;
+}
+
+/**
+ * The result of `run`, with every failure given a code: a KVShareError passes as it is, anything else
+ * (a bug of ours, even a synchronous throw) becomes an InternalError whose cause is the original.
+ */
+async function coded<T>(run: Promise<T> | (() => Promise<T>)): Promise<T> {
+  try {
+    return await (typeof run === 'function' ? run() : run);
+  } catch (e) {
+    throw withCode(e);
+  }
 }
 
 /** Close the port of a proxied callback (a plain function, e.g. in-thread, has nothing to close). */

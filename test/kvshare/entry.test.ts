@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CacheEntryError } from '../../src/errors.ts';
-import { entryBytes, entryMeta, type KVEntry, validateEntry } from '../../src/kvshare/entry.ts';
+import { entryBytes, entryMeta, KV_ABS_LIMIT, type KVEntry, validateEntry } from '../../src/kvshare/entry.ts';
 import { minhashSignature } from '../../src/kvshare/sketch.ts';
 import { MODEL, syntheticEntry } from './helpers.ts';
 
@@ -74,10 +74,36 @@ describe('validateEntry rejects', () => {
     ));
   it('a negative position', () => rejects((e) => (e.positions[2] = -1), /position -1 at row 2 is negative/));
   it('non-finite values', () => {
-    rejects((e) => (e.k[0][7] = Number.NaN), /k\[0\] has a non-finite value NaN at row 1, column 3/);
+    rejects((e) => (e.k[0][7] = Number.NaN), /k\[0\] has the value NaN \(non-finite.*at row 1, column 3/);
+    rejects((e) => (e.v[1][19] = Number.POSITIVE_INFINITY), /v\[1\] has the value Infinity .*at row 4/);
+  });
+  // Issue 8, finding 2: a finite but poisoned K value (3.4e38) passed and broke every similar request.
+  it('finite values beyond the KV bound', () => {
     rejects(
-      (e) => (e.v[1][19] = Number.POSITIVE_INFINITY),
-      /v\[1\] has a non-finite value Infinity at row 4/,
+      (e) => (e.k[1][2] = 3.4e38),
+      /k\[1\] has the value 3\.39\d*e\+38 \(non-finite or beyond ±65504\)/,
+    );
+    rejects((e) => (e.v[0][0] = -70000), /v\[0\] has the value -70000/);
+    expect(() => {
+      const e = fresh();
+      e.k[0][0] = KV_ABS_LIMIT;
+      validateEntry(e, MODEL);
+    }).not.toThrow();
+  });
+  // Issue 8, findings 2 and 3: positions past the context or not increasing misled prefix mode and the patch.
+  it('positions past the context, reversed or repeated', () => {
+    const ctx = (c: number) => (e: KVEntry) => validateEntry(e, { ...MODEL, contextLength: c });
+    const e = fresh();
+    expect(() => ctx(5)(e)).not.toThrow();
+    expect(() => ctx(4)(e)).toThrow(/position 4 at row 4 is past the context of 4/);
+    rejects((x) => x.positions.set([4, 3, 2, 1, 0]), /not strictly increasing: 4 then 3 at row 1/);
+    rejects((x) => (x.positions[3] = 2), /not strictly increasing: 2 then 2 at row 3/);
+  });
+  it('a sketch of another length than the cache uses', () => {
+    const e = fresh();
+    expect(() => validateEntry(e, { ...MODEL, numHashes: e.sketch.length })).not.toThrow();
+    expect(() => validateEntry(e, { ...MODEL, numHashes: e.sketch.length + 1 })).toThrow(
+      /sketch has 64 hashes, this cache uses 65/,
     );
   });
   it('token ids out of range', () => {
