@@ -15,7 +15,8 @@ import type {
   ModelInfo,
 } from '../api/types.ts';
 import { AsyncQueue } from '../engine/queue.ts';
-import { AbortError, EngineWorkerError } from '../errors.ts';
+import { checkSignal } from '../engine/validate-options.ts';
+import { AbortError, EngineWorkerError, InvalidArgumentError } from '../errors.ts';
 import type { EngineHost, StreamEvent } from '../worker/host.ts';
 
 /** The engine in a worker: the EngineApi, plus a way to stop the worker. */
@@ -64,7 +65,7 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
         },
         (e: unknown) => {
           inFlight.delete(reject);
-          reject(e);
+          reject(clientError(e));
         },
       );
     });
@@ -80,6 +81,7 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
 
   /** A request that a signal may abort: posted first, then the signal is relayed (same port, in order). */
   const request = async <T>(signal: AbortSignal | undefined, run: (host: Host, id: number) => Promise<T>) => {
+    checkSignal('signal', signal);
     if (signal?.aborted) throw new AbortError();
     const id = nextId++;
     const result = call((h) => run(h, id));
@@ -106,6 +108,7 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
 
   const stream = async (req: ChatCompletionRequestStreaming): Promise<AsyncIterable<ChatCompletionChunk>> => {
     const { signal, stream: _, ...wire } = req;
+    checkSignal('signal', signal);
     if (signal?.aborted) throw new AbortError();
     const id = nextId++;
     const queue = new AsyncQueue<ChatCompletionChunk>();
@@ -197,4 +200,12 @@ export function resolveLocation(location: string): string {
   const base = (globalThis as { document?: { baseURI?: string } }).document?.baseURI;
   if (!base || /^[a-z][a-z0-9+.-]*:/i.test(location)) return location;
   return new URL(location, base).href;
+}
+
+/** An argument the structured clone cannot copy (a function, a DOM node) is the caller's error, with a code. */
+function clientError(e: unknown): unknown {
+  if ((e as { name?: unknown } | null)?.name !== 'DataCloneError') return e;
+  return new InvalidArgumentError(
+    `an argument cannot cross to the engine worker: ${(e as Error).message} (pass plain data: strings, numbers, arrays, objects)`,
+  );
 }

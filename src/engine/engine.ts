@@ -39,7 +39,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 import { storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
@@ -240,6 +240,7 @@ export class Engine {
   }
 
   private async withInterrupt<T>(opts: GenerateOptions, run: (o: GenerateOptions) => Promise<T>): Promise<T> {
+    checkSignal('signal', opts?.signal);
     const ac = new AbortController();
     const outer = opts.signal;
     if (outer?.aborted) ac.abort();
