@@ -240,7 +240,9 @@ export class Engine {
   }
 
   private async withInterrupt<T>(opts: GenerateOptions, run: (o: GenerateOptions) => Promise<T>): Promise<T> {
-    checkSignal('signal', opts?.signal);
+    if (typeof opts !== 'object' || opts === null)
+      throw new InvalidArgumentError('options must be an object');
+    checkSignal('signal', opts.signal);
     const ac = new AbortController();
     const outer = opts.signal;
     if (outer?.aborted) ac.abort();

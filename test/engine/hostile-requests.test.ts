@@ -54,6 +54,10 @@ describe('request options are InvalidArgumentErrors (finding 6)', () => {
     );
   });
 
+  it('null options', async () => {
+    await expect(engine.generate(PROMPT, null as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
   const badChat: [string, Record<string, unknown>][] = [
     ['stop: [null]', { stop: [null] }],
     ['stop: 5', { stop: 5 }],
