@@ -74,9 +74,18 @@ export function parseConfig(json: unknown): ModelConfig {
   }
   const attentionBias = modelType === 'qwen2';
 
+  const vocabSize = posInt(c, 'vocab_size');
+  const bosTokenId = optional(c, 'bos_token_id', tokenId) ?? null;
+  const eosTokenIds = readEos(c);
+  // The BOS id is fed to the model; an EOS id past the vocabulary is merely never produced.
+  if (bosTokenId !== null && bosTokenId >= vocabSize) {
+    throw new ModelFormatError(
+      `config.json field bos_token_id is ${bosTokenId}, outside vocab_size ${vocabSize}.`,
+    );
+  }
   return {
     modelType,
-    vocabSize: posInt(c, 'vocab_size'),
+    vocabSize,
     hiddenSize,
     intermediateSize: posInt(c, 'intermediate_size'),
     numLayers: layerCount(c),
@@ -88,8 +97,8 @@ export function parseConfig(json: unknown): ModelConfig {
     ropeTheta,
     tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
     attentionBias,
-    bosTokenId: optional(c, 'bos_token_id', tokenId) ?? null,
-    eosTokenIds: readEos(c),
+    bosTokenId,
+    eosTokenIds,
   };
 }
 

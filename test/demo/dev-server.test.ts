@@ -64,6 +64,17 @@ const CASES: [string, number][] = [
   ['/models/m/%00', 400],
   ['/models/..%2f..%2fetc%2fpasswd', 403],
   ['/models/m/absent.json', 404],
+  ['/models/%2e%2e/secret.txt', 404], // the URL parser folds %2e%2e: not under /models/, next handler
+  ['/models/m/..%2f..%2f..%2fetc/passwd', 403],
+  ['/models/m%2f..%2f..%2fsecret.txt', 403],
+  ['/models/%252e%252e/secret.txt', 404], // double-encoded: a literal name, absent
+  ['/models/m/config.json%00.png', 400],
+  ['/models/m/', 404], // a folder is not a file
+  ['/models//etc/passwd', 403], // an absolute path after the prefix
+  ['/models/up/', 403],
+  ['/models/hf/snapshots/config.json?download=1', 200],
+  ['/models/m/%ZZ', 400],
+  ['//models/m/config.json', 404], // not under /models/ once parsed: left to the next handler
 ];
 
 describe('dev server /models/ paths', () => {
