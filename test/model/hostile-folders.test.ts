@@ -1,7 +1,7 @@
 // Adversarial model folders (issue 8): every config.json field set to hostile values, and damaged
 // safetensors / tokenizer files. Each load gives a typed error or a model whose config matches its
 // tensors; none throws an untyped error or runs away (each is bounded in time). Prints the counts.
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
