@@ -104,6 +104,7 @@ export class Engine {
   load(location: string, opts: LoadOptions = {}): Promise<ModelInfo> {
     return this.queue.run(async () => {
       validateLoadArgs(location, opts);
+      const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE); // a bad option fails before any download
       await this.unloadNow();
       this.lostError = null;
       const gpu = await acquireDevice(await this.platform.gpu());
@@ -163,7 +164,6 @@ export class Engine {
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
         const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
-        const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
         const expect = memory.expect;
         this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info, expect, onWarning: opts.onWarning };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });

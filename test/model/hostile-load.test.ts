@@ -107,6 +107,8 @@ describe('load options (finding 6)', () => {
     ['cacheBudgetBytes -5', { cacheBudgetBytes: -5 }],
     ['a fake signal', { signal: {} }],
     ['onProgress not a function', { onProgress: 3 }],
+    ["reuse mode 'fast'", { reuse: { mode: 'fast' } }],
+    ['reuse recomputeRatio 2', { reuse: { recomputeRatio: 2 } }],
   ];
   it.each(bad)('%s is an InvalidArgumentError', async (_, opts) => {
     const engine = createNodeEngine();
