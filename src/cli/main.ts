@@ -52,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       'recompute-ratio': { type: 'string' },
       limit: { type: 'string' },
+      reps: { type: 'string' },
       layers: { type: 'string' },
       shards: { type: 'string' },
       help: { type: 'boolean', default: false },
