@@ -13,6 +13,7 @@ import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
+import { ResidentKV } from '../llama/resident-kv.ts';
 import { ReuseKit } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
@@ -20,9 +21,17 @@ import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
+import { CostModel } from './cost-model.ts';
 import { runGeneration } from './generate.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
-import { DEFAULT_REUSE, prefillWithReuse, type ReuseOptions, resolveReuse } from './reuse.ts';
+import {
+  DEFAULT_REUSE,
+  type LiveKV,
+  type PreparedPrompt,
+  prefillWithReuse,
+  type ReuseOptions,
+  resolveReuse,
+} from './reuse.ts';
 import { validateSampling } from './sampler.ts';
 import type {
   GenerateChunk,
@@ -52,6 +61,11 @@ interface Loaded {
   runner: LlamaRunner;
   kit: ReuseKit;
   cache: KVCacheBackend;
+  /** The GPU-resident hot tier of `cache`. */
+  resident: ResidentKV;
+  costs: CostModel;
+  /** What the live KV cache holds now (null: nothing known to be reusable). */
+  live: LiveKV | null;
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
@@ -144,7 +158,9 @@ export class Engine {
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
         const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
         const reuse = resolveReuse(opts.reuse, DEFAULT_REUSE);
-        this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info };
+        const resident = new ResidentKV(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
+        const costs = new CostModel(files.config);
+        this.loaded = { gpu, runner, kit, cache, resident, costs, live: null, reuse, tokenizer, info };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
         return info;
       } catch (e) {
@@ -158,10 +174,23 @@ export class Engine {
     add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
     put: (entry) => this.need().cache.add(entry),
     get: (id) => this.need().cache.get(id),
-    stats: () => cacheStats(this.need().cache),
+    stats: () => {
+      const m = this.need();
+      return { ...cacheStats(m.cache), ...m.resident.stats() };
+    },
     list: () => this.need().cache.list(),
-    delete: (id) => this.need().cache.delete(id),
-    clear: () => this.need().cache.clear(),
+    delete: (id) => {
+      const m = this.need();
+      m.resident.delete(id);
+      m.live = null;
+      return m.cache.delete(id);
+    },
+    clear: () => {
+      const m = this.need();
+      m.resident.clear();
+      m.live = null;
+      return m.cache.clear();
+    },
     exportPack: async (ids) => {
       const m = this.need();
       return exportCachePack(m.cache, m.info.fingerprint, ids);
@@ -260,6 +289,7 @@ export class Engine {
     if (!m) return;
     this.loaded = null;
     m.kit.destroy();
+    m.resident.clear();
     m.runner.destroy();
     m.gpu.device.destroy();
     await m.cache.close?.();
@@ -305,35 +335,33 @@ export class Engine {
       throw new InvalidArgumentError(`maxNewTokens must be a whole number >= 1 (got ${maxNew})`);
     }
     const ids = this.promptIds(m, prompt, opts.addSpecialTokens, maxNew);
-    let prepared: Awaited<ReturnType<typeof prefillWithReuse>> | null = null;
+    let prepared: PreparedPrompt | null = null;
+    const live = m.live;
+    m.live = null; // the live cache is rewritten below; known again once the answer is complete
     const out = await runGeneration(
       m.runner,
       m.tokenizer,
       ids,
       opts,
       async (readLogits) => {
-        prepared = await prefillWithReuse(
-          m.runner,
-          m.kit,
-          m.cache,
-          ids,
-          reuse,
-          { readLogits },
-          this.expectation(m),
-        );
+        prepared = await prefillWithReuse({ ...m, live, expect: this.expectation(m) }, ids, reuse, {
+          readLogits,
+        });
         return prepared;
       },
       reuse.mode === 'kvshare' ? reuse.trickle : 0,
       onChunk,
     );
-    const p = prepared as Awaited<ReturnType<typeof prefillWithReuse>> | null;
+    const p = prepared as PreparedPrompt | null;
     if (!p) throw new Error('prefill did not run');
+    // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of the
+    // same chat starts with exactly these tokens.
+    const fed = [...ids, ...out.tokenIds.slice(0, -1)];
+    const exact = p.exact && p.stale.length === 0;
+    m.live = { tokens: fed, exactRows: exact ? fed.length : p.exactRows };
     if (opts.cachePrompt ?? true) {
       try {
-        // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of
-        // the same chat starts with exactly these tokens.
-        const fed = [...ids, ...out.tokenIds.slice(0, -1)];
-        await storePrompt(m.cache, m.runner, m.info, fed, p.exact && p.stale.length === 0);
+        await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
       } catch (e) {
         // An entry larger than the whole cache budget is simply not kept; the answer stands.
         if (!(e instanceof InvalidArgumentError)) throw e;
@@ -377,10 +405,12 @@ export class Engine {
   private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
     const m = this.need();
     const ids = this.promptIds(m, prompt, true, 0);
+    m.live = null;
     await m.runner.forward(
       ids.map((token, position) => ({ token, position })),
       { logitRows: [] },
     );
-    return storePrompt(m.cache, m.runner, m.info, ids, true);
+    m.live = { tokens: ids, exactRows: ids.length };
+    return storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
   }
 }
