@@ -28,26 +28,31 @@ export interface PathWork {
  * in rows: scoring a handful of rows is not worth it.
  */
 const SCORING_OVERHEAD_ROWS = 4;
+/** A patch pass's fixed cost (a submit and a wait for the queue), in rows. */
+const PATCH_OVERHEAD_ROWS = 1;
 
-/** Cost shares of one row's forward pass, from matmul FLOPs (attention and norms are small). */
-export function rowShares(c: ModelConfig): { layer: number; qkv: number } {
+/**
+ * Cost shares of one row's forward pass, from matmul FLOPs (attention and norms are small): one
+ * layer, one layer's Q/K/V, and patching the row (its K and V values moved, against the weights read).
+ */
+export function rowShares(c: ModelConfig): { layer: number; qkv: number; patch: number } {
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
   const qkv = c.hiddenSize * (qDim + 2 * kvDim);
   const layer = qkv + qDim * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize;
   const row = c.numLayers * layer;
-  return { layer: layer / row, qkv: qkv / row };
+  return { layer: layer / row, qkv: qkv / row, patch: (2 * c.numLayers * kvDim) / row };
 }
 
 /**
- * Device rates learnt from the requests served: milliseconds per fully computed row and per patched
- * row (exponential moving averages). Until a full prefill has been timed, a row is assumed to take
- * 1 ms and a patched row 1% of that: the choice depends on ratios, the estimate improves with use.
+ * Estimates from the model's shape and the device's measured rate: milliseconds per fully computed
+ * row (an exponential moving average over timed passes). Every other cost is a share of a row from
+ * the shape, so the choice of path depends on ratios only; until a pass has been timed a row is
+ * assumed to take 1 ms.
  */
 export class CostModel {
   private rowMs: number | null = null;
-  private patchRowMs: number | null = null;
-  private readonly shares: { layer: number; qkv: number };
+  private readonly shares: { layer: number; qkv: number; patch: number };
 
   constructor(cfg: ModelConfig) {
     this.shares = rowShares(cfg);
@@ -64,19 +69,13 @@ export class CostModel {
     this.rowMs = ema(this.rowMs, ms / rows);
   }
 
-  /** A patch of `rows` rows took `ms`. */
-  observePatch(rows: number, ms: number): void {
-    if (rows < 8 || !(ms >= 0)) return;
-    this.patchRowMs = ema(this.patchRowMs, ms / rows);
-  }
-
   /** Estimated milliseconds of `w`. */
   ms(w: PathWork): number {
     const row = this.rowMs ?? 1;
-    const patch = this.patchRowMs ?? row / 100;
-    const { layer, qkv } = this.shares;
+    const { layer, qkv, patch } = this.shares;
+    const patching = w.patched > 0 ? PATCH_OVERHEAD_ROWS + w.patched * patch : 0;
     const scoring = w.scored > 0 ? SCORING_OVERHEAD_ROWS + w.scored * (layer + qkv) : 0;
-    return w.patched * patch + row * (w.computed + scoring + w.continued * (1 - layer));
+    return row * (patching + w.computed + scoring + w.continued * (1 - layer));
   }
 
   /** The cheapest of `options` (earlier options win ties). */

@@ -219,7 +219,6 @@ export async function prefillWithReuse(
   await kit.patch(sources);
   const patched = sources.reduce((n, s) => n + s.rows.length, 0);
   stats.patchMs = performance.now() - t1;
-  costs.observePatch(patched, stats.patchMs);
   stats.entryIds = used.filter((_, i) => sources[i].rows.length > 0).map((e) => e.id);
   stats.inPlaceTokens = inPlace;
 

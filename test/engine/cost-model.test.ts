@@ -14,10 +14,12 @@ const cfg = {
 
 describe('prefill cost model', () => {
   it('row shares come from the model shape: one layer is 1/L, layer Q/K/V a fraction of it', () => {
-    const { layer, qkv } = rowShares(cfg);
+    const { layer, qkv, patch } = rowShares(cfg);
     expect(layer).toBeCloseTo(1 / 30, 10);
     expect(qkv).toBeGreaterThan(0);
     expect(qkv).toBeLessThan(layer / 3);
+    expect(patch).toBeGreaterThan(0);
+    expect(patch).toBeLessThan(qkv / 10); // moving a row's K/V costs far less than computing them
   });
 
   it('learns ms per row from timed passes and estimates a full prefill from it', () => {
@@ -32,7 +34,6 @@ describe('prefill cost model', () => {
   it('chooses scoring for a mostly reusable prompt and skips it for a short tail', () => {
     const m = new CostModel(cfg);
     m.observeRows(100, 500);
-    m.observePatch(100, 5);
     const N = 512;
     const similar = m.choose([
       { path: 'scored', work: { patched: 400, scored: 460, computed: 0, continued: 160 } },
