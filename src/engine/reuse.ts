@@ -217,7 +217,6 @@ export async function prefillWithReuse(
     sources[p.srcEntry[i]].rows.push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
   }
   await kit.patch(sources);
-  const patched = sources.reduce((n, s) => n + s.rows.length, 0);
   stats.patchMs = performance.now() - t1;
   stats.entryIds = used.filter((_, i) => sources[i].rows.length > 0).map((e) => e.id);
   stats.inPlaceTokens = inPlace;
