@@ -1,7 +1,15 @@
-// TTFT of each reuse mode vs full prefill on long prompts that share ~80% of their tokens.
-// usage: node --import tsx bench/ttft-reuse.ts --model <dir> [--prompt-tokens 512] [--reusable 0.8] [--reps 1]
+// TTFT of each reuse mode against a full prefill, in one process: exact repeats, a follow-up chat
+// turn, and prompts sharing ~80% of their tokens. One warm-up, then `--reps` rounds whose order of
+// modes alternates (forward, then reversed); every figure is a median. `none` runs twice per round
+// (`none` and `none²`), so none/none² shows the noise floor (~1.0).
+// usage: node --import tsx bench/ttft-reuse.ts --model <dir> [--prompt-tokens 512] [--reusable 0.8]
+//        [--follow-up 30] [--reps 3] [--scenarios repeat,repeat-stored,follow-up,similar]
 import { parseArgs } from 'node:util';
+import type { ReuseMode } from '../src/engine/reuse.ts';
+import type { GenerateResult } from '../src/engine/types.ts';
+import type { ModelConfig } from '../src/model/types.ts';
 import { createNodeEngine } from '../src/node/index.ts';
+import { median } from '../src/util/median.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 
 const { values } = parseArgs({
@@ -9,20 +17,31 @@ const { values } = parseArgs({
     model: { type: 'string' },
     'prompt-tokens': { type: 'string', default: '512' },
     reusable: { type: 'string', default: '0.8' },
-    reps: { type: 'string', default: '1' },
+    'follow-up': { type: 'string', default: '30' },
+    reps: { type: 'string', default: '3' },
+    scenarios: { type: 'string', default: 'repeat,repeat-stored,follow-up,similar' },
   },
 });
 if (!values.model) throw new Error('--model is required');
 const N = Number(values['prompt-tokens']);
 const keep = Number(values.reusable);
+const followUp = Number(values['follow-up']);
 const reps = Number(values.reps);
+const ANSWER = 16; // tokens answered by the first turn of the follow-up scenario
 
 const engine = createNodeEngine();
-const info = await engine.load(values.model, { contextLength: N + 16 });
+const info = await engine.load(values.model, { contextLength: N + ANSWER + followUp + 8 });
 const rand = mulberry32(42);
-const tok = () => 3 + Math.floor(rand() * (Math.min(info.config.vocabSize, 32000) - 3));
+const eos = new Set(info.config.eosTokenIds);
+const tok = () => {
+  let t: number;
+  do t = 3 + Math.floor(rand() * (Math.min(info.config.vocabSize, 32000) - 3));
+  while (eos.has(t));
+  return t;
+};
+const randomTokens = (n: number) => Array.from({ length: n }, tok);
 // A: N random tokens (BOS first). B: A with 5 spans rewritten so that about `keep` of B matches A.
-const A = [1, ...Array.from({ length: N - 1 }, tok)];
+const A = [1, ...randomTokens(N - 1)];
 const B = [...A];
 const spans = 5;
 const spanLen = Math.round(((1 - keep) * N) / spans);
@@ -30,39 +49,115 @@ for (let s = 0; s < spans; s++) {
   const start = Math.floor(((s + 0.5) * N) / spans) - Math.floor(spanLen / 2);
   for (let i = start; i < start + spanLen; i++) B[i] = tok();
 }
-console.log(
-  `model ${info.location}\nadapter ${info.adapter}\nprompt ${N} tokens, ${spans} rewritten spans of ${spanLen}`,
-);
+const Z = [1, ...randomTokens(24)]; // an unrelated short prompt
+const NEW_TURN = randomTokens(followUp);
+console.log(`model ${info.location}\nadapter ${info.adapter}\nprompt ${N} tokens, ${reps} rounds`);
+
+const ask = (ids: number[], mode: ReuseMode, maxNewTokens = 1, cachePrompt = false) =>
+  engine.generate({ tokenIds: ids }, { maxNewTokens, ignoreEos: true, reuse: { mode }, cachePrompt });
+
+interface Scenario {
+  name: string;
+  what: string;
+  modes: ReuseMode[];
+  /** Fill the cache for `mode`, then run the timed request. */
+  run(mode: ReuseMode): Promise<GenerateResult>;
+}
+const scenarios: Scenario[] = [
+  {
+    name: 'repeat',
+    what: `exact repeat of a cached ${N}-token prompt (its KV still live)`,
+    modes: ['none', 'prefix', 'naive', 'kvshare'],
+    run: async (mode) => {
+      await engine.cache.clear();
+      await engine.cache.add({ tokenIds: A });
+      return ask(A, mode);
+    },
+  },
+  {
+    name: 'repeat-stored',
+    what: `exact repeat of a cached ${N}-token prompt after another prompt ran`,
+    modes: ['none', 'prefix', 'naive', 'kvshare'],
+    run: async (mode) => {
+      await engine.cache.clear();
+      await engine.cache.add({ tokenIds: A });
+      await engine.cache.add({ tokenIds: Z });
+      return ask(A, mode);
+    },
+  },
+  {
+    name: 'follow-up',
+    what: `follow-up turn: ${N} prompt + ${ANSWER} answer + ${followUp} new tokens`,
+    modes: ['none', 'prefix', 'kvshare'],
+    run: async (mode) => {
+      await engine.cache.clear();
+      const first = await ask(A, mode, ANSWER, true);
+      return ask([...A, ...first.tokenIds, ...NEW_TURN], mode);
+    },
+  },
+  {
+    name: 'similar',
+    what: `${N}-token prompt, ${spans} rewritten spans of ${spanLen} (~${Math.round(100 * keep)}% reusable)`,
+    modes: ['none', 'prefix', 'naive', 'kvshare'],
+    run: async (mode) => {
+      await engine.cache.clear();
+      await engine.cache.add({ tokenIds: A });
+      return ask(B, mode);
+    },
+  },
+];
+
+/** Cost share of layer 1's Q/K/V projections in a whole row's forward pass (matmul FLOPs). */
+function qkvShare(c: ModelConfig): number {
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const qkv = c.hiddenSize * (qDim + 2 * kvDim);
+  const layer = qkv + qDim * c.hiddenSize + 3 * c.hiddenSize * c.intermediateSize;
+  return qkv / (c.numLayers * layer + (c.hiddenSize * c.vocabSize) / N);
+}
 
 // Warm-up: compile every pipeline (prefill, decode, scoring, patch) on a short prompt.
 await engine.cache.add({ tokenIds: A.slice(0, 40) });
-await engine.generate(
-  { tokenIds: B.slice(0, 40) },
-  { maxNewTokens: 2, reuse: { mode: 'kvshare' }, cachePrompt: false },
-);
+await ask(B.slice(0, 40), 'kvshare', 2);
+await ask(B.slice(0, 40), 'none', 2);
 
-const modes = ['none', 'prefix', 'naive', 'kvshare'] as const;
-const ttft: Record<string, number[]> = Object.fromEntries(modes.map((m) => [m, []]));
-const reused: Record<string, number> = {};
-for (let r = 0; r < reps; r++) {
-  for (const mode of modes) {
-    await engine.cache.clear();
-    if (mode !== 'none') await engine.cache.add({ tokenIds: A });
-    const res = await engine.generate(
-      { tokenIds: B },
-      { maxNewTokens: 1, reuse: { mode }, cachePrompt: false },
-    );
-    ttft[mode].push(res.stats.ttftMs);
-    reused[mode] = res.reuse.reusedTokens / N;
-    console.log(
-      `${mode.padEnd(8)} ttft ${res.stats.ttftMs.toFixed(0).padStart(7)} ms  reused ${(100 * reused[mode]).toFixed(1)}%  ` +
-        `(retrieval ${res.reuse.retrievalMs.toFixed(1)} ms, patch ${res.reuse.patchMs.toFixed(0)} ms, score ${res.reuse.scoreMs.toFixed(0)} ms)`,
-    );
+const wanted = new Set(values.scenarios.split(','));
+for (const sc of scenarios.filter((s) => wanted.has(s.name))) {
+  console.log(`\n${sc.name}: ${sc.what}`);
+  const runs = [...sc.modes, 'none²' as const];
+  const ttft = new Map<string, number[]>(runs.map((m) => [m, []]));
+  const last = new Map<string, GenerateResult>();
+  for (let r = 0; r < reps; r++) {
+    for (const m of r % 2 === 0 ? runs : [...runs].reverse()) {
+      const res = await sc.run(m === 'none²' ? 'none' : m);
+      ttft.get(m)!.push(res.stats.ttftMs);
+      last.set(m, res);
+    }
   }
-}
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-for (const mode of modes) {
-  console.log(`ttft ratio none/${mode}: ${(mean(ttft.none) / mean(ttft[mode])).toFixed(2)}`);
+  const none = median(ttft.get('none')!);
+  console.log('mode       ttft ms  none/mode  reused  computed  retrieval  patch  score');
+  for (const m of runs) {
+    const t = median(ttft.get(m)!);
+    const u = last.get(m)!.reuse;
+    const row = [
+      m.padEnd(8),
+      t.toFixed(1).padStart(9),
+      (none / t).toFixed(2).padStart(10),
+      String(u.reusedTokens).padStart(7),
+      String(u.recomputedTokens).padStart(9),
+      u.retrievalMs.toFixed(1).padStart(10),
+      u.patchMs.toFixed(1).padStart(6),
+      u.scoreMs.toFixed(1).padStart(6),
+    ];
+    let note = '';
+    if (sc.name === 'similar' && m === 'kvshare') {
+      const L = info.config.numLayers;
+      const f = u.recomputedTokens / u.promptTokens;
+      const bound = 1 / (1 / L + qkvShare(info.config) + ((L - 2) / L) * f);
+      note = `  bound ${bound.toFixed(2)} (f ${f.toFixed(3)}): ${((100 * none) / t / bound).toFixed(0)}% of it`;
+    }
+    console.log(row.join(' ') + note);
+  }
 }
 await engine.unload();
 process.exit(0);

@@ -16,7 +16,10 @@ export interface BadgeReport {
   text: string;
   reused: number;
   recomputed: number;
+  new: number;
   prompt: number;
+  ttftMs: number;
+  estimatedFullMs: number;
   completion: number;
   finish: string;
 }
@@ -114,7 +117,10 @@ export class DemoDriver {
         text: (await badgeNode.textContent()) ?? '',
         reused: await num('data-reused'),
         recomputed: await num('data-recomputed'),
+        new: await num('data-new'),
         prompt: await num('data-prompt'),
+        ttftMs: await num('data-ttft-ms'),
+        estimatedFullMs: await num('data-estimated-full-ms'),
         completion: await num('data-completion'),
         finish: (await badgeNode.getAttribute('data-finish')) ?? '',
       };

@@ -118,19 +118,45 @@ describe('the chat demo in headless chromium', () => {
     expect(first.fates.every((f) => f === 'new')).toBe(true);
     const second = await demo.ask(TOM, { maxTokens: 8 });
     const badge = second.badge!;
-    expect(badge.text).toMatch(/^reused \d+ · recomputed \d+ · prompt \d+ · TTFT \d+ ms/);
+    expect(badge.text).toMatch(/^reused \d+ · recomputed \d+ · new \d+ · prompt \d+ · TTFT \d+ ms · /);
     expect(badge.reused).toBeGreaterThan(0);
-    expect(badge.text).toContain(`reused ${badge.reused}`);
-    // The map: one span per prompt token, as many reused spans as the badge says, reading as the prompt.
+    expect(badge.text).toContain(
+      `reused ${badge.reused} · recomputed ${badge.recomputed} · new ${badge.new}`,
+    );
+    // The map: one span per prompt token, as many spans of each fate as the badge says, in its words.
     expect(second.fates).toHaveLength(badge.prompt);
     expect(second.fates.filter((f) => f === 'reused')).toHaveLength(badge.reused);
-    expect(second.fates.filter((f) => f !== 'reused')).toHaveLength(badge.recomputed);
+    expect(second.fates.filter((f) => f === 'recomputed')).toHaveLength(badge.recomputed);
+    expect(second.fates.filter((f) => f === 'new')).toHaveLength(badge.new);
+    const legend = await browser.page.getByTestId('reuse-legend').last().textContent();
+    expect(legend).toContain(`reused ${badge.reused}`);
+    expect(legend).toContain(`recomputed ${badge.recomputed}`);
     expect(second.mapText).toContain('Tom found a blue ball in the park.');
     const stats = await demo.cache();
     expect(stats.entries).toBe(2);
     expect(stats.hits).toBe(1);
     expect(stats.text).toMatch(/Hit rate\s*50%/);
     await browser.page.screenshot({ path: join(SHOTS, 'demo-answer-reuse.png') });
+  });
+
+  it('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
+    await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+    const cold = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
+    const repeat = await demo.ask(LILY, { maxTokens: 8 });
+    const badge = repeat.badge!;
+    expect(repeat.text).toBe(cold.text);
+    expect(badge.reused).toBe(badge.prompt - 1);
+    expect(badge.new).toBe(1);
+    expect(badge.estimatedFullMs).toBeGreaterThan(0);
+    expect(badge.text).toMatch(
+      new RegExp(
+        `TTFT \\d+ ms · (~[\\d.]+× (faster|slower) than|about as fast as) computing all ${badge.prompt} tokens · answer 8 tokens$`,
+      ),
+    );
+    // Figures for the report (timing is not asserted): cold TTFT, repeat TTFT, estimated full prefill.
+    console.log(
+      `demo exact repeat: cold TTFT ${cold.badge?.ttftMs} ms, repeat TTFT ${badge.ttftMs} ms, estimated full ${badge.estimatedFullMs} ms`,
+    );
   });
 
   it('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {

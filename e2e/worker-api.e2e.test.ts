@@ -84,7 +84,9 @@ describe('the worker engine in headless chromium', () => {
     await browser.page.evaluate((q) => window.kvshareE2E.complete(q), a);
     const r = await browser.page.evaluate((q) => window.kvshareE2E.complete(q), b);
     expect(r.usage.reused_tokens).toBeGreaterThan(0);
-    expect(r.usage.entry_ids.length).toBeGreaterThan(0);
+    // The shared prefix is still live from `a` (in place); the rest comes from a's entry unless the
+    // engine found computing it cheaper (a short prompt).
+    if (r.usage.prefill_path !== 'prefix') expect(r.usage.entry_ids.length).toBeGreaterThan(0);
     expect(r.usage.token_fates.filter((f) => f === 'reused').length).toBe(r.usage.reused_tokens);
     expect(await browser.page.evaluate(() => window.kvshareE2E.cacheEntries())).toBeGreaterThanOrEqual(2);
     // The reuse map's pieces: one per prompt token, reading as the prompt.

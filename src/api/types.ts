@@ -4,10 +4,12 @@
  * same. Chat requests are OpenAI-shaped (`chat.completions.create`), with KVShare's reuse figures in
  * `usage`.
  */
+import type { PrefillPath } from '../engine/cost-model.ts';
 import type { ReuseOptions, TokenFate } from '../engine/reuse.ts';
 import type { FinishReason, ModelInfo } from '../engine/types.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
 import type { CacheStats } from '../kvshare/memory-cache.ts';
+import type { ResidentStats } from '../llama/resident-kv.ts';
 import type { ChatMessage } from '../model/tokenizer.ts';
 import type { LoadProgress } from '../model/types.ts';
 
@@ -42,7 +44,7 @@ export interface PersistenceOptions {
 }
 
 /** Cache figures: the memory tier's, plus the persistent store's when there is one. */
-export interface EngineCacheStats extends CacheStats {
+export interface EngineCacheStats extends CacheStats, ResidentStats {
   /** True when entries are written to IndexedDB (false: memory only, by choice or after a warning). */
   persistent: boolean;
   persistedEntries: number;
@@ -66,6 +68,8 @@ export interface EngineLoadOptions {
   maxRows?: number;
   /** Bytes of KV entries kept in memory (default 256 MiB). */
   cacheBudgetBytes?: number;
+  /** Bytes of KV entries also kept on the GPU (hot tier: hits patched GPU→GPU; default 128 MiB). */
+  gpuCacheBudgetBytes?: number;
   /** Default reuse settings of every request (default: mode 'kvshare'). */
   reuse?: ReuseOptions;
   /** Called as model files download and tensors upload; the last event has kind 'ready'. */
@@ -117,6 +121,10 @@ export interface ChatCompletionUsage {
   /** Prompt tokens computed before the first token. */
   recomputed_tokens: number;
   time_to_first_token_ms: number;
+  /** Estimated time to the first token of a full prefill of this prompt on this device. */
+  estimated_full_prefill_ms: number;
+  /** How the prompt was filled: 'full', 'prefix', 'naive' or 'scored' (see ReuseStats.path). */
+  prefill_path: PrefillPath;
   /** Cache entries the prompt reused K/V from. */
   entry_ids: string[];
   /** Per prompt token: 'reused', 'recomputed' (selected by deviation) or 'new' (no source). */

@@ -27,6 +27,7 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     modes,
     recomputeRatio: num(args, 'recompute-ratio', 0.15),
     maxNewTokens: num(args, 'max-new-tokens', 32),
+    reps: num(args, 'reps', 3),
     onPair: (i, n) => process.stderr.write(`\rpair ${i + 1}/${n}`),
   });
   process.stderr.write('\n');
@@ -34,10 +35,13 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     console.log(JSON.stringify(report));
   } else {
     const f = (x: number) => x.toFixed(3).padStart(8);
-    console.log('mode      pairs  reused  recomp  first-tok  tok-agree  rougeL    bleu  ttft(none/mode)');
+    const ms = (x: number) => x.toFixed(1).padStart(8);
+    console.log(
+      'mode      pairs  reused  recomp  first-tok  tok-agree  rougeL    bleu  ttft ms  none ms  none/mode',
+    );
     for (const s of report.summary) {
       console.log(
-        `${s.mode.padEnd(8)} ${String(s.pairs).padStart(6)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.firstTokenAgreement)}   ${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)}  ${f(s.ttftRatio)}`,
+        `${s.mode.padEnd(8)} ${String(s.pairs).padStart(6)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.firstTokenAgreement)}   ${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}`,
       );
     }
   }

@@ -17,7 +17,7 @@ Commands:
   bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
       Prints prefill and decode tokens/s.
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
-           [--max-new-tokens N] [--limit N] [--context N] [--json]
+           [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
       answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
   synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
@@ -52,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       'recompute-ratio': { type: 'string' },
       limit: { type: 'string' },
+      reps: { type: 'string' },
       layers: { type: 'string' },
       shards: { type: 'string' },
       help: { type: 'boolean', default: false },

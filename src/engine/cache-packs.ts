@@ -6,10 +6,11 @@ import type { EngineCacheStats, PackImportResult } from '../api/types.ts';
 import { CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
+import type { ResidentStats } from '../llama/resident-kv.ts';
 import { DEFAULT_PACK_MAX_BYTES, exportPack, importPack } from '../store/pack.ts';
 
 /** Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures. */
-export function cacheStats(cache: KVCacheBackend): EngineCacheStats {
+export function cacheStats(cache: KVCacheBackend): Omit<EngineCacheStats, keyof ResidentStats> {
   const base = cache.stats();
   const list = cache.list();
   const p = cache.persistence?.();

@@ -209,6 +209,8 @@ function usageOf(r: GenerateResult): ChatCompletionUsage {
     reused_tokens: r.reuse.reusedTokens,
     recomputed_tokens: r.reuse.recomputedTokens,
     time_to_first_token_ms: r.stats.ttftMs,
+    estimated_full_prefill_ms: r.reuse.estimatedFullMs,
+    prefill_path: r.reuse.path,
     entry_ids: r.reuse.entryIds,
     token_fates: r.reuse.fates,
     prompt_token_ids: r.promptTokenIds,

@@ -14,6 +14,7 @@ import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
+import { ResidentKV } from '../llama/resident-kv.ts';
 import { ReuseKit } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
@@ -21,11 +22,13 @@ import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
+import { CostModel } from './cost-model.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
 import { AsyncQueue, SerialQueue } from './queue.ts';
 import {
   DEFAULT_REUSE,
+  type LiveKV,
   type PreparedPrompt,
   prefillWithReuse,
   type ReuseOptions,
@@ -60,6 +63,11 @@ interface Loaded {
   runner: LlamaRunner;
   kit: ReuseKit;
   cache: KVCacheBackend;
+  /** The GPU-resident hot tier of `cache`. */
+  resident: ResidentKV;
+  costs: CostModel;
+  /** What the live KV cache holds now (null: nothing known to be reusable). */
+  live: LiveKV | null;
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
@@ -165,7 +173,22 @@ export class Engine {
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
         const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
         const expect = memory.expect;
-        this.loaded = { gpu, runner, kit, cache, reuse, tokenizer, info, expect, onWarning: opts.onWarning };
+        const resident = new ResidentKV(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
+        const costs = new CostModel(files.config);
+        this.loaded = {
+          gpu,
+          runner,
+          kit,
+          cache,
+          resident,
+          costs,
+          live: null,
+          reuse,
+          tokenizer,
+          info,
+          expect,
+          onWarning: opts.onWarning,
+        };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
         return info;
       } catch (e) {
@@ -180,10 +203,25 @@ export class Engine {
     // Mutations wait in the request queue, so no request sees the cache change under it.
     put: (entry) => this.queue.run(async () => this.need().cache.add(entry)),
     get: (id) => this.need().cache.get(id),
-    stats: () => cacheStats(this.need().cache),
+    stats: () => {
+      const m = this.need();
+      return { ...cacheStats(m.cache), ...m.resident.stats() };
+    },
     list: () => this.need().cache.list(),
-    delete: (id) => this.queue.run(async () => this.need().cache.delete(id)),
-    clear: () => this.queue.run(async () => this.need().cache.clear()),
+    delete: (id) =>
+      this.queue.run(async () => {
+        const m = this.need();
+        m.resident.delete(id);
+        m.live = null;
+        return m.cache.delete(id);
+      }),
+    clear: () =>
+      this.queue.run(async () => {
+        const m = this.need();
+        m.resident.clear();
+        m.live = null;
+        return m.cache.clear();
+      }),
     exportPack: async (ids) => {
       const m = this.need();
       return exportCachePack(m.cache, m.info.fingerprint, ids);
@@ -286,6 +324,7 @@ export class Engine {
     if (!m) return;
     this.loaded = null;
     m.kit.destroy();
+    m.resident.clear();
     m.runner.destroy();
     m.gpu.device.destroy();
     await m.cache.close?.();
@@ -329,6 +368,8 @@ export class Engine {
     const maxNew = opts.maxNewTokens ?? 128;
     const ids = this.promptIds(m, prompt, opts.addSpecialTokens, maxNew);
     let prepared: PreparedPrompt | null = null;
+    const live = m.live;
+    m.live = null; // the live cache is rewritten below; known again once the answer is complete
     let streamed = 0;
     let dropped = 0;
     const chunk =
@@ -341,7 +382,7 @@ export class Engine {
       (noReuse) => {
         const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
         const prefill = async (readLogits: boolean) => {
-          prepared = await prefillWithReuse(m.runner, m.kit, m.cache, ids, r, { readLogits }, m.expect);
+          prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, { readLogits });
           return prepared;
         };
         return runGeneration(
@@ -365,12 +406,14 @@ export class Engine {
     );
     const p = prepared as PreparedPrompt | null;
     if (!p) throw new InternalError('internal error: the prefill did not run');
+    // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of the
+    // same chat starts with exactly these tokens.
+    const fed = [...ids, ...out.tokenIds.slice(0, -1)];
+    const exact = p.exact && p.stale.length === 0;
+    m.live = { tokens: fed, exactRows: exact ? fed.length : p.exactRows };
     if (opts.cachePrompt ?? true) {
       try {
-        // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of
-        // the same chat starts with exactly these tokens.
-        const fed = [...ids, ...out.tokenIds.slice(0, -1)];
-        await storePrompt(m.cache, m.runner, m.info, fed, p.exact && p.stale.length === 0);
+        await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
       } catch (e) {
         // An entry larger than the whole cache budget is simply not kept; the answer stands.
         if (!(e instanceof InvalidArgumentError)) throw e;
@@ -405,10 +448,12 @@ export class Engine {
     const m = this.need();
     validatePrompt(prompt, m.info.config.vocabSize);
     const ids = this.promptIds(m, prompt, true, 0);
+    m.live = null;
     await m.runner.forward(
       ids.map((token, position) => ({ token, position })),
       { logitRows: [] },
     );
-    return storePrompt(m.cache, m.runner, m.info, ids, true);
+    m.live = { tokens: ids, exactRows: ids.length };
+    return storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
   }
 }

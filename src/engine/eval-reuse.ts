@@ -1,5 +1,6 @@
 import { bleu, exactAgreement, firstTokenAgreement, rougeL, words } from '../kvshare/metrics.ts';
 import type { PromptPair } from '../kvshare/pairs.ts';
+import { median } from '../util/median.ts';
 import type { Engine } from './engine.ts';
 import type { ReuseMode } from './reuse.ts';
 
@@ -7,6 +8,8 @@ export interface EvalReuseOptions {
   modes: ReuseMode[];
   recomputeRatio?: number;
   maxNewTokens?: number;
+  /** Timed runs per pair and mode (default 1); TTFT is the median over them. */
+  reps?: number;
   onPair?: (index: number, total: number) => void;
 }
 
@@ -34,6 +37,10 @@ export interface EvalSummaryRow {
   tokenAgreement: number;
   rougeL: number;
   bleu: number;
+  /** Median over pairs of each pair's median TTFT (ms), this mode and the `none` reference. */
+  ttftMs: number;
+  noneTtftMs: number;
+  /** Median over pairs of none/mode TTFT (the `none` row reads ~1: same runs, alternating order). */
   ttftRatio: number;
 }
 
@@ -44,7 +51,8 @@ export interface EvalReport {
 
 /**
  * For each pair and mode: empty cache, cache `a` (prefill only), answer `b` under the mode; compare
- * with `b` answered by `none` from an empty cache. Greedy decoding; answers are not cached.
+ * with `b` answered by `none` from an empty cache. Greedy decoding; answers are not cached. Timing:
+ * one warm-up, then `reps` rounds per pair in alternating order; TTFT figures are medians.
  */
 export async function evalReuse(
   engine: Engine,
@@ -66,17 +74,32 @@ export async function evalReuse(
     await ask(pairs[0].b, 'kvshare');
     await ask(pairs[0].b, 'none');
   }
+  const reps = o.reps ?? 1;
   const rows: EvalPairRow[] = [];
   for (const [i, { a, b }] of pairs.entries()) {
     o.onPair?.(i, pairs.length);
-    await engine.cache.clear();
-    const ref = await ask(b, 'none');
+    // The reference and every mode run `reps` times in an order that alternates between rounds, so
+    // no mode always runs right after a warm-up or right before a pause.
+    const runs: (ReuseMode | 'ref')[] = ['ref', ...o.modes];
+    const ttft = new Map<ReuseMode | 'ref', number[]>(runs.map((m) => [m, []]));
+    const first = new Map<ReuseMode | 'ref', Awaited<ReturnType<typeof ask>>>();
+    for (let rep = 0; rep < reps; rep++) {
+      const order = (i * reps + rep) % 2 === 0 ? runs : [...runs].reverse();
+      for (const mode of order) {
+        await engine.cache.clear();
+        if (mode !== 'ref') await engine.cache.add(a);
+        const r = await ask(b, mode === 'ref' ? 'none' : mode);
+        ttft.get(mode)!.push(r.stats.ttftMs);
+        if (!first.has(mode)) first.set(mode, r);
+      }
+    }
+    const ref = first.get('ref')!;
     const refWords = words(ref.text);
+    const noneTtftMs = median(ttft.get('ref')!);
     for (const mode of o.modes) {
-      await engine.cache.clear();
-      await engine.cache.add(a);
-      const r = await ask(b, mode);
+      const r = first.get(mode)!;
       const n = r.reuse.promptTokens;
+      const ttftMs = median(ttft.get(mode)!);
       rows.push({
         pair: i,
         mode,
@@ -87,9 +110,9 @@ export async function evalReuse(
         tokenAgreement: exactAgreement(r.tokenIds, ref.tokenIds),
         rougeL: rougeL(words(r.text), refWords),
         bleu: bleu(words(r.text), refWords),
-        ttftMs: r.stats.ttftMs,
-        noneTtftMs: ref.stats.ttftMs,
-        ttftRatio: ref.stats.ttftMs / r.stats.ttftMs,
+        ttftMs,
+        noneTtftMs,
+        ttftRatio: noneTtftMs / ttftMs,
       });
     }
   }
@@ -107,7 +130,9 @@ export async function evalReuse(
       tokenAgreement: m((r) => r.tokenAgreement),
       rougeL: m((r) => r.rougeL),
       bleu: m((r) => r.bleu),
-      ttftRatio: m((r) => r.ttftRatio),
+      ttftMs: median(rs.map((r) => r.ttftMs)),
+      noneTtftMs: median(rs.map((r) => r.noneTtftMs)),
+      ttftRatio: median(rs.map((r) => r.ttftRatio)),
     };
   });
   return { summary, pairs: rows };

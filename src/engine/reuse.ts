@@ -1,10 +1,12 @@
 import { InvalidArgumentError } from '../errors.ts';
-import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
-import type { PatchRow, ReuseKit } from '../llama/reuse.ts';
+import type { EntryExpectation } from '../kvshare/entry.ts';
+import type { ResidentKV } from '../llama/resident-kv.ts';
+import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
-import { checkPatchShifts, fitsContext } from './patch-bounds.ts';
+import type { CostModel, PathWork, PrefillPath } from './cost-model.ts';
+import { checkPatchShifts } from './patch-bounds.ts';
+import { commonPrefix, planReuse, retrieve, takeExactPrefix } from './reuse-plan.ts';
 
 /** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
 export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
@@ -45,8 +47,21 @@ export interface ReuseStats {
   patchMs: number;
   /** kvshare: the layer-0/1 scoring pass. */
   scoreMs: number;
-  /** Per prompt position: 'reused' | 'recomputed' (selected by deviation) | 'new' (no source). */
+  /** Per prompt position: 'reused' | 'recomputed' (had a source, computed anyway) | 'new' (no source). */
   fates: TokenFate[];
+  /**
+   * How the prompt was filled: `full` prefill, `prefix` (exact prefix taken, the rest computed),
+   * `naive` (every match taken), `scored` (kvshare's deviation scoring). The cost model picks the
+   * cheapest path the mode allows.
+   */
+  path: PrefillPath;
+  /** Leading prompt rows already in the live cache from the previous request (neither patched nor computed). */
+  inPlaceTokens: number;
+  /** kvshare: scoring was skipped because recomputing the rest costs less than scoring it. */
+  scoringSkipped: boolean;
+  /** Estimated ms to the first token of the chosen path, and of a full prefill (device rates). */
+  estimatedMs: number;
+  estimatedFullMs: number;
 }
 
 export type TokenFate = 'reused' | 'recomputed' | 'new';
@@ -58,6 +73,25 @@ export interface PreparedPrompt {
   stats: ReuseStats;
   /** The live cache rows of the prompt equal a full computation. */
   exact: boolean;
+  /** Rows [0, exactRows) of the live cache equal a full computation. */
+  exactRows: number;
+}
+
+/** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
+export interface LiveKV {
+  tokens: number[];
+  exactRows: number;
+}
+
+/** Everything a prefill with reuse works with. */
+export interface ReuseContext {
+  runner: LlamaRunner;
+  kit: ReuseKit;
+  cache: KVCacheBackend | null;
+  resident: ResidentKV;
+  costs: CostModel;
+  live: LiveKV | null;
+  expect: EntryExpectation;
 }
 
 export function resolveReuse(
@@ -81,57 +115,23 @@ export function resolveReuse(
 
 const rowsOf = (ids: number[], positions: number[]): Row[] =>
   positions.map((p) => ({ token: ids[p], position: p }));
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Retrieve entries for `ids`, validating each; corrupt ones are deleted from the cache and counted. */
-async function retrieve(
-  cache: KVCacheBackend,
-  ids: number[],
-  o: Required<ReuseOptions>,
-  expect: EntryExpectation,
-) {
-  const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
-  const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
-  const entries: KVEntry[] = [];
-  for (const m of matches) {
-    const e = await cache.get(m.id);
-    if (!e) continue;
-    if (o.mode === 'prefix' && !e.exact) continue;
-    // Validated once where it entered the cache (MemoryKVCache.add); the output guard drops it if it misleads.
-    if (fitsContext(e, expect)) entries.push(e);
-  }
-  return { entries, rejected: 0 };
-}
-
-function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: PatchPlan; used: KVEntry[] } {
-  if (mode === 'prefix') {
-    let best: { plan: PatchPlan; e: KVEntry } | null = null;
-    for (const e of entries) {
-      const p = prefixPlan(ids, e.tokens);
-      if (!best || p.reused > best.plan.reused) best = { plan: p, e };
-    }
-    return best ? { plan: best.plan, used: [best.e] } : { plan: prefixPlan(ids, []), used: [] };
-  }
-  const p = buildPatchPlan(
-    ids,
-    entries.map((e, i) => ({ entryIndex: i, tokens: e.tokens })),
-  );
-  return { plan: p, used: entries };
-}
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, computed: 0, continued: 0, ...w });
 
 /**
  * Fill the live KV cache for prompt `ids` at positions 0..N-1 under the reuse mode and return the
  * first token's forward result. Always computes the last prompt row (its logits pick the first token).
+ * Rows already in the live cache (same tokens, exact) stay in place; an exact common prefix with a
+ * cached entry is taken as is; the cost model picks the cheapest path the mode allows.
  */
 export async function prefillWithReuse(
-  runner: LlamaRunner,
-  kit: ReuseKit,
-  cache: KVCacheBackend | null,
+  x: ReuseContext,
   ids: number[],
   o: Required<ReuseOptions>,
   forwardOpts: { readLogits: boolean },
-  expect: EntryExpectation,
 ): Promise<PreparedPrompt> {
+  const { runner, kit, cache, costs } = x;
   const N = ids.length;
   const stats: ReuseStats = {
     mode: o.mode,
@@ -144,62 +144,112 @@ export async function prefillWithReuse(
     patchMs: 0,
     scoreMs: 0,
     fates: new Array<TokenFate>(N).fill('new'),
+    path: 'full',
+    inPlaceTokens: 0,
+    scoringSkipped: false,
+    estimatedMs: 0,
+    estimatedFullMs: costs.ms(work({ computed: N })),
   };
-  const full = async (): Promise<PreparedPrompt> => {
-    const first = await runner.forward(rowsOf(ids, range(N)), { ...forwardOpts, logitRows: [N - 1] });
-    return { first, stale: [], stats, exact: true };
+  stats.estimatedMs = stats.estimatedFullMs;
+  const compute = async (rows: number[]) => {
+    const t = performance.now();
+    const first = await runner.forward(rowsOf(ids, rows), { ...forwardOpts, logitRows: [rows.length - 1] });
+    costs.observeRows(rows.length, performance.now() - t);
+    return first;
   };
-  if (o.mode === 'none' || !cache || N < 2) return full();
+  if (o.mode === 'none' || !cache || N < 2) {
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+  }
 
   const t0 = performance.now();
-  const { entries, rejected } = await retrieve(cache, ids, o, expect);
-  stats.rejectedEntries = rejected;
-  const { plan: p, used } = plan(ids, entries, o.mode);
+  const live = x.live;
+  const inPlace = live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), N - 1) : 0;
+  const found = inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], rejected: 0 };
+  stats.rejectedEntries = found.rejected;
+  const { plan: p, used } = planReuse(ids, found.entries, o.mode);
+  for (let i = 0; i < inPlace; i++) p.srcEntry[i] = -1;
+  const P = takeExactPrefix(p, used, ids, inPlace, N - 1);
   p.srcEntry[N - 1] = -1; // the last prompt row is always computed
+  const hasSource = (i: number) => i < inPlace || p.srcEntry[i] >= 0;
+  const reused = range(0, N).filter(hasSource);
+  const tail = reused.filter((i) => i >= P); // approximate: not the same history as the prompt's
+  const unmatched = range(P, N).filter((i) => !hasSource(i));
+  const take = Math.min(Math.ceil(o.recomputeRatio * reused.length), tail.length);
   stats.retrievalMs = performance.now() - t0;
-  const reused = range(N).filter((i) => p.srcEntry[i] >= 0);
   if (reused.length === 0) {
     cache.recordMiss();
-    return full();
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
   }
 
+  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
+  const patchAll = reused.length - inPlace;
+  const options: { path: PrefillPath; work: PathWork }[] = [];
+  if (o.mode === 'naive' && tail.length > 0)
+    options.push({ path: 'naive', work: work({ patched: patchAll, computed: unmatched.length }) });
+  if (o.mode === 'kvshare' && kit.canScore && tail.length > take) {
+    options.push({
+      path: 'scored',
+      work: work({ patched: patchAll, scored: N - P, continued: unmatched.length + take }),
+    });
+  }
+  if (o.mode !== 'naive' || tail.length === 0) {
+    options.push({ path: 'prefix', work: work({ patched: P - inPlace, computed: N - P }) });
+  }
+  options.push({ path: 'full', work: work({ computed: N }) });
+  const chosen = costs.choose(options);
+  stats.path = chosen.path;
+  stats.estimatedMs = chosen.ms;
+  stats.scoringSkipped = o.mode === 'kvshare' && tail.length > take && chosen.path !== 'scored';
+  if (chosen.path === 'full') {
+    for (const i of reused) stats.fates[i] = 'recomputed';
+    cache.recordMiss();
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+  }
+
+  // Patch what the path takes from entries: resident ones GPU→GPU, others only their reused rows.
   const t1 = performance.now();
-  const rowsByEntry: PatchRow[][] = used.map(() => []);
-  const usedIds = new Set<number>();
-  for (const i of reused) {
-    const e = used[p.srcEntry[i]];
-    rowsByEntry[p.srcEntry[i]].push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
-    usedIds.add(p.srcEntry[i]);
-  }
-  checkPatchShifts(rowsByEntry, runner.contextLength);
-  await kit.patch(used, rowsByEntry);
-  stats.patchMs = performance.now() - t1;
-  stats.entryIds = [...usedIds].map((i) => used[i].id);
-  for (const i of reused) stats.fates[i] = 'reused';
-
-  let compute = range(N).filter((i) => p.srcEntry[i] < 0);
-  let stale: number[] = [];
-  if (o.mode === 'kvshare') {
-    const t2 = performance.now();
-    const take = Math.ceil(o.recomputeRatio * reused.length);
-    let order = reused;
-    if (kit.canScore && N >= 3 && take < reused.length) {
-      const score = await kit.scoreRows(rowsOf(ids, range(N)), N - 2);
-      order = [...reused].sort((a, b) => score[b] - score[a] || a - b);
-    }
-    const chosen = order.slice(0, take);
-    for (const i of chosen) stats.fates[i] = 'recomputed';
-    stale = order.slice(take);
-    compute = [...compute, ...chosen].sort((a, b) => a - b);
-    stats.scoreMs = performance.now() - t2;
-  }
-  const first = await runner.forward(rowsOf(ids, compute), {
-    ...forwardOpts,
-    logitRows: [compute.length - 1],
+  const takenEnd = chosen.path === 'prefix' ? P : N;
+  const sources: PatchSource[] = used.map((e) => {
+    const resident = x.resident.get(e.id);
+    return resident ? { resident, rows: [] } : { host: e, rows: [] };
   });
-  stats.recomputedTokens = compute.length;
-  stats.reusedTokens = N - compute.length;
+  for (const i of range(inPlace, takenEnd).filter(hasSource)) {
+    const e = used[p.srcEntry[i]];
+    sources[p.srcEntry[i]].rows.push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
+  }
+  checkPatchShifts(
+    sources.map((s) => s.rows),
+    runner.contextLength,
+  );
+  await kit.patch(sources);
+  stats.patchMs = performance.now() - t1;
+  stats.entryIds = used.filter((_, i) => sources[i].rows.length > 0).map((e) => e.id);
+  stats.inPlaceTokens = inPlace;
+
+  let first: ForwardResult;
+  let computed: number[];
+  let stale: number[] = [];
+  if (chosen.path === 'scored') {
+    const t2 = performance.now();
+    const score = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P);
+    const order = [...tail].sort((a, b) => score[b] - score[a] || a - b);
+    stale = order.slice(take);
+    computed = [...unmatched, ...order.slice(0, take)].sort((a, b) => a - b);
+    stats.scoreMs = performance.now() - t2;
+    first = await kit.continueRows(rowsOf(ids, computed), {
+      ...forwardOpts,
+      logitRows: [computed.length - 1],
+    });
+  } else {
+    computed = range(P, N).filter((i) => chosen.path === 'prefix' || !hasSource(i));
+    first = await compute(computed);
+  }
+  for (const i of reused) stats.fates[i] = 'reused';
+  for (const i of computed) if (hasSource(i)) stats.fates[i] = 'recomputed';
+  stats.recomputedTokens = computed.length;
+  stats.reusedTokens = N - computed.length;
   cache.recordHit(stats.reusedTokens);
-  const exact = o.mode === 'prefix' || (o.mode === 'kvshare' && stale.length === 0);
-  return { first, stale, stats, exact };
+  const inexact = chosen.path === 'naive' ? tail : stale;
+  const exactRows = inexact.length > 0 ? Math.min(...inexact) : N;
+  return { first, stale, stats, exact: exactRows === N, exactRows };
 }

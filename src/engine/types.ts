@@ -12,6 +12,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Bytes of KV entries kept in memory, least recently used evicted first (default 256 MiB). */
   cacheBudgetBytes?: number;
+  /** Bytes of KV entries also kept on the GPU (hot tier: hits patched GPU→GPU; default 128 MiB). */
+  gpuCacheBudgetBytes?: number;
   /** Default reuse settings of every request (default: mode 'kvshare', r 0.15, trickle 3). */
   reuse?: ReuseOptions;
   /** Persistent KV cache, where the platform has one (browsers: IndexedDB). */

@@ -1,6 +1,7 @@
 /** Write-back (DESIGN §3 step 7): the live KV cache rows of a prompt become a cache entry. */
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import type { ResidentKV } from '../llama/resident-kv.ts';
 import { readCacheRows } from '../llama/reuse.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
 import type { ModelInfo } from './types.ts';
@@ -8,9 +9,11 @@ import type { ModelInfo } from './types.ts';
 /**
  * Read rows 0..ids.length-1 of the live cache back into a new entry, replacing an entry with the
  * same tokens (an exact entry is never replaced by an approximate one: that one is returned instead).
+ * The new entry also stays on the GPU (a copy of the live rows) in the hot tier `resident`.
  */
 export async function storePrompt(
   cache: KVCacheBackend,
+  resident: ResidentKV,
   runner: LlamaRunner,
   info: ModelInfo,
   ids: number[],
@@ -21,6 +24,7 @@ export async function storePrompt(
     if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
       if (old.exact && !exact) return cache.list().find((e) => e.id === old.id)!;
       await cache.delete(old.id);
+      resident.delete(old.id);
     }
   }
   const { k, v } = await readCacheRows(runner, ids.length);
@@ -37,5 +41,7 @@ export async function storePrompt(
     exact,
   });
   await cache.add(entry);
+  resident.keepFromLive(entry.id, ids.length);
+  resident.retain(new Set(cache.list().map((e) => e.id)));
   return cache.list().find((e) => e.id === entry.id)!;
 }

@@ -1,10 +1,11 @@
 import { storageBuffer, uploadF32, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
-import type { KVEntry } from '../kvshare/entry.ts';
 import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
+import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
-import type { LlamaRunner, Row } from './runner.ts';
+import type { ResidentEntry } from './resident-kv.ts';
+import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
 /** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
 export interface PatchRow {
@@ -13,10 +14,18 @@ export interface PatchRow {
   old: number;
 }
 
+/** Where a patch takes rows from: a GPU-resident entry, or host K/V of which only `rows` go up. */
+export interface PatchSource {
+  resident?: ResidentEntry;
+  host?: { k: Float32Array[]; v: Float32Array[] }; // L × [T, kvDim]
+  rows: PatchRow[];
+}
+
 /**
  * KVShare's GPU work on a runner: patch cached entries into the live KV cache, score reused rows by
- * deviation (DESIGN §3 step 5), and read prompt K/V back for a new entry. Buffers and the scoring
- * ops are made once per model; patch ops (bound to one request's entries) once per request.
+ * deviation (DESIGN §3 step 5), continue the scored rows from layer 1 on, and read prompt K/V back
+ * for a new entry. Buffers and the scoring ops are made once per model; patch ops (bound to one
+ * request's sources) once per request.
  */
 export class ReuseKit {
   private readonly dev: GPUBuffer; // [ctx] |V_fresh - V_cached|_1 at layer 1
@@ -25,10 +34,12 @@ export class ReuseKit {
   private readonly probsProbe: GPUBuffer; // [1, H, ctx]
   private readonly outProbe: GPUBuffer; // [H*hd]
   private readonly score: GPUBuffer; // [ctx]
+  private readonly hidden: GPUBuffer; // [ctx, D] layer-1 input of each scored row, by position
   private readonly one: RowCount;
   private readonly len: RowCount;
   private readonly scoringOps: Op[]; // embed, layer 0, layer 1 pre, deviation, layer 1 scatter
   private readonly probeOps: Op[]; // layer-1 attention of the probe row, then the score
+  private readonly continueOps: Op[]; // hidden[pos] → layer 1 and the rest of the pass, logits
   private readonly buffers: GPUBuffer[];
 
   constructor(private readonly r: LlamaRunner) {
@@ -45,7 +56,11 @@ export class ReuseKit {
     this.score = storageBuffer(device, ctx * 4, 'reuse.score');
     this.one = new RowCount(device, 1, 'reuse.one');
     this.len = new RowCount(device, ctx, 'reuse.len');
-    this.buffers = [this.dev, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score];
+    this.hidden = storageBuffer(device, ctx * c.hiddenSize * 4, 'reuse.hidden');
+    this.buffers = [
+      ...[this.dev, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score],
+      this.hidden,
+    ];
     const k = r.kernels;
     const [L0, L1] = r.graph.layers;
     const s = r.scratch;
@@ -95,6 +110,21 @@ export class ReuseKit {
           }),
         ]
       : [];
+    const g = r.graph;
+    this.continueOps = L1
+      ? [
+          ...gatherRowsOps(k, {
+            idx: s.pos, // positions are row indices of `hidden`
+            table: [{ buffer: this.hidden, rowStart: 0, rows: ctx, format: 'f32' }],
+            out: s.x,
+            dim: c.hiddenSize,
+            rows: r.rows,
+            label: 'reuse.resume',
+          }),
+          ...g.layers.slice(1).flatMap((L) => [...L.pre, L.scatter, ...L.post]),
+          ...g.logits,
+        ]
+      : [];
   }
 
   /** Whether deviation scoring is possible (it needs layer 1). */
@@ -102,31 +132,46 @@ export class ReuseKit {
     return this.scoringOps.length > 0;
   }
 
-  /**
-   * Copy each entry's rows into the live cache at their new positions, keys re-rotated by the shift.
-   * `plans[i]` lists the rows taken from `entries[i]`.
-   */
-  async patch(entries: KVEntry[], plans: PatchRow[][]): Promise<void> {
+  /** Copy each source's rows into the live cache at their new positions, keys re-rotated by the shift. */
+  async patch(sources: PatchSource[]): Promise<void> {
     const { device } = this.r.gpu;
     const c = this.r.cfg;
+    const kvDim = this.r.cache.kvDim;
     const k: KernelContext = { ...this.r.kernels, owned: [] };
     const temp: GPUBuffer[] = [];
     const ops: Op[] = [];
-    entries.forEach((e, i) => {
-      const rows = plans[i];
-      if (rows.length === 0) return;
+    for (const src of sources) {
+      const rows = src.rows;
+      if (rows.length === 0) continue;
+      // Host rows go up compacted: row j of the upload is source row rows[j].src.
+      const upload = !src.resident;
       const rowmap = uploadU32(
         device,
-        new Int32Array(rows.flatMap((p) => [p.src, p.dst, p.old, 0])),
+        new Int32Array(rows.flatMap((p, j) => [upload ? j : p.src, p.dst, p.old, 0])),
         'patch.rowmap',
       );
       const count = new RowCount(device, rows.length, 'patch.rows');
       count.set(rows.length);
       temp.push(rowmap, count.buffer);
+      const pick = (all: Float32Array) => {
+        const out = new Float32Array(rows.length * kvDim); // [n, kvDim]
+        for (const [j, p] of rows.entries())
+          out.set(all.subarray(p.src * kvDim, (p.src + 1) * kvDim), j * kvDim);
+        return out;
+      };
       for (let l = 0; l < c.numLayers; l++) {
-        const ksrc = uploadF32(device, e.k[l], `patch.k${l}`);
-        const vsrc = uploadF32(device, e.v[l], `patch.v${l}`);
-        temp.push(ksrc, vsrc);
+        let ksrc: GPUBuffer;
+        let vsrc: GPUBuffer;
+        if (src.resident) {
+          ksrc = src.resident.k[l];
+          vsrc = src.resident.v[l];
+        } else if (src.host) {
+          ksrc = uploadF32(device, pick(src.host.k[l]), `patch.k${l}`);
+          vsrc = uploadF32(device, pick(src.host.v[l]), `patch.v${l}`);
+          temp.push(ksrc, vsrc);
+        } else {
+          throw new Error('internal error: a patch source has neither resident nor host K/V');
+        }
         ops.push(
           kvPatchOp(k, {
             rowmap,
@@ -142,21 +187,28 @@ export class ReuseKit {
           }),
         );
       }
-    });
+    }
     submitOps(device, ops);
     await device.queue.onSubmittedWorkDone();
     for (const b of [...temp, ...k.owned]) b.destroy();
   }
 
   /**
-   * The scoring pass over every prompt row (full layer 0, layer-1 Q/K/V; layer 0 and 1 caches become
-   * fresh), then alpha from the probe row's layer-1 attention. Returns score [rows.length].
+   * The scoring pass over `rows` (consecutive positions; full layer 0, layer-1 Q/K/V: layer 0 and 1
+   * caches become fresh, and each row's layer-1 input is kept for continueRows), then alpha from the
+   * probe row's layer-1 attention. Returns score [ctx] by position (valid at the rows' positions).
    */
   async scoreRows(rows: Row[], probe: number): Promise<Float32Array> {
     const r = this.r;
     const { device } = r.gpu;
     const s = r.scratch;
     const qDim = r.cfg.numHeads * r.cfg.headDim;
+    const xBytes = r.cfg.hiddenSize * 4;
+    for (let i = 1; i < rows.length; i++) {
+      if (rows[i].position !== rows[0].position + i) {
+        throw new Error('internal error: scoring rows must be consecutive positions');
+      }
+    }
     for (let start = 0; start < rows.length; start += r.rows.max) {
       const chunk = rows.slice(start, start + r.rows.max);
       device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((x) => x.token)));
@@ -166,6 +218,7 @@ export class ReuseKit {
       const pass = enc.beginComputePass();
       for (const op of this.scoringOps) op.encode(pass);
       pass.end();
+      enc.copyBufferToBuffer(s.x, 0, this.hidden, chunk[0].position * xBytes, chunk.length * xBytes);
       if (probe >= start && probe < start + chunk.length) {
         enc.copyBufferToBuffer(s.q, (probe - start) * qDim * 4, this.qProbe, 0, qDim * 4);
       }
@@ -173,9 +226,17 @@ export class ReuseKit {
     }
     device.queue.writeBuffer(this.posProbe, 0, new Int32Array([rows[probe].position]));
     this.one.set(1);
-    this.len.set(rows.length);
+    this.len.set(rows[rows.length - 1].position + 1);
     submitOps(device, this.probeOps);
-    return readF32Range(device, this.score, rows.length);
+    return readF32Range(device, this.score, rows[rows.length - 1].position + 1);
+  }
+
+  /**
+   * Finish rows the last scoring pass covered: from their kept layer-1 input through layers 1..L-1
+   * (K/V written at their positions) to the logits, without computing layer 0 a second time.
+   */
+  continueRows(rows: Row[], opts: ForwardOptions): Promise<ForwardResult> {
+    return this.r.forward(rows, { ...opts, ops: this.continueOps });
   }
 
   destroy(): void {

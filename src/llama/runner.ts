@@ -22,6 +22,8 @@ export interface ForwardOptions {
   logitRows?: number[];
   /** Also copy the logits back (otherwise only the argmax ids). */
   readLogits?: boolean;
+  /** Ops to encode instead of the whole graph (a partial pass over rows prepared elsewhere). */
+  ops?: Op[];
 }
 
 export interface ForwardResult {
@@ -128,6 +130,7 @@ export class LlamaRunner {
         chunk,
         local.map(([w]) => w),
         !!logits,
+        opts.ops ?? this.ops,
       );
       local.forEach(([, i], j) => {
         ids[i] = out.ids[j];
@@ -137,7 +140,12 @@ export class LlamaRunner {
     return { ids, logits };
   }
 
-  private async step(chunk: Row[], logitIdx: number[], readLogits: boolean): Promise<ForwardResult> {
+  private async step(
+    chunk: Row[],
+    logitIdx: number[],
+    readLogits: boolean,
+    ops: Op[],
+  ): Promise<ForwardResult> {
     const { device } = this.gpu;
     const s = this.scratch;
     device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((r) => r.token)));
@@ -156,7 +164,7 @@ export class LlamaRunner {
     });
     const enc = device.createCommandEncoder({ label: 'forward' });
     const pass = enc.beginComputePass();
-    for (const op of this.ops) op.encode(pass);
+    for (const op of ops) op.encode(pass);
     pass.end();
     if (m > 0) {
       enc.copyBufferToBuffer(s.ids, 0, staging, 0, idBytes);

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { makeEntry } from '../../src/kvshare/entry.ts';
+import { ResidentKV } from '../../src/llama/resident-kv.ts';
 import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
@@ -54,7 +55,7 @@ describe('GPU patch of cached K/V', () => {
     const rows: PatchRow[] = [];
     for (let i = from; i < A.length; i++) rows.push({ src: i, dst: i + shift, old: i });
     const B = new Array(A.length + shift).fill(0).map((_, i) => (i >= shift + from ? A[i - shift] : 5 + i));
-    await kit.patch([entry], [rows]);
+    await kit.patch([{ host: entry, rows }]);
     const patched = await readCacheRows(runner, B.length);
     const fresh = await kvOf(B);
     const lo = (from + shift) * kvDim;
@@ -79,5 +80,69 @@ describe('GPU patch of cached K/V', () => {
       shifted.length - 2,
     );
     expect(Math.max(...s2)).toBeGreaterThan(1e-4);
+  });
+});
+
+describe('hot tier and the continued scoring pass', () => {
+  it('a GPU-resident entry patches the same K/V as uploading only the reused rows of its host copy', async () => {
+    const kvDim = runner.cache.kvDim;
+    const cached = await kvOf(A);
+    const resident = new ResidentKV(runner.gpu.device, runner.cache, 1 << 20);
+    expect(resident.keepFromLive('a', A.length)).toBe(true);
+    expect(resident.stats()).toEqual({
+      gpuEntries: 1,
+      gpuBytes: resident.bytesFor(A.length),
+      gpuBudgetBytes: 1 << 20,
+    });
+    // Every third row of A, moved right by 5.
+    const rows: PatchRow[] = [];
+    for (let i = 0; i < A.length; i += 3) rows.push({ src: i, dst: i + 5, old: i });
+    const read = async () => {
+      const kv = await readCacheRows(runner, A.length + 5);
+      return rows.flatMap((p) => [
+        ...kv.k[3].subarray(p.dst * kvDim, (p.dst + 1) * kvDim),
+        ...kv.v[4].subarray(p.dst * kvDim, (p.dst + 1) * kvDim),
+      ]);
+    };
+    await kvOf([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
+    await kit.patch([{ resident: resident.get('a')!, rows }]);
+    const fromGpu = await read();
+    await kvOf([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
+    await kit.patch([{ host: cached, rows }]);
+    expect(await read()).toEqual(fromGpu);
+    expect(fromGpu.slice(kvDim, 2 * kvDim)).toEqual(Array.from(cached.v[4].subarray(0, kvDim)));
+    resident.clear();
+    expect(resident.stats().gpuBytes).toBe(0);
+  });
+
+  it('the hot tier evicts least recently used entries to stay under its byte budget', async () => {
+    await kvOf(A);
+    const resident = new ResidentKV(runner.gpu.device, runner.cache, 1);
+    expect(resident.keepFromLive('too-big', A.length)).toBe(false);
+    const two = new ResidentKV(runner.gpu.device, runner.cache, 2 * resident.bytesFor(A.length));
+    two.keepFromLive('x', A.length);
+    two.keepFromLive('y', A.length);
+    two.get('x'); // y is now the least recently used
+    two.keepFromLive('z', A.length);
+    expect([two.has('x'), two.has('y'), two.has('z')]).toEqual([true, false, true]);
+    expect(two.stats().gpuBytes).toBeLessThanOrEqual(two.budgetBytes);
+    two.clear();
+  });
+
+  it('rows continued from the scoring pass (layer 1 on) give the same logits and K/V as a full forward', async () => {
+    const kvDim = runner.cache.kvDim;
+    const rowsA = A.map((token, position) => ({ token, position }));
+    const full = await runner.forward(rowsA, { readLogits: true });
+    const want = await readCacheRows(runner, A.length);
+    await kvOf([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]); // stale rows everywhere
+    await kit.scoreRows(rowsA, A.length - 2);
+    const got = await kit.continueRows(rowsA, { readLogits: true });
+    expect(Array.from(got.ids)).toEqual(Array.from(full.ids));
+    expect(maxAbsDiff(got.logits!, full.logits!)).toBeLessThan(1e-4);
+    const kv = await readCacheRows(runner, A.length);
+    for (const l of [0, 2, 4]) {
+      expect(maxAbsDiff(kv.k[l], want.k[l])).toBeLessThan(1e-4);
+      expect(maxAbsDiff(kv.v[l].subarray(0, A.length * kvDim), want.v[l])).toBeLessThan(1e-4);
+    }
   });
 });

@@ -1,0 +1,88 @@
+/** Retrieval and alignment of a prompt against the cache: which entry row fills which position. */
+import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
+import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import { fitsContext } from './patch-bounds.ts';
+import type { ReuseMode, ReuseOptions } from './reuse.ts';
+
+/**
+ * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryKVCache.add,
+ * IndexedDB reads, pack import); here only the loaded runner's context is checked. An entry that
+ * misleads anyway (non-finite output) is dropped by the output guard (output-guard.ts).
+ */
+export async function retrieve(
+  cache: KVCacheBackend,
+  ids: number[],
+  o: Required<ReuseOptions>,
+  expect: EntryExpectation,
+): Promise<{ entries: KVEntry[]; rejected: number }> {
+  const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
+  const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
+  const entries: KVEntry[] = [];
+  for (const m of matches) {
+    const e = await cache.get(m.id);
+    if (!e) continue;
+    if (o.mode === 'prefix' && !e.exact) continue;
+    if (fitsContext(e, expect)) entries.push(e);
+  }
+  return { entries, rejected: 0 };
+}
+
+/** The patch plan of `ids` over `entries` under `mode`, and the entries it indexes. */
+export function planReuse(
+  ids: number[],
+  entries: KVEntry[],
+  mode: ReuseMode,
+): { plan: PatchPlan; used: KVEntry[] } {
+  if (mode === 'prefix') {
+    let best: { plan: PatchPlan; e: KVEntry } | null = null;
+    for (const e of entries) {
+      const p = prefixPlan(ids, e.tokens);
+      if (!best || p.reused > best.plan.reused) best = { plan: p, e };
+    }
+    return best ? { plan: best.plan, used: [best.e] } : { plan: prefixPlan(ids, []), used: [] };
+  }
+  const p = buildPatchPlan(
+    ids,
+    entries.map((e, i) => ({ entryIndex: i, tokens: e.tokens })),
+  );
+  return { plan: p, used: entries };
+}
+
+/** Length of the common prefix of `a` and `b[0, limit)`. */
+export function commonPrefix(a: ArrayLike<number>, b: ArrayLike<number>, limit = b.length): number {
+  const n = Math.min(a.length, b.length, limit);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * Extend the plan's exact prefix: rows [from, P) taken as is from the exact entry that shares the
+ * longest token prefix with `ids` (same tokens at the same positions: K/V bit-identical to a full
+ * computation). Rewrites those rows of `plan` to that entry; returns P (at most `limit`).
+ */
+export function takeExactPrefix(
+  plan: PatchPlan,
+  used: KVEntry[],
+  ids: number[],
+  from: number,
+  limit: number,
+) {
+  let P = from;
+  let src = -1;
+  used.forEach((e, i) => {
+    if (!e.exact) return;
+    const l = Math.min(commonPrefix(ids, e.tokens), limit);
+    for (let j = 0; j < l; j++) if (e.positions[j] !== j) return;
+    if (l > P) {
+      P = l;
+      src = i;
+    }
+  });
+  for (let i = from; i < P; i++) {
+    plan.srcEntry[i] = src;
+    plan.srcPos[i] = i;
+  }
+  return P;
+}

@@ -1,0 +1,104 @@
+import { InvalidArgumentError } from '../errors.ts';
+import { storageBuffer } from '../gpu/buffers.ts';
+import type { KVCache } from './kv-cache.ts';
+
+/** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */
+export interface ResidentEntry {
+  k: GPUBuffer[]; // L × [n, kvDim]
+  v: GPUBuffer[]; // L × [n, kvDim]
+  rows: number; // n
+  bytes: number;
+}
+
+export interface ResidentStats {
+  gpuEntries: number;
+  gpuBytes: number;
+  gpuBudgetBytes: number;
+}
+
+/**
+ * The hot tier of the KV cache: recently used entries' K/V in GPU buffers under a byte budget, least
+ * recently used evicted first. Entries are copied in from the live cache right after it held them
+ * (write-back), so keeping one costs a GPU copy, not an upload.
+ */
+export class ResidentKV {
+  private readonly entries = new Map<string, ResidentEntry>(); // least recently used first
+  private bytes = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly live: KVCache,
+    readonly budgetBytes: number,
+  ) {
+    if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
+      throw new InvalidArgumentError(`gpuCacheBudgetBytes must be a finite number >= 0, got ${budgetBytes}`);
+    }
+  }
+
+  /** Bytes an entry of `rows` positions takes on the GPU. */
+  bytesFor(rows: number): number {
+    return 2 * this.live.numLayers * rows * this.live.kvDim * 4;
+  }
+
+  /**
+   * Copy rows [0, rows) of every layer of the live cache into a resident entry `id`, evicting least
+   * recently used entries to make room. Returns false (and keeps nothing) when it cannot fit at all.
+   */
+  keepFromLive(id: string, rows: number): boolean {
+    const bytes = this.bytesFor(rows);
+    this.delete(id);
+    if (rows < 1 || bytes > this.budgetBytes) return false;
+    for (const old of [...this.entries.keys()]) {
+      if (this.bytes + bytes <= this.budgetBytes) break;
+      this.delete(old);
+    }
+    const layerBytes = rows * this.live.kvDim * 4;
+    const enc = this.device.createCommandEncoder({ label: 'resident.keep' });
+    const copy = (src: GPUBuffer[], kind: string) =>
+      src.map((b, l) => {
+        const dst = storageBuffer(this.device, layerBytes, `resident.${kind}${l}`);
+        enc.copyBufferToBuffer(b, 0, dst, 0, layerBytes);
+        return dst;
+      });
+    const entry = { k: copy(this.live.k, 'k'), v: copy(this.live.v, 'v'), rows, bytes };
+    this.device.queue.submit([enc.finish()]);
+    this.entries.set(id, entry);
+    this.bytes += bytes;
+    return true;
+  }
+
+  /** The resident entry, marked most recently used; undefined when not resident. */
+  get(id: string): ResidentEntry | undefined {
+    const e = this.entries.get(id);
+    if (!e) return undefined;
+    this.entries.delete(id);
+    this.entries.set(id, e);
+    return e;
+  }
+
+  has(id: string): boolean {
+    return this.entries.has(id);
+  }
+
+  delete(id: string): boolean {
+    const e = this.entries.get(id);
+    if (!e) return false;
+    this.entries.delete(id);
+    this.bytes -= e.bytes;
+    for (const b of [...e.k, ...e.v]) b.destroy();
+    return true;
+  }
+
+  /** Drop resident entries whose id is not in `ids` (evicted or deleted from the cache). */
+  retain(ids: Set<string>): void {
+    for (const id of [...this.entries.keys()]) if (!ids.has(id)) this.delete(id);
+  }
+
+  clear(): void {
+    for (const id of [...this.entries.keys()]) this.delete(id);
+  }
+
+  stats(): ResidentStats {
+    return { gpuEntries: this.entries.size, gpuBytes: this.bytes, gpuBudgetBytes: this.budgetBytes };
+  }
+}
