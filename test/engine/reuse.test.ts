@@ -105,27 +105,32 @@ describe('cache entries that must not be used', () => {
     ['NaN in V', (e) => e.v[0].fill(Number.NaN, 0, 32)],
     ['Inf in K', (e) => e.k[1].fill(Number.POSITIVE_INFINITY, 0, 64)],
   ];
+  // The GPU hot tier would keep serving its own (sound) copy of the entry: corrupt one with no hot tier.
   it.each(corruptions)(
     'an entry corrupted in memory (%s) is dropped by the output guard and the answer equals full compute',
     async (_, corrupt) => {
-      const { a, b } = pairs[3];
-      const ref = await answer(a, b, 'none');
-      const e = await cachedEntry(a);
-      corrupt(e); // the cache holds this object: corrupt it in place, as a bad write would
-      // The live KV still holds `a` (not an entry, never corrupted): move it on, so only the entry could be reused.
-      await engine.generate(
-        { tokenIds: [5, 6, 7] },
-        { maxNewTokens: 1, reuse: { mode: 'none' }, cachePrompt: false },
-      );
-      const r = await engine.generate(b, {
-        maxNewTokens: NEW,
-        reuse: { mode: 'naive' },
-        cachePrompt: false,
-      });
-      expect(r.reuse.rejectedEntries).toBe(1);
-      expect(r.reuse.reusedTokens).toBe(0);
-      expect(r.tokenIds).toEqual(ref.tokenIds);
-      expect(engine.cache.list()).toHaveLength(0);
+      const cold: Engine = createNodeEngine();
+      await cold.load(storiesDir(), { contextLength: 512, gpuCacheBudgetBytes: 0 });
+      try {
+        const { a, b } = pairs[3];
+        const ask = (mode: 'none' | 'naive') =>
+          cold.generate(b, { maxNewTokens: NEW, reuse: { mode }, cachePrompt: false });
+        const ref = await ask('none');
+        const meta = await cold.cache.add(a);
+        corrupt((await cold.cache.get(meta.id))!); // the cache holds this object: corrupt it in place
+        // The live KV still holds `a` (not an entry, never corrupted): move it on, so only the entry could be reused.
+        await cold.generate(
+          { tokenIds: [5, 6, 7] },
+          { maxNewTokens: 1, reuse: { mode: 'none' }, cachePrompt: false },
+        );
+        const r = await ask('naive');
+        expect(r.reuse.rejectedEntries).toBe(1);
+        expect(r.reuse.reusedTokens).toBe(0);
+        expect(r.tokenIds).toEqual(ref.tokenIds);
+        expect(cold.cache.list()).toHaveLength(0);
+      } finally {
+        await cold.unload();
+      }
     },
   );
 });
