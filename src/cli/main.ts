@@ -20,7 +20,8 @@ Commands:
            [--max-new-tokens N] [--limit N] [--context N] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
       answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
-  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
+  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+        [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
 
@@ -54,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       layers: { type: 'string' },
       shards: { type: 'string' },
+      tokenizer: { type: 'string' },
+      reply: { type: 'string' },
+      chat: { type: 'boolean', default: false },
+      system: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
