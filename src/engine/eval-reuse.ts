@@ -1,12 +1,15 @@
 import { bleu, exactAgreement, firstTokenAgreement, rougeL, words } from '../kvshare/metrics.ts';
 import type { PromptPair } from '../kvshare/pairs.ts';
 import type { Engine } from './engine.ts';
+import { type EvalChatOptions, evalPrompt } from './eval-chat.ts';
 import type { ReuseMode } from './reuse.ts';
 
 export interface EvalReuseOptions {
   modes: ReuseMode[];
   recomputeRatio?: number;
   maxNewTokens?: number;
+  /** Wrap each text in the model's chat template with this system prompt (eval-chat.ts). */
+  chat?: EvalChatOptions;
   onPair?: (index: number, total: number) => void;
 }
 
@@ -52,8 +55,8 @@ export async function evalReuse(
   o: EvalReuseOptions,
 ): Promise<EvalReport> {
   const maxNewTokens = o.maxNewTokens ?? 32;
-  const ask = (prompt: string, mode: ReuseMode) =>
-    engine.generate(prompt, {
+  const ask = (text: string, mode: ReuseMode) =>
+    engine.generate(evalPrompt(engine, text, o.chat), {
       maxNewTokens,
       temperature: 0,
       cachePrompt: false,
@@ -62,7 +65,7 @@ export async function evalReuse(
   // Warm-up: compile every pipeline (GEMM, GEMV, scoring) before anything is timed.
   if (pairs.length > 0) {
     await engine.cache.clear();
-    await engine.cache.add(pairs[0].a);
+    await engine.cache.add(evalPrompt(engine, pairs[0].a, o.chat));
     await ask(pairs[0].b, 'kvshare');
     await ask(pairs[0].b, 'none');
   }
@@ -74,7 +77,7 @@ export async function evalReuse(
     const refWords = words(ref.text);
     for (const mode of o.modes) {
       await engine.cache.clear();
-      await engine.cache.add(a);
+      await engine.cache.add(evalPrompt(engine, a, o.chat));
       const r = await ask(b, mode);
       const n = r.reuse.promptTokens;
       rows.push({
