@@ -44,6 +44,18 @@ export interface ShapePreset {
   tie_word_embeddings: boolean;
 }
 
+/** The small widths of the chat test shapes, whose size is their real vocabulary. */
+const TINY_CHAT = {
+  hidden_size: 32,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 8,
+  max_position_embeddings: 1024,
+  tie_word_embeddings: false,
+} as const;
+
 /** Real model shapes (weights are random): what the engine must handle at full size, plus tiny test shapes. */
 export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
   'smollm2-135m': {
@@ -109,35 +121,21 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
   // Qwen2 layout with the full Qwen vocabulary (for --tokenizer qwen): the 151,936 × 32 embedding
   // and head are most of its 39 MB (F32). Untied, so a reply can be planted (synthetic-reply.ts).
   'tiny-qwen2-151k': {
+    ...TINY_CHAT,
     arch: 'Qwen2ForCausalLM',
     model_type: 'qwen2',
     vocab_size: 151936,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-    max_position_embeddings: 1024,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,
-    tie_word_embeddings: false,
   },
   // Llama 3 layout with its 128,256-token vocabulary (for --tokenizer llama3).
   'tiny-llama3': {
+    ...TINY_CHAT,
     arch: 'LlamaForCausalLM',
     model_type: 'llama',
     vocab_size: 128256,
-    hidden_size: 32,
-    intermediate_size: 64,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    head_dim: 8,
-    max_position_embeddings: 1024,
     rms_norm_eps: 1e-5,
     rope_theta: 500000,
-    tie_word_embeddings: false,
   },
 };
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, EngineApi } from '../../src/api/types.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
-import { chatModelDir, REPLY } from './models.ts';
+import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 
 const engine = createNodeEngine();
 const api: EngineApi = createChatApi(engine);
@@ -41,16 +41,7 @@ describe('chat on a Llama-3-shaped model with the real tokenizer', () => {
     expect(r2.usage.token_fates?.slice(0, systemPart).every((f) => f === 'reused')).toBe(true);
 
     // The follow-up turn of the first conversation reuses all of it (prompt and answer).
-    const turn2: ChatMessage[] = [
-      ...turn1,
-      { role: 'assistant', content: r1.choices[0].message.content },
-      { role: 'user', content: 'And a molar mass?' },
-    ];
-    const r3 = await api.chat.completions.create({
-      messages: turn2,
-      max_tokens: 10,
-      reuse: { mode: 'prefix' },
-    });
+    const r3 = await askFollowUp(api, turn1, r1, 'And a molar mass?');
     expect(r3.usage.reused_tokens).toBe(r1.usage.prompt_tokens + r1.usage.completion_tokens - 1);
     expect(r3.choices[0].message.content).toBe(REPLY);
   });

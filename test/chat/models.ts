@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChatCompletion, ChatMessage, EngineApi } from '../../src/api/types.ts';
 import type { SyntheticShape } from '../../src/model/synthetic.ts';
 import { writeSyntheticModel } from '../../src/model/synthetic.ts';
 import type { SyntheticTokenizer } from '../../src/model/synthetic-tokenizers.ts';
@@ -42,4 +43,19 @@ export async function chatModelDir(
     await rm(partial, { recursive: true, force: true });
   }
   return dir;
+}
+
+/** The next turn of `turns` (answered by `answer`): asked with prefix reuse, so what it reuses is exact. */
+export function askFollowUp(
+  api: EngineApi,
+  turns: ChatMessage[],
+  answer: ChatCompletion,
+  question: string,
+): Promise<ChatCompletion> {
+  const messages: ChatMessage[] = [
+    ...turns,
+    { role: 'assistant', content: answer.choices[0].message.content },
+    { role: 'user', content: question },
+  ];
+  return api.chat.completions.create({ messages, max_tokens: 8, reuse: { mode: 'prefix' } });
 }
