@@ -37,7 +37,10 @@ export class ChatSession {
   async ask(question: string, settings: ChatSettings, onText: (delta: string) => void): Promise<Answer> {
     if (this.controller) throw new Error('An answer is already being written.');
     const user: ChatMessage = { role: 'user', content: question };
-    const messages = settings.history ? [...this.turns, user] : [user];
+    const system: ChatMessage[] = settings.systemPrompt
+      ? [{ role: 'system', content: settings.systemPrompt }]
+      : [];
+    const messages = [...system, ...(settings.history ? this.turns : []), user];
     const controller = new AbortController();
     this.controller = controller;
     let content = '';

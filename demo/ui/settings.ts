@@ -1,11 +1,13 @@
 /**
- * Request settings: answer length, temperature (0 = greedy), the KV reuse mode, and whether earlier
- * turns are sent with each question.
+ * Request settings: the system prompt, answer length, temperature (0 = greedy), the KV reuse mode,
+ * and whether earlier turns are sent with each question.
  */
 import type { ReuseMode } from '../../src/client/index.ts';
 import { el } from './dom.ts';
 
 export interface ChatSettings {
+  /** Sent first in every conversation when not empty (each chat then starts with the same tokens). */
+  systemPrompt: string;
   maxTokens: number;
   temperature: number;
   reuseMode: ReuseMode;
@@ -21,12 +23,17 @@ const MODES: { value: ReuseMode; label: string }[] = [
 ];
 
 export class SettingsForm {
+  private readonly systemPrompt: HTMLTextAreaElement;
   private readonly maxTokens: HTMLInputElement;
   private readonly temperature: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
   private readonly history: HTMLInputElement;
 
   constructor(host: HTMLElement) {
+    this.systemPrompt = el('textarea', {
+      testid: 'system-prompt',
+      attrs: { id: 'system-prompt', rows: '2', placeholder: 'none' },
+    });
     this.maxTokens = el('input', {
       testid: 'max-tokens',
       attrs: { id: 'max-tokens', type: 'number', min: '1', max: '1024', step: '1', value: '32' },
@@ -45,6 +52,7 @@ export class SettingsForm {
       el('div', { class: 'setting' }, [el('label', { text: label, attrs: { for: id } }), input]);
     host.replaceChildren(
       el('h2', { text: 'Settings' }),
+      row('System prompt', 'system-prompt', this.systemPrompt),
       row('Max new tokens', 'max-tokens', this.maxTokens),
       row('Temperature (0 = greedy)', 'temperature', this.temperature),
       row('KV reuse', 'reuse-mode', this.mode),
@@ -70,6 +78,7 @@ export class SettingsForm {
     const maxTokens = Math.round(this.maxTokens.valueAsNumber);
     const temperature = this.temperature.valueAsNumber;
     return {
+      systemPrompt: this.systemPrompt.value.trim(),
       maxTokens: Number.isFinite(maxTokens) && maxTokens > 0 ? Math.min(maxTokens, 1024) : 32,
       temperature: Number.isFinite(temperature) && temperature >= 0 ? temperature : 0,
       reuseMode: this.mode.value as ReuseMode,

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_EVAL_SYSTEM } from '../engine/eval-chat.ts';
 import { evalReuse } from '../engine/eval-reuse.ts';
 import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
@@ -28,6 +29,9 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     recomputeRatio: num(args, 'recompute-ratio', 0.15),
     maxNewTokens: num(args, 'max-new-tokens', 32),
     reps: num(args, 'reps', 3),
+    chat: args.chat
+      ? { system: typeof args.system === 'string' ? args.system : DEFAULT_EVAL_SYSTEM }
+      : undefined,
     onPair: (i, n) => process.stderr.write(`\rpair ${i + 1}/${n}`),
   });
   process.stderr.write('\n');

@@ -17,10 +17,13 @@ Commands:
   bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
       Prints prefill and decode tokens/s.
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
-           [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--json]
+           [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--chat [--system <text>]] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
       answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
-  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
+      --chat wraps each text as the user turn of a chat (system prompt: --system, default
+      "You are a helpful assistant.") in the model's chat template.
+  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+        [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
 
@@ -55,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
       reps: { type: 'string' },
       layers: { type: 'string' },
       shards: { type: 'string' },
+      tokenizer: { type: 'string' },
+      reply: { type: 'string' },
+      chat: { type: 'boolean', default: false },
+      system: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;

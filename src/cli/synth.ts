@@ -1,4 +1,5 @@
 import { writeSyntheticModel } from '../model/synthetic.ts';
+import type { SyntheticTokenizer } from '../model/synthetic-tokenizers.ts';
 import { type CliArgs, num, str } from './args.ts';
 
 export async function runSynth(args: CliArgs): Promise<number> {
@@ -10,6 +11,8 @@ export async function runSynth(args: CliArgs): Promise<number> {
     dtype: (args.dtype as 'F32' | 'F16' | 'BF16' | undefined) ?? 'F32',
     layers: args.layers ? num(args, 'layers', 0) : undefined,
     shards: args.shards ? num(args, 'shards', 1) : undefined,
+    tokenizer: args.tokenizer ? (str(args, 'tokenizer') as SyntheticTokenizer) : undefined,
+    reply: args.reply !== undefined ? str(args, 'reply') : undefined,
   });
   console.log(`wrote ${out}`);
   return 0;

@@ -2,6 +2,7 @@ import { bleu, exactAgreement, firstTokenAgreement, rougeL, words } from '../kvs
 import type { PromptPair } from '../kvshare/pairs.ts';
 import { median } from '../util/median.ts';
 import type { Engine } from './engine.ts';
+import { type EvalChatOptions, evalPrompt } from './eval-chat.ts';
 import type { ReuseMode } from './reuse.ts';
 
 export interface EvalReuseOptions {
@@ -10,6 +11,8 @@ export interface EvalReuseOptions {
   maxNewTokens?: number;
   /** Timed runs per pair and mode (default 1); TTFT is the median over them. */
   reps?: number;
+  /** Wrap each text in the model's chat template with this system prompt (eval-chat.ts). */
+  chat?: EvalChatOptions;
   onPair?: (index: number, total: number) => void;
 }
 
@@ -60,8 +63,8 @@ export async function evalReuse(
   o: EvalReuseOptions,
 ): Promise<EvalReport> {
   const maxNewTokens = o.maxNewTokens ?? 32;
-  const ask = (prompt: string, mode: ReuseMode) =>
-    engine.generate(prompt, {
+  const ask = (text: string, mode: ReuseMode) =>
+    engine.generate(evalPrompt(engine, text, o.chat), {
       maxNewTokens,
       temperature: 0,
       cachePrompt: false,
@@ -70,7 +73,7 @@ export async function evalReuse(
   // Warm-up: compile every pipeline (GEMM, GEMV, scoring) before anything is timed.
   if (pairs.length > 0) {
     await engine.cache.clear();
-    await engine.cache.add(pairs[0].a);
+    await engine.cache.add(evalPrompt(engine, pairs[0].a, o.chat));
     await ask(pairs[0].b, 'kvshare');
     await ask(pairs[0].b, 'none');
   }
@@ -87,7 +90,7 @@ export async function evalReuse(
       const order = (i * reps + rep) % 2 === 0 ? runs : [...runs].reverse();
       for (const mode of order) {
         await engine.cache.clear();
-        if (mode !== 'ref') await engine.cache.add(a);
+        if (mode !== 'ref') await engine.cache.add(evalPrompt(engine, a, o.chat));
         const r = await ask(b, mode === 'ref' ? 'none' : mode);
         ttft.get(mode)!.push(r.stats.ttftMs);
         if (!first.has(mode)) first.set(mode, r);

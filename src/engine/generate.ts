@@ -28,7 +28,9 @@ export async function runGeneration(
   const maxNew = opts.maxNewTokens ?? 128;
   const greedy = (opts.temperature ?? 0) === 0;
   const rand = mulberry32(opts.seed ?? 0x5eed);
-  const stopIds = new Set([...(opts.ignoreEos ? [] : runner.cfg.eosTokenIds), ...(opts.stopTokenIds ?? [])]);
+  // The tokenizer's stop ids: config.json's eos, generation_config.json's (Llama 3 instruct lists
+  // <|eot_id|> only there) and tokenizer_config's eos token.
+  const stopIds = new Set([...(opts.ignoreEos ? [] : tokenizer.eosTokenIds), ...(opts.stopTokenIds ?? [])]);
   const stops = (opts.stop ?? []).filter((s) => s.length > 0);
   const pick = (ids: Uint32Array, logits: Float32Array | null) => {
     checkStep(ids[0], logits, runner.cfg.vocabSize); // the output guard (output-guard.ts)

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, ModelFileMissingError } from '../errors.ts';
+import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '../errors.ts';
 import { mulberry32 } from '../util/prng.ts';
 import { parseConfig } from './config.ts';
 import { expectedTensors } from './layout.ts';
@@ -10,9 +10,23 @@ import {
   tensorBytes,
   writeSafetensorsFile,
 } from './safetensors-writer.ts';
+import { plantReply, replyChain } from './synthetic-reply.ts';
+import {
+  CHAT_TOKENIZERS,
+  chatTokenizerDir,
+  isSyntheticTokenizer,
+  type SyntheticTokenizer,
+  tokenIdOf,
+} from './synthetic-tokenizers.ts';
 import type { DType, ModelConfig } from './types.ts';
 
-export type SyntheticShape = 'smollm2-135m' | 'qwen2.5-0.5b' | 'tiny-qwen2' | 'tiny-llama';
+export type SyntheticShape =
+  | 'smollm2-135m'
+  | 'qwen2.5-0.5b'
+  | 'tiny-qwen2'
+  | 'tiny-llama'
+  | 'tiny-qwen2-151k'
+  | 'tiny-llama3';
 
 export interface ShapePreset {
   arch: 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
@@ -29,6 +43,18 @@ export interface ShapePreset {
   rope_theta: number;
   tie_word_embeddings: boolean;
 }
+
+/** The small widths of the chat test shapes, whose size is their real vocabulary. */
+const TINY_CHAT = {
+  hidden_size: 32,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  head_dim: 8,
+  max_position_embeddings: 1024,
+  tie_word_embeddings: false,
+} as const;
 
 /** Real model shapes (weights are random): what the engine must handle at full size, plus tiny test shapes. */
 export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
@@ -92,6 +118,25 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
     rope_theta: 10000,
     tie_word_embeddings: false,
   },
+  // Qwen2 layout with the full Qwen vocabulary (for --tokenizer qwen): the 151,936 × 32 embedding
+  // and head are most of its 39 MB (F32). Untied, so a reply can be planted (synthetic-reply.ts).
+  'tiny-qwen2-151k': {
+    ...TINY_CHAT,
+    arch: 'Qwen2ForCausalLM',
+    model_type: 'qwen2',
+    vocab_size: 151936,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+  },
+  // Llama 3 layout with its 128,256-token vocabulary (for --tokenizer llama3).
+  'tiny-llama3': {
+    ...TINY_CHAT,
+    arch: 'LlamaForCausalLM',
+    model_type: 'llama',
+    vocab_size: 128256,
+    rms_norm_eps: 1e-5,
+    rope_theta: 500000,
+  },
 };
 
 export interface SyntheticModelOptions {
@@ -107,6 +152,13 @@ export interface SyntheticModelOptions {
   shards?: number;
   /** Folder to copy tokenizer.json and tokenizer_config.json from; default: the stories260K-hf asset. */
   tokenizerFrom?: string;
+  /**
+   * A real chat tokenizer from the npm dev dependencies (synthetic-tokenizers.ts) instead of
+   * `tokenizerFrom`; also writes generation_config.json with the instruct models' stop tokens.
+   */
+  tokenizer?: SyntheticTokenizer;
+  /** Plant this greedy answer, ended by the end-of-turn token (chat tokenizers, untied shapes). */
+  reply?: string;
 }
 
 export interface SyntheticModelResult {
@@ -136,18 +188,42 @@ export async function writeSyntheticModel(opts: SyntheticModelOptions): Promise<
   const layers = opts.layers ?? preset.num_hidden_layers;
   if (!Number.isInteger(layers) || layers < 1)
     throw new InvalidArgumentError(`layers must be >= 1 (got ${layers}).`);
+  if (opts.tokenizer !== undefined && !isSyntheticTokenizer(opts.tokenizer))
+    throw new InvalidArgumentError(
+      `Unknown tokenizer '${opts.tokenizer}': expected stories, qwen or llama3.`,
+    );
+  const chatName = opts.tokenizer === 'stories' ? undefined : opts.tokenizer;
+  const chat = chatName ? CHAT_TOKENIZERS[chatName] : undefined;
+  if (opts.reply !== undefined && (!chat || preset.tie_word_embeddings)) {
+    throw new InvalidArgumentError(
+      `A reply can only be planted with a chat tokenizer (qwen, llama3) in an untied shape (tiny-*), not ${opts.shape} with ${opts.tokenizer ?? 'stories'}.`,
+    );
+  }
   const fs = await import('node:fs/promises');
-  const tokDir = opts.tokenizerFrom ?? (await defaultTokenizerDir());
+  const tokDir = chatName
+    ? await chatTokenizerDir(chatName)
+    : (opts.tokenizerFrom ?? (await defaultTokenizerDir()));
   const tokenizerJson = await readTokenizerFile(fs, tokDir, 'tokenizer.json');
   const tokenizerConfig = await readTokenizerFile(fs, tokDir, 'tokenizer_config.json');
 
   const configJson = hfConfig(preset, layers, dtype, tokenizerJson, tokenizerConfig);
   const config = parseConfig(JSON.parse(configJson));
+  const values = (name: string) => gaussianStream(seed, name, name.endsWith('norm.weight') ? 1 : 0, 0.02);
+  const chain =
+    chat && opts.reply !== undefined
+      ? await replyChain(
+          tokenizerJson,
+          tokenizerConfig,
+          opts.reply,
+          stopId(tokenizerJson, chat.endOfTurn),
+          config.hiddenSize,
+        )
+      : null;
   const specs: TensorSpec[] = [...expectedTensors(config)].map(([name, shape]) => ({
     name,
     shape,
     dtype,
-    values: gaussianStream(seed, name, name.endsWith('norm.weight') ? 1 : 0, 0.02),
+    values: chain ? plantReply(name, shape, values(name), chain) : values(name),
   }));
 
   await fs.mkdir(opts.out, { recursive: true });
@@ -158,6 +234,15 @@ export async function writeSyntheticModel(opts: SyntheticModelOptions): Promise<
   await fs.writeFile(`${opts.out}/config.json`, configJson);
   await fs.writeFile(`${opts.out}/tokenizer.json`, tokenizerJson);
   await fs.writeFile(`${opts.out}/tokenizer_config.json`, tokenizerConfig);
+  await fs.rm(`${opts.out}/generation_config.json`, { force: true });
+  if (chat) {
+    const gen = {
+      bos_token_id: config.bosTokenId,
+      eos_token_id: chat.stopTokens.map((t) => stopId(tokenizerJson, t)),
+    };
+    await fs.writeFile(`${opts.out}/generation_config.json`, `${JSON.stringify(gen, null, 2)}\n`);
+    files.push('generation_config.json');
+  }
 
   let weightBytes = 0;
   if (shards === 1) {
@@ -240,18 +325,13 @@ function specialTokenId(tokJson: string, tokCfg: string, key: 'bos_token' | 'eos
   const v = cfg[key];
   const content = typeof v === 'string' ? v : (v as { content?: unknown } | null)?.content;
   if (typeof content !== 'string') return null;
-  const tj = JSON.parse(tokJson) as {
-    added_tokens?: { id: number; content: string }[];
-    model?: { vocab?: unknown };
-  };
-  const added = tj.added_tokens?.find((t) => t.content === content);
-  if (added) return added.id;
-  const vocab = tj.model?.vocab;
-  if (vocab && typeof vocab === 'object' && !Array.isArray(vocab)) {
-    const id = (vocab as Record<string, unknown>)[content];
-    if (typeof id === 'number') return id;
-  }
-  return null;
+  return tokenIdOf(tokJson, content);
+}
+
+function stopId(tokJson: string, content: string): number {
+  const id = tokenIdOf(tokJson, content);
+  if (id === null) throw new ModelFormatError(`The tokenizer has no token ${content}.`);
+  return id;
 }
 
 async function defaultTokenizerDir(): Promise<string> {
