@@ -14,8 +14,9 @@ Commands:
       The prompt is tokenized with the model tokenizer's special tokens: for Llama-style
       tokenizers that means BOS (e.g. id 1) is prepended and nothing else; no chat template.
       Temperature 0 (the default) is greedy decoding.
-  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
-      Prints prefill and decode tokens/s.
+  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--profile] [--json]
+      Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
+      step and one decode step (every op in its own submit).
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
            [--max-new-tokens N] [--limit N] [--context N] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       context: { type: 'string' },
       json: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       'prompt-tokens': { type: 'string' },
       'new-tokens': { type: 'string' },
       shape: { type: 'string' },
