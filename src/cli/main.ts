@@ -21,7 +21,7 @@ Commands:
            [--max-new-tokens N] [--limit N] [--context N] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
       answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
-  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
+  synth --shape <smollm2-135m|qwen2.5-0.5b|stories15m|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
 
