@@ -3,7 +3,6 @@ import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
-import { addOp, siluMulOp } from '../ops/elementwise.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
@@ -103,8 +102,19 @@ export function buildForwardGraph(
         label: at('attention'),
       }),
     );
-    ops.push(...matmulOps(k, { x: s.attn, w: L.wo, y: s.proj, K: qDim, outStride: D, rows, label: at('o') }));
-    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_attn') }));
+    // x += Wo · attn (the residual add is the o projection's epilogue)
+    ops.push(
+      ...matmulOps(k, {
+        x: s.attn,
+        w: L.wo,
+        y: s.x,
+        K: qDim,
+        outStride: D,
+        rows,
+        label: at('o'),
+        accumulate: true,
+      }),
+    );
 
     // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
     ops.push(
@@ -121,12 +131,32 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }),
     );
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wUp, y: s.up, K: D, outStride: F, rows, label: at('up') }));
-    ops.push(siluMulOp(k, { gate: s.gate, up: s.up, out: s.act, width: F, rows, label: at('swiglu') }));
+    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue
     ops.push(
-      ...matmulOps(k, { x: s.act, w: L.wDown, y: s.proj, K: F, outStride: D, rows, label: at('down') }),
+      ...matmulOps(k, {
+        x: s.xn,
+        w: L.wUp,
+        y: s.act,
+        K: D,
+        outStride: F,
+        rows,
+        label: at('up'),
+        gate: s.gate,
+      }),
     );
-    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_mlp') }));
+    // x += Wdown · act (residual add in the epilogue)
+    ops.push(
+      ...matmulOps(k, {
+        x: s.act,
+        w: L.wDown,
+        y: s.x,
+        K: F,
+        outStride: D,
+        rows,
+        label: at('down'),
+        accumulate: true,
+      }),
+    );
     return { pre, scatter, post: ops };
   });
 

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { argmaxOp } from '../../src/ops/argmax.ts';
 import { attentionOp } from '../../src/ops/attention.ts';
-import { addOp, siluMulOp } from '../../src/ops/elementwise.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { matmulOps } from '../../src/ops/matmul.ts';
@@ -164,27 +163,6 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
     expect(Array.from(await h.read(kcBuf, ctx * kvDim))).toEqual(Array.from(kc));
     const expected = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
     expect(toleranceRatio(await h.read(out, n * H * hd), expected, ATOL, RTOL)).toBeLessThan(1);
-  });
-});
-
-describe('elementwise', () => {
-  it('silu_mul and residual add over odd widths', async () => {
-    const n = 3;
-    const width = 173;
-    const g = randn(n * width, 13, 4);
-    const u = randn(n * width, 14);
-    const out = h.zeros(n * width);
-    const x = randn(n * width, 15);
-    const xb = h.f32(x);
-    const rows = h.rows(n);
-    h.run([
-      siluMulOp(h.k, { gate: h.f32(g), up: h.f32(u), out, width, rows, label: 's' }),
-      addOp(h.k, { x: xb, y: h.f32(u), width, rows, label: 'a' }),
-    ]);
-    expect(toleranceRatio(await h.read(out, n * width), ref.siluMul(g, u), ATOL, RTOL)).toBeLessThan(1);
-    const sum = Float32Array.from(x);
-    ref.addInPlace(sum, u);
-    expect(toleranceRatio(await h.read(xb, n * width), sum, ATOL, RTOL)).toBeLessThan(1);
   });
 });
 
