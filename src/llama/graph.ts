@@ -72,8 +72,8 @@ export function buildForwardGraph(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
-    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, label: at('rope_q') }));
-    ops.push(ropeOp(k, { ...rope, x: s.k, nHeads: KV, rowStride: kvDim, label: at('rope_k') }));
+    const second = { x: s.k, nHeads: KV, rowStride: kvDim };
+    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, second, label: at('rope_qk') }));
     const pre = ops;
     const scatter = kvScatterOp(k, {
       pos: s.pos,

@@ -110,6 +110,39 @@ describe('rope', () => {
     ref.rope(expected, pos, { nHeads, headDim: hd, rowStride: stride, theta: 10000 });
     expect(toleranceRatio(await h.read(buf, n * stride), expected, ATOL, RTOL)).toBeLessThan(1);
   });
+
+  it('rotates queries and keys (different head counts and strides) in one dispatch', async () => {
+    const n = 4;
+    const hd = 8;
+    const [hq, hk] = [4, 2];
+    const [sq, sk] = [hq * hd, hk * hd + 3]; // keys with a padded row
+    const pos = [0, 5, 9, 130];
+    const q = randn(n * sq, 11);
+    const kx = randn(n * sk, 12);
+    const [qb, kb] = [h.f32(q), h.f32(kx)];
+    const table = uploadRopeTable(h.k.device, 256, hd, 500);
+    const rows = h.rows(n);
+    const second = { x: kb, nHeads: hk, rowStride: sk };
+    const p = h.u32(new Int32Array(pos));
+    h.run([
+      ropeOp(h.k, {
+        x: qb,
+        pos: p,
+        table,
+        nHeads: hq,
+        headDim: hd,
+        rowStride: sq,
+        second,
+        rows,
+        label: 'qk',
+      }),
+    ]);
+    const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
+    ref.rope(eq, pos, { nHeads: hq, headDim: hd, rowStride: sq, theta: 500 });
+    ref.rope(ek, pos, { nHeads: hk, headDim: hd, rowStride: sk, theta: 500 });
+    expect(toleranceRatio(await h.read(qb, n * sq), eq, ATOL, RTOL)).toBeLessThan(1);
+    expect(toleranceRatio(await h.read(kb, n * sk), ek, ATOL, RTOL)).toBeLessThan(1);
+  });
 });
 
 describe('kv scatter + attention (GQA, causal by position)', () => {
