@@ -77,6 +77,21 @@ interface Row {
   rounds: number;
 }
 
+/** The table of `rows` (non-JSON mode), printed after each model so a long run keeps what it measured. */
+function printTable(rows: Row[], title: string): void {
+  const f = (x: number) => x.toFixed(x < 10 ? 2 : 1).padStart(9);
+  console.log(`\n${title}: ${promptTokens}-token prompt, ${newTokens} new tokens, ${rounds} rounds, medians`);
+  console.log('model        engine       load ms   TTFT ms  prefill/s  decode/s | TTFT x  decode x');
+  for (const r of rows) {
+    const us = rows.find((o) => o.model === r.model && o.engine === 'kvshare');
+    const ratio = (a: number | undefined) => (a === undefined ? '     -' : a.toFixed(2).padStart(6));
+    console.log(
+      `${r.model.padEnd(12)} ${r.engine.padEnd(11)} ${f(r.loadMs)} ${f(r.ttftMs)} ${f(r.prefillTokensPerSec)} ${f(r.decodeTokensPerSec)} | ${ratio(us && r.ttftMs / us.ttftMs)}  ${ratio(us && us.decodeTokensPerSec / r.decodeTokensPerSec)}`,
+    );
+  }
+  console.log('TTFT x = their TTFT / ours, decode x = our decode tok/s / theirs (> 1: we are faster)');
+}
+
 mkdirSync(modelsDir, { recursive: true });
 const models: { name: string; dir: string }[] = [];
 for (const name of values.models.split(',')) {
@@ -155,24 +170,15 @@ try {
         rounds,
       });
     }
+    if (!values.json)
+      printTable(
+        rows.filter((r) => r.model === m.name),
+        m.name,
+      );
   }
 } finally {
   await browser.close();
   await server.close();
 }
 
-if (values.json) {
-  console.log(JSON.stringify({ adapter, promptTokens, newTokens, rounds, rows }));
-} else {
-  const f = (x: number) => x.toFixed(x < 10 ? 2 : 1).padStart(9);
-  console.log(`\n${promptTokens}-token prompt, ${newTokens} new tokens, ${rounds} rounds, medians`);
-  console.log('model        engine       load ms   TTFT ms  prefill/s  decode/s | TTFT x  decode x');
-  for (const r of rows) {
-    const us = rows.find((o) => o.model === r.model && o.engine === 'kvshare');
-    const ratio = (a: number | undefined) => (a === undefined ? '     -' : a.toFixed(2).padStart(6));
-    console.log(
-      `${r.model.padEnd(12)} ${r.engine.padEnd(11)} ${f(r.loadMs)} ${f(r.ttftMs)} ${f(r.prefillTokensPerSec)} ${f(r.decodeTokensPerSec)} | ${ratio(us && r.ttftMs / us.ttftMs)}  ${ratio(us && us.decodeTokensPerSec / r.decodeTokensPerSec)}`,
-    );
-  }
-  console.log('TTFT x = their TTFT / ours, decode x = our decode tok/s / theirs (> 1: we are faster)');
-}
+if (values.json) console.log(JSON.stringify({ adapter, promptTokens, newTokens, rounds, rows }));
