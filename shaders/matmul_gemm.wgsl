@@ -1,6 +1,6 @@
-// Tiled GEMM for many rows: y[r, outOffset + o] = sum_k x[r, k] * W[o, k] (+ b[o])
+// Tiled GEMM for many rows: y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o])
 // Workgroup 8x8 threads computes a 32x32 tile of y (4x4 per thread), K in steps of 16.
-struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, accumulate: u32, gated: u32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -9,6 +9,7 @@ struct Count { n: u32 }
 @group(0) @binding(3) var<storage, read> w: array<f32>;        // [outRows, K]
 @group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows]
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
+@group(0) @binding(6) var<storage, read> g: array<f32>;        // [n, outStride] gate (dummy when gated = 0)
 
 const TM: u32 = 32u;
 const TN: u32 = 32u;
@@ -53,7 +54,10 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (o >= p.outRows) { continue; }
       var v = acc[i * 4u + j];
       if (p.hasBias != 0u) { v += b[o]; }
-      y[r * p.outStride + p.outOffset + o] = v;
+      let yi = r * p.outStride + p.outOffset + o;
+      if (p.accumulate != 0u) { v += y[yi]; } // residual add folded in: y += W x
+      if (p.gated != 0u) { v = g[yi] / (1.0 + exp(-g[yi])) * v; } // SwiGLU: silu(gate) * up
+      y[yi] = v;
     }
   }
 }

@@ -1,10 +1,10 @@
 // GEMV for few rows with 16-bit weights (BF16 or F16) packed two per u32 along K, K % 8 == 0:
-// y[r, outOffset + o] = sum_k x[r, k] * W[o, k] (+ b[o]).
+// y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // TPO threads per output, each loading 8 weights (one vec4<u32>) per step and using them for up to
 // ROWS rows (weights are read once for all rows of the workgroup); one barrier, then the first
 // thread of each output sums the TPO partial sums in order. Weights are widened in registers:
 // BF16 exactly by a shift, F16 exactly by unpack2x16float.
-struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, accumulate: u32, gated: u32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -13,6 +13,7 @@ struct Count { n: u32 }
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]: 8 packed values each
 @group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows] (dummy when hasBias = 0)
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
+@group(0) @binding(6) var<storage, read> g: array<f32>;        // [n, outStride] gate (dummy when gated = 0)
 
 override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
 override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
@@ -56,7 +57,10 @@ fn gemv_vec8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
       if (r >= count.n) { break; }
       var acc = s[i];
       if (p.hasBias != 0u) { acc += b[o]; }
-      y[r * p.outStride + p.outOffset + o] = acc;
+      let yi = r * p.outStride + p.outOffset + o;
+      if (p.accumulate != 0u) { acc += y[yi]; } // residual add folded in: y += W x
+      if (p.gated != 0u) { acc = g[yi] / (1.0 + exp(-g[yi])) * acc; } // SwiGLU: silu(gate) * up
+      y[yi] = acc;
     }
   }
 }

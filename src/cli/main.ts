@@ -14,15 +14,16 @@ Commands:
       The prompt is tokenized with the model tokenizer's special tokens: for Llama-style
       tokenizers that means BOS (e.g. id 1) is prepended and nothing else; no chat template.
       Temperature 0 (the default) is greedy decoding.
-  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
-      Prints prefill and decode tokens/s.
+  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--profile] [--json]
+      Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
+      step and one decode step (every op in its own submit).
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
            [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--chat [--system <text>]] [--json]
       For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
       answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
       --chat wraps each text as the user turn of a chat (system prompt: --system, default
       "You are a helpful assistant.") in the model's chat template.
-  synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+  synth --shape <smollm2-135m|qwen2.5-0.5b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
         [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
@@ -45,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       context: { type: 'string' },
       json: { type: 'boolean', default: false },
+      profile: { type: 'boolean', default: false },
       'prompt-tokens': { type: 'string' },
       'new-tokens': { type: 'string' },
       shape: { type: 'string' },

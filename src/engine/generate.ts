@@ -2,6 +2,7 @@ import { AbortError } from '../errors.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import { mulberry32 } from '../util/prng.ts';
+import { IncrementalDecoder } from './detokenize.ts';
 import { checkStep } from './output-guard.ts';
 import { sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
@@ -45,6 +46,7 @@ export async function runGeneration(
   let text = '';
   let finishReason: FinishReason = 'length';
   let stopStringHit = false;
+  const detok = new IncrementalDecoder(tokenizer);
   const { first, stale } = await prefill(!greedy);
   const prefillMs = performance.now() - t0;
   const ttftMs = prefillMs;
@@ -56,13 +58,11 @@ export async function runGeneration(
       break;
     }
     out.push(next);
-    const full = tokenizer.decode(out, { skipSpecialTokens: true });
+    const full = text + detok.push(out);
     const hit = stops.map((s) => full.indexOf(s, Math.max(0, text.length - s.length))).find((i) => i >= 0);
     const visible = hit === undefined ? full : full.slice(0, hit);
-    // Hold back a trailing U+FFFD: the next token may complete a multi-byte character.
-    const settled = hit !== undefined || !visible.endsWith('\uFFFD');
-    const delta = settled && visible.startsWith(text) ? visible.slice(text.length) : '';
-    if (settled) text = visible;
+    const delta = visible.slice(text.length);
+    text = visible;
     onChunk?.({ text: delta, tokenId: next });
     if (hit !== undefined) {
       finishReason = 'stop';

@@ -21,34 +21,119 @@ export function validateSampling(o: SamplingOptions): void {
   if (!(p > 0 && p <= 1)) throw new InvalidArgumentError(`topP must be in (0, 1] (got ${p})`);
 }
 
+/** True when token a ranks above token b: higher logit, then lower id. */
+function above(l: Float32Array, a: number, b: number): boolean {
+  return l[a] > l[b] || (l[a] === l[b] && a < b);
+}
+
 /**
- * Draw one token from logits [V] with temperature, then top-k, then top-p (nucleus) filtering.
- * Runs on the CPU over the logits of one row (greedy decoding never gets here: it uses the GPU argmax).
+ * Partition idx[lo, hi) around a median-of-three pivot by rank: afterwards idx[lo, p) rank above
+ * idx[p] and idx(p, hi) below it. Returns p.
  */
-export function sampleToken(logits: Float32Array, o: SamplingOptions, rand: () => number): number {
+function partition(idx: Uint32Array, lo: number, hi: number, l: Float32Array): number {
+  const mid = (lo + hi) >>> 1;
+  const [a, b, c] = [idx[lo], idx[mid], idx[hi - 1]];
+  const m = above(l, a, b) === above(l, b, c) ? mid : above(l, a, b) === above(l, c, a) ? lo : hi - 1;
+  const pivot = idx[m];
+  idx[m] = idx[hi - 1];
+  idx[hi - 1] = pivot;
+  let p = lo;
+  for (let j = lo; j < hi - 1; j++) {
+    if (above(l, idx[j], pivot)) {
+      const t = idx[j];
+      idx[j] = idx[p];
+      idx[p++] = t;
+    }
+  }
+  idx[hi - 1] = idx[p];
+  idx[p] = pivot;
+  return p;
+}
+
+/** Reorder idx so that its first k entries are the k top-ranked tokens (in no particular order). */
+function selectTop(idx: Uint32Array, k: number, l: Float32Array): void {
+  let lo = 0;
+  let hi = idx.length;
+  while (hi - lo > 1) {
+    const p = partition(idx, lo, hi, l);
+    if (p === k || p === k - 1) return;
+    if (p < k - 1) lo = p + 1;
+    else hi = p;
+  }
+}
+
+/**
+ * The size of the smallest top-ranked prefix of idx whose weights reach `target`, with idx reordered
+ * so that prefix comes first (all of idx when the total stays below it). Expected linear time.
+ */
+function selectNucleus(idx: Uint32Array, w: Float64Array, target: number, l: Float32Array): number {
+  let lo = 0;
+  let hi = idx.length;
+  let acc = 0;
+  while (lo < hi) {
+    const p = partition(idx, lo, hi, l);
+    let above = 0;
+    for (let j = lo; j < p; j++) above += w[idx[j]];
+    if (acc + above >= target) {
+      hi = p;
+      continue;
+    }
+    acc += above + w[idx[p]];
+    if (acc >= target) return p + 1;
+    lo = p + 1;
+  }
+  return lo;
+}
+
+/**
+ * The tokens a draw may pick from logits [V] at temperature t > 0 after top-k, then top-p (nucleus)
+ * filtering, with their unnormalised probabilities, in expected linear time (partial selection, no
+ * sort). `ids` are in no particular order; `weights` is indexed by token id.
+ */
+export function samplingCandidates(
+  logits: Float32Array, // [V]
+  o: SamplingOptions,
+): { ids: Uint32Array; weights: Float64Array; total: number } {
   const t = o.temperature ?? 0;
+  if (!(t > 0)) throw new InvalidArgumentError(`samplingCandidates needs temperature > 0 (got ${t})`);
   const V = logits.length;
-  let order = Array.from({ length: V }, (_, i) => i);
-  order.sort((a, b) => logits[b] - logits[a] || a - b);
-  if (t === 0) return order[0];
+  let mx = logits[0];
+  for (let i = 1; i < V; i++) if (logits[i] > mx) mx = logits[i];
+  let ids = new Uint32Array(V); // [V] candidate token ids, top-ranked first once selected
+  for (let i = 0; i < V; i++) ids[i] = i;
   const k = o.topK ?? 0;
-  if (k > 0 && k < V) order = order.slice(0, k);
-  const mx = logits[order[0]];
-  const probs = order.map((i) => Math.exp((logits[i] - mx) / t));
-  let total = probs.reduce((a, b) => a + b, 0);
+  if (k > 0 && k < V) {
+    selectTop(ids, k, logits);
+    ids = ids.subarray(0, k);
+  }
+  const weights = new Float64Array(V); // [V] exp((logit - max) / t) of the candidates
+  let total = 0;
+  for (const i of ids) total += weights[i] = Math.exp((logits[i] - mx) / t);
   const p = o.topP ?? 1;
   if (p < 1) {
-    let acc = 0;
-    let keep = 0;
-    while (keep < probs.length && acc < p * total) acc += probs[keep++];
-    order = order.slice(0, keep);
-    probs.length = keep;
-    total = acc;
+    ids = ids.subarray(0, selectNucleus(ids, weights, p * total, logits));
+    total = 0;
+    for (const i of ids) total += weights[i];
   }
+  return { ids, weights, total };
+}
+
+/**
+ * Draw one token from logits [V] with temperature, then top-k, then top-p filtering (temperature 0:
+ * the argmax, lowest id on ties). Runs on the CPU over the logits of one row (greedy decoding never
+ * gets here: it uses the GPU argmax).
+ */
+export function sampleToken(logits: Float32Array, o: SamplingOptions, rand: () => number): number {
+  if ((o.temperature ?? 0) === 0) {
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    return best;
+  }
+  const { ids, weights, total } = samplingCandidates(logits, o);
   let u = rand() * total;
-  for (let i = 0; i < order.length; i++) {
-    u -= probs[i];
-    if (u < 0) return order[i];
+  for (const i of ids) {
+    u -= weights[i];
+    if (u < 0) return i;
   }
-  return order[order.length - 1];
+  return ids[ids.length - 1];
 }

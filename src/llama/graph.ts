@@ -3,7 +3,6 @@ import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
-import { addOp, siluMulOp } from '../ops/elementwise.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
@@ -73,8 +72,8 @@ export function buildForwardGraph(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
-    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, label: at('rope_q') }));
-    ops.push(ropeOp(k, { ...rope, x: s.k, nHeads: KV, rowStride: kvDim, label: at('rope_k') }));
+    const second = { x: s.k, nHeads: KV, rowStride: kvDim };
+    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, second, label: at('rope_qk') }));
     const pre = ops;
     const scatter = kvScatterOp(k, {
       pos: s.pos,
@@ -103,8 +102,19 @@ export function buildForwardGraph(
         label: at('attention'),
       }),
     );
-    ops.push(...matmulOps(k, { x: s.attn, w: L.wo, y: s.proj, K: qDim, outStride: D, rows, label: at('o') }));
-    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_attn') }));
+    // x += Wo · attn (the residual add is the o projection's epilogue)
+    ops.push(
+      ...matmulOps(k, {
+        x: s.attn,
+        w: L.wo,
+        y: s.x,
+        K: qDim,
+        outStride: D,
+        rows,
+        label: at('o'),
+        accumulate: true,
+      }),
+    );
 
     // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
     ops.push(
@@ -121,12 +131,32 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }),
     );
-    ops.push(...matmulOps(k, { x: s.xn, w: L.wUp, y: s.up, K: D, outStride: F, rows, label: at('up') }));
-    ops.push(siluMulOp(k, { gate: s.gate, up: s.up, out: s.act, width: F, rows, label: at('swiglu') }));
+    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue
     ops.push(
-      ...matmulOps(k, { x: s.act, w: L.wDown, y: s.proj, K: F, outStride: D, rows, label: at('down') }),
+      ...matmulOps(k, {
+        x: s.xn,
+        w: L.wUp,
+        y: s.act,
+        K: D,
+        outStride: F,
+        rows,
+        label: at('up'),
+        gate: s.gate,
+      }),
     );
-    ops.push(addOp(k, { x: s.x, y: s.proj, width: D, rows, label: at('residual_mlp') }));
+    // x += Wdown · act (residual add in the epilogue)
+    ops.push(
+      ...matmulOps(k, {
+        x: s.act,
+        w: L.wDown,
+        y: s.x,
+        K: F,
+        outStride: D,
+        rows,
+        label: at('down'),
+        accumulate: true,
+      }),
+    );
     return { pre, scatter, post: ops };
   });
 

@@ -57,7 +57,11 @@ export class LlamaRunner {
     readonly ropeTable: GPUBuffer,
   ) {
     this.ops = flattenGraph(graph);
+    this.readback = new Readback(gpu.device, logitRows.max, cfg.vocabSize);
   }
+
+  /** Mappable buffers the ids and logits are copied into, made once and reused every step. */
+  private readonly readback: Readback;
 
   private readonly ops: Op[];
 
@@ -140,6 +144,46 @@ export class LlamaRunner {
     return { ids, logits };
   }
 
+  /** Write one step's inputs (tokens, positions, logit rows, row counts) to the GPU. */
+  private setInputs(chunk: Row[], logitIdx: number[]): void {
+    const { device } = this.gpu;
+    const s = this.scratch;
+    device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((r) => r.token)));
+    device.queue.writeBuffer(s.pos, 0, new Int32Array(chunk.map((r) => r.position)));
+    if (logitIdx.length > 0) device.queue.writeBuffer(s.logitIdx, 0, new Uint32Array(logitIdx));
+    this.rows.set(chunk.length);
+    this.logitRows.set(logitIdx.length);
+  }
+
+  /**
+   * Run one forward step of `rows` (at most maxRows, logits for the last) with every op in its own
+   * submit, and return each op's wall time (submit to onSubmittedWorkDone) in encoding order. Slower
+   * than forward(): for profiling only. `baselineMs` is the time of an empty submit, for reference.
+   */
+  async profile(rows: Row[]): Promise<{ ops: { label: string; ms: number }[]; baselineMs: number }> {
+    if (rows.length === 0 || rows.length > this.rows.max)
+      throw new InvalidArgumentError(`profile takes 1..${this.rows.max} rows (got ${rows.length})`);
+    const { device } = this.gpu;
+    this.setInputs(rows, [rows.length - 1]);
+    const timeSubmit = async (op: Op | null) => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      op?.encode(pass);
+      pass.end();
+      const t = performance.now();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+      return performance.now() - t;
+    };
+    await timeSubmit(null);
+    const base: number[] = [];
+    for (let i = 0; i < 5; i++) base.push(await timeSubmit(null));
+    const ops: { label: string; ms: number }[] = [];
+    for (const op of this.ops) ops.push({ label: op.label, ms: await timeSubmit(op) });
+    if (this.gpu.lost) throw this.gpu.lost;
+    return { ops, baselineMs: base.sort((a, b) => a - b)[2] };
+  }
+
   private async step(
     chunk: Row[],
     logitIdx: number[],
@@ -148,41 +192,70 @@ export class LlamaRunner {
   ): Promise<ForwardResult> {
     const { device } = this.gpu;
     const s = this.scratch;
-    device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((r) => r.token)));
-    device.queue.writeBuffer(s.pos, 0, new Int32Array(chunk.map((r) => r.position)));
-    if (logitIdx.length > 0) device.queue.writeBuffer(s.logitIdx, 0, new Uint32Array(logitIdx));
-    this.rows.set(chunk.length);
-    this.logitRows.set(logitIdx.length);
+    this.setInputs(chunk, logitIdx);
     const m = logitIdx.length;
     const V = this.cfg.vocabSize;
-    const idBytes = Math.max(16, m * 4);
-    const logitBytes = readLogits ? m * V * 4 : 0;
-    const staging = device.createBuffer({
-      label: 'forward.readback',
-      size: Math.ceil((idBytes + logitBytes) / 4) * 4,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
     const enc = device.createCommandEncoder({ label: 'forward' });
     const pass = enc.beginComputePass();
     for (const op of ops) op.encode(pass);
     pass.end();
+    const rb = this.readback;
     if (m > 0) {
-      enc.copyBufferToBuffer(s.ids, 0, staging, 0, idBytes);
-      if (readLogits) enc.copyBufferToBuffer(s.logits, 0, staging, idBytes, logitBytes);
+      enc.copyBufferToBuffer(s.ids, 0, rb.ids, 0, Math.max(16, m * 4));
+      if (readLogits) enc.copyBufferToBuffer(s.logits, 0, rb.logits(), 0, m * V * 4);
     }
     device.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
-    const mapped = staging.getMappedRange();
-    const ids = new Uint32Array(mapped.slice(0, m * 4));
-    const logits = readLogits ? new Float32Array(mapped.slice(idBytes, idBytes + logitBytes)) : null;
-    staging.unmap();
-    staging.destroy();
+    if (m === 0) {
+      await device.queue.onSubmittedWorkDone();
+      if (this.gpu.lost) throw this.gpu.lost;
+      return { ids: new Uint32Array(0), logits: null };
+    }
+    const read = async (b: GPUBuffer, bytes: number) => {
+      await b.mapAsync(GPUMapMode.READ, 0, Math.ceil(bytes / 16) * 16);
+      const copy = b.getMappedRange(0, Math.ceil(bytes / 16) * 16).slice(0, bytes);
+      b.unmap();
+      return copy;
+    };
+    const [ids, logits] = await Promise.all([
+      read(rb.ids, m * 4),
+      readLogits ? read(rb.logits(), m * V * 4) : null,
+    ]);
     if (this.gpu.lost) throw this.gpu.lost;
-    return { ids, logits };
+    return { ids: new Uint32Array(ids), logits: logits ? new Float32Array(logits) : null };
   }
 
   destroy(): void {
     for (const b of [...this.weights.buffers, ...this.scratch.all, ...this.kernels.owned]) b.destroy();
+    this.readback.destroy();
     this.cache.destroy();
+  }
+}
+
+/** Persistent MAP_READ buffers for a step's argmax ids [maxLogitRows] and (made on first use) logits [maxLogitRows, V]. */
+class Readback {
+  readonly ids: GPUBuffer;
+  private logitBuffer: GPUBuffer | null = null;
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly maxRows: number,
+    private readonly vocab: number,
+  ) {
+    this.ids = this.make(maxRows * 4, 'readback.ids');
+  }
+  logits(): GPUBuffer {
+    this.logitBuffer ??= this.make(this.maxRows * this.vocab * 4, 'readback.logits');
+    return this.logitBuffer;
+  }
+  private make(bytes: number, label: string): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    return this.device.createBuffer({
+      label,
+      size,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+  }
+  destroy(): void {
+    this.ids.destroy();
+    this.logitBuffer?.destroy();
   }
 }

@@ -12,9 +12,7 @@ export interface Scratch {
   v: GPUBuffer; // [maxRows, KV*hd]
   attn: GPUBuffer; // [maxRows, H*hd]
   probs: GPUBuffer; // [maxRows, H, ctx] attention weights
-  proj: GPUBuffer; // [maxRows, D] o_proj / down_proj output before the residual add
   gate: GPUBuffer; // [maxRows, F]
-  up: GPUBuffer; // [maxRows, F]
   act: GPUBuffer; // [maxRows, F] silu(gate) * up
   logitIdx: GPUBuffer; // [maxLogitRows] u32 row indices that need logits
   xl: GPUBuffer; // [maxLogitRows, D]
@@ -50,9 +48,7 @@ export function allocScratch(
     v: f32(n * kvDim, 'v'),
     attn: f32(n * qDim, 'attn'),
     probs: f32(n * cfg.numHeads * a.ctx, 'probs'),
-    proj: f32(n * D, 'proj'),
     gate: f32(n * F, 'gate'),
-    up: f32(n * F, 'up'),
     act: f32(n * F, 'act'),
     logitIdx: f32(m, 'logitIdx'),
     xl: f32(m * D, 'xl'),

@@ -23,6 +23,7 @@ import type { DType, ModelConfig } from './types.ts';
 export type SyntheticShape =
   | 'smollm2-135m'
   | 'qwen2.5-0.5b'
+  | 'stories15m'
   | 'tiny-qwen2'
   | 'tiny-llama'
   | 'tiny-qwen2-151k'
@@ -86,6 +87,22 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
     max_position_embeddings: 32768,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,
+    tie_word_embeddings: true,
+  },
+  // llama2.c's stories15M (peer benchmark shape).
+  stories15m: {
+    arch: 'LlamaForCausalLM',
+    model_type: 'llama',
+    vocab_size: 32000,
+    hidden_size: 288,
+    intermediate_size: 768,
+    num_hidden_layers: 6,
+    num_attention_heads: 6,
+    num_key_value_heads: 6,
+    head_dim: 48,
+    max_position_embeddings: 256,
+    rms_norm_eps: 1e-5,
+    rope_theta: 10000,
     tie_word_embeddings: true,
   },
   'tiny-qwen2': {

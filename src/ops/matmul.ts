@@ -52,7 +52,8 @@ function matmulKernels(
 /**
  * y[r, o] = sum_k x[r, k] * W[o, k] (+ b[o]) for W [outTotal, K] given as row parts (f32, or 16-bit
  * packed: see WeightFormat). Builds both the GEMV and the GEMM op per part and picks by the row count
- * at encode time.
+ * at encode time. Epilogues: `accumulate` adds the result to y (a residual add folded in: y += W x);
+ * `gate` [n, outStride] turns it into SwiGLU: y = silu(gate) * (W x).
  */
 export function matmulOps(
   k: KernelContext,
@@ -65,6 +66,8 @@ export function matmulOps(
     outStride: number;
     rows: RowCount;
     label: string;
+    accumulate?: boolean;
+    gate?: GPUBuffer; // [n, outStride]
   },
 ): Op[] {
   const kernels = matmulKernels(k.pipelines, partsFormat(a.w, a.label), a.K);
@@ -72,11 +75,19 @@ export function matmulOps(
   return a.w.map((part, i) => {
     const params = paramsBuffer(
       k.device,
-      [{ u: a.K }, { u: part.rows }, { u: a.outStride }, { u: part.rowStart }, { u: a.bias ? 1 : 0 }],
+      [
+        { u: a.K },
+        { u: part.rows },
+        { u: a.outStride },
+        { u: part.rowStart },
+        { u: a.bias ? 1 : 0 },
+        { u: a.accumulate ? 1 : 0 },
+        { u: a.gate ? 1 : 0 },
+      ],
       `${a.label}.params`,
     );
     k.owned.push(params);
-    const binds = [params, a.rows.buffer, a.x, part.buffer, a.bias ?? k.dummy, a.y];
+    const binds = [params, a.rows.buffer, a.x, part.buffer, a.bias ?? k.dummy, a.y, a.gate ?? k.dummy];
     const gemv = (g: Gemv, name: string) =>
       makeOp(k.device, `${a.label}[${i}].${name}`, g.pipeline, binds, () => [
         ceilDiv(part.rows, g.outPerWg),

@@ -25,7 +25,10 @@ export function uploadRopeTable(
   return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
 }
 
-/** In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half). */
+/**
+ * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half), and in the
+ * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
+ */
 export function ropeOp(
   k: KernelContext,
   a: {
@@ -35,19 +38,25 @@ export function ropeOp(
     nHeads: number;
     headDim: number;
     rowStride: number;
+    second?: { x: GPUBuffer; nHeads: number; rowStride: number };
     rows: RowCount;
     label: string;
   },
 ): Op {
   const params = paramsBuffer(
     k.device,
-    [{ u: a.nHeads }, { u: a.headDim }, { u: a.rowStride }],
+    [
+      { u: a.nHeads },
+      { u: a.headDim },
+      { u: a.rowStride },
+      { u: a.second?.nHeads ?? 0 },
+      { u: a.second?.rowStride ?? 0 },
+    ],
     `${a.label}.params`,
   );
   k.owned.push(params);
   const pipeline = k.pipelines.get('rope', 'rope', { WG: 64 });
-  return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.table, a.x], () => [
-    ceilDiv((a.nHeads * a.headDim) / 2, 64),
-    a.rows.n,
-  ]);
+  const heads = a.nHeads + (a.second?.nHeads ?? 0);
+  const binds = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
+  return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv((heads * a.headDim) / 2, 64), a.rows.n]);
 }

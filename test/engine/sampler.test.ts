@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleToken, validateSampling } from '../../src/engine/sampler.ts';
+import { sampleToken, samplingCandidates, validateSampling } from '../../src/engine/sampler.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 
@@ -46,6 +46,34 @@ describe('sampler', () => {
     Array.from(logits).forEach((l, i) => {
       expect(Math.abs(counts[i] / N - Math.exp(l) / z)).toBeLessThan(0.015);
     });
+  });
+
+  it('candidates equal a full sort at a 49k vocabulary (top-k, top-p, both, ties)', () => {
+    const rand = mulberry32(5);
+    const V = 49152;
+    const big = new Float32Array(V).map(() => Math.round((rand() + rand() + rand()) * 400) / 100);
+    // The sort-based reference: rank by logit then id, cut at k, keep while the mass is below p.
+    const reference = (o: { temperature: number; topK?: number; topP?: number }) => {
+      let order = Array.from({ length: V }, (_, i) => i).sort((a, b) => big[b] - big[a] || a - b);
+      if (o.topK) order = order.slice(0, o.topK);
+      const w = order.map((i) => Math.exp((big[i] - big[order[0]]) / o.temperature));
+      const total = w.reduce((a, b) => a + b, 0);
+      let acc = 0;
+      let keep = 0;
+      while (keep < w.length && acc < (o.topP ?? 1) * total) acc += w[keep++];
+      return order.slice(0, keep).sort((a, b) => a - b);
+    };
+    for (const o of [
+      { temperature: 0.7, topP: 0.9 },
+      { temperature: 0.7, topK: 50 },
+      { temperature: 1.3, topK: 2000, topP: 0.5 },
+      { temperature: 0.05, topP: 0.9 },
+    ]) {
+      const got = Array.from(samplingCandidates(big, o).ids).sort((a, b) => a - b);
+      expect(got.length).toBeGreaterThan(0);
+      expect(got).toEqual(reference(o));
+    }
+    expect(() => samplingCandidates(big, { temperature: 0 })).toThrow(InvalidArgumentError);
   });
 
   it('rejects bad options with a typed error', () => {

@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { argmaxOp } from '../../src/ops/argmax.ts';
 import { attentionOp } from '../../src/ops/attention.ts';
-import { addOp, siluMulOp } from '../../src/ops/elementwise.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { matmulOps } from '../../src/ops/matmul.ts';
@@ -111,6 +110,39 @@ describe('rope', () => {
     ref.rope(expected, pos, { nHeads, headDim: hd, rowStride: stride, theta: 10000 });
     expect(toleranceRatio(await h.read(buf, n * stride), expected, ATOL, RTOL)).toBeLessThan(1);
   });
+
+  it('rotates queries and keys (different head counts and strides) in one dispatch', async () => {
+    const n = 4;
+    const hd = 8;
+    const [hq, hk] = [4, 2];
+    const [sq, sk] = [hq * hd, hk * hd + 3]; // keys with a padded row
+    const pos = [0, 5, 9, 130];
+    const q = randn(n * sq, 11);
+    const kx = randn(n * sk, 12);
+    const [qb, kb] = [h.f32(q), h.f32(kx)];
+    const table = uploadRopeTable(h.k.device, 256, hd, 500);
+    const rows = h.rows(n);
+    const second = { x: kb, nHeads: hk, rowStride: sk };
+    const p = h.u32(new Int32Array(pos));
+    h.run([
+      ropeOp(h.k, {
+        x: qb,
+        pos: p,
+        table,
+        nHeads: hq,
+        headDim: hd,
+        rowStride: sq,
+        second,
+        rows,
+        label: 'qk',
+      }),
+    ]);
+    const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
+    ref.rope(eq, pos, { nHeads: hq, headDim: hd, rowStride: sq, theta: 500 });
+    ref.rope(ek, pos, { nHeads: hk, headDim: hd, rowStride: sk, theta: 500 });
+    expect(toleranceRatio(await h.read(qb, n * sq), eq, ATOL, RTOL)).toBeLessThan(1);
+    expect(toleranceRatio(await h.read(kb, n * sk), ek, ATOL, RTOL)).toBeLessThan(1);
+  });
 });
 
 describe('kv scatter + attention (GQA, causal by position)', () => {
@@ -164,27 +196,6 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
     expect(Array.from(await h.read(kcBuf, ctx * kvDim))).toEqual(Array.from(kc));
     const expected = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
     expect(toleranceRatio(await h.read(out, n * H * hd), expected, ATOL, RTOL)).toBeLessThan(1);
-  });
-});
-
-describe('elementwise', () => {
-  it('silu_mul and residual add over odd widths', async () => {
-    const n = 3;
-    const width = 173;
-    const g = randn(n * width, 13, 4);
-    const u = randn(n * width, 14);
-    const out = h.zeros(n * width);
-    const x = randn(n * width, 15);
-    const xb = h.f32(x);
-    const rows = h.rows(n);
-    h.run([
-      siluMulOp(h.k, { gate: h.f32(g), up: h.f32(u), out, width, rows, label: 's' }),
-      addOp(h.k, { x: xb, y: h.f32(u), width, rows, label: 'a' }),
-    ]);
-    expect(toleranceRatio(await h.read(out, n * width), ref.siluMul(g, u), ATOL, RTOL)).toBeLessThan(1);
-    const sum = Float32Array.from(x);
-    ref.addInPlace(sum, u);
-    expect(toleranceRatio(await h.read(xb, n * width), sum, ATOL, RTOL)).toBeLessThan(1);
   });
 });
 

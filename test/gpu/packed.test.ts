@@ -67,6 +67,38 @@ describe.each(['BF16', 'F16'] as const)('packed %s matmul (GEMV vec4 / scalar, G
   });
 });
 
+// The fused epilogues (residual add, SwiGLU) of every matmul kernel: GEMV vec / scalar and GEMM, f32
+// and 16-bit. y += W x must equal the plain product plus y exactly (the separate add it replaces).
+describe.each(['F32', 'BF16', 'F16'] as const)('%s matmul epilogues', (dtype) => {
+  it.each([
+    [1, 64, 40, 1], // GEMV vec, one row
+    [3, 64, 19, 2], // GEMV vec, a few rows, split weight
+    [2, 38, 33, 1], // GEMV scalar
+    [37, 50, 70, 2], // GEMM, partial tiles, split weight
+  ])('n=%i K=%i out=%i parts=%i: accumulate and gate', async (n, K, outDim, nParts) => {
+    const x = randn(n * K, 7);
+    const w = rounded(randn(outDim * K, 8, 0.2), dtype === 'F32' ? 'BF16' : dtype);
+    const y0 = randn(n * outDim, 9);
+    const g = randn(n * outDim, 10, 3);
+    const rows = h.rows(n);
+    const args = { x: h.f32(x), w: parts(w, K, nParts, dtype), K, outStride: outDim, rows, label: 'mm' };
+    const plain = h.zeros(n * outDim);
+    const acc = h.f32(y0);
+    const gated = h.zeros(n * outDim);
+    h.run([
+      ...matmulOps(h.k, { ...args, y: plain }),
+      ...matmulOps(h.k, { ...args, y: acc, accumulate: true }),
+      ...matmulOps(h.k, { ...args, y: gated, gate: h.f32(g) }),
+    ]);
+    const p = await h.read(plain, n * outDim);
+    expect(toleranceRatio(p, ref.matmul(x, w, K), ATOL, RTOL)).toBeLessThan(1);
+    expect(Array.from(await h.read(acc, n * outDim))).toEqual(
+      Array.from(p, (v, i) => Math.fround(v + y0[i])),
+    );
+    expect(toleranceRatio(await h.read(gated, n * outDim), ref.siluMul(g, p), ATOL, RTOL)).toBeLessThan(1);
+  });
+});
+
 describe.each(['BF16', 'F16'] as const)('packed %s embedding gather', (dtype) => {
   it.each([37, 64])('exact rows across a split table (dim %i)', async (dim) => {
     const table = rounded(randn(11 * dim, 1), dtype);

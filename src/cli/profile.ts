@@ -1,0 +1,80 @@
+import { acquireDevice } from '../gpu/device.ts';
+import { nodeGPU } from '../gpu/node-gpu.ts';
+import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
+import { LlamaRunner, type Row } from '../llama/runner.ts';
+import { loadModelFiles } from '../model/load.ts';
+
+/** Time per op kind (labels with the layer prefix `L<n>.` and the part suffix `[i]` removed). */
+export interface OpKindTime {
+  kind: string;
+  ms: number;
+  count: number;
+}
+
+export interface StepProfile {
+  rows: number;
+  totalMs: number;
+  /** Median time of an empty submit: each op's time includes about this much overhead. */
+  baselineMs: number;
+  kinds: OpKindTime[];
+}
+
+export function opKind(label: string): string {
+  return label.replace(/^L\d+\./, '').replace(/\[\d+\]/g, '');
+}
+
+export function groupByKind(ops: { label: string; ms: number }[]): OpKindTime[] {
+  const byKind = new Map<string, OpKindTime>();
+  for (const o of ops) {
+    const kind = opKind(o.label);
+    const t = byKind.get(kind) ?? { kind, ms: 0, count: 0 };
+    t.ms += o.ms;
+    t.count++;
+    byKind.set(kind, t);
+  }
+  return [...byKind.values()].sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Per-op profile (isolated submits: every op waits for the previous one to finish) of one prefill
+ * step of `promptIds` and one decode step after it, on a runner of its own.
+ */
+export async function profileModel(model: string, promptIds: number[]): Promise<StepProfile[]> {
+  const gpu = await acquireDevice(await nodeGPU());
+  try {
+    const files = await loadModelFiles(model);
+    const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
+      contextLength: promptIds.length + 2,
+    });
+    files.tensors.clear();
+    const prompt: Row[] = promptIds.map((token, position) => ({ token, position }));
+    const decode: Row[] = [{ token: promptIds[0], position: promptIds.length }];
+    await runner.forward(prompt.slice(0, 8)); // compile the pipelines
+    await runner.forward(decode);
+    const out: StepProfile[] = [];
+    for (const rows of [prompt.slice(0, runner.rows.max), decode]) {
+      const p = await runner.profile(rows);
+      const kinds = groupByKind(p.ops);
+      const totalMs = kinds.reduce((a, k) => a + k.ms, 0);
+      out.push({ rows: rows.length, totalMs, baselineMs: p.baselineMs, kinds });
+    }
+    runner.destroy();
+    return out;
+  } finally {
+    gpu.device.destroy();
+  }
+}
+
+export function formatProfile(p: StepProfile): string {
+  const lines = [
+    `profile of one ${p.rows === 1 ? 'decode' : 'prefill'} step (${p.rows} rows): ${p.totalMs.toFixed(1)} ms in isolated submits (empty submit ${p.baselineMs.toFixed(2)} ms)`,
+    '  op                      ops      ms  share',
+  ];
+  for (const k of p.kinds) {
+    const share = ((100 * k.ms) / p.totalMs).toFixed(1);
+    lines.push(
+      `  ${k.kind.padEnd(22)} ${String(k.count).padStart(4)} ${k.ms.toFixed(2).padStart(8)} ${share.padStart(5)}%`,
+    );
+  }
+  return lines.join('\n');
+}
