@@ -83,6 +83,11 @@ describe('the chat demo in headless chromium', () => {
     expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\)$/);
     expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
+    // No stale "Load a model" once one is loaded; the placeholder reads as a hint, not as text.
+    expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
+    expect(await browser.page.getByTestId('prompt-input').getAttribute('placeholder')).toMatch(
+      /^Ask something/,
+    );
     await browser.page.screenshot({ path: join(SHOTS, 'demo-loaded.png') });
   });
 
@@ -181,9 +186,21 @@ describe('the chat demo in headless chromium', () => {
     expect(stopMs).toBeLessThan(5000);
     expect(await browser.page.getByTestId('stop-button').isDisabled()).toBe(true);
 
+    const answersNode = browser.page.getByTestId('message-assistant');
+    expect(await answersNode.nth(index).getByTestId('truncated').count()).toBe(0);
     const next = await demo.ask('Tom had a dog', { maxTokens: 8 });
     expect(next.finish).toBe('length');
     expect(next.badge?.completion).toBe(8);
+    // Cut by the token limit: marked as such (a stopped answer is not).
+    await expect
+      .poll(() =>
+        answersNode
+          .nth(index + 1)
+          .getByTestId('truncated')
+          .textContent(),
+      )
+      .toMatch(/cut off at the max new tokens limit/);
+    await answersNode.nth(index + 1).screenshot({ path: join(SHOTS, 'demo-truncated-answer.png') });
   });
 
   it('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
@@ -234,6 +251,16 @@ describe('the chat demo in headless chromium', () => {
       const error = page.getByTestId('load-error');
       expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
       expect(await error.textContent()).toContain('MODEL_FILE_MISSING');
+
+      // With a working model, a failed load of another goes back to it: the chat stays usable.
+      expect(await other.load('stories260K-hf')).toBe('ready');
+      await page.getByTestId('model-select').selectOption('__hf__');
+      expect(await other.load()).toBe('ready');
+      expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
+      expect(await page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
+      await page.getByTestId('prompt-input').fill('Tom had a dog');
+      expect(await page.getByTestId('send-button').isEnabled()).toBe(true);
+      await page.screenshot({ path: join(SHOTS, 'demo-failed-load-kept-model.png') });
     } finally {
       await page.close();
     }
