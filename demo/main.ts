@@ -65,6 +65,7 @@ async function main(): Promise<void> {
       onWarning: (w) => cache.warn(w),
     });
     loaded = choice;
+    settings.limitTo(info.contextLength);
     picker.setStatus(`${choice.label} · ${info.adapter} · context ${info.contextLength}`);
     cache.setEnabled(true, choice.label.replace(/[^\w.-]+/g, '_'));
     await cache.refresh();
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
   }
 
   async function ask(text: string): Promise<void> {
+    const request = settings.read();
+    if (!request) return; // out of range: the settings form says why, the prompt stays in the composer
     chat.addUser(text);
     chat.clearInput();
     const message = chat.addAssistant();
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
     picker.setBusy(true);
     setState('generating');
     try {
-      const answer = await session.ask(text, settings.read(), (delta) => message.append(delta));
+      const answer = await session.ask(text, request, (delta) => message.append(delta));
       const pieces = answer.usage
         ? await engine.tokenPieces(answer.usage.prompt_token_ids).catch(() => null)
         : null;

@@ -188,7 +188,21 @@ describe('the chat demo in headless chromium', () => {
 
     const answersNode = browser.page.getByTestId('message-assistant');
     expect(await answersNode.nth(index).getByTestId('truncated').count()).toBe(0);
+    // Out-of-range settings are refused with a visible reason; nothing is sent.
+    for (const [maxTokens, temperature] of [
+      [0, 0],
+      [100_000, 0],
+      [8, -1],
+    ] as const) {
+      await demo.setSettings({ maxTokens, temperature });
+      await demo.send('Tom had a dog');
+      await expect.poll(() => browser.page.getByTestId('settings-error').isVisible()).toBe(true);
+      expect(await answersNode.count()).toBe(index + 1);
+    }
+    await browser.page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-refused.png') });
+    await demo.setSettings({ temperature: 0 });
     const next = await demo.ask('Tom had a dog', { maxTokens: 8 });
+    expect(await browser.page.getByTestId('settings-error').isVisible()).toBe(false);
     expect(next.finish).toBe('length');
     expect(next.badge?.completion).toBe(8);
     // Cut by the token limit: marked as such (a stopped answer is not).
