@@ -70,6 +70,13 @@ describe('the chat demo in headless chromium', () => {
         attributes: true,
         attributeFilter: ['data-percent'],
       });
+      // And every phase it names (data-phase on the progress block).
+      const phases: string[] = [];
+      (window as unknown as { phases: string[] }).phases = phases;
+      new MutationObserver(() => {
+        const phase = bar.parentElement!.getAttribute('data-phase') ?? '';
+        if (phases.at(-1) !== phase) phases.push(phase);
+      }).observe(bar.parentElement!, { attributes: true, attributeFilter: ['data-phase'] });
     });
     expect(await demo.load()).toBe('ready');
     const percents = await browser.page.evaluate(
@@ -80,7 +87,11 @@ describe('the chat demo in headless chromium', () => {
     expect(percents.some((p) => p > 0 && p < 100)).toBe(true);
     expect(percents).toEqual([...percents].sort((a, b) => a - b)); // never backwards
     const label = await browser.page.getByTestId('load-progress-label').textContent();
-    expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\)$/);
+    expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\) in \d+\.\d s$/);
+    const phases = await browser.page.evaluate(() => (window as unknown as { phases: string[] }).phases);
+    expect(phases[0]).toBe('start');
+    expect(phases).toContain('fetch');
+    expect(phases.slice(-2)).toEqual(['compile', 'ready']);
     expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
     // No stale "Load a model" once one is loaded; the placeholder reads as a hint, not as text.
@@ -116,7 +127,7 @@ describe('the chat demo in headless chromium', () => {
   });
 
   it('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
-    await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+    await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     expect((await demo.cache()).entries).toBe(0);
     const first = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
     expect(first.badge?.reused).toBe(0);
@@ -227,7 +238,10 @@ describe('the chat demo in headless chromium', () => {
     const packPath = join(tmpdir(), `kvshare-demo-e2e-${file.suggestedFilename()}`);
     await file.saveAs(packPath);
     try {
-      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      // Clear asks first: dismissed, nothing is cleared.
+      await demo.clearCache(false);
+      expect((await demo.cache()).entries).toBe(entries);
+      await demo.cacheAction(() => demo.clearCache(), /Cleared/);
       const cleared = await demo.cache();
       expect(cleared.entries).toBe(0);
       expect(cleared.persistedEntries).toBe(0);
@@ -239,7 +253,7 @@ describe('the chat demo in headless chromium', () => {
       expect(imported).toContain(`Imported ${entries} entries`);
       expect((await demo.cache()).entries).toBe(entries);
       // The export is also kept in memory: clear again and import it without the file.
-      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      await demo.cacheAction(() => demo.clearCache(), /Cleared/);
       expect((await demo.cache()).entries).toBe(0);
       await demo.cacheAction(
         () => browser.page.getByTestId('cache-import-last').click(),
