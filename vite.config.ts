@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
+import { serveComponentAt } from './scripts/vite-component-path.ts';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -11,7 +12,7 @@ const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/ass
 // with `root: 'e2e/pages'`.
 export default defineConfig({
   root: resolve(projectRoot, 'demo'),
-  plugins: [serveModels(assets)],
+  plugins: [serveModels(assets), serveComponentAt(resolve(projectRoot, 'src/component/index.ts'))],
   resolve: {
     // onnxruntime-web (imported by @huggingface/transformers, never run here) would otherwise put its
     // ~27 MB wasm into the build; this condition picks its build that fetches the wasm only if used.

@@ -52,34 +52,57 @@ async function main(): Promise<void> {
   const picker = new ModelPicker(byId('model-picker'), index, (choice) => void load(choice));
   setState('idle');
 
+  /** The model that loaded last (null when none is, or the last load failed with none to go back to). */
+  let loaded: ModelChoice | null = null;
+
+  /** Loads `choice` into the engine (progress in the picker); then the chat and cache panel are live. */
+  async function open(choice: ModelChoice, status: string): Promise<void> {
+    picker.progress.reset();
+    picker.setStatus(status);
+    const info = await engine.load(choice.url, {
+      contextLength: CONTEXT_LENGTH,
+      onProgress: (p) => picker.progress.update(p),
+      onWarning: (w) => cache.warn(w),
+    });
+    loaded = choice;
+    settings.limitTo(info.contextLength);
+    picker.setStatus(`${choice.label} · ${info.adapter} · context ${info.contextLength}`);
+    cache.setEnabled(true, choice.label.replace(/[^\w.-]+/g, '_'));
+    await cache.refresh();
+    chat.setMode('idle');
+    setState('ready');
+  }
+
   async function load(choice: ModelChoice): Promise<void> {
+    const previous = loaded;
     setState('loading');
     picker.setBusy(true);
     chat.setMode('disabled');
     cache.setEnabled(false);
-    picker.progress.reset();
-    picker.setStatus(`Loading ${choice.label}…`);
     try {
-      const info = await engine.load(choice.url, {
-        contextLength: CONTEXT_LENGTH,
-        onProgress: (p) => picker.progress.update(p),
-        onWarning: (w) => cache.warn(w),
-      });
+      await open(choice, `Loading ${choice.label}…`);
       session.reset();
       chat.clear();
       settings.useDefaultsFor(choice.source);
-      picker.setStatus(`${choice.label} · ${info.adapter} · context ${info.contextLength}`);
-      cache.setEnabled(true, choice.label.replace(/[^\w.-]+/g, '_'));
-      await cache.refresh();
-      chat.setMode('idle');
-      setState('ready');
     } catch (e) {
+      loaded = null;
       const { code, message } = describeError(e);
       picker.progress.fail();
       picker.setStatus('');
       picker.showError(code, message);
-      await cache.refresh();
-      setState('load-error');
+      // The engine let go of the working model to load this one: load it again, conversation kept.
+      const back = previous && previous.url !== choice.url ? previous : null;
+      if (
+        !back ||
+        !(await open(back, `Going back to ${back.label}…`).then(
+          () => true,
+          () => false,
+        ))
+      ) {
+        picker.setStatus('');
+        await cache.refresh();
+        setState('load-error');
+      }
     } finally {
       picker.setBusy(false);
       countDone('loads');
@@ -87,6 +110,8 @@ async function main(): Promise<void> {
   }
 
   async function ask(text: string): Promise<void> {
+    const request = settings.read();
+    if (!request) return; // out of range: the settings form says why, the prompt stays in the composer
     chat.addUser(text);
     chat.clearInput();
     const message = chat.addAssistant();
@@ -94,7 +119,7 @@ async function main(): Promise<void> {
     picker.setBusy(true);
     setState('generating');
     try {
-      const answer = await session.ask(text, settings.read(), (delta) => message.append(delta));
+      const answer = await session.ask(text, request, (delta) => message.append(delta));
       const pieces = answer.usage
         ? await engine.tokenPieces(answer.usage.prompt_token_ids).catch(() => null)
         : null;

@@ -55,14 +55,24 @@ export function localChoice(name: string, base: string = location.href): ModelCh
   return { source: 'local', url: new URL(`/models/${encodeURIComponent(name)}`, base).href, label: name };
 }
 
-/** What the picker starts on: `?model=` if given, else the HF default with network, else a local model. */
+/**
+ * What the picker starts on: `?model=` if given, else the HF default with network, else a local model.
+ * A `?model=` that is neither a local model nor a Hugging Face id or URL comes with a `note` naming
+ * the local models.
+ */
 export function initialSelection(
   index: ModelIndex,
   param: string | null,
-): { local: string | null; hfInput: string } {
+): { local: string | null; hfInput: string; note?: string } {
   if (param) {
     if (index.models.includes(param)) return { local: param, hfInput: DEFAULT_HF_MODEL };
-    return { local: null, hfInput: param };
+    if (resolveModelUrl(param, 'http://localhost/') !== null) return { local: null, hfInput: param };
+    const local = index.models.length > 0 ? index.models.join(', ') : 'none';
+    return {
+      local: null,
+      hfInput: param,
+      note: `No model “${param}” on this server (local models: ${local}); or give a Hugging Face id (owner/name) or a URL.`,
+    };
   }
   if (index.network || index.models.length === 0) return { local: null, hfInput: DEFAULT_HF_MODEL };
   const local = index.models.includes(DEFAULT_LOCAL_MODEL) ? DEFAULT_LOCAL_MODEL : index.models[0];

@@ -147,6 +147,12 @@ export class DemoDriver {
    * Clicks a cache button (or sets the import file) and waits for the status line, which the panel
    * writes after refreshing its figures; throws with the status if it does not match `done`.
    */
+  /** Clicks the cache panel's Clear and answers its confirmation (accept: clear; else keep). */
+  async clearCache(accept = true): Promise<void> {
+    this.page.once('dialog', (d) => void (accept ? d.accept() : d.dismiss()));
+    await this.page.getByTestId('cache-clear').click();
+  }
+
   async cacheAction(run: () => Promise<void>, done: RegExp): Promise<string> {
     const status = this.page.getByTestId('cache-status');
     await status.evaluate((s) => {

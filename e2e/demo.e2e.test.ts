@@ -70,6 +70,13 @@ describe('the chat demo in headless chromium', () => {
         attributes: true,
         attributeFilter: ['data-percent'],
       });
+      // And every phase it names (data-phase on the progress block).
+      const phases: string[] = [];
+      (window as unknown as { phases: string[] }).phases = phases;
+      new MutationObserver(() => {
+        const phase = bar.parentElement!.getAttribute('data-phase') ?? '';
+        if (phases.at(-1) !== phase) phases.push(phase);
+      }).observe(bar.parentElement!, { attributes: true, attributeFilter: ['data-phase'] });
     });
     expect(await demo.load()).toBe('ready');
     const percents = await browser.page.evaluate(
@@ -80,9 +87,18 @@ describe('the chat demo in headless chromium', () => {
     expect(percents.some((p) => p > 0 && p < 100)).toBe(true);
     expect(percents).toEqual([...percents].sort((a, b) => a - b)); // never backwards
     const label = await browser.page.getByTestId('load-progress-label').textContent();
-    expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\)$/);
+    expect(label).toMatch(/^Ready: \d+\.\d+ MB \/ \d+\.\d+ MB \(100%\) in \d+\.\d s$/);
+    const phases = await browser.page.evaluate(() => (window as unknown as { phases: string[] }).phases);
+    expect(phases[0]).toBe('start');
+    expect(phases).toContain('fetch');
+    expect(phases.slice(-2)).toEqual(['compile', 'ready']);
     expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
+    // No stale "Load a model" once one is loaded; the placeholder reads as a hint, not as text.
+    expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
+    expect(await browser.page.getByTestId('prompt-input').getAttribute('placeholder')).toMatch(
+      /^Ask something/,
+    );
     await browser.page.screenshot({ path: join(SHOTS, 'demo-loaded.png') });
   });
 
@@ -111,7 +127,7 @@ describe('the chat demo in headless chromium', () => {
   });
 
   it('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
-    await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+    await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     expect((await demo.cache()).entries).toBe(0);
     const first = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
     expect(first.badge?.reused).toBe(0);
@@ -207,9 +223,35 @@ describe('the chat demo in headless chromium', () => {
     expect(stopMs).toBeLessThan(5000);
     expect(await browser.page.getByTestId('stop-button').isDisabled()).toBe(true);
 
+    const answersNode = browser.page.getByTestId('message-assistant');
+    expect(await answersNode.nth(index).getByTestId('truncated').count()).toBe(0);
+    // Out-of-range settings are refused with a visible reason; nothing is sent.
+    for (const [maxTokens, temperature] of [
+      [0, 0],
+      [100_000, 0],
+      [8, -1],
+    ] as const) {
+      await demo.setSettings({ maxTokens, temperature });
+      await demo.send('Tom had a dog');
+      await expect.poll(() => browser.page.getByTestId('settings-error').isVisible()).toBe(true);
+      expect(await answersNode.count()).toBe(index + 1);
+    }
+    await browser.page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-refused.png') });
+    await demo.setSettings({ temperature: 0 });
     const next = await demo.ask('Tom had a dog', { maxTokens: 8 });
+    expect(await browser.page.getByTestId('settings-error').isVisible()).toBe(false);
     expect(next.finish).toBe('length');
     expect(next.badge?.completion).toBe(8);
+    // Cut by the token limit: marked as such (a stopped answer is not).
+    await expect
+      .poll(() =>
+        answersNode
+          .nth(index + 1)
+          .getByTestId('truncated')
+          .textContent(),
+      )
+      .toMatch(/cut off at the max new tokens limit/);
+    await answersNode.nth(index + 1).screenshot({ path: join(SHOTS, 'demo-truncated-answer.png') });
   });
 
   it('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
@@ -222,7 +264,10 @@ describe('the chat demo in headless chromium', () => {
     const packPath = join(tmpdir(), `kvshare-demo-e2e-${file.suggestedFilename()}`);
     await file.saveAs(packPath);
     try {
-      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      // Clear asks first: dismissed, nothing is cleared.
+      await demo.clearCache(false);
+      expect((await demo.cache()).entries).toBe(entries);
+      await demo.cacheAction(() => demo.clearCache(), /Cleared/);
       const cleared = await demo.cache();
       expect(cleared.entries).toBe(0);
       expect(cleared.persistedEntries).toBe(0);
@@ -234,7 +279,7 @@ describe('the chat demo in headless chromium', () => {
       expect(imported).toContain(`Imported ${entries} entries`);
       expect((await demo.cache()).entries).toBe(entries);
       // The export is also kept in memory: clear again and import it without the file.
-      await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+      await demo.cacheAction(() => demo.clearCache(), /Cleared/);
       expect((await demo.cache()).entries).toBe(0);
       await demo.cacheAction(
         () => browser.page.getByTestId('cache-import-last').click(),
@@ -260,6 +305,16 @@ describe('the chat demo in headless chromium', () => {
       const error = page.getByTestId('load-error');
       expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
       expect(await error.textContent()).toContain('MODEL_FILE_MISSING');
+
+      // With a working model, a failed load of another goes back to it: the chat stays usable.
+      expect(await other.load('stories260K-hf')).toBe('ready');
+      await page.getByTestId('model-select').selectOption('__hf__');
+      expect(await other.load()).toBe('ready');
+      expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
+      expect(await page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
+      await page.getByTestId('prompt-input').fill('Tom had a dog');
+      expect(await page.getByTestId('send-button').isEnabled()).toBe(true);
+      await page.screenshot({ path: join(SHOTS, 'demo-failed-load-kept-model.png') });
     } finally {
       await page.close();
     }

@@ -59,7 +59,12 @@ export class CachePanel {
     });
     this.buttons = [clear, exportButton, this.importLast];
 
-    clear.addEventListener('click', () => this.run(() => this.clear()));
+    clear.addEventListener('click', () => {
+      const entries = this.stats.dataset.entries ?? '0';
+      if (!window.confirm(`Clear the ${entries} cached entries of ${this.modelName} (also from IndexedDB)?`))
+        return;
+      void this.run(() => this.clear());
+    });
     exportButton.addEventListener('click', () => this.run(() => this.exportPack()));
     this.fileInput.addEventListener('change', () => {
       const file = this.fileInput.files?.[0];

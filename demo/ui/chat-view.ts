@@ -14,6 +14,14 @@ export interface AssistantMessage {
   fail(code: string | null, message: string): void;
 }
 
+/** What the empty conversation says, by composer mode. */
+const EMPTY_TEXT = {
+  disabled: 'Load a model, then ask something.',
+  idle: 'Ready: type a prompt below and press Enter.',
+} as const;
+
+const TRUNCATED_TEXT = '… cut off at the max new tokens limit (raise it in the settings for more)';
+
 export class ChatView {
   private readonly list: HTMLElement;
   private readonly input: HTMLTextAreaElement;
@@ -22,7 +30,7 @@ export class ChatView {
   private readonly empty: HTMLElement;
 
   constructor(host: HTMLElement, onSend: (text: string) => void, onStop: () => void) {
-    this.empty = el('p', { class: 'empty', text: 'Load a model, then ask something.' });
+    this.empty = el('p', { class: 'empty', testid: 'chat-empty', text: EMPTY_TEXT.disabled });
     this.list = el('div', { class: 'messages', testid: 'messages', attrs: { 'aria-live': 'polite' } }, [
       this.empty,
     ]);
@@ -30,7 +38,7 @@ export class ChatView {
       testid: 'prompt-input',
       attrs: {
         rows: '2',
-        placeholder: 'Once upon a time, Lily found a red ball in the park.',
+        placeholder: 'Ask something… (Enter sends, Shift+Enter breaks the line)',
         'aria-label': 'Prompt',
       },
     });
@@ -68,6 +76,7 @@ export class ChatView {
     this.input.disabled = mode === 'disabled';
     this.send.disabled = mode !== 'idle';
     this.stop.disabled = mode !== 'busy';
+    if (mode !== 'busy') this.empty.textContent = EMPTY_TEXT[mode];
     if (mode === 'idle') this.input.focus();
   }
 
@@ -98,6 +107,9 @@ export class ChatView {
         node.classList.remove('pending');
         node.dataset.finish = answer.finishReason;
         if (answer.content.length === 0) text.append(el('em', { text: '(no text)' }));
+        if (answer.finishReason === 'length') {
+          node.append(el('div', { class: 'truncated', testid: 'truncated', text: TRUNCATED_TEXT }));
+        }
         if (answer.usage) {
           node.append(reuseBadge(answer.usage, answer.finishReason));
           if (pieces) node.append(reuseMap(pieces, answer.usage.token_fates, answer.usage.prompt_token_ids));

@@ -54,6 +54,7 @@ export class ModelPicker {
     const start = initialSelection(index, new URLSearchParams(location.search).get('model'));
     this.select.value = start.local ?? HF_OPTION;
     this.hfInput.value = start.hfInput;
+    if (start.note) this.setStatus(start.note);
     if (!index.network) this.hfInput.title = 'The server found no network: Hugging Face models may not load.';
     this.syncInput();
     this.select.addEventListener('change', () => this.syncInput());

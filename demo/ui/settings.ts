@@ -15,6 +15,24 @@ export interface ChatSettings {
   history: boolean;
 }
 
+/** Above this, sampling is noise; the field refuses it. */
+export const MAX_TEMPERATURE = 2;
+
+/** Why these values cannot be used for a request (null: they can). Nothing is silently replaced. */
+export function settingsProblem(
+  maxTokens: number,
+  temperature: number,
+  contextLength: number,
+): string | null {
+  if (!Number.isInteger(maxTokens) || maxTokens < 1 || maxTokens > contextLength) {
+    return `Max new tokens must be a whole number from 1 to ${contextLength} (the model's context length).`;
+  }
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > MAX_TEMPERATURE) {
+    return `Temperature must be from 0 (greedy) to ${MAX_TEMPERATURE}.`;
+  }
+  return null;
+}
+
 const MODES: { value: ReuseMode; label: string }[] = [
   { value: 'kvshare', label: 'kvshare (reuse similar prompts)' },
   { value: 'prefix', label: 'prefix (exact prefix only)' },
@@ -28,6 +46,8 @@ export class SettingsForm {
   private readonly temperature: HTMLInputElement;
   private readonly mode: HTMLSelectElement;
   private readonly history: HTMLInputElement;
+  private readonly problem: HTMLElement;
+  private contextLength = 1024;
 
   constructor(host: HTMLElement) {
     this.systemPrompt = el('textarea', {
@@ -36,17 +56,36 @@ export class SettingsForm {
     });
     this.maxTokens = el('input', {
       testid: 'max-tokens',
-      attrs: { id: 'max-tokens', type: 'number', min: '1', max: '1024', step: '1', value: '32' },
+      attrs: {
+        id: 'max-tokens',
+        type: 'number',
+        min: '1',
+        max: String(this.contextLength),
+        step: '1',
+        value: '32',
+      },
     });
     this.temperature = el('input', {
       testid: 'temperature',
-      attrs: { id: 'temperature', type: 'number', min: '0', max: '2', step: '0.1', value: '0' },
+      attrs: {
+        id: 'temperature',
+        type: 'number',
+        min: '0',
+        max: String(MAX_TEMPERATURE),
+        step: '0.1',
+        value: '0',
+      },
     });
     this.mode = el('select', { testid: 'reuse-mode', attrs: { id: 'reuse-mode' } });
     for (const m of MODES) this.mode.append(el('option', { text: m.label, attrs: { value: m.value } }));
     this.history = el('input', {
       testid: 'history-toggle',
       attrs: { id: 'history-toggle', type: 'checkbox' },
+    });
+    this.problem = el('p', {
+      class: 'error',
+      testid: 'settings-error',
+      attrs: { role: 'alert', hidden: '' },
     });
     const row = (label: string, id: string, input: HTMLElement) =>
       el('div', { class: 'setting' }, [el('label', { text: label, attrs: { for: id } }), input]);
@@ -60,6 +99,7 @@ export class SettingsForm {
         this.history,
         el('label', { text: 'Send earlier turns too', attrs: { for: 'history-toggle' } }),
       ]),
+      this.problem,
     );
   }
 
@@ -74,13 +114,24 @@ export class SettingsForm {
     this.maxTokens.value = source === 'hf' ? '128' : '32';
   }
 
-  read(): ChatSettings {
-    const maxTokens = Math.round(this.maxTokens.valueAsNumber);
+  /** The loaded model's context length: the most max new tokens can be. */
+  limitTo(contextLength: number): void {
+    this.contextLength = contextLength;
+    this.maxTokens.max = String(contextLength);
+  }
+
+  /** The settings of the next request, or null when a value is out of range (said under the form). */
+  read(): ChatSettings | null {
+    const maxTokens = this.maxTokens.valueAsNumber;
     const temperature = this.temperature.valueAsNumber;
+    const problem = settingsProblem(maxTokens, temperature, this.contextLength);
+    this.problem.textContent = problem ?? '';
+    this.problem.hidden = problem === null;
+    if (problem !== null) return null;
     return {
       systemPrompt: this.systemPrompt.value.trim(),
-      maxTokens: Number.isFinite(maxTokens) && maxTokens > 0 ? Math.min(maxTokens, 1024) : 32,
-      temperature: Number.isFinite(temperature) && temperature >= 0 ? temperature : 0,
+      maxTokens,
+      temperature,
       reuseMode: this.mode.value as ReuseMode,
       history: this.history.checked,
     };

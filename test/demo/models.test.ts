@@ -48,6 +48,14 @@ describe('initialSelection', () => {
       local: null,
       hfInput: 'Qwen/Qwen2.5-0.5B-Instruct',
     });
+    expect(initialSelection(index, '/models/elsewhere').note).toBeUndefined();
+  });
+  it('an unknown ?model= that is no id or URL lists the local models', () => {
+    expect(initialSelection(index, 'storis260K')).toEqual({
+      local: null,
+      hfInput: 'storis260K',
+      note: 'No model “storis260K” on this server (local models: other-model, stories260K-hf); or give a Hugging Face id (owner/name) or a URL.',
+    });
   });
 });
 

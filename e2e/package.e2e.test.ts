@@ -1,0 +1,162 @@
+// Issue 12: the package as an app outside this repo gets it. `npm pack` (which builds it), the tarball
+// installed into a fresh temporary app (npm, preferring its cache: no network but the registry), then
+// there: (c) createNodeEngine() in Node gives the golden stories260K text, (d) a consumer file
+// type-checks against the shipped .d.ts, (b) <kvshare-chat> loads from the built files on a plain
+// static server, (a) a page calling createEngine() is bundled by Vite and answers in chromium.
+// The fixture app is e2e/packed-app/. Prints each step with its elapsed time (it takes minutes).
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Page } from 'playwright-core';
+import { build, type PreviewServer, preview } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goldenPath, storiesDir } from '../test/helpers/models.ts';
+import { type BrowserSession, freePort, launchBrowser } from './harness.ts';
+
+process.env.KVSHARE_OFFLINE = '1';
+
+const run = promisify(execFile);
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const fixture = resolve(projectRoot, 'e2e/packed-app');
+const started = Date.now();
+const step = (what: string) =>
+  console.info(`[package ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
+/** onnxruntime-node (a dependency of @huggingface/transformers, unused) must not download binaries. */
+const installEnv = {
+  ...process.env,
+  ONNXRUNTIME_NODE_INSTALL: 'skip',
+  ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip',
+};
+
+let work: string;
+let app: string;
+let server: PreviewServer;
+let browser: BrowserSession;
+let origin: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kvshare-package-'));
+  app = join(work, 'app');
+  step('npm pack (runs npm run build)');
+  await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot, env: installEnv });
+  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no .tgz into ${work}`);
+  await cp(fixture, app, { recursive: true });
+  await writeFile(
+    join(app, 'package.json'),
+    JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
+  );
+  step(`npm install ${tarball} into ${app}`);
+  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball)], {
+    cwd: app,
+    env: installEnv,
+  });
+  step('installed');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball in a fresh app', () => {
+  it('(c) createNodeEngine() from kvshare-web/node gives the golden greedy story', async () => {
+    step('(c) node node-golden.mjs');
+    const golden = JSON.parse(await readFile(goldenPath(), 'utf8'));
+    const { stdout } = await run(process.execPath, ['node-golden.mjs', storiesDir(), golden.prompt], {
+      cwd: app,
+    });
+    const r = JSON.parse(stdout);
+    expect(r.tokenIds).toEqual(golden.greedy_64_after_prompt.ids);
+    expect(`${golden.prompt}${r.text}`).toBe(golden.greedy_64_after_prompt.text);
+  });
+
+  it('(d) a consumer file type-checks against the shipped types (stream: true narrows)', async () => {
+    step('(d) tsc -p tsconfig.json in the app');
+    const tsc = resolve(projectRoot, 'node_modules/typescript/bin/tsc');
+    const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch((e) => e);
+    expect(`${r.stdout}${r.stderr ?? ''}`.trim()).toBe('');
+  });
+
+  it('(b) <kvshare-chat> from node_modules/kvshare-web/dist-component on a plain static server answers', async () => {
+    step('(a)(b) vite build of the app page, then a static server and chromium');
+    // (a)'s bundle, built now so that one static server serves both pages.
+    await build({
+      configFile: false,
+      root: app,
+      base: './',
+      logLevel: 'warn',
+      build: { outDir: join(app, 'page'), emptyOutDir: true, target: 'es2022' },
+      worker: { format: 'es' },
+    });
+    const port = await freePort();
+    // Static files of the app folder (no transforms), plus /models/* from the project config.
+    server = await preview({
+      configFile: resolve(projectRoot, 'vite.config.ts'),
+      build: { outDir: app },
+      preview: { host: '127.0.0.1', port, strictPort: true },
+      logLevel: 'warn',
+    });
+    origin = `http://127.0.0.1:${port}`;
+    browser = await launchBrowser();
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${origin}/component.html`);
+      const answer = await page.evaluate(async () => {
+        const el = document.querySelector('kvshare-chat') as HTMLElement & {
+          send(text: string): Promise<{ content: string } | null>;
+        };
+        await new Promise<void>((ok, fail) => {
+          el.addEventListener('ready', () => ok(), { once: true });
+          el.addEventListener(
+            'error',
+            (e) => fail(new Error(JSON.stringify((e as Event & { detail?: unknown }).detail))),
+            {
+              once: true,
+            },
+          );
+        });
+        return (await el.send('Tom had a dog'))?.content ?? '';
+      });
+      expect(answer.length).toBeGreaterThan(0);
+      expect(workerPaths(page)).toEqual([
+        expect.stringMatching(/^\/node_modules\/kvshare-web\/dist-component\/assets\/worker-[\w-]+\.js$/),
+      ]);
+      expect(browser.errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  });
+
+  it('(a) a page calling createEngine(), bundled by Vite from the package, streams an answer', async () => {
+    step('(a) chromium on the bundled page');
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${origin}/page/index.html`);
+      const r = await page.evaluate(
+        () => (window as unknown as { packedResult: Promise<unknown> }).packedResult,
+      );
+      expect(r).toMatchObject({
+        adapter: expect.any(String),
+        chunks: expect.any(Number),
+        text: expect.any(String),
+      });
+      const { chunks, text } = r as { chunks: number; text: string };
+      expect(chunks).toBeGreaterThan(1);
+      expect(text.length).toBeGreaterThan(0);
+      expect(workerPaths(page)).toEqual([expect.stringMatching(/^\/page\/assets\/worker-[\w-]+\.js$/)]);
+      expect(browser.errors).toEqual([]);
+      step('done');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+function workerPaths(page: Page): string[] {
+  return page.workers().map((w) => new URL(w.url()).pathname);
+}
