@@ -58,6 +58,11 @@ describe('chat on a Qwen-shaped model with the real tokenizer', () => {
     const first = ask('How many books can I borrow at once?');
     const second = ask('Is there parking near the library?');
     const a = await api.chat.completions.create({ messages: first, max_tokens: 8, reuse: { mode: 'none' } });
+    // The live KV still holds the first conversation in place; move it on so the stored entry is what is reused.
+    await engine.generate(
+      { tokenIds: [5, 6, 7] },
+      { maxNewTokens: 1, reuse: { mode: 'none' }, cachePrompt: false },
+    );
     const b = await api.chat.completions.create({
       messages: second,
       max_tokens: 8,
