@@ -17,9 +17,11 @@ Commands:
   bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--json]
       Prints prefill and decode tokens/s.
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
+           [--select all|s1,s2] [--min-similarity x] [--min-fragment n]
            [--max-new-tokens N] [--limit N] [--context N] [--json]
-      For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
-      answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
+      For each {"a","b"} pair: cache a (a string or an array: each, in order; prefill only), answer b
+      under each mode (kvshare: each selector), compare with b answered by mode none from an empty
+      cache (identical answers, agreement, ROUGE-L, BLEU, first-token KL, TTFT ratio none/mode).
   synth --shape <smollm2-135m|qwen2.5-0.5b|tiny-qwen2|tiny-llama> --out <dir> [--seed N] [--dtype F32|F16|BF16]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
@@ -51,6 +53,9 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: 'string' },
       modes: { type: 'string' },
       'recompute-ratio': { type: 'string' },
+      select: { type: 'string' },
+      'min-similarity': { type: 'string' },
+      'min-fragment': { type: 'string' },
       limit: { type: 'string' },
       layers: { type: 'string' },
       shards: { type: 'string' },

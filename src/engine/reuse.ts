@@ -2,8 +2,16 @@ import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntry, validateEntry } from '../kvshare/entry.ts';
+import {
+  checkSelector,
+  rankReused,
+  type SelectorName,
+  type SelectSignals,
+  signalsFor,
+} from '../kvshare/select.ts';
 import type { PatchRow, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
+import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
 
 /** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
 export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
@@ -15,10 +23,19 @@ export interface ReuseOptions {
   recomputeRatio?: number;
   /** kvshare: stale reused tokens recomputed per decode step (default 3). */
   trickle?: number;
-  /** Least estimated n-gram Jaccard similarity for an entry to be used (default 0.05). */
+  /**
+   * Retrieval gate: least estimated share of the prompt's n-grams an entry must hold for its fragments
+   * to be aligned (default 0.05). An entry below it can still give its exact common prefix (lossless).
+   */
   minSimilarity?: number;
+  /** Retrieval gate: shortest reused fragment in tokens (default 2; the exact common prefix is exempt). */
+  minFragment?: number;
   /** Entries a plan may stitch from (default 2; prefix mode uses one). */
   maxSources?: number;
+  /** kvshare: how reused rows are ranked for recompute (src/kvshare/select.ts; default 'dkv'). */
+  select?: SelectorName;
+  /** Seed of the `random` selector (default 0). */
+  seed?: number;
 }
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
@@ -26,7 +43,10 @@ export const DEFAULT_REUSE: Required<ReuseOptions> = {
   recomputeRatio: 0.15,
   trickle: 3,
   minSimilarity: 0.05,
+  minFragment: 2,
   maxSources: 2,
+  select: 'dkv',
+  seed: 0,
 };
 
 export interface ReuseStats {
@@ -75,6 +95,10 @@ export function resolveReuse(
     throw new InvalidArgumentError('trickle must be a whole number >= 0');
   if (!Number.isInteger(r.maxSources) || r.maxSources < 1)
     throw new InvalidArgumentError('maxSources must be >= 1');
+  if (!Number.isInteger(r.minFragment) || r.minFragment < 1)
+    throw new InvalidArgumentError('minFragment must be a whole number >= 1');
+  checkSelector(r.select);
+  if (!Number.isInteger(r.seed)) throw new InvalidArgumentError('seed must be a whole number');
   return r;
 }
 
@@ -90,29 +114,36 @@ async function retrieve(
   expect: Parameters<typeof validateEntry>[1],
 ) {
   const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
-  const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
+  const matches = cache.query(ids, wanted);
   const entries: KVEntry[] = [];
+  const prefixOnly: KVEntry[] = []; // below the gate: their exact prefix only
   let rejected = 0;
   for (const m of matches) {
     const e = await cache.get(m.id);
     if (!e) continue;
-    if (o.mode === 'prefix' && !e.exact) continue;
+    const gated = o.mode === 'prefix' || m.similarity < o.minSimilarity;
+    if (gated && !e.exact) continue;
     try {
       validateEntry(e, expect);
-      entries.push(e);
+      (o.mode !== 'prefix' && gated ? prefixOnly : entries).push(e);
     } catch (err) {
       if (!(err instanceof CacheEntryError)) throw err;
       await cache.delete(m.id);
       rejected++;
     }
   }
-  return { entries, rejected };
+  return { entries, prefixOnly, rejected };
 }
 
-function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: PatchPlan; used: KVEntry[] } {
-  if (mode === 'prefix') {
+function plan(
+  ids: number[],
+  found: { entries: KVEntry[]; prefixOnly: KVEntry[] },
+  o: Required<ReuseOptions>,
+): { plan: PatchPlan; used: KVEntry[] } {
+  const { entries } = found;
+  if (o.mode === 'prefix' || entries.length === 0) {
     let best: { plan: PatchPlan; e: KVEntry } | null = null;
-    for (const e of entries) {
+    for (const e of o.mode === 'prefix' ? entries : found.prefixOnly) {
       const p = prefixPlan(ids, e.tokens);
       if (!best || p.reused > best.plan.reused) best = { plan: p, e };
     }
@@ -121,6 +152,7 @@ function plan(ids: number[], entries: KVEntry[], mode: ReuseMode): { plan: Patch
   const p = buildPatchPlan(
     ids,
     entries.map((e, i) => ({ entryIndex: i, tokens: e.tokens })),
+    { minRun: o.minFragment },
   );
   return { plan: p, used: entries };
 }
@@ -158,9 +190,9 @@ export async function prefillWithReuse(
   if (o.mode === 'none' || !cache || N < 2) return full();
 
   const t0 = performance.now();
-  const { entries, rejected } = await retrieve(cache, ids, o, expect);
-  stats.rejectedEntries = rejected;
-  const { plan: p, used } = plan(ids, entries, o.mode);
+  const found = await retrieve(cache, ids, o, expect);
+  stats.rejectedEntries = found.rejected;
+  const { plan: p, used } = plan(ids, found, o);
   p.srcEntry[N - 1] = -1; // the last prompt row is always computed
   stats.retrievalMs = performance.now() - t0;
   const reused = range(N).filter((i) => p.srcEntry[i] >= 0);
@@ -169,6 +201,10 @@ export async function prefillWithReuse(
     return full();
   }
 
+  const take = o.mode === 'kvshare' ? Math.ceil(o.recomputeRatio * reused.length) : 0;
+  const ranked = take > 0 && take < reused.length && kit.canScore && N >= 3;
+  // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
+  const fresh: FreshKV | null = ranked && o.select === 'oracle' ? await freshKV(runner, ids) : null;
   const t1 = performance.now();
   const rowsByEntry: PatchRow[][] = used.map(() => []);
   const usedIds = new Set<number>();
@@ -186,11 +222,13 @@ export async function prefillWithReuse(
   let stale: number[] = [];
   if (o.mode === 'kvshare') {
     const t2 = performance.now();
-    const take = Math.ceil(o.recomputeRatio * reused.length);
     let order = reused;
-    if (kit.canScore && N >= 3 && take < reused.length) {
-      const score = await kit.scoreRows(rowsOf(ids, range(N)), N - 2);
-      order = [...reused].sort((a, b) => score[b] - score[a] || a - b);
+    if (ranked) {
+      const signals: SelectSignals = { paper: await kit.scoreRows(rowsOf(ids, range(N)), N - 2) };
+      const need = signalsFor(o.select);
+      if (need.includes('dv') || need.includes('dk')) Object.assign(signals, await kit.readDeviation(N));
+      if (fresh) signals.oracle = await kvError(runner, fresh, N);
+      order = rankReused(o.select, reused, signals, o.seed);
     }
     const chosen = order.slice(0, take);
     for (const i of chosen) stats.fates[i] = 'recomputed';
