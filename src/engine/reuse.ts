@@ -28,7 +28,7 @@ export interface ReuseOptions {
    * to be aligned (default 0.05). An entry below it can still give its exact common prefix (lossless).
    */
   minSimilarity?: number;
-  /** Retrieval gate: shortest reused fragment in tokens (default 2; the exact common prefix is exempt). */
+  /** Retrieval gate: shortest reused fragment in tokens (default 4; the exact common prefix is exempt). */
   minFragment?: number;
   /** Entries a plan may stitch from (default 2; prefix mode uses one). */
   maxSources?: number;
@@ -42,8 +42,8 @@ export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
   recomputeRatio: 0.15,
   trickle: 3,
-  minSimilarity: 0.05,
-  minFragment: 2,
+  minSimilarity: 0.25,
+  minFragment: 4,
   maxSources: 2,
   select: 'dkv',
   seed: 0,
