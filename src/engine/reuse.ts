@@ -157,6 +157,32 @@ function plan(
   return { plan: p, used: entries };
 }
 
+/*
+ * Which reused rows kvshare recomputes (DESIGN §3 step 5), and why the default is `dkv`.
+ *
+ * The scoring pass runs layer 0 and layer 1's Q/K/V for every prompt row (so layers 0–1 become fresh for
+ * all rows) and yields, per reused row, layer-1 |ΔV|_1, |ΔK|_1 (cached key re-rotated to its new
+ * position) and the paper's alpha·|ΔV|_1. The selector (src/kvshare/select.ts) ranks the reused rows; the
+ * top `recomputeRatio` are recomputed in every layer. Measured with stories260K, greedy, 32 new tokens,
+ * r = 0.15, identical = whole answer equals full compute (`kvshare eval-reuse --modes naive,kvshare
+ * --select all --pairs bench/pairs/<set>.jsonl`; same recomputed rows for every selector):
+ *
+ *   set        naive  paper   dv    dkv  random oracle
+ *   stitched    3/20   5/20 12/20 11/20   4/20  13/20   b = two cached prompts joined
+ *   edits      15/24  21/24 21/24 22/24  22/24  20/24   mid-prompt edits, swapped sentences
+ *
+ * One probe query makes the paper's alpha favour the end of the prompt, so on stitched prompts it does
+ * no better than random; plain deviation finds the rows whose context changed (the second prompt's
+ * start, cut from its own BOS). dv alone falls below random on edits; adding |ΔK| (each term scaled by
+ * its mean, so neither dominates) keeps dkv at or above naive and random on every set and closes 80% of
+ * the naive→oracle gap on stitched prompts (the oracle ranks by true K/V error over all layers: a
+ * diagnostic that needs the full computation). README "KV reuse" has the full table.
+ *
+ * Retrieval gate: an entry is aligned only if it holds >= 25% of the prompt's 3-grams, and fragments
+ * shorter than 4 tokens are not reused (common phrases of unrelated stories changed answers); an entry
+ * below the gate still gives its exact common prefix (a chat template's system prompt), which is lossless.
+ */
+
 /**
  * Fill the live KV cache for prompt `ids` at positions 0..N-1 under the reuse mode and return the
  * first token's forward result. Always computes the last prompt row (its logits pick the first token).
