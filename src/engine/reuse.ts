@@ -228,7 +228,8 @@ export async function prefillWithReuse(
   }
 
   const take = o.mode === 'kvshare' ? Math.ceil(o.recomputeRatio * reused.length) : 0;
-  const ranked = take > 0 && take < reused.length && kit.canScore && N >= 3;
+  // The scoring pass (which also refreshes layers 0–1 of every row) runs even when r = 0.
+  const ranked = o.mode === 'kvshare' && kit.canScore && N >= 3 && take < reused.length;
   // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
   const fresh: FreshKV | null = ranked && o.select === 'oracle' ? await freshKV(runner, ids) : null;
   const t1 = performance.now();

@@ -69,6 +69,19 @@ describe('deviation-based selection', () => {
     expect(chosen).toEqual(top.sort((x, y) => x - y));
   });
 
+  it('r = 0 recomputes no reused row under any selector, the oracle included', async () => {
+    for (const select of ['oracle', 'random'] as const) {
+      await engine.cache.clear();
+      await engine.cache.add({ tokenIds: aIds });
+      const r = await engine.generate(
+        { tokenIds: bIds },
+        { maxNewTokens: 1, cachePrompt: false, reuse: { mode: 'kvshare', select, recomputeRatio: 0 } },
+      );
+      expect(r.reuse.fates).not.toContain('recomputed');
+      expect(r.reuse.recomputedTokens).toBe(2); // the edited row and the last one
+    }
+  });
+
   it('the default selector recomputes only rows after the edit, far above the stale rows in deviation', async () => {
     const chosen = await recomputed(DEFAULT_REUSE.select);
     expect(Math.min(...chosen)).toBeGreaterThan(edit);
