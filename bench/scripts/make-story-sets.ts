@@ -5,7 +5,8 @@
  *   node --import tsx bench/scripts/make-story-sets.ts [--out-dir bench/pairs]
  *
  * - edits.jsonl      (24) mid-prompt word edits (even pairs) and two swapped middle sentences (odd pairs);
- * - long.jsonl       (20) seven stories joined (~400 tokens), three words edited in the middle third;
+ * - long.jsonl       (20) four stories joined (~350 tokens: five overflow stories260K's 512-token context
+ *                    with 32 new tokens), three words edited in the middle third;
  * - unrelated.jsonl  (24) b is another story than a (common phrases only);
  * - stitched.jsonl   (20) a = [story i, story j], both cached; b = the two joined (every other pair in
  *                    the reverse order, so b's prefix is the second entry's).
@@ -100,8 +101,8 @@ function edits(): PromptPair[] {
 
 function long(): PromptPair[] {
   const out: PromptPair[] = [];
-  for (let i = 0; out.length < 20 && i + 7 <= stories.length + 7; i += 3) {
-    const parts = Array.from({ length: 7 }, (_, k) => stories[(i + k) % stories.length]);
+  for (let i = 0; out.length < 20 && i < stories.length; i += 3) {
+    const parts = Array.from({ length: 4 }, (_, k) => stories[(i + k) % stories.length]);
     const a = parts.join(' ');
     const third = Math.floor(a.length / 3);
     const edited = editWords(a.slice(third, 2 * third), 3);
