@@ -4,6 +4,7 @@ import { evalReuse } from '../engine/eval-reuse.ts';
 import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { parsePairsJsonl } from '../kvshare/pairs.ts';
+import { checkSelector, SELECTORS } from '../kvshare/select.ts';
 import { createNodeEngine } from '../node/index.ts';
 import { type CliArgs, num, str } from './args.ts';
 
@@ -17,6 +18,12 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
             if (!REUSE_MODES.includes(m as ReuseMode)) throw new InvalidArgumentError(`unknown mode ${m}`);
             return m as ReuseMode;
           });
+  const selectors =
+    args.select === undefined
+      ? undefined
+      : args.select === 'all'
+        ? [...SELECTORS]
+        : String(args.select).split(',').map(checkSelector);
   const pairs = parsePairsJsonl(readFileSync(str(args, 'pairs'), 'utf8'));
   const limit = num(args, 'limit', pairs.length);
   const engine = createNodeEngine();
@@ -26,6 +33,11 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
   console.error(`adapter: ${info.adapter}`);
   const report = await evalReuse(engine, pairs.slice(0, limit), {
     modes,
+    selectors,
+    reuse: {
+      minSimilarity: args['min-similarity'] === undefined ? undefined : num(args, 'min-similarity', 0),
+      minFragment: args['min-fragment'] === undefined ? undefined : num(args, 'min-fragment', 0),
+    },
     recomputeRatio: num(args, 'recompute-ratio', 0.15),
     maxNewTokens: num(args, 'max-new-tokens', 32),
     reps: num(args, 'reps', 3),
@@ -41,11 +53,11 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     const f = (x: number) => x.toFixed(3).padStart(8);
     const ms = (x: number) => x.toFixed(1).padStart(8);
     console.log(
-      'mode      pairs  reused  recomp  first-tok  tok-agree  rougeL    bleu  ttft ms  none ms  none/mode',
+      'mode     select  pairs  reused  recomp   ident first-tok tok-agree  rougeL    bleu   kl-1st  ttft ms  none ms  none/mode',
     );
     for (const s of report.summary) {
       console.log(
-        `${s.mode.padEnd(8)} ${String(s.pairs).padStart(6)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.firstTokenAgreement)}   ${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}`,
+        `${s.mode.padEnd(8)} ${s.select.padEnd(6)} ${String(s.pairs).padStart(5)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.identical)}  ${f(s.firstTokenAgreement)}${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${f(s.firstTokenKl)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}`,
       );
     }
   }

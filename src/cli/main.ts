@@ -18,9 +18,12 @@ Commands:
       Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
       step and one decode step (every op in its own submit).
   eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
+           [--select all|s1,s2] [--min-similarity x] [--min-fragment n]
            [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--chat [--system <text>]] [--json]
-      For each {"a","b"} pair: cache a (prefill only), answer b under each mode, compare with b
-      answered by mode none from an empty cache (agreement, ROUGE-L, BLEU, TTFT ratio none/mode).
+      For each {"a","b"} pair: cache a (a string or an array: each, in order; prefill only), answer b
+      under each mode (kvshare: each selector), compare with b answered by mode none from an empty
+      cache (identical answers, agreement, ROUGE-L, BLEU, first-token KL, median TTFT ms and ratio
+      none/mode over --reps alternating runs).
       --chat wraps each text as the user turn of a chat (system prompt: --system, default
       "You are a helpful assistant.") in the model's chat template.
   synth --shape <smollm2-135m|qwen2.5-0.5b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
@@ -56,6 +59,9 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: 'string' },
       modes: { type: 'string' },
       'recompute-ratio': { type: 'string' },
+      select: { type: 'string' },
+      'min-similarity': { type: 'string' },
+      'min-fragment': { type: 'string' },
       limit: { type: 'string' },
       reps: { type: 'string' },
       layers: { type: 'string' },

@@ -295,6 +295,26 @@ export class Engine {
     }
   }
 
+  /**
+   * Diagnostic (eval-reuse's KL column): the first answer token's logits [V] after filling the KV cache
+   * for `prompt` under `reuse`, as generate() would; nothing is decoded or cached.
+   */
+  firstTokenLogits(prompt: PromptInput, reuse?: ReuseOptions): Promise<Float32Array> {
+    return this.queue.run(() =>
+      this.onGpu(async () => {
+        const m = this.need();
+        const ids = this.promptIds(m, prompt, undefined, 1);
+        const o = resolveReuse(reuse, m.reuse);
+        const live = m.live;
+        m.live = null; // the live cache is rewritten below
+        const p = await prefillWithReuse({ ...m, live }, ids, o, { readLogits: true });
+        const exact = p.exact && p.stale.length === 0;
+        m.live = { tokens: ids, exactRows: exact ? ids.length : p.exactRows };
+        return p.first.logits ?? new Float32Array(0);
+      }),
+    );
+  }
+
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */
   generateStream(
     prompt: PromptInput,

@@ -1,14 +1,26 @@
-import { bleu, exactAgreement, firstTokenAgreement, rougeL, words } from '../kvshare/metrics.ts';
-import type { PromptPair } from '../kvshare/pairs.ts';
+import {
+  bleu,
+  exactAgreement,
+  firstTokenAgreement,
+  klDivergence,
+  rougeL,
+  words,
+} from '../kvshare/metrics.ts';
+import { cachedPrompts, type PromptPair } from '../kvshare/pairs.ts';
+import type { SelectorName } from '../kvshare/select.ts';
 import { median } from '../util/median.ts';
 import type { Engine } from './engine.ts';
 import { type EvalChatOptions, evalPrompt } from './eval-chat.ts';
-import type { ReuseMode } from './reuse.ts';
+import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from './reuse.ts';
 
 export interface EvalReuseOptions {
   modes: ReuseMode[];
+  /** Selectors compared under mode kvshare (default: the engine's default selector only). */
+  selectors?: SelectorName[];
   recomputeRatio?: number;
   maxNewTokens?: number;
+  /** Extra reuse settings of every request (retrieval gate, seed). */
+  reuse?: Omit<ReuseOptions, 'mode' | 'select' | 'recomputeRatio'>;
   /** Timed runs per pair and mode (default 1); TTFT is the median over them. */
   reps?: number;
   /** Wrap each text in the model's chat template with this system prompt (eval-chat.ts). */
@@ -19,43 +31,41 @@ export interface EvalReuseOptions {
 export interface EvalPairRow {
   pair: number;
   mode: ReuseMode;
+  /** The selector (kvshare rows), else ''. */
+  select: SelectorName | '';
   promptTokens: number;
   reusedFraction: number;
   recomputedFraction: number;
+  /** 1 when the whole answer equals full compute's. */
+  identical: number;
   firstTokenAgreement: number;
   tokenAgreement: number;
   rougeL: number;
   bleu: number;
+  /** KL(full ‖ mode) of the first token's distribution, nats. */
+  firstTokenKl: number;
+  /** Median TTFT (ms) over the pair's timed runs, this mode and the `none` reference. */
   ttftMs: number;
   noneTtftMs: number;
   ttftRatio: number;
 }
 
-export interface EvalSummaryRow {
-  mode: ReuseMode;
+export type EvalSummaryRow = Omit<EvalPairRow, 'pair' | 'promptTokens'> & {
   pairs: number;
-  reusedFraction: number;
-  recomputedFraction: number;
-  firstTokenAgreement: number;
-  tokenAgreement: number;
-  rougeL: number;
-  bleu: number;
-  /** Median over pairs of each pair's median TTFT (ms), this mode and the `none` reference. */
-  ttftMs: number;
-  noneTtftMs: number;
-  /** Median over pairs of none/mode TTFT (the `none` row reads ~1: same runs, alternating order). */
-  ttftRatio: number;
-}
+};
 
 export interface EvalReport {
   summary: EvalSummaryRow[];
   pairs: EvalPairRow[];
 }
 
+type Run = { key: string; mode: ReuseMode; select?: SelectorName };
+
 /**
- * For each pair and mode: empty cache, cache `a` (prefill only), answer `b` under the mode; compare
- * with `b` answered by `none` from an empty cache. Greedy decoding; answers are not cached. Timing:
- * one warm-up, then `reps` rounds per pair in alternating order; TTFT figures are medians.
+ * For each pair and mode (kvshare: each selector): empty cache, cache every prompt of `a` (prefill only,
+ * in order), answer `b` under the mode; compare with `b` answered by `none` from an empty cache. Greedy
+ * decoding; answers are not cached. Timing: one warm-up, then `reps` rounds per pair in alternating
+ * order; TTFT figures are medians.
  */
 export async function evalReuse(
   engine: Engine,
@@ -63,56 +73,80 @@ export async function evalReuse(
   o: EvalReuseOptions,
 ): Promise<EvalReport> {
   const maxNewTokens = o.maxNewTokens ?? 32;
-  const ask = (text: string, mode: ReuseMode) =>
-    engine.generate(evalPrompt(engine, text, o.chat), {
+  const runs = o.modes.flatMap((mode): Run[] =>
+    mode === 'kvshare' && o.selectors?.length
+      ? o.selectors.map((select) => ({ key: `${mode}/${select}`, mode, select }))
+      : [{ key: mode, mode }],
+  );
+  const reuseOf = (mode: ReuseMode, select?: SelectorName): ReuseOptions => ({
+    ...o.reuse,
+    mode,
+    select,
+    recomputeRatio: o.recomputeRatio,
+  });
+  const prompt = (text: string) => evalPrompt(engine, text, o.chat);
+  const ask = (text: string, mode: ReuseMode, select?: SelectorName) =>
+    engine.generate(prompt(text), {
       maxNewTokens,
       temperature: 0,
       cachePrompt: false,
-      reuse: { mode, recomputeRatio: o.recomputeRatio },
+      reuse: reuseOf(mode, select),
     });
+  const fill = async (p: PromptPair) => {
+    await engine.cache.clear();
+    for (const a of cachedPrompts(p)) await engine.cache.add(prompt(a));
+  };
   // Warm-up: compile every pipeline (GEMM, GEMV, scoring) before anything is timed.
   if (pairs.length > 0) {
-    await engine.cache.clear();
-    await engine.cache.add(evalPrompt(engine, pairs[0].a, o.chat));
+    await fill(pairs[0]);
     await ask(pairs[0].b, 'kvshare');
+    await engine.cache.clear();
     await ask(pairs[0].b, 'none');
   }
   const reps = o.reps ?? 1;
   const rows: EvalPairRow[] = [];
-  for (const [i, { a, b }] of pairs.entries()) {
+  for (const [i, pair] of pairs.entries()) {
     o.onPair?.(i, pairs.length);
-    // The reference and every mode run `reps` times in an order that alternates between rounds, so
-    // no mode always runs right after a warm-up or right before a pause.
-    const runs: (ReuseMode | 'ref')[] = ['ref', ...o.modes];
-    const ttft = new Map<ReuseMode | 'ref', number[]>(runs.map((m) => [m, []]));
-    const first = new Map<ReuseMode | 'ref', Awaited<ReturnType<typeof ask>>>();
+    // The reference and every run `reps` times in an order that alternates between rounds, so no
+    // mode always runs right after a warm-up or right before a pause.
+    const ref: Run = { key: 'ref', mode: 'none' };
+    const all = [ref, ...runs];
+    const ttft = new Map<string, number[]>(all.map((r) => [r.key, []]));
+    const first = new Map<string, Awaited<ReturnType<typeof ask>>>();
     for (let rep = 0; rep < reps; rep++) {
-      const order = (i * reps + rep) % 2 === 0 ? runs : [...runs].reverse();
-      for (const mode of order) {
-        await engine.cache.clear();
-        if (mode !== 'ref') await engine.cache.add(evalPrompt(engine, a, o.chat));
-        const r = await ask(b, mode === 'ref' ? 'none' : mode);
-        ttft.get(mode)!.push(r.stats.ttftMs);
-        if (!first.has(mode)) first.set(mode, r);
+      const order = (i * reps + rep) % 2 === 0 ? all : [...all].reverse();
+      for (const run of order) {
+        if (run === ref) await engine.cache.clear();
+        else await fill(pair);
+        const r = await ask(pair.b, run.mode, run.select);
+        ttft.get(run.key)!.push(r.stats.ttftMs);
+        if (!first.has(run.key)) first.set(run.key, r);
       }
     }
-    const ref = first.get('ref')!;
-    const refWords = words(ref.text);
+    await engine.cache.clear();
+    const refAnswer = first.get('ref')!;
+    const refLogits = await engine.firstTokenLogits(prompt(pair.b), { mode: 'none' });
+    const refWords = words(refAnswer.text);
     const noneTtftMs = median(ttft.get('ref')!);
-    for (const mode of o.modes) {
-      const r = first.get(mode)!;
+    for (const { key, mode, select } of runs) {
+      const r = first.get(key)!;
+      await fill(pair);
+      const logits = await engine.firstTokenLogits(prompt(pair.b), reuseOf(mode, select));
       const n = r.reuse.promptTokens;
-      const ttftMs = median(ttft.get(mode)!);
+      const ttftMs = median(ttft.get(key)!);
       rows.push({
         pair: i,
         mode,
+        select: mode === 'kvshare' ? (select ?? DEFAULT_REUSE.select) : '',
         promptTokens: n,
         reusedFraction: r.reuse.reusedTokens / n,
         recomputedFraction: r.reuse.recomputedTokens / n,
-        firstTokenAgreement: firstTokenAgreement(r.tokenIds, ref.tokenIds),
-        tokenAgreement: exactAgreement(r.tokenIds, ref.tokenIds),
+        identical: exactAgreement(r.tokenIds, refAnswer.tokenIds) === 1 ? 1 : 0,
+        firstTokenAgreement: firstTokenAgreement(r.tokenIds, refAnswer.tokenIds),
+        tokenAgreement: exactAgreement(r.tokenIds, refAnswer.tokenIds),
         rougeL: rougeL(words(r.text), refWords),
         bleu: bleu(words(r.text), refWords),
+        firstTokenKl: klDivergence(refLogits, logits),
         ttftMs,
         noneTtftMs,
         ttftRatio: noneTtftMs / ttftMs,
@@ -120,23 +154,30 @@ export async function evalReuse(
     }
   }
   await engine.cache.clear();
-  const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : 0);
-  const summary = o.modes.map((mode) => {
-    const rs = rows.filter((r) => r.mode === mode);
-    const m = (f: (r: EvalPairRow) => number) => mean(rs.map(f));
+  return { summary: summarize(rows), pairs: rows };
+}
+
+/** Per (mode, selector), in first-seen order: means of the fidelity measures, medians of the timings. */
+export function summarize(rows: EvalPairRow[]): EvalSummaryRow[] {
+  const keys = [...new Set(rows.map((r) => `${r.mode}/${r.select}`))];
+  return keys.map((key) => {
+    const rs = rows.filter((r) => `${r.mode}/${r.select}` === key);
+    const m = (f: (r: EvalPairRow) => number) => rs.reduce((s, r) => s + f(r), 0) / rs.length;
     return {
-      mode,
+      mode: rs[0].mode,
+      select: rs[0].select,
       pairs: rs.length,
       reusedFraction: m((r) => r.reusedFraction),
       recomputedFraction: m((r) => r.recomputedFraction),
+      identical: m((r) => r.identical),
       firstTokenAgreement: m((r) => r.firstTokenAgreement),
       tokenAgreement: m((r) => r.tokenAgreement),
       rougeL: m((r) => r.rougeL),
       bleu: m((r) => r.bleu),
+      firstTokenKl: m((r) => r.firstTokenKl),
       ttftMs: median(rs.map((r) => r.ttftMs)),
       noneTtftMs: median(rs.map((r) => r.noneTtftMs)),
       ttftRatio: median(rs.map((r) => r.ttftRatio)),
     };
   });
-  return { summary, pairs: rows };
 }

@@ -3,7 +3,7 @@ import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts'
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import { fitsContext } from './patch-bounds.ts';
-import type { ReuseMode, ReuseOptions } from './reuse.ts';
+import type { ReuseOptions } from './reuse.ts';
 
 /**
  * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryKVCache.add,
@@ -15,28 +15,38 @@ export async function retrieve(
   ids: number[],
   o: Required<ReuseOptions>,
   expect: EntryExpectation,
-): Promise<{ entries: KVEntry[]; rejected: number }> {
+): Promise<Retrieved> {
   const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
-  const matches = cache.query(ids, wanted, { threshold: o.minSimilarity });
+  const matches = cache.query(ids, wanted);
   const entries: KVEntry[] = [];
+  const prefixOnly: KVEntry[] = []; // below the retrieval gate: their exact prefix only
   for (const m of matches) {
     const e = await cache.get(m.id);
-    if (!e) continue;
-    if (o.mode === 'prefix' && !e.exact) continue;
-    if (fitsContext(e, expect)) entries.push(e);
+    if (!e || !fitsContext(e, expect)) continue;
+    const gated = o.mode === 'prefix' || m.similarity < o.minSimilarity;
+    if (gated && !e.exact) continue;
+    (o.mode !== 'prefix' && gated ? prefixOnly : entries).push(e);
   }
-  return { entries, rejected: 0 };
+  return { entries, prefixOnly, rejected: 0 };
+}
+
+/** Entries aligned in full, and entries below the gate that may only give their exact prefix. */
+export interface Retrieved {
+  entries: KVEntry[];
+  prefixOnly: KVEntry[];
+  rejected: number;
 }
 
 /** The patch plan of `ids` over `entries` under `mode`, and the entries it indexes. */
 export function planReuse(
   ids: number[],
-  entries: KVEntry[],
-  mode: ReuseMode,
+  found: Pick<Retrieved, 'entries' | 'prefixOnly'>,
+  o: Required<ReuseOptions>,
 ): { plan: PatchPlan; used: KVEntry[] } {
-  if (mode === 'prefix') {
+  const { entries } = found;
+  if (o.mode === 'prefix' || entries.length === 0) {
     let best: { plan: PatchPlan; e: KVEntry } | null = null;
-    for (const e of entries) {
+    for (const e of o.mode === 'prefix' ? entries : found.prefixOnly) {
       const p = prefixPlan(ids, e.tokens);
       if (!best || p.reused > best.plan.reused) best = { plan: p, e };
     }
@@ -45,6 +55,7 @@ export function planReuse(
   const p = buildPatchPlan(
     ids,
     entries.map((e, i) => ({ entryIndex: i, tokens: e.tokens })),
+    { minRun: o.minFragment },
   );
   return { plan: p, used: entries };
 }

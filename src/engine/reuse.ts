@@ -1,11 +1,19 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
+import {
+  checkSelector,
+  rankReused,
+  type SelectorName,
+  type SelectSignals,
+  signalsFor,
+} from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { CostModel, PathWork, PrefillPath } from './cost-model.ts';
 import { checkPatchShifts } from './patch-bounds.ts';
+import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
 import { commonPrefix, planReuse, retrieve, takeExactPrefix } from './reuse-plan.ts';
 
 /** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
@@ -18,18 +26,30 @@ export interface ReuseOptions {
   recomputeRatio?: number;
   /** kvshare: stale reused tokens recomputed per decode step (default 3). */
   trickle?: number;
-  /** Least estimated n-gram Jaccard similarity for an entry to be used (default 0.05). */
+  /**
+   * Retrieval gate: least estimated share of the prompt's n-grams an entry must hold for its fragments
+   * to be aligned (default 0.25). An entry below it can still give its exact common prefix (lossless).
+   */
   minSimilarity?: number;
+  /** Retrieval gate: shortest reused fragment in tokens (default 4; the exact common prefix is exempt). */
+  minFragment?: number;
   /** Entries a plan may stitch from (default 2; prefix mode uses one). */
   maxSources?: number;
+  /** kvshare: how reused rows are ranked for recompute (src/kvshare/select.ts; default 'dkv'). */
+  select?: SelectorName;
+  /** Seed of the `random` selector (default 0). */
+  seed?: number;
 }
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
   recomputeRatio: 0.15,
   trickle: 3,
-  minSimilarity: 0.05,
+  minSimilarity: 0.25,
+  minFragment: 4,
   maxSources: 2,
+  select: 'dkv',
+  seed: 0,
 };
 
 export interface ReuseStats {
@@ -110,6 +130,10 @@ export function resolveReuse(
     throw new InvalidArgumentError('trickle must be a whole number >= 0');
   if (!Number.isInteger(r.maxSources) || r.maxSources < 1)
     throw new InvalidArgumentError('maxSources must be >= 1');
+  if (!Number.isInteger(r.minFragment) || r.minFragment < 1)
+    throw new InvalidArgumentError('minFragment must be a whole number >= 1');
+  checkSelector(r.select);
+  if (!Number.isInteger(r.seed)) throw new InvalidArgumentError('seed must be a whole number');
   return r;
 }
 
@@ -118,6 +142,32 @@ const rowsOf = (ids: number[], positions: number[]): Row[] =>
 const range = (from: number, to: number) =>
   Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, computed: 0, continued: 0, ...w });
+
+/*
+ * Which reused rows kvshare recomputes (DESIGN §3 step 5), and why the default is `dkv`.
+ *
+ * The scoring pass runs layer 0 and layer 1's Q/K/V for every prompt row (so layers 0–1 become fresh for
+ * all rows) and yields, per reused row, layer-1 |ΔV|_1, |ΔK|_1 (cached key re-rotated to its new
+ * position) and the paper's alpha·|ΔV|_1. The selector (src/kvshare/select.ts) ranks the reused rows; the
+ * top `recomputeRatio` are recomputed in every layer. Measured with stories260K, greedy, 32 new tokens,
+ * r = 0.15, identical = whole answer equals full compute (`kvshare eval-reuse --modes naive,kvshare
+ * --select all --pairs bench/pairs/<set>.jsonl`; same recomputed rows for every selector):
+ *
+ *   set        naive  paper   dv    dkv  random oracle
+ *   stitched    3/20   5/20 12/20 11/20   4/20  13/20   b = two cached prompts joined
+ *   edits      15/24  21/24 21/24 22/24  22/24  20/24   mid-prompt edits, swapped sentences
+ *
+ * One probe query makes the paper's alpha favour the end of the prompt, so on stitched prompts it does
+ * no better than random; plain deviation finds the rows whose context changed (the second prompt's
+ * start, cut from its own BOS). dv alone falls below random on edits; adding |ΔK| (each term scaled by
+ * its mean, so neither dominates) keeps dkv at or above naive and random on every set and closes 80% of
+ * the naive→oracle gap on stitched prompts (the oracle ranks by true K/V error over all layers: a
+ * diagnostic that needs the full computation). README "KV reuse" has the full table.
+ *
+ * Retrieval gate: an entry is aligned only if it holds >= 25% of the prompt's 3-grams, and fragments
+ * shorter than 4 tokens are not reused (common phrases of unrelated stories changed answers); an entry
+ * below the gate still gives its exact common prefix (a chat template's system prompt), which is lossless.
+ */
 
 /**
  * Fill the live KV cache for prompt `ids` at positions 0..N-1 under the reuse mode and return the
@@ -164,9 +214,10 @@ export async function prefillWithReuse(
   const t0 = performance.now();
   const live = x.live;
   const inPlace = live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), N - 1) : 0;
-  const found = inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], rejected: 0 };
+  const found =
+    inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], prefixOnly: [], rejected: 0 };
   stats.rejectedEntries = found.rejected;
-  const { plan: p, used } = planReuse(ids, found.entries, o.mode);
+  const { plan: p, used } = planReuse(ids, found, o);
   for (let i = 0; i < inPlace; i++) p.srcEntry[i] = -1;
   const P = takeExactPrefix(p, used, ids, inPlace, N - 1);
   p.srcEntry[N - 1] = -1; // the last prompt row is always computed
@@ -206,6 +257,9 @@ export async function prefillWithReuse(
     return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
   }
 
+  // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
+  const fresh: FreshKV | null =
+    chosen.path === 'scored' && o.select === 'oracle' ? await freshKV(runner, ids) : null;
   // Patch what the path takes from entries: resident ones GPU→GPU, others only their reused rows.
   const t1 = performance.now();
   const takenEnd = chosen.path === 'prefix' ? P : N;
@@ -231,8 +285,12 @@ export async function prefillWithReuse(
   let stale: number[] = [];
   if (chosen.path === 'scored') {
     const t2 = performance.now();
-    const score = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P);
-    const order = [...tail].sort((a, b) => score[b] - score[a] || a - b);
+    // The scoring pass refreshes layers 0–1 of rows P..N-1 and yields the selectors' signals.
+    const signals: SelectSignals = { paper: await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P) };
+    const need = signalsFor(o.select);
+    if (need.includes('dv') || need.includes('dk')) Object.assign(signals, await kit.readDeviation(N));
+    if (fresh) signals.oracle = await kvError(runner, fresh, N);
+    const order = rankReused(o.select, tail, signals, o.seed);
     stale = order.slice(take);
     computed = [...unmatched, ...order.slice(0, take)].sort((a, b) => a - b);
     stats.scoreMs = performance.now() - t2;

@@ -34,6 +34,7 @@ export {
   bleu,
   exactAgreement,
   firstTokenAgreement,
+  klDivergence,
   type RougeLScores,
   rougeL,
   rougeLScores,
@@ -41,6 +42,7 @@ export {
   words,
 } from './metrics.ts';
 export {
+  cachedPrompts,
   formatPairsJsonl,
   type PromptPair,
   parsePairsJsonl,

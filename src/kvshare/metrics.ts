@@ -3,6 +3,7 @@
  * a full computation. Pure functions over arrays of tokens or words (anything compared with `===`).
  * Convention throughout: `candidate` is the answer under test, `reference` the full-computation answer.
  */
+import { InvalidArgumentError } from '../errors.ts';
 import { lcsLength } from './diff.ts';
 
 export type Seq = ArrayLike<string> | ArrayLike<number>;
@@ -103,4 +104,31 @@ export function firstTokenAgreement(a: Seq, b: Seq): number {
 /** Lower-cased words and punctuation marks of `text`, for word-level ROUGE-L/BLEU over decoded answers. */
 export function words(text: string): string[] {
   return text.toLowerCase().match(/[\p{L}\p{N}]+(?:'[\p{L}]+)?|[^\s\p{L}\p{N}]/gu) ?? [];
+}
+
+/**
+ * KL(P || Q) in nats between the softmax distributions of two logit vectors [V]: P the reference (full
+ * computation), Q the candidate. 0 when they agree; computed with log-sum-exp, so large logits are safe.
+ */
+export function klDivergence(referenceLogits: ArrayLike<number>, candidateLogits: ArrayLike<number>): number {
+  if (referenceLogits.length !== candidateLogits.length || referenceLogits.length === 0)
+    throw new InvalidArgumentError(
+      `logit vectors must be non-empty and of one length (${referenceLogits.length} vs ${candidateLogits.length})`,
+    );
+  const lp = logSoftmax(referenceLogits);
+  const lq = logSoftmax(candidateLogits);
+  let kl = 0;
+  for (let i = 0; i < lp.length; i++) kl += Math.exp(lp[i]) * (lp[i] - lq[i]);
+  return Math.max(0, kl);
+}
+
+function logSoftmax(x: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, x[i]);
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.exp(x[i] - max);
+  const lse = max + Math.log(sum);
+  const out = new Float64Array(x.length); // [V]
+  for (let i = 0; i < x.length; i++) out[i] = x[i] - lse;
+  return out;
 }

@@ -6,12 +6,18 @@ import { InvalidArgumentError } from '../errors.ts';
 import { mulberry32 } from '../util/prng.ts';
 
 export interface PromptPair {
-  a: string; // the prompt cached first
+  a: string | string[]; // the prompt cached first (several: all cached, in order)
   b: string; // the similar prompt asked next
 }
 
+/** The prompts of a pair's `a`, in caching order. */
+export function cachedPrompts(p: PromptPair): string[] {
+  return typeof p.a === 'string' ? [p.a] : p.a;
+}
+
 /**
- * Parse JSON lines of `{"a": string, "b": string}` (extra fields are ignored; blank lines are skipped).
+ * Parse JSON lines of `{"a": string | string[], "b": string}` (extra fields are ignored; blank lines are
+ * skipped).
  * Throws InvalidArgumentError naming the 1-based line of the first bad line.
  */
 export function parsePairsJsonl(text: string): PromptPair[] {
@@ -31,15 +37,20 @@ export function parsePairsJsonl(text: string): PromptPair[] {
       throw new InvalidArgumentError(`${where}: expected an object {"a": ..., "b": ...}`);
     }
     const { a, b } = value as { a?: unknown; b?: unknown };
-    for (const [name, field] of [
-      ['a', a],
+    if (Array.isArray(a) && a.length === 0)
+      throw new InvalidArgumentError(`${where}: field "a" is an empty array`);
+    const fields: [string, unknown][] = [
+      ...(Array.isArray(a)
+        ? a.map((x, k): [string, unknown] => [`a[${k}]`, x])
+        : [['a', a] as [string, unknown]]),
       ['b', b],
-    ] as const) {
+    ];
+    for (const [name, field] of fields) {
       if (typeof field !== 'string')
         throw new InvalidArgumentError(`${where}: field "${name}" must be a string`);
       if (field.trim() === '') throw new InvalidArgumentError(`${where}: field "${name}" is empty`);
     }
-    out.push({ a: a as string, b: b as string });
+    out.push({ a: a as string | string[], b: b as string });
   }
   return out;
 }

@@ -29,6 +29,7 @@ export interface PatchSource {
  */
 export class ReuseKit {
   private readonly dev: GPUBuffer; // [ctx] |V_fresh - V_cached|_1 at layer 1
+  private readonly devK: GPUBuffer; // [ctx] |K_fresh - K_cached|_1 at layer 1 (both rotated at the row)
   private readonly qProbe: GPUBuffer; // [H*hd] the probe row's layer-1 query
   private readonly posProbe: GPUBuffer; // [1] i32
   private readonly probsProbe: GPUBuffer; // [1, H, ctx]
@@ -49,6 +50,7 @@ export class ReuseKit {
     const qDim = c.numHeads * c.headDim;
     const kvDim = c.numKvHeads * c.headDim;
     this.dev = storageBuffer(device, ctx * 4, 'reuse.dev');
+    this.devK = storageBuffer(device, ctx * 4, 'reuse.devK');
     this.qProbe = storageBuffer(device, qDim * 4, 'reuse.qProbe');
     this.posProbe = storageBuffer(device, 4, 'reuse.posProbe');
     this.probsProbe = storageBuffer(device, c.numHeads * ctx * 4, 'reuse.probsProbe');
@@ -58,7 +60,7 @@ export class ReuseKit {
     this.len = new RowCount(device, ctx, 'reuse.len');
     this.hidden = storageBuffer(device, ctx * c.hiddenSize * 4, 'reuse.hidden');
     this.buffers = [
-      ...[this.dev, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score],
+      ...[this.dev, this.devK, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score],
       this.hidden,
     ];
     const k = r.kernels;
@@ -79,6 +81,15 @@ export class ReuseKit {
             kvDim,
             rows: r.rows,
             label: 'reuse.deviation',
+          }),
+          deviationOp(k, {
+            pos: s.pos,
+            v: s.k,
+            vc: r.cache.k[1],
+            dev: this.devK,
+            kvDim,
+            rows: r.rows,
+            label: 'reuse.deviationK',
           }),
           L1.scatter,
         ]
@@ -237,6 +248,12 @@ export class ReuseKit {
    */
   continueRows(rows: Row[], opts: ForwardOptions): Promise<ForwardResult> {
     return this.r.forward(rows, { ...opts, ops: this.continueOps });
+  }
+
+  /** After scoreRows: layer-1 |ΔV|_1 and |ΔK|_1 of positions [0, n), each [n]. */
+  async readDeviation(n: number): Promise<{ dv: Float32Array; dk: Float32Array }> {
+    const { device } = this.r.gpu;
+    return { dv: await readF32Range(device, this.dev, n), dk: await readF32Range(device, this.devK, n) };
   }
 
   destroy(): void {

@@ -3,13 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { CacheEntryError } from '../../src/errors.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
-import { parsePairsJsonl } from '../../src/kvshare/pairs.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const pairs = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
-);
+).map((p) => ({ a: cachedPrompts(p)[0], b: p.b }));
 const engine: Engine = createNodeEngine();
 const NEW = 24;
 

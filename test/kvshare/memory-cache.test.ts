@@ -120,6 +120,20 @@ describe('MemoryKVCache', () => {
     expect(c.sketch(prompts[3])).toEqual(c.peek('p3')!.sketch);
   });
 
+  it('finds the same near-duplicate through the LSH bands (exhaustiveBelow: 0) as by a full scan', () => {
+    const { c } = cache(1e9);
+    const rng = mulberry32(5);
+    const prompts = Array.from({ length: 40 }, () => randomTokens(rng, 60, 500));
+    for (let i = 0; i < prompts.length; i++) c.add(syntheticEntry(`p${i}`, prompts[i]));
+    const query = prompts[9].slice();
+    query[30] = 3; // one edit: Jaccard about 0.9, a band collision is near certain
+    const lsh = c.query(query, 3, { exhaustiveBelow: 0 });
+    expect(lsh[0]).toEqual(c.query(query, 1, { exhaustive: true })[0]);
+    expect(lsh[0].id).toBe('p9');
+    // An unrelated prompt shares no band: nothing is shortlisted.
+    expect(c.query(randomTokens(rng, 60, 500), 3, { exhaustiveBelow: 0 })).toEqual([]);
+  });
+
   it('records hits, misses and reused tokens', () => {
     const { c } = cache(10 * SIZE);
     c.add(e5('a'));

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '../../src/errors.ts';
 import {
   bleu,
   exactAgreement,
   firstTokenAgreement,
+  klDivergence,
   rougeL,
   rougeLScores,
   words,
@@ -99,5 +101,24 @@ describe('words', () => {
       '!',
     ]);
     expect(words('  ')).toEqual([]);
+  });
+});
+
+describe('klDivergence', () => {
+  it('is 0 for equal or shifted logits and matches the closed form for two outcomes', () => {
+    expect(klDivergence([1, 2, 3], [1, 2, 3])).toBe(0);
+    expect(klDivergence([1, 2, 3], [11, 12, 13])).toBeCloseTo(0, 12);
+    // P = (0.5, 0.5), Q = softmax(0, ln 3) = (0.25, 0.75): KL = 0.5 ln 2 + 0.5 ln(2/3)
+    expect(klDivergence([0, 0], [0, Math.log(3)])).toBeCloseTo(0.5 * Math.log(2) + 0.5 * Math.log(2 / 3), 12);
+  });
+
+  it('is asymmetric, stays finite for large logits, and refuses mismatched lengths', () => {
+    const p = [5, 0, 0];
+    const q = [0, 5, 0];
+    expect(klDivergence(p, q)).toBeGreaterThan(0);
+    expect(klDivergence([1000, 0], [0, 1000])).toBeCloseTo(1000, 6);
+    expect(klDivergence([0, 0, 9], [0, 0, 0])).not.toBeCloseTo(klDivergence([0, 0, 0], [0, 0, 9]), 3);
+    expect(() => klDivergence([1], [1, 2])).toThrow(InvalidArgumentError);
+    expect(() => klDivergence([], [])).toThrow(InvalidArgumentError);
   });
 });

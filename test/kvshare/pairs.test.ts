@@ -3,7 +3,13 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { rougeL, words } from '../../src/kvshare/metrics.ts';
-import { formatPairsJsonl, parsePairsJsonl, sampleSeeded, selectQqpPairs } from '../../src/kvshare/pairs.ts';
+import {
+  cachedPrompts,
+  formatPairsJsonl,
+  parsePairsJsonl,
+  sampleSeeded,
+  selectQqpPairs,
+} from '../../src/kvshare/pairs.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -38,13 +44,23 @@ describe('parsePairsJsonl', () => {
     expect(parseError('{"a": "x", "b": "  "}')).toMatch(/field "b" is empty/);
   });
 
+  it('takes an array of prompts as `a` (all cached, in order) and checks each', () => {
+    const [p] = parsePairsJsonl('{"a": ["one two", "three"], "b": "one two three"}');
+    expect(cachedPrompts(p)).toEqual(['one two', 'three']);
+    expect(cachedPrompts({ a: 'x', b: 'y' })).toEqual(['x']);
+    expect(parseError('{"a": [], "b": "x"}')).toMatch(/field "a" is an empty array/);
+    expect(parseError('{"a": ["x", 3], "b": "x"}')).toMatch(/field "a\[1\]" must be a string/);
+    expect(parseError('{"a": ["x", " "], "b": "x"}')).toMatch(/field "a\[1\]" is empty/);
+  });
+
   it('round-trips through formatPairsJsonl', () => {
     const pairs = [
       { a: 'She said, "hi".', b: 'He said "bye"\nthen left.' },
       { a: 'ünïcödé', b: 'x' },
+      { a: ['p', 'q'], b: 'p q' },
     ];
     const text = formatPairsJsonl(pairs);
-    expect(text.split('\n')).toHaveLength(3);
+    expect(text.split('\n')).toHaveLength(4);
     expect(parsePairsJsonl(text)).toEqual(pairs);
   });
 });
@@ -102,7 +118,9 @@ describe('seeded sampling', () => {
 });
 
 describe('bench/pairs/stories.jsonl', () => {
-  const pairs = parsePairsJsonl(readFileSync(resolve(ROOT, 'bench/pairs/stories.jsonl'), 'utf8'));
+  const pairs = parsePairsJsonl(readFileSync(resolve(ROOT, 'bench/pairs/stories.jsonl'), 'utf8')).map(
+    (p) => ({ a: cachedPrompts(p).join(' '), b: p.b }),
+  );
   const wordCount = (s: string) => s.trim().split(/\s+/).length;
 
   it('holds 64+ distinct pairs of 25–70-word prompts where B differs from A', () => {
