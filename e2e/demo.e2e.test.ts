@@ -156,7 +156,7 @@ describe('the chat demo in headless chromium', () => {
   });
 
   it('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
-    await demo.cacheAction(() => browser.page.getByTestId('cache-clear').click(), /Cleared/);
+    await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     const cold = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
     const repeat = await demo.ask(LILY, { maxTokens: 8 });
     const badge = repeat.badge!;
