@@ -155,11 +155,11 @@ const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, compu
  *
  *   set        naive  paper   dv    dkv  random oracle
  *   stitched    3/20   5/20 12/20 11/20   4/20  13/20   b = two cached prompts joined
- *   edits      15/24  21/24 21/24 22/24  22/24  20/24   mid-prompt edits, swapped sentences
+ *   edits      15/24  21/24 21/24 22/24  21/24  20/24   mid-prompt edits, swapped sentences
  *
  * One probe query makes the paper's alpha favour the end of the prompt, so on stitched prompts it does
  * no better than random; plain deviation finds the rows whose context changed (the second prompt's
- * start, cut from its own BOS). dv alone falls below random on edits; adding |ΔK| (each term scaled by
+ * start, cut from its own BOS). dv alone does no better than random on edits; adding |ΔK| (each term scaled by
  * its mean, so neither dominates) keeps dkv at or above naive and random on every set and closes 80% of
  * the naive→oracle gap on stitched prompts (the oracle ranks by true K/V error over all layers: a
  * diagnostic that needs the full computation). README "KV reuse" has the full table.
