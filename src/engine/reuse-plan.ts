@@ -27,20 +27,19 @@ export async function retrieve(
     if (gated && !e.exact) continue;
     (o.mode !== 'prefix' && gated ? prefixOnly : entries).push(e);
   }
-  return { entries, prefixOnly, rejected: 0 };
+  return { entries, prefixOnly };
 }
 
 /** Entries aligned in full, and entries below the gate that may only give their exact prefix. */
 export interface Retrieved {
   entries: KVEntry[];
   prefixOnly: KVEntry[];
-  rejected: number;
 }
 
 /** The patch plan of `ids` over `entries` under `mode`, and the entries it indexes. */
 export function planReuse(
   ids: number[],
-  found: Pick<Retrieved, 'entries' | 'prefixOnly'>,
+  found: Retrieved,
   o: Required<ReuseOptions>,
 ): { plan: PatchPlan; used: KVEntry[] } {
   const { entries } = found;

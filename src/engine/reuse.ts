@@ -214,9 +214,7 @@ export async function prefillWithReuse(
   const t0 = performance.now();
   const live = x.live;
   const inPlace = live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), N - 1) : 0;
-  const found =
-    inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], prefixOnly: [], rejected: 0 };
-  stats.rejectedEntries = found.rejected;
+  const found = inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], prefixOnly: [] };
   const { plan: p, used } = planReuse(ids, found, o);
   for (let i = 0; i < inPlace; i++) p.srcEntry[i] = -1;
   const P = takeExactPrefix(p, used, ids, inPlace, N - 1);
