@@ -14,9 +14,9 @@ import type {
   EngineLoadOptions,
   ModelInfo,
 } from '../api/types.ts';
-import { AsyncQueue } from '../engine/queue.ts';
 import { checkSignal } from '../engine/validate-options.ts';
 import { AbortError, EngineWorkerError, InvalidArgumentError } from '../errors.ts';
+import { AsyncQueue } from '../util/queue.ts';
 import type { EngineHost, StreamEvent } from '../worker/host.ts';
 
 /** The engine in a worker: the EngineApi, plus a way to stop the worker. */

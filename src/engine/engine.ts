@@ -21,11 +21,11 @@ import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
+import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
-import { AsyncQueue, SerialQueue } from './queue.ts';
 import {
   DEFAULT_REUSE,
   type LiveKV,

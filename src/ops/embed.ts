@@ -1,7 +1,7 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import { partsFormat, type WeightPart } from '../llama/weights.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
+import { partsFormat, type WeightPart } from './weight-format.ts';
 
 /**
  * out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part), f32 (embed.wgsl)

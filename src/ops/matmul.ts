@@ -1,8 +1,8 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
-import { partsFormat, type WeightFormat, type WeightPart } from '../llama/weights.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
+import { partsFormat, type WeightFormat, type WeightPart } from './weight-format.ts';
 
 /** Row counts up to this use the GEMV kernels; above it the tiled GEMM. */
 export const GEMV_MAX_ROWS = 4;
