@@ -1,5 +1,5 @@
 import type { EngineWarning, PersistenceOptions } from '../api/types.ts';
-import type { LoadProgress, ModelConfig } from '../model/types.ts';
+import type { LoadProgress, ModelConfig, QuantizeOption } from '../model/types.ts';
 import type { ReuseOptions, ReuseStats } from './reuse.ts';
 import type { SamplingOptions } from './sampler.ts';
 
@@ -20,6 +20,8 @@ export interface LoadOptions {
   persistence?: PersistenceOptions;
   /** Called for every EngineWarning while this model is loaded. */
   onWarning?: (w: EngineWarning) => void;
+  /** Quantize every 2-D weight as it streams in (group 32: 'q8' 8.5 bits, 'q4' 4.5 bits per weight). */
+  quantize?: QuantizeOption;
 }
 
 export interface GenerateOptions extends SamplingOptions {

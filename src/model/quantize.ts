@@ -17,7 +17,8 @@ function stored(v: number, s: QuantSpec): number {
   return s.scale32 ? Math.fround(v) : f16BitsToF32(f32ToF16Bits(v));
 }
 
-/** Scale and min of one group (values v[0..len)), chosen as llama.cpp's Q8_0 / Q4_0 / Q4_1 do. */
+/** Scale and min of one group (values v[0..len)), as llama.cpp's Q8_0 and Q4_1 do; symmetric
+ * 4-bit scales by a small least-squares search (bestSymmetric4). */
 function groupParams(v: Float32Array, s: QuantSpec): { d: number; m: number } {
   if (s.hasMin) {
     let lo = Infinity;
@@ -33,7 +34,37 @@ function groupParams(v: Float32Array, s: QuantSpec): { d: number; m: number } {
     if (!Number.isFinite(x)) return { d: x, m: 0 };
     if (Math.abs(x) > Math.abs(big)) big = x;
   }
-  return { d: stored(s.bits === 8 ? Math.abs(big) / 127 : big / -8, s), m: 0 };
+  if (s.bits === 8) return { d: stored(Math.abs(big) / 127, s), m: 0 };
+  return { d: stored(bestSymmetric4(v, big), s), m: 0 };
+}
+
+/** Divisors of the largest-magnitude value tried for a symmetric 4-bit scale (codes -8..7). */
+const Q4_TRIES = [-8, -7.75, -7.5, -7.25, -7, 7, 7.25, 7.5];
+
+/**
+ * A symmetric 4-bit scale by least squares: for each trial scale big / t the codes round(v / scale)
+ * (clamped to -8..7) get their best scale sum(v q) / sum(q q); the one with the smallest squared
+ * error wins (llama.cpp's make_qx_quants idea; big / -8 alone is its plain Q4_0 rule).
+ */
+function bestSymmetric4(v: Float32Array, big: number): number {
+  if (big === 0) return 0;
+  let best = big / -8;
+  let bestGain = -1; // squared error = sum(v^2) - (sum(v q))^2 / sum(q^2): maximise the gain
+  for (const t of Q4_TRIES) {
+    const inv = t / big;
+    let vq = 0;
+    let qq = 0;
+    for (const x of v) {
+      const q = Math.min(7, Math.max(-8, Math.round(x * inv)));
+      vq += x * q;
+      qq += q * q;
+    }
+    if (qq > 0 && (vq * vq) / qq > bestGain) {
+      bestGain = (vq * vq) / qq;
+      best = vq / qq;
+    }
+  }
+  return best;
 }
 
 /**
@@ -106,5 +137,40 @@ export function dequantizeRows(
       out[r * cols + k] = Math.fround(Math.fround(param(L.scaleBase, gi) * (code - zero)) + m);
     }
   }
+  return out;
+}
+
+/**
+ * Rows [r0, r0 + n) of a quantized [rows, cols] weight (quantizeRows' layout) as a weight of their
+ * own in the same layout: the codes are one contiguous run; f16 scales and mins are re-paired.
+ */
+export function sliceQuantRows(
+  words: Uint32Array,
+  rows: number,
+  cols: number,
+  format: QuantFormat,
+  r0: number,
+  n: number,
+): Uint32Array {
+  const s = QUANT_FORMATS[format];
+  const src = quantLayout(rows, cols, format);
+  const dst = quantLayout(n, cols, format);
+  const out = new Uint32Array(dst.words);
+  const g0 = r0 * src.groups;
+  const count = n * src.groups;
+  out.set(words.subarray(g0 * src.codeWords, (g0 + count) * src.codeWords));
+  const copyParams = (from: number, to: number) => {
+    if (s.scale32) {
+      out.set(words.subarray(from + g0, from + g0 + count), to);
+      return;
+    }
+    for (let i = 0; i < count; i++) {
+      const j = g0 + i;
+      const half = (words[from + (j >> 1)] >>> ((j & 1) * 16)) & 0xffff;
+      out[to + (i >> 1)] |= half << ((i & 1) * 16);
+    }
+  };
+  copyParams(src.scaleBase, dst.scaleBase);
+  if (s.hasMin) copyParams(src.minBase, dst.minBase);
   return out;
 }

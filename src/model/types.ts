@@ -1,3 +1,5 @@
+import type { WeightFormat } from '../ops/weight-format.ts';
+
 /** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
 export interface ModelConfig {
   /** 'llama' | 'mistral' | 'qwen2' — the config's model_type. */
@@ -21,14 +23,25 @@ export interface ModelConfig {
 
 export type DType = 'F32' | 'F16' | 'BF16';
 
-/** One tensor decoded to f32 on the CPU, row-major. */
+/** A 2-D weight [rows, cols] already in its GPU form: `words` as WeightFormat describes for `format`. */
+export interface PackedWeight {
+  format: WeightFormat;
+  words: Uint32Array;
+}
+
+/** One tensor on the CPU, row-major: decoded to f32, or (2-D weights loaded for the GPU) packed. */
 export interface HostTensor {
   name: string;
   shape: number[];
-  /** Original dtype in the checkpoint (data is always converted to f32). */
+  /** Original dtype in the checkpoint. */
   dtype: DType;
+  /** The values as f32; empty when `packed` holds them. */
   data: Float32Array;
+  packed?: PackedWeight;
 }
+
+/** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (see WeightFormat). */
+export type QuantizeOption = 'q4' | 'q8';
 
 export type LoadProgress =
   | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }

@@ -56,7 +56,7 @@ export interface QuantLayout {
   codeWords: number; // words of codes per group
   scaleBase: number;
   minBase: number;
-  words: number; // total
+  words: number; // total, a multiple of 4
 }
 
 export function quantLayout(rows: number, cols: number, format: QuantFormat): QuantLayout {
@@ -66,13 +66,15 @@ export function quantLayout(rows: number, cols: number, format: QuantFormat): Qu
   const paramWords = s.scale32 ? rows * groups : Math.ceil((rows * groups) / 2);
   const scaleBase = rows * groups * codeWords;
   const minBase = scaleBase + paramWords;
-  const words = minBase + (s.hasMin ? paramWords : 0);
+  // Whole vec4<u32>s: the kernels bind the buffer as array<vec4<u32>>, whose length rounds down.
+  const words = Math.ceil((minBase + (s.hasMin ? paramWords : 0)) / 4) * 4;
   return { groups, codeWords, scaleBase, minBase, words };
 }
 
 /**
  * Bytes of one row of `cols` values in `format` on the GPU. Quantized formats: the row's codes,
- * scales and mins; a buffer of them may need up to 8 more bytes (an odd count of f16 scales and mins).
+ * scales and mins; a buffer of them may need up to 24 more bytes (odd counts of f16 scales and mins,
+ * and padding to whole 16-byte vectors).
  */
 export function rowBytes(cols: number, format: WeightFormat): number {
   if (format === 'f32') return cols * 4;
