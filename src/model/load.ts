@@ -2,10 +2,10 @@ import { AbortError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
 import { validateTensors } from './layout.ts';
+import type { WeightPrep } from './prepare.ts';
 import { readHeaders, type TensorInfo } from './safetensors.ts';
 import { type ModelSource, openModelSource } from './source.ts';
 import { throwIfAborted } from './source-base.ts';
-import type { WeightPrep } from './prepare.ts';
 import { decodeTensorStream } from './tensor-stream.ts';
 import type { HostTensor, ModelConfig, ProgressCallback } from './types.ts';
 
