@@ -1,4 +1,4 @@
-import type { WeightFormat } from '../ops/weight-format.ts';
+import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 
 /** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
 export interface ModelConfig {
@@ -35,9 +35,11 @@ export interface HostTensor {
   shape: number[];
   /** Original dtype in the checkpoint. */
   dtype: DType;
-  /** The values as f32; empty when `packed` holds them. */
+  /** The values as f32; empty when `packed` or `gpu` holds them. */
   data: Float32Array;
   packed?: PackedWeight;
+  /** A 2-D weight already uploaded as it streamed in: its GPU parts and the host bytes it had. */
+  gpu?: { parts: WeightPart[]; hostBytes: number };
 }
 
 /** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (see WeightFormat). */
