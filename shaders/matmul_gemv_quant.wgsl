@@ -1,18 +1,13 @@
 // GEMV for few rows with group-quantized weights (quant_prelude), K % 32 == 0:
 // y[r, o] (+)= sum_k x[r, k] * W[o, k]. TPO threads per output, each taking whole 32-value groups:
 // the group's codes widened to 8 vec4<f32> in registers (zero point subtracted), then per row
-// scale * dot(x, code) (+ min * sum(x)) from vec4 loads of x. Codes are read once for up to ROWS rows;
-// one barrier, then the first thread of each output sums the TPO partials in order.
+// scale * dot(x, code) (+ min * sum(x)) from vec4 loads of x. Codes are read once for up to ROWS rows,
+// then summed by gemvFinish.
 #include matmul_prelude
+#include matmul_gemv_prelude
 #include quant_prelude
 
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; // [n, K/4]
-
-override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
-const TPO: u32 = 8u;     // threads per output
-const WG: u32 = 256u;
-const OUT_PER_WG: u32 = WG / TPO;
-var<workgroup> partial: array<vec4<f32>, WG>; // [WG] partial sums of rows r0..r0+3
 
 // 4-bit codes 0..3 (lo) and 4..7 (hi) of a code word, minus the zero point, as f32.
 fn lo4(word: u32) -> vec4<f32> {
@@ -62,13 +57,5 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
   }
-  partial[lid.x] = s;
-  workgroupBarrier();
-  if (t == 0u && o < p.outRows) {
-    for (var j = 1u; j < TPO; j++) { s += partial[lid.x + j]; }
-    for (var i = 0u; i < ROWS; i++) {
-      if (r0 + i >= count.n) { break; }
-      store(r0 + i, o, s[i]);
-    }
-  }
+  gemvFinish(lid.x, o, r0, s);
 }
