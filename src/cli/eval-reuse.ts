@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EVAL_SYSTEM } from '../engine/eval-chat.ts';
-import { evalReuse } from '../engine/eval-reuse.ts';
 import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { parsePairsJsonl } from '../kvshare/pairs.ts';
+import { DEFAULT_EVAL_SYSTEM } from '../eval/chat.ts';
+import { parsePairsJsonl } from '../eval/pairs.ts';
+import { evalReuse } from '../eval/reuse.ts';
 import { checkSelector, SELECTORS } from '../kvshare/select.ts';
 import { createNodeEngine } from '../node/index.ts';
 import { type CliArgs, num, str } from './args.ts';

@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatMessage, EngineApi } from '../../src/api/types.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
-import { evalPrompt } from '../../src/engine/eval-chat.ts';
-import { evalReuse } from '../../src/engine/eval-reuse.ts';
+import { evalPrompt } from '../../src/eval/chat.ts';
+import { evalReuse } from '../../src/eval/reuse.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReuseMode } from '../../src/engine/reuse.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { CacheEntryError } from '../../src/errors.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
-import { evalReuse } from '../../src/engine/eval-reuse.ts';
 import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
+import { evalReuse } from '../../src/eval/reuse.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
