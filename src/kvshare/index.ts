@@ -28,7 +28,12 @@ export {
   makeEntry,
   validateEntry,
 } from './entry.ts';
-export { type AddResult, type CacheStats, MemoryKVCache, type MemoryKVCacheOptions } from './memory-cache.ts';
+export {
+  type AddResult,
+  type MemoryCacheStats,
+  MemoryKVCache,
+  type MemoryKVCacheOptions,
+} from './memory-cache.ts';
 export {
   EMPTY_SLOT,
   estimateJaccard,
