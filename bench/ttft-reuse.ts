@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { ReuseMode } from '../src/engine/reuse.ts';
 import type { GenerateResult } from '../src/engine/types.ts';
 import type { ModelConfig } from '../src/model/types.ts';
-import { createNodeEngine } from '../src/node/index.ts';
+import { createNodeTokenEngine } from '../src/node/index.ts';
 import { median } from '../src/util/median.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 
@@ -29,7 +29,7 @@ const followUp = Number(values['follow-up']);
 const reps = Number(values.reps);
 const ANSWER = 16; // tokens answered by the first turn of the follow-up scenario
 
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 const info = await engine.load(values.model, { contextLength: N + ANSWER + followUp + 8 });
 const rand = mulberry32(42);
 const eos = new Set(info.config.eosTokenIds);

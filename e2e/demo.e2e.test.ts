@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatApi } from '../src/engine/chat.ts';
 import { createNodeEngine } from '../src/node/index.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
@@ -106,7 +105,7 @@ describe('the chat demo in headless chromium', () => {
     const prompt = 'Lily went to the park';
     const maxTokens = 16;
     const answer = await demo.ask(prompt, { maxTokens, temperature: 0, reuseMode: 'none' });
-    const node = createChatApi(createNodeEngine());
+    const node = createNodeEngine();
     try {
       await node.load(STORIES, { contextLength: 512 });
       const ref = await node.chat.completions.create({

@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe('the packed tarball in a fresh app', () => {
-  it('(c) createNodeEngine() from kvshare-web/node gives the golden greedy story', async () => {
+  it('(c) createNodeEngine() (EngineApi) and createNodeTokenEngine() from kvshare-web/node give the golden greedy story', async () => {
     step('(c) node node-golden.mjs');
     const golden = JSON.parse(await readFile(goldenPath(), 'utf8'));
     const { stdout } = await run(process.execPath, ['node-golden.mjs', storiesDir(), golden.prompt], {

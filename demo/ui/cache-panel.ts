@@ -3,7 +3,7 @@
  * Clear / Export pack (a .kvpack download, also kept in memory) / Import pack (a file, or the last
  * export). `refresh()` after every answer.
  */
-import type { EngineApi, EngineCacheStats, EngineWarning } from '../../src/client/index.ts';
+import type { CacheStats, EngineApi, EngineWarning } from '../../src/client/index.ts';
 import { describeError, el, formatBytes } from './dom.ts';
 
 export class CachePanel {
@@ -117,7 +117,7 @@ export class CachePanel {
     }
   }
 
-  private render(s: EngineCacheStats | null): void {
+  private render(s: CacheStats | null): void {
     const lookups = s ? s.hits + s.misses : 0;
     const rows: [string, string][] = s
       ? [

@@ -1,4 +1,4 @@
-import type { EngineCacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/types.ts';
+import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
 import {
   ContextOverflowError,
   DeviceLostError,
@@ -83,7 +83,7 @@ export interface EngineCache {
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
-  stats(): EngineCacheStats;
+  stats(): CacheStats;
   list(): KVEntryMeta[];
   delete(id: string): Promise<boolean>;
   clear(): Promise<void>;

@@ -1,13 +1,8 @@
+import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
-import {
-  checkSelector,
-  rankReused,
-  type SelectorName,
-  type SelectSignals,
-  signalsFor,
-} from '../kvshare/select.ts';
+import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
@@ -16,30 +11,9 @@ import { checkPatchShifts } from './patch-bounds.ts';
 import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
 import { commonPrefix, planReuse, retrieve, takeExactPrefix } from './reuse-plan.ts';
 
-/** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
-export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
 
-export interface ReuseOptions {
-  mode?: ReuseMode;
-  /** kvshare: fraction of reused tokens recomputed by deviation score (default 0.15). */
-  recomputeRatio?: number;
-  /** kvshare: stale reused tokens recomputed per decode step (default 3). */
-  trickle?: number;
-  /**
-   * Retrieval gate: least estimated share of the prompt's n-grams an entry must hold for its fragments
-   * to be aligned (default 0.25). An entry below it can still give its exact common prefix (lossless).
-   */
-  minSimilarity?: number;
-  /** Retrieval gate: shortest reused fragment in tokens (default 4; the exact common prefix is exempt). */
-  minFragment?: number;
-  /** Entries a plan may stitch from (default 2; prefix mode uses one). */
-  maxSources?: number;
-  /** kvshare: how reused rows are ranked for recompute (src/kvshare/select.ts; default 'dkv'). */
-  select?: SelectorName;
-  /** Seed of the `random` selector (default 0). */
-  seed?: number;
-}
+export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
@@ -83,8 +57,6 @@ export interface ReuseStats {
   estimatedMs: number;
   estimatedFullMs: number;
 }
-
-export type TokenFate = 'reused' | 'recomputed' | 'new';
 
 export interface PreparedPrompt {
   first: ForwardResult;

@@ -1,3 +1,4 @@
+import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer } from '../gpu/buffers.ts';
 import type { KVCache } from './kv-cache.ts';
@@ -8,12 +9,6 @@ export interface ResidentEntry {
   v: GPUBuffer[]; // L × [n, kvDim]
   rows: number; // n
   bytes: number;
-}
-
-export interface ResidentStats {
-  gpuEntries: number;
-  gpuBytes: number;
-  gpuBudgetBytes: number;
 }
 
 /**
@@ -98,7 +93,7 @@ export class ResidentKV {
     for (const id of [...this.entries.keys()]) this.delete(id);
   }
 
-  stats(): ResidentStats {
+  stats(): GpuCacheStats {
     return { gpuEntries: this.entries.size, gpuBytes: this.bytes, gpuBudgetBytes: this.budgetBytes };
   }
 }

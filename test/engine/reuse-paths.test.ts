@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReuseMode } from '../../src/engine/reuse.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const pairs = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
 ).map((p) => ({ a: cachedPrompts(p)[0], b: p.b }));
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 const NEW = 12;
 const ask = (prompt: string | { tokenIds: number[] }, mode: ReuseMode, cachePrompt = false) =>
   engine.generate(prompt, { maxNewTokens: NEW, reuse: { mode }, cachePrompt });

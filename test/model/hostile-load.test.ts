@@ -8,7 +8,7 @@ import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '.
 import { parseConfig } from '../../src/model/config.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 let tmp: string;
@@ -69,7 +69,7 @@ describe('tokenizer before weights (finding 5)', () => {
   it('a missing tokenizer.json fails the load before any weight byte is read', async () => {
     const dir = await copy('no-tokenizer', undefined, ['tokenizer.json']);
     const events: LoadProgress[] = [];
-    const engine = createNodeEngine();
+    const engine = createNodeTokenEngine();
     await expect(engine.load(dir, { onProgress: (p) => events.push(p) })).rejects.toBeInstanceOf(
       ModelFileMissingError,
     );
@@ -111,10 +111,10 @@ describe('load options (finding 6)', () => {
     ['reuse recomputeRatio 2', { reuse: { recomputeRatio: 2 } }],
   ];
   it.each(bad)('%s is an InvalidArgumentError', async (_, opts) => {
-    const engine = createNodeEngine();
+    const engine = createNodeTokenEngine();
     await expect(engine.load(storiesDir(), opts as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
   it('a location that is not a string is an InvalidArgumentError', async () => {
-    await expect(createNodeEngine().load(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(createNodeTokenEngine().load(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
