@@ -121,7 +121,8 @@ export class Engine {
         const files = await loadModelFiles(location, {
           onProgress: opts.onProgress,
           signal: opts.signal,
-          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits),
+          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
+          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed as they stream in
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config) => {
             tokenizer = await loadTokenizer(openModelSource(location), config, opts.signal);
