@@ -43,7 +43,7 @@ import type {
   PromptInput,
 } from './types.ts';
 import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
-import { storePrompt } from './write-back.ts';
+import { promoteUsed, storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -311,6 +311,7 @@ export class Engine {
         const p = await prefillWithReuse({ ...m, live }, ids, o, { readLogits: true });
         const exact = p.exact && p.stale.length === 0;
         m.live = { tokens: ids, exactRows: exact ? ids.length : p.exactRows };
+        promoteUsed(m.cache, m.resident, p.fromHost);
         return p.first.logits ?? new Float32Array(0);
       }),
     );
@@ -440,6 +441,7 @@ export class Engine {
         if (!(e instanceof InvalidArgumentError)) throw e;
       }
     }
+    promoteUsed(m.cache, m.resident, p.fromHost);
     return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
   }
 
