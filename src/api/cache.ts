@@ -45,6 +45,8 @@ export interface GpuCacheStats {
   gpuEntries: number;
   gpuBytes: number;
   gpuBudgetBytes: number;
+  /** Entries uploaded to the hot tier after a request used them from host memory (IndexedDB, packs, put). */
+  gpuPromotions: number;
 }
 
 /** What `cache.stats()` gives: the memory and GPU tiers' figures, plus the persistent store's. */

@@ -24,6 +24,9 @@ export interface ModelConfig {
   eosTokenIds: number[];
 }
 
+/** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
+export type QuantizeOption = 'q4' | 'q8';
+
 export type LoadProgress =
   | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }
   | { kind: 'upload'; tensor: string; loadedBytes: number; totalBytes: number }

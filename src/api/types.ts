@@ -10,7 +10,7 @@
  * src/errors.ts, itself a leaf (test/api/layers.test.ts checks both).
  */
 import type { EngineCacheApi, EngineWarning, PersistenceOptions } from './cache.ts';
-import type { ChatMessage, FinishReason, LoadProgress, ModelInfo } from './model.ts';
+import type { ChatMessage, FinishReason, LoadProgress, ModelInfo, QuantizeOption } from './model.ts';
 import type { PrefillPath, ReuseOptions, TokenFate } from './reuse.ts';
 
 export type * from './cache.ts';
@@ -35,6 +35,8 @@ export interface LoadOptions {
   persistence?: PersistenceOptions;
   /** Called for every EngineWarning while this model is loaded. */
   onWarning?: (w: EngineWarning) => void;
+  /** Quantize every 2-D weight as it streams in (group 32: 'q8' 8.5 bits, 'q4' 4.5 bits per weight). */
+  quantize?: QuantizeOption;
 }
 
 /** Fields shared by streaming and non-streaming chat requests. */

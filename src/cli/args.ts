@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.ts';
+import type { QuantizeOption } from '../model/types.ts';
 
 export type CliArgs = Record<string, string | boolean | undefined>;
 
@@ -15,4 +16,12 @@ export function num(args: CliArgs, name: string, fallback: number): number {
   if (typeof v !== 'string' || !Number.isFinite(n))
     throw new InvalidArgumentError(`--${name} must be a number (got ${v})`);
   return n;
+}
+
+/** --quantize q4 | q8, or undefined when absent. */
+export function quantizeArg(args: CliArgs): QuantizeOption | undefined {
+  const v = args.quantize;
+  if (v === undefined) return undefined;
+  if (v !== 'q4' && v !== 'q8') throw new InvalidArgumentError(`--quantize must be q4 or q8 (got ${v})`);
+  return v;
 }

@@ -2,7 +2,7 @@ import { sampleToken } from '../engine/sampler.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
 import { mulberry32 } from '../util/prng.ts';
-import { type CliArgs, num, str } from './args.ts';
+import { type CliArgs, num, quantizeArg, str } from './args.ts';
 import { formatProfile, profileModel } from './profile.ts';
 
 /** Prefill and decode throughput on random prompt tokens (after one warm-up run that compiles pipelines). */
@@ -12,7 +12,11 @@ export async function runBench(args: CliArgs): Promise<number> {
   if (promptTokens < 1 || newTokens < 1)
     throw new InvalidArgumentError('--prompt-tokens and --new-tokens must be >= 1');
   const engine = createNodeTokenEngine();
-  const info = await engine.load(str(args, 'model'), { contextLength: promptTokens + newTokens + 1 });
+  const quantize = quantizeArg(args);
+  const info = await engine.load(str(args, 'model'), {
+    contextLength: promptTokens + newTokens + 1,
+    quantize,
+  });
   const rand = mulberry32(1234);
   const vocab = Math.min(info.config.vocabSize, 32000);
   const eos = new Set(info.config.eosTokenIds);
@@ -34,6 +38,7 @@ export async function runBench(args: CliArgs): Promise<number> {
   const profile = args.profile ? await profileModel(str(args, 'model'), tokenIds) : undefined;
   const row = {
     model: info.location,
+    quantize: quantize ?? 'none',
     adapter: info.adapter,
     promptTokens,
     newTokens: r.stats.newTokens,

@@ -1,10 +1,11 @@
 import { createNodeTokenEngine } from '../node/index.ts';
-import { type CliArgs, num, str } from './args.ts';
+import { type CliArgs, num, quantizeArg, str } from './args.ts';
 
 export async function runGenerate(args: CliArgs): Promise<number> {
   const engine = createNodeTokenEngine();
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
+    quantize: quantizeArg(args),
   });
   console.error(`adapter: ${info.adapter}`);
   const opts = {

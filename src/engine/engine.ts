@@ -43,7 +43,7 @@ import type {
   PromptInput,
 } from './types.ts';
 import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
-import { storePrompt } from './write-back.ts';
+import { promoteUsed, storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -121,7 +121,8 @@ export class Engine {
         const files = await loadModelFiles(location, {
           onProgress: opts.onProgress,
           signal: opts.signal,
-          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits),
+          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
+          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed as they stream in
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config) => {
             tokenizer = await loadTokenizer(openModelSource(location), config, opts.signal);
@@ -310,6 +311,7 @@ export class Engine {
         const p = await prefillWithReuse({ ...m, live }, ids, o, { readLogits: true });
         const exact = p.exact && p.stale.length === 0;
         m.live = { tokens: ids, exactRows: exact ? ids.length : p.exactRows };
+        promoteUsed(m.cache, m.resident, p.fromHost);
         return p.first.logits ?? new Float32Array(0);
       }),
     );
@@ -439,6 +441,7 @@ export class Engine {
         if (!(e instanceof InvalidArgumentError)) throw e;
       }
     }
+    promoteUsed(m.cache, m.resident, p.fromHost);
     return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
   }
 

@@ -1,7 +1,7 @@
 import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import type { EntryExpectation } from '../kvshare/entry.ts';
+import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
@@ -67,6 +67,8 @@ export interface PreparedPrompt {
   exact: boolean;
   /** Rows [0, exactRows) of the live cache equal a full computation. */
   exactRows: number;
+  /** Entries patched from host memory (not GPU-resident): promoted to the hot tier after the answer. */
+  fromHost: KVEntry[];
 }
 
 /** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
@@ -180,7 +182,7 @@ export async function prefillWithReuse(
     return first;
   };
   if (o.mode === 'none' || !cache || N < 2) {
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   const t0 = performance.now();
@@ -199,7 +201,7 @@ export async function prefillWithReuse(
   stats.retrievalMs = performance.now() - t0;
   if (reused.length === 0) {
     cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
@@ -224,7 +226,7 @@ export async function prefillWithReuse(
   if (chosen.path === 'full') {
     for (const i of reused) stats.fates[i] = 'recomputed';
     cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
@@ -247,7 +249,9 @@ export async function prefillWithReuse(
   );
   await kit.patch(sources);
   stats.patchMs = performance.now() - t1;
-  stats.entryIds = used.filter((_, i) => sources[i].rows.length > 0).map((e) => e.id);
+  const usedNow = used.filter((_, i) => sources[i].rows.length > 0);
+  stats.entryIds = usedNow.map((e) => e.id);
+  const fromHost = usedNow.filter((e) => !x.resident.has(e.id));
   stats.inPlaceTokens = inPlace;
 
   let first: ForwardResult;
@@ -279,5 +283,5 @@ export async function prefillWithReuse(
   cache.recordHit(stats.reusedTokens);
   const inexact = chosen.path === 'naive' ? tail : stale;
   const exactRows = inexact.length > 0 ? Math.min(...inexact) : N;
-  return { first, stale, stats, exact: exactRows === N, exactRows };
+  return { first, stale, stats, exact: exactRows === N, exactRows, fromHost };
 }

@@ -67,6 +67,9 @@ export function validateLoadArgs(location: unknown, opts: unknown): asserts opts
   checkSignal('signal', opts.signal);
   if (opts.reuse !== undefined && !isObject(opts.reuse)) fail('reuse must be an object');
   if (opts.persistence !== undefined && !isObject(opts.persistence)) fail('persistence must be an object');
+  if (opts.quantize !== undefined && opts.quantize !== 'q4' && opts.quantize !== 'q8') {
+    fail(`quantize must be 'q4' or 'q8' (got ${show(opts.quantize)})`);
+  }
 }
 
 /** Every generate() option; `prompt` too when given. Token ids are bounded by `vocabSize` when known. */

@@ -46,8 +46,7 @@ export class PipelineCache {
     const key = `${file}:${JSON.stringify(Object.entries(constants).sort())}`;
     let m = this.modules.get(key);
     if (!m) {
-      let code = this.shaders[file];
-      if (code === undefined) throw new Error(`no shader named ${file}.wgsl`);
+      let code = this.source(file);
       for (const [name, value] of Object.entries(constants)) {
         const decl = new RegExp(`override\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`);
         if (!decl.test(code)) throw new Error(`${file}.wgsl has no override ${name}`);
@@ -57,5 +56,16 @@ export class PipelineCache {
       this.modules.set(key, m);
     }
     return m;
+  }
+
+  /** A file's text with each `#include name` line replaced by name.wgsl (a shared prelude, one level). */
+  private source(file: string): string {
+    const code = this.shaders[file];
+    if (code === undefined) throw new Error(`no shader named ${file}.wgsl`);
+    return code.replace(/^#include (\w+)$/gm, (_m, name: string) => {
+      const inc = this.shaders[name];
+      if (inc === undefined) throw new Error(`${file}.wgsl includes ${name}.wgsl, which does not exist`);
+      return inc;
+    });
   }
 }

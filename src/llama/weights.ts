@@ -1,8 +1,15 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
 import { packHalfRows } from '../model/dtype.ts';
-import type { DType, HostTensor, ModelConfig } from '../model/types.ts';
-import { rowBytes, type WeightFormat, type WeightPart, weightFormat } from '../ops/weight-format.ts';
+import { sliceQuantRows } from '../model/quantize.ts';
+import type { DType, HostTensor, ModelConfig, PackedWeight, QuantizeOption } from '../model/types.ts';
+import {
+  isQuantFormat,
+  rowBytes,
+  type WeightFormat,
+  type WeightPart,
+  weightFormat,
+} from '../ops/weight-format.ts';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [D]
@@ -43,13 +50,19 @@ export function rowsPerPart(
       `Tensor ${name}: one row (${bytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
     );
   }
-  return Math.min(rows, Math.floor(maxBindingBytes / bytes));
+  // A quantized part may need 24 bytes beyond its rows' (see rowBytes).
+  const room = isQuantFormat(format) ? maxBindingBytes - 24 : maxBindingBytes;
+  return Math.max(1, Math.min(rows, Math.floor(room / bytes)));
 }
 
-/** Checks, from shapes alone (before any download), that every tensor can be placed on the device. */
+/**
+ * Checks, from shapes alone (before any download), that every tensor can be placed on the device,
+ * 2-D ones in the format they will have (`quantize`, else their checkpoint's).
+ */
 export function checkTensorsFit(
   infos: { name: string; shape: number[]; dtype: DType }[],
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
+  quantize?: QuantizeOption,
 ): void {
   const max = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
   for (const t of infos) {
@@ -60,7 +73,8 @@ export function checkTensorsFit(
         `Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`,
       );
     }
-    rowsPerPart(t.name, rows, cols, max, t.shape.length > 1 ? weightFormat(t.dtype) : 'f32');
+    const format = t.shape.length > 1 ? (quantize ?? weightFormat(t.dtype)) : 'f32';
+    rowsPerPart(t.name, rows, cols, max, format);
   }
 }
 
@@ -86,10 +100,11 @@ export function uploadWeights(
     onTensor?.(name, t.data.byteLength);
     return b;
   };
-  // 2-D weights keep their checkpoint's 16-bit form (see WeightFormat); onTensor reports host bytes
-  // (the upload progress total is the decoded f32 size), `bytes` the GPU bytes.
+  // 2-D weights keep their checkpoint's 16-bit form or arrive packed (see WeightFormat); onTensor
+  // reports host bytes (the upload progress total is the host tensors' size), `bytes` the GPU bytes.
   const mat = (name: string): WeightPart[] => {
     const t = get(name);
+    if (t.packed) return packedParts(name, t.shape, t.packed);
     const [rows, cols] = t.shape;
     const format = weightFormat(t.dtype);
     const per = rowsPerPart(name, rows, cols, maxBindingBytes, format);
@@ -107,6 +122,23 @@ export function uploadWeights(
       parts.push({ buffer, rowStart: r0, rows: n, format });
     }
     onTensor?.(name, t.data.byteLength);
+    return parts;
+  };
+  const packedParts = (name: string, shape: number[], w: PackedWeight): WeightPart[] => {
+    const [rows, cols] = shape;
+    const per = rowsPerPart(name, rows, cols, maxBindingBytes, w.format);
+    const parts: WeightPart[] = [];
+    for (let r0 = 0; r0 < rows; r0 += per) {
+      const n = Math.min(per, rows - r0);
+      const words = isQuantFormat(w.format)
+        ? sliceQuantRows(w.words, rows, cols, w.format, r0, n) // [n, cols] quantized
+        : w.words.subarray(r0 * Math.ceil(cols / 2), (r0 + n) * Math.ceil(cols / 2)); // [n, ceil(cols/2)] u32
+      const buffer = uploadU32(device, words, `${name}[${r0}:${r0 + n}]`);
+      buffers.push(buffer);
+      bytes += buffer.size;
+      parts.push({ buffer, rowStart: r0, rows: n, format: w.format });
+    }
+    onTensor?.(name, w.words.byteLength);
     return parts;
   };
   const layers: LayerWeights[] = [];

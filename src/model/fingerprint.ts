@@ -1,5 +1,5 @@
 import { canonicalConfigJson } from './config.ts';
-import type { DType, ModelConfig } from './types.ts';
+import type { DType, ModelConfig, QuantizeOption } from './types.ts';
 
 /** Hex SHA-256 of bytes or of a string's UTF-8, via WebCrypto (`globalThis.crypto.subtle`). */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
@@ -25,12 +25,21 @@ export interface TensorDigest {
  *   "kvshare-model-v1\n" + canonicalConfigJson(cfg) + "\n"
  *   + for each tensor: name + "\t" + dtype + "\t" + shape.join(",") + "\t" + sha256(raw bytes) + "\n"
  *
+ *   + (quantized on load only) "quantize\t" + quantize + "\n"
+ *
  * Hashing each tensor first keeps memory flat (WebCrypto has no streaming digest) and makes the
- * result independent of how the checkpoint is split into shard files.
+ * result independent of how the checkpoint is split into shard files. Quantization is a pure
+ * function of the weights, so the last line covers the quantized weights: KV entries of a quantized
+ * model never mix with the full-precision model's.
  */
-export async function modelFingerprint(cfg: ModelConfig, tensors: TensorDigest[]): Promise<string> {
+export async function modelFingerprint(
+  cfg: ModelConfig,
+  tensors: TensorDigest[],
+  quantize?: QuantizeOption,
+): Promise<string> {
   const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   let text = `kvshare-model-v1\n${canonicalConfigJson(cfg)}\n`;
   for (const t of sorted) text += `${t.name}\t${t.dtype}\t${t.shape.join(',')}\t${t.digest}\n`;
+  if (quantize) text += `quantize\t${quantize}\n`;
   return sha256Hex(text);
 }

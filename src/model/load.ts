@@ -2,6 +2,7 @@ import { AbortError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
 import { validateTensors } from './layout.ts';
+import type { WeightPrep } from './prepare.ts';
 import { readHeaders, type TensorInfo } from './safetensors.ts';
 import { type ModelSource, openModelSource } from './source.ts';
 import { throwIfAborted } from './source-base.ts';
@@ -19,17 +20,19 @@ export interface LoadModelOptions {
   checkTensors?: (infos: TensorInfo[]) => void;
   /** Awaited after every header check and before any weight data is read (e.g. load the tokenizer). */
   beforeWeights?: (config: ModelConfig) => Promise<void>;
+  /** How tensors are kept (default: all decoded to f32); see WeightPrep. */
+  prep?: WeightPrep;
 }
 
 export interface LoadedModelFiles {
   config: ModelConfig;
-  /** Every tensor in the checkpoint, decoded to f32, keyed by its Hugging Face name. */
+  /** Every tensor in the checkpoint, decoded to f32 or packed (`prep`), keyed by its Hugging Face name. */
   tensors: Map<string, HostTensor>;
-  /** Hex SHA-256 of the config and all weights (see modelFingerprint); use it to key KV caches. */
+  /** Hex SHA-256 of the config, all weights and the quantization (see modelFingerprint); keys KV caches. */
   fingerprint: string;
   /** Bytes of the safetensors files (sum over shards), the total of the `fetch` progress events. */
   totalBytes: number;
-  /** Bytes of the decoded f32 tensors (sum of `data.byteLength`): the total for upload progress. */
+  /** Bytes of the host tensors (f32 data and packed words): the total for upload progress. */
   hostBytes: number;
   location: string;
 }
@@ -84,19 +87,20 @@ export async function loadModelFiles(
   for (const h of headers.files) {
     const fileEnd = loaded + h.size;
     report(h.file, true);
-    const streamed = await decodeTensorStream(h, source.readStream(h.file, signal), (n) => {
+    const onChunk = (n: number) => {
       loaded += n;
       report(h.file, loaded === fileEnd);
       throwIfAborted(signal);
-    });
+    };
+    const streamed = await decodeTensorStream(h, source.readStream(h.file, signal), onChunk, opts.prep);
     for (const { tensor, digest } of streamed) {
       tensors.set(tensor.name, tensor);
-      hostBytes += tensor.data.byteLength;
+      hostBytes += tensor.data.byteLength + (tensor.packed?.words.byteLength ?? 0);
       digests.push({ name: tensor.name, shape: tensor.shape, dtype: tensor.dtype, digest });
     }
   }
   if (signal?.aborted) throw new AbortError();
 
-  const fingerprint = await modelFingerprint(config, digests);
+  const fingerprint = await modelFingerprint(config, digests, opts.prep?.quantize);
   return { config, tensors, fingerprint, totalBytes, hostBytes, location: source.location };
 }

@@ -1,6 +1,6 @@
 import { ModelFormatError } from '../errors.ts';
-import { decodeToF32 } from './dtype.ts';
 import { sha256Hex } from './fingerprint.ts';
+import { prepareTensor, type WeightPrep } from './prepare.ts';
 import type { SafetensorsHeader, TensorEntry } from './safetensors.ts';
 import type { HostTensor } from './types.ts';
 
@@ -12,14 +12,14 @@ export interface StreamedTensor {
 
 interface Pending {
   entry: TensorEntry;
-  /** Raw bytes being filled; for F32 this is a view of `f32`, so no second copy is made. */
+  /** Raw bytes being filled (their own 4-byte aligned buffer, so F32 data is a view of it). */
   raw: Uint8Array;
-  f32: Float32Array | null;
 }
 
 /**
  * Decodes the tensors of one safetensors file from its bytes as they arrive (`chunks` from byte 0),
  * so peak memory is the decoded tensors plus one tensor's raw bytes, never the whole file twice.
+ * Each tensor is kept as `prep` says (prepareTensor: f32, or 2-D weights in their GPU form).
  * `onChunk` sees each chunk's length. Throws `ModelFormatError` when the stream does not have
  * exactly the header's file size.
  */
@@ -27,6 +27,7 @@ export async function decodeTensorStream(
   header: SafetensorsHeader,
   chunks: AsyncIterable<Uint8Array>,
   onChunk: (bytes: number) => void,
+  prep: WeightPrep = { keep: 'f32' },
 ): Promise<StreamedTensor[]> {
   const order = header.tensors; // ascending start
   const out: StreamedTensor[] = [];
@@ -38,7 +39,7 @@ export async function decodeTensorStream(
     while (next < order.length && order[next].start < chunkEnd) {
       const t = order[next];
       if (t.byteLength === 0) {
-        out.push(await finish(start(t)));
+        out.push(await finish(start(t), prep));
         next++;
         continue;
       }
@@ -47,7 +48,7 @@ export async function decodeTensorStream(
       const to = Math.min(t.end, chunkEnd);
       if (to > from) cur.raw.set(c.subarray(from - pos, to - pos), from - t.start);
       if (to < t.end) break;
-      out.push(await finish(cur));
+      out.push(await finish(cur, prep));
       cur = null;
       next++;
     }
@@ -55,7 +56,7 @@ export async function decodeTensorStream(
     onChunk(c.byteLength);
   }
   while (next < order.length && order[next].byteLength === 0 && order[next].start <= pos) {
-    out.push(await finish(start(order[next++])));
+    out.push(await finish(start(order[next++]), prep));
   }
   if (next < order.length || pos !== header.size) {
     throw new ModelFormatError(
@@ -66,26 +67,10 @@ export async function decodeTensorStream(
 }
 
 function start(entry: TensorEntry): Pending {
-  if (entry.dtype === 'F32') {
-    const f32 = new Float32Array(entry.byteLength / 4);
-    return { entry, raw: new Uint8Array(f32.buffer), f32 };
-  }
-  return { entry, raw: new Uint8Array(entry.byteLength), f32: null };
+  return { entry, raw: new Uint8Array(entry.byteLength) };
 }
 
-async function finish(p: Pending): Promise<StreamedTensor> {
-  const { name, shape, dtype } = p.entry;
+async function finish(p: Pending, prep: WeightPrep): Promise<StreamedTensor> {
   const digest = await sha256Hex(p.raw);
-  const data = p.f32 ?? decodeToF32(p.raw, dtype);
-  checkFinite(name, data);
-  return { tensor: { name, shape, dtype, data }, digest };
-}
-
-/** NaN or ±Inf in a weight poisons every answer: refuse the checkpoint (one pass, cheaper than the digest). */
-function checkFinite(name: string, data: Float32Array): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new ModelFormatError(`Tensor ${name} holds a non-finite value (${data[i]}) at index ${i}.`);
-    }
-  }
+  return { tensor: prepareTensor(p.raw, p.entry, prep), digest };
 }

@@ -1,16 +1,25 @@
 import type { LoadProgress } from '../api/model.ts';
+import type { WeightFormat } from '../ops/weight-format.ts';
 
-export type { LoadProgress, ModelConfig } from '../api/model.ts';
+export type { LoadProgress, ModelConfig, QuantizeOption } from '../api/model.ts';
 
 export type DType = 'F32' | 'F16' | 'BF16';
 
-/** One tensor decoded to f32 on the CPU, row-major. */
+/** A 2-D weight [rows, cols] already in its GPU form: `words` as WeightFormat describes for `format`. */
+export interface PackedWeight {
+  format: WeightFormat;
+  words: Uint32Array;
+}
+
+/** One tensor on the CPU, row-major: decoded to f32, or (2-D weights loaded for the GPU) packed. */
 export interface HostTensor {
   name: string;
   shape: number[];
-  /** Original dtype in the checkpoint (data is always converted to f32). */
+  /** Original dtype in the checkpoint. */
   dtype: DType;
+  /** The values as f32; empty when `packed` holds them. */
   data: Float32Array;
+  packed?: PackedWeight;
 }
 
 export type ProgressCallback = (p: LoadProgress) => void;

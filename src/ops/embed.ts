@@ -1,11 +1,11 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-import { partsFormat, type WeightPart } from './weight-format.ts';
+import { isQuantFormat, partsFormat, quantConstants, type WeightPart } from './weight-format.ts';
 
 /**
  * out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part), f32 (embed.wgsl)
- * or 16-bit packed (embed_packed.wgsl, widened to f32 exactly).
+ * 16-bit packed (embed_packed.wgsl, widened to f32 exactly) or quantized (embed_quant.wgsl).
  */
 export function gatherRowsOps(
   k: KernelContext,
@@ -19,8 +19,9 @@ export function gatherRowsOps(
   },
 ): Op[] {
   const format = partsFormat(a.table, a.label);
-  const pipeline =
-    format === 'f32'
+  const pipeline = isQuantFormat(format)
+    ? k.pipelines.get('embed_quant', 'gather', { WG: 64, ...quantConstants(format) })
+    : format === 'f32'
       ? k.pipelines.get('embed', 'gather', { WG: 64 })
       : k.pipelines.get('embed_packed', 'gather', { WG: 64, BF16: format === 'bf16' ? 1 : 0 });
   return a.table.map((part, i) => {

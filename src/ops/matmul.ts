@@ -2,7 +2,13 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { PipelineCache } from '../gpu/pipelines.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-import { partsFormat, type WeightFormat, type WeightPart } from './weight-format.ts';
+import {
+  isQuantFormat,
+  partsFormat,
+  quantConstants,
+  type WeightFormat,
+  type WeightPart,
+} from './weight-format.ts';
 
 /** Row counts up to this use the GEMV kernels; above it the tiled GEMM. */
 export const GEMV_MAX_ROWS = 4;
@@ -19,13 +25,23 @@ interface Gemv {
  * matmul_gemv_scalar, one row per workgroup, and matmul_gemm. f16 / bf16 (two values per u32):
  * matmul_gemv_packed (K % 8 == 0) or matmul_gemv_packed_scalar, specialised by BF16 = 1 | 0 and by
  * ROWS (1 for one row; 4 so that a few rows share each weight load), e.g.
- * `matmul_gemv_packed:gemv_vec8:BF16=1,ROWS=1`, and matmul_gemm_packed.
+ * `matmul_gemv_packed:gemv_vec8:BF16=1,ROWS=1`, and matmul_gemm_packed. Quantized formats:
+ * matmul_gemv_quant (any K) and matmul_gemm_quant, specialised by the format (quantConstants).
  */
 function matmulKernels(
   pipelines: PipelineCache,
   format: WeightFormat,
   K: number,
 ): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
+  if (isQuantFormat(format)) {
+    const q = quantConstants(format);
+    const gemv = (ROWS: number): Gemv => ({
+      pipeline: pipelines.get('matmul_gemv_quant', 'gemv', { ...q, ROWS }),
+      outPerWg: 32,
+      rowsPerWg: ROWS,
+    });
+    return { one: gemv(1), few: gemv(GEMV_MAX_ROWS), gemm: pipelines.get('matmul_gemm_quant', 'gemm', q) };
+  }
   if (format === 'f32') {
     const pipeline =
       K % 4 === 0
@@ -50,8 +66,8 @@ function matmulKernels(
 }
 
 /**
- * y[r, o] = sum_k x[r, k] * W[o, k] (+ b[o]) for W [outTotal, K] given as row parts (f32, or 16-bit
- * packed: see WeightFormat). Builds both the GEMV and the GEMM op per part and picks by the row count
+ * y[r, o] = sum_k x[r, k] * W[o, k] (+ b[o]) for W [outTotal, K] given as row parts (f32, 16-bit
+ * packed or quantized: see WeightFormat). Builds both the GEMV and the GEMM op per part and picks by the row count
  * at encode time. Epilogues: `accumulate` adds the result to y (a residual add folded in: y += W x);
  * `gate` [n, outStride] turns it into SwiGLU: y = silu(gate) * (W x).
  */

@@ -108,3 +108,28 @@ describe('kvshare on a similar prompt', () => {
     expect(skipped).toBeGreaterThan(0);
   });
 });
+
+describe('the GPU hot tier', () => {
+  it('promotes an entry used from host memory (an imported pack) and patches its next hit from the GPU', async () => {
+    const { a } = pairs[3];
+    const ref = await ask(a, 'none');
+    await engine.cache.clear();
+    await engine.cache.add(a);
+    const pack = await engine.cache.exportPack();
+    await engine.cache.clear(); // also empties the hot tier
+    const [id] = (await engine.cache.importPack(pack)).ids;
+    const before = engine.cache.stats();
+    expect(before.gpuEntries).toBe(0);
+    for (let round = 0; round < 2; round++) {
+      await ask('Zed went to the shop.', 'none'); // the live KV holds something else
+      const r = await ask(a, 'naive'); // imported entries count as approximate: prefix mode skips them
+      expect(r.tokenIds).toEqual(ref.tokenIds);
+      expect(r.reuse.entryIds).toEqual([id]);
+      const s = engine.cache.stats();
+      // Promoted once (after the first hit); the second hit finds it resident.
+      expect(s.gpuPromotions - before.gpuPromotions).toBe(1);
+      expect(s.gpuEntries).toBe(1);
+      expect(s.gpuBytes).toBeGreaterThan(0);
+    }
+  });
+});

@@ -37,9 +37,9 @@ describe('config.json against the checkpoint (finding 5)', () => {
     const dir = await copy('million', (c) => {
       c.num_hidden_layers = 1_000_000;
     });
-    const t0 = performance.now();
+    // The bound is checked on config.json alone, so the error names it (it used to take 168 s and
+    // 1.5 GB of per-layer work before failing elsewhere).
     await expect(loadModelFiles(dir)).rejects.toThrow(/num_hidden_layers is 1000000, more than the 1024/);
-    expect(performance.now() - t0).toBeLessThan(5000); // was 168 s and 1.5 GB
   });
   it('a layer count within the bound but not the checkpoint’s is caught from the header', async () => {
     const dir = await copy('six', (c) => {
