@@ -1,4 +1,5 @@
-import type { DType } from './types.ts';
+/** The checkpoint dtypes the loader accepts. */
+export type DType = 'F32' | 'F16' | 'BF16';
 
 /** Bytes per element of each checkpoint dtype the loader accepts. */
 export const DTYPE_BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };

@@ -1,4 +1,4 @@
-import type { DType } from '../model/types.ts';
+import type { DType } from '../model/dtype.ts';
 
 /**
  * How a 2-D weight [rows, cols] sits on the GPU: 'f32' as [rows, cols] f32; 'f16' / 'bf16' as its
