@@ -1,10 +1,13 @@
 /**
  * The KV cache of the loaded model: entries, bytes, hit rate, whether it persists (IndexedDB), and
  * Clear / Export pack (a .kvpack download, also kept in memory) / Import pack (a file, or the last
- * export). `refresh()` after every answer.
+ * export). `refresh()` after every answer. Hit rate and tokens reused count from the model's load or
+ * the last Clear, whichever came later.
  */
 import type { CacheStats, EngineApi, EngineWarning } from '../../src/client/index.ts';
 import { describeError, el, formatBytes } from './dom.ts';
+
+type Counters = Pick<CacheStats, 'hits' | 'misses' | 'reusedTokens'>;
 
 export class CachePanel {
   private readonly stats: HTMLElement;
@@ -17,6 +20,8 @@ export class CachePanel {
   private lastPack: Uint8Array<ArrayBuffer> | null = null;
   private modelName = 'model';
   private enabled = false;
+  /** The engine's counters at the last Clear (they run from the load): what the figures start from. */
+  private since: Counters = { hits: 0, misses: 0, reusedTokens: 0 };
 
   constructor(
     host: HTMLElement,
@@ -101,6 +106,12 @@ export class CachePanel {
     this.fileInput.disabled = !on;
   }
 
+  /** A model was loaded: its cache starts counting from zero. */
+  attach(modelName: string): void {
+    this.since = { hits: 0, misses: 0, reusedTokens: 0 };
+    this.setEnabled(true, modelName);
+  }
+
   /** A storage warning from the engine (e.g. IndexedDB unavailable: the cache is memory-only). */
   warn(w: EngineWarning): void {
     this.warnings.append(el('li', { text: `${w.kind}: ${w.message}` }));
@@ -117,7 +128,13 @@ export class CachePanel {
     }
   }
 
-  private render(s: CacheStats | null): void {
+  private render(stats: CacheStats | null): void {
+    const s = stats && {
+      ...stats,
+      hits: stats.hits - this.since.hits,
+      misses: stats.misses - this.since.misses,
+      reusedTokens: stats.reusedTokens - this.since.reusedTokens,
+    };
     const lookups = s ? s.hits + s.misses : 0;
     const rows: [string, string][] = s
       ? [
@@ -143,7 +160,9 @@ export class CachePanel {
 
   private async clear(): Promise<string> {
     await this.engine.cache.clear();
-    return 'Cleared every entry of this model.';
+    const { hits, misses, reusedTokens } = await this.engine.cache.stats();
+    this.since = { hits, misses, reusedTokens };
+    return 'Cleared every entry of this model, and the hit rate.';
   }
 
   private async exportPack(): Promise<string> {

@@ -1,5 +1,7 @@
 import type { WeightFormat } from '../ops/weight-format.ts';
-import type { DType } from './types.ts';
+
+/** The checkpoint dtypes the loader accepts. */
+export type DType = 'F32' | 'F16' | 'BF16';
 
 /** 16-bit checkpoint tensors stay 16-bit on the GPU (half the bytes); F32 ones stay f32. */
 export function weightFormat(dtype: DType): WeightFormat {

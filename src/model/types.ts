@@ -1,9 +1,10 @@
 import type { LoadProgress } from '../api/model.ts';
 import type { WeightFormat } from '../ops/weight-format.ts';
+import type { DType } from './dtype.ts';
 
 export type { LoadProgress, ModelConfig, QuantizeOption } from '../api/model.ts';
 
-export type DType = 'F32' | 'F16' | 'BF16';
+export type { DType } from './dtype.ts';
 
 /** A 2-D weight [rows, cols] already in its GPU form: `words` as WeightFormat describes for `format`. */
 export interface PackedWeight {
