@@ -1,15 +1,9 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
-import { packHalfRows } from '../model/dtype.ts';
+import { packHalfRows, weightFormat } from '../model/dtype.ts';
 import { sliceQuantRows } from '../model/quantize.ts';
 import type { DType, HostTensor, ModelConfig, PackedWeight, QuantizeOption } from '../model/types.ts';
-import {
-  isQuantFormat,
-  rowBytes,
-  type WeightFormat,
-  type WeightPart,
-  weightFormat,
-} from '../ops/weight-format.ts';
+import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [D]
