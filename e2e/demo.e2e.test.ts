@@ -60,6 +60,8 @@ describe('the chat demo in headless chromium', () => {
     expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
     expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
+    // The cache buttons, the import label included, read as disabled until a model is loaded.
+    expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('true');
     // Record every percent the bar shows while loading.
     await browser.page.evaluate(() => {
       const bar = document.querySelector('[data-testid="load-progress"]')!;
@@ -93,6 +95,7 @@ describe('the chat demo in headless chromium', () => {
     expect(phases.slice(-2)).toEqual(['compile', 'ready']);
     expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
+    expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('false');
     // No stale "Load a model" once one is loaded; the placeholder reads as a hint, not as text.
     expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
     expect(await browser.page.getByTestId('prompt-input').getAttribute('placeholder')).toMatch(

@@ -15,6 +15,7 @@ export class CachePanel {
   private readonly warnings: HTMLUListElement;
   private readonly buttons: HTMLButtonElement[];
   private readonly fileInput: HTMLInputElement;
+  private readonly importLabel: HTMLLabelElement;
   private readonly importLast: HTMLButtonElement;
   /** The last exported pack, kept so it can be imported again without the file. */
   private lastPack: Uint8Array<ArrayBuffer> | null = null;
@@ -51,7 +52,8 @@ export class CachePanel {
       class: 'visually-hidden',
       attrs: { id: 'cache-import', type: 'file', accept: '.kvpack,application/octet-stream' },
     });
-    const importLabel = el('label', {
+    this.importLabel = el('label', {
+      testid: 'cache-import-label',
       class: 'button secondary',
       text: 'Import pack…',
       attrs: { for: 'cache-import' },
@@ -86,7 +88,7 @@ export class CachePanel {
       el('div', { class: 'cache-buttons' }, [
         clear,
         exportButton,
-        importLabel,
+        this.importLabel,
         this.fileInput,
         this.importLast,
       ]),
@@ -104,6 +106,8 @@ export class CachePanel {
     for (const b of this.buttons) b.disabled = !on;
     this.importLast.disabled = !on || this.lastPack === null;
     this.fileInput.disabled = !on;
+    // The label stands in for the hidden file input: it looks and reads as disabled with it.
+    this.importLabel.setAttribute('aria-disabled', String(!on));
   }
 
   /** A model was loaded: its cache starts counting from zero. */
