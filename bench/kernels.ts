@@ -1,6 +1,7 @@
-// Kernel sweep: time of the matmul kernels at the model's shapes (BF16 weights), median of reps,
-// each launch in its own submit; `cpu ms` is the process CPU time (all driver threads), which a
-// loaded machine disturbs less than wall time. usage: node --import tsx bench/kernels.ts [--rows 1,128] [--reps 5]
+// Kernel sweep: time of the matmul kernels at the model's shapes, median of reps, each launch in its
+// own submit, the weight formats alternated per shape; `cpu ms` is the process CPU time (all driver
+// threads), which a loaded machine disturbs less than wall time. usage:
+// node --import tsx bench/kernels.ts [--rows 1,128] [--reps 5] [--formats bf16,q4,q8] [--shapes smollm2|qwen2.5-0.5b]
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
 import { acquireDevice } from '../src/gpu/device.ts';
@@ -10,9 +11,15 @@ import { PipelineCache } from '../src/gpu/pipelines.ts';
 import { nodeShaderLibrary } from '../src/gpu/shaders-node.ts';
 import type { KernelContext } from '../src/ops/context.ts';
 import { matmulOps } from '../src/ops/matmul.ts';
+import { isQuantFormat, quantLayout, type WeightFormat } from '../src/ops/weight-format.ts';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '1,128' }, reps: { type: 'string', default: '5' } },
+  options: {
+    rows: { type: 'string', default: '1,128' },
+    reps: { type: 'string', default: '5' },
+    formats: { type: 'string', default: 'bf16' },
+    shapes: { type: 'string', default: 'smollm2' },
+  },
 });
 const gpu = await acquireDevice(await nodeGPU());
 const device = gpu.device;
@@ -22,49 +29,67 @@ const k: KernelContext = {
   dummy: storageBuffer(device, 16, 'dummy'),
   owned: [],
 };
-// SmolLM2-135M: [name, out, K]
-const shapes: [string, number, number][] = [
-  ['q/o 576x576', 576, 576],
-  ['gate 1536x576', 1536, 576],
-  ['down 576x1536', 576, 1536],
-  ['lm_head 49152x576', 49152, 576],
-];
+// [name, out, K]
+const SHAPES: Record<string, [string, number, number][]> = {
+  smollm2: [
+    ['q/o 576x576', 576, 576],
+    ['gate 1536x576', 1536, 576],
+    ['down 576x1536', 576, 1536],
+    ['lm_head 49152x576', 49152, 576],
+  ],
+  'qwen2.5-0.5b': [
+    ['q/o 896x896', 896, 896],
+    ['gate 4864x896', 4864, 896],
+    ['down 896x4864', 896, 4864],
+    ['lm_head part 37984x896', 37984, 896], // a quarter: the whole head exceeds one BF16 binding
+  ],
+};
+const shapes = SHAPES[values.shapes];
+if (!shapes) throw new Error(`--shapes: one of ${Object.keys(SHAPES).join(', ')}`);
+const formats = values.formats.split(',') as WeightFormat[];
+/** Words of a [out, K] weight in `format`; every word 0x3c003c00 (scales 1.0, bf16 ~1.0). */
+function weightWords(format: WeightFormat, out: number, K: number): Uint32Array {
+  if (isQuantFormat(format)) return new Uint32Array(quantLayout(out, K, format).words).fill(0x3c003c00);
+  if (format === 'bf16' || format === 'f16') return new Uint32Array(out * Math.ceil(K / 2)).fill(0x3c003c00);
+  throw new Error(`--formats: bf16, f16 or a quantized format (got ${format})`);
+}
 const reps = Number(values.reps);
-console.log('shape                rows  wall ms   GFLOP/s   cpu ms');
+console.log('shape                format rows  wall ms   GFLOP/s   cpu ms');
 for (const n of values.rows.split(',').map(Number)) {
   const rows = new RowCount(device, n, 'rows');
   rows.set(n);
-  for (const [name, out, K] of shapes) {
-    const w = uploadU32(device, new Uint32Array((out * K) / 2).fill(0x3f803f80), 'w');
-    const x = storageBuffer(device, n * K * 4, 'x');
-    const y = storageBuffer(device, n * out * 4, 'y');
-    const ops = matmulOps(k, {
-      x,
-      w: [{ buffer: w, rowStart: 0, rows: out, format: 'bf16' }],
-      y,
-      K,
-      outStride: out,
-      rows,
-      label: name,
-    });
-    const times: number[] = [];
-    const cpu: number[] = [];
-    for (let i = 0; i <= reps; i++) {
-      const t = performance.now();
-      const c = process.cpuUsage();
-      submitOps(device, ops);
-      await device.queue.onSubmittedWorkDone();
-      const dc = process.cpuUsage(c);
-      if (i > 0) times.push(performance.now() - t);
-      if (i > 0) cpu.push((dc.user + dc.system) / 1000);
+  for (const [name, out, K] of shapes)
+    for (const format of formats) {
+      const w = uploadU32(device, weightWords(format, out, K), 'w');
+      const x = storageBuffer(device, n * K * 4, 'x');
+      const y = storageBuffer(device, n * out * 4, 'y');
+      const ops = matmulOps(k, {
+        x,
+        w: [{ buffer: w, rowStart: 0, rows: out, format }],
+        y,
+        K,
+        outStride: out,
+        rows,
+        label: name,
+      });
+      const times: number[] = [];
+      const cpu: number[] = [];
+      for (let i = 0; i <= reps; i++) {
+        const t = performance.now();
+        const c = process.cpuUsage();
+        submitOps(device, ops);
+        await device.queue.onSubmittedWorkDone();
+        const dc = process.cpuUsage(c);
+        if (i > 0) times.push(performance.now() - t);
+        if (i > 0) cpu.push((dc.user + dc.system) / 1000);
+      }
+      const ms = times.sort((a, b) => a - b)[times.length >> 1];
+      const cms = cpu.sort((a, b) => a - b)[cpu.length >> 1];
+      const gflops = (2 * n * out * K) / (ms * 1e6);
+      console.log(
+        `${name.padEnd(20)} ${format.padEnd(6)} ${String(n).padStart(4)} ${ms.toFixed(2).padStart(8)} ${gflops.toFixed(2).padStart(8)} ${cms.toFixed(2).padStart(8)}`,
+      );
+      for (const b of [w, x, y]) b.destroy();
     }
-    const ms = times.sort((a, b) => a - b)[times.length >> 1];
-    const cms = cpu.sort((a, b) => a - b)[cpu.length >> 1];
-    const gflops = (2 * n * out * K) / (ms * 1e6);
-    console.log(
-      `${name.padEnd(20)} ${String(n).padStart(4)} ${ms.toFixed(2).padStart(8)} ${gflops.toFixed(2).padStart(8)} ${cms.toFixed(2).padStart(8)}`,
-    );
-    for (const b of [w, x, y]) b.destroy();
-  }
 }
 device.destroy();

@@ -5,6 +5,8 @@
 #include matmul_prelude
 #include quant_prelude
 
+@group(0) @binding(2) var<storage, read> x: array<f32>; // [n, K]
+
 const TM: u32 = 32u;
 const TN: u32 = 32u;
 const TK: u32 = 16u;

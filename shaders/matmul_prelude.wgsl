@@ -1,12 +1,12 @@
 // Shared by the quantized matmul kernels (#include matmul_prelude): params, the bindings other than
-// the weight (binding 3, declared by the weight format's prelude) and the fused epilogue.
+// x (binding 2, scalar or vec4 by kernel) and the weight (binding 3, declared by the weight format's
+// prelude), and the fused epilogue.
 // y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]), optionally gated (SwiGLU).
 struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, accumulate: u32, gated: u32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> count: Count;
-@group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows] (dummy when hasBias = 0)
 @group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
 @group(0) @binding(6) var<storage, read> g: array<f32>;        // [n, outStride] gate (dummy when gated = 0)

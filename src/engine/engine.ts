@@ -17,6 +17,7 @@ import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ResidentKV } from '../llama/resident-kv.ts';
 import { ReuseKit } from '../llama/reuse.ts';
 import { LlamaRunner } from '../llama/runner.ts';
+import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { openModelSource } from '../model/source.ts';
@@ -118,11 +119,14 @@ export class Engine {
       const gpu = await acquireDevice(await this.platform.gpu());
       try {
         let tokenizer: Tokenizer | undefined;
+        gpu.device.pushErrorScope('out-of-memory');
+        gpu.device.pushErrorScope('validation');
         const files = await loadModelFiles(location, {
           onProgress: opts.onProgress,
           signal: opts.signal,
           checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
-          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed as they stream in
+          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed and uploaded as they stream in
+          onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config) => {
             tokenizer = await loadTokenizer(openModelSource(location), config, opts.signal);
@@ -130,8 +134,6 @@ export class Engine {
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
-        gpu.device.pushErrorScope('out-of-memory');
-        gpu.device.pushErrorScope('validation');
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,

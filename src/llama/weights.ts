@@ -1,9 +1,9 @@
 import { TensorTooLargeError } from '../errors.ts';
-import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
-import { packHalfRows, weightFormat } from '../model/dtype.ts';
-import { sliceQuantRows } from '../model/quantize.ts';
-import type { DType, HostTensor, ModelConfig, PackedWeight, QuantizeOption } from '../model/types.ts';
+import { uploadF32 } from '../gpu/buffers.ts';
+import { weightFormat } from '../model/dtype.ts';
+import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
 import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
+import { uploadMatrix } from './upload-matrix.ts';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [D]
@@ -94,45 +94,17 @@ export function uploadWeights(
     onTensor?.(name, t.data.byteLength);
     return b;
   };
-  // 2-D weights keep their checkpoint's 16-bit form or arrive packed (see WeightFormat); onTensor
-  // reports host bytes (the upload progress total is the host tensors' size), `bytes` the GPU bytes.
+  // 2-D weights keep their checkpoint's 16-bit form, arrive packed, or arrive uploaded already (see
+  // uploadMatrix); onTensor reports host bytes (the upload progress total is the host tensors' size),
+  // `bytes` the GPU bytes.
   const mat = (name: string): WeightPart[] => {
     const t = get(name);
-    if (t.packed) return packedParts(name, t.shape, t.packed);
-    const [rows, cols] = t.shape;
-    const format = weightFormat(t.dtype);
-    const per = rowsPerPart(name, rows, cols, maxBindingBytes, format);
-    const parts: WeightPart[] = [];
-    for (let r0 = 0; r0 < rows; r0 += per) {
-      const n = Math.min(per, rows - r0);
-      const values = t.data.subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32
-      const label = `${name}[${r0}:${r0 + n}]`;
-      const buffer =
-        t.dtype === 'F32'
-          ? uploadF32(device, values, label)
-          : uploadU32(device, packHalfRows(values, cols, t.dtype), label);
-      buffers.push(buffer);
-      bytes += buffer.size;
-      parts.push({ buffer, rowStart: r0, rows: n, format });
+    const parts = t.gpu?.parts ?? uploadMatrix(device, t, maxBindingBytes);
+    for (const part of parts) {
+      buffers.push(part.buffer);
+      bytes += part.buffer.size;
     }
-    onTensor?.(name, t.data.byteLength);
-    return parts;
-  };
-  const packedParts = (name: string, shape: number[], w: PackedWeight): WeightPart[] => {
-    const [rows, cols] = shape;
-    const per = rowsPerPart(name, rows, cols, maxBindingBytes, w.format);
-    const parts: WeightPart[] = [];
-    for (let r0 = 0; r0 < rows; r0 += per) {
-      const n = Math.min(per, rows - r0);
-      const words = isQuantFormat(w.format)
-        ? sliceQuantRows(w.words, rows, cols, w.format, r0, n) // [n, cols] quantized
-        : w.words.subarray(r0 * Math.ceil(cols / 2), (r0 + n) * Math.ceil(cols / 2)); // [n, ceil(cols/2)] u32
-      const buffer = uploadU32(device, words, `${name}[${r0}:${r0 + n}]`);
-      buffers.push(buffer);
-      bytes += buffer.size;
-      parts.push({ buffer, rowStart: r0, rows: n, format: w.format });
-    }
-    onTensor?.(name, w.words.byteLength);
+    onTensor?.(name, t.gpu?.hostBytes ?? t.data.byteLength + (t.packed?.words.byteLength ?? 0));
     return parts;
   };
   const layers: LayerWeights[] = [];

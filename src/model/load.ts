@@ -22,6 +22,11 @@ export interface LoadModelOptions {
   beforeWeights?: (config: ModelConfig) => Promise<void>;
   /** How tensors are kept (default: all decoded to f32); see WeightPrep. */
   prep?: WeightPrep;
+  /**
+   * Called with each tensor as soon as it is ready; what it returns is kept instead (e.g. the tensor
+   * uploaded to the GPU, so host memory holds one tensor at a time rather than the model).
+   */
+  onTensor?: (t: HostTensor) => HostTensor;
 }
 
 export interface LoadedModelFiles {
@@ -92,10 +97,16 @@ export async function loadModelFiles(
       report(h.file, loaded === fileEnd);
       throwIfAborted(signal);
     };
-    const streamed = await decodeTensorStream(h, source.readStream(h.file, signal), onChunk, opts.prep);
+    const streamed = await decodeTensorStream(
+      h,
+      source.readStream(h.file, signal),
+      onChunk,
+      opts.prep,
+      opts.onTensor,
+    );
     for (const { tensor, digest } of streamed) {
       tensors.set(tensor.name, tensor);
-      hostBytes += tensor.data.byteLength + (tensor.packed?.words.byteLength ?? 0);
+      hostBytes += hostSize(tensor);
       digests.push({ name: tensor.name, shape: tensor.shape, dtype: tensor.dtype, digest });
     }
   }
@@ -103,4 +114,9 @@ export async function loadModelFiles(
 
   const fingerprint = await modelFingerprint(config, digests, opts.prep?.quantize);
   return { config, tensors, fingerprint, totalBytes, hostBytes, location: source.location };
+}
+
+/** Host bytes of a tensor as it was loaded (f32 data, packed words, or before its upload). */
+function hostSize(t: HostTensor): number {
+  return t.gpu ? t.gpu.hostBytes : t.data.byteLength + (t.packed?.words.byteLength ?? 0);
 }

@@ -17,25 +17,29 @@ function stored(v: number, s: QuantSpec): number {
   return s.scale32 ? Math.fround(v) : f16BitsToF32(f32ToF16Bits(v));
 }
 
-/** Scale and min of one group (values v[0..len)), as llama.cpp's Q8_0 and Q4_1 do; symmetric
- * 4-bit scales by a small least-squares search (bestSymmetric4). */
-function groupParams(v: Float32Array, s: QuantSpec): { d: number; m: number } {
+/**
+ * Scale and min of the group data[i0, i1): as llama.cpp's Q8_0 and Q4_1 do; symmetric 4-bit scales
+ * by a small least-squares search (bestSymmetric4). A non-finite value gives a non-finite scale.
+ */
+function groupParams(data: Float32Array, i0: number, i1: number, s: QuantSpec): { d: number; m: number } {
   if (s.hasMin) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const x of v) {
-      lo = Math.min(lo, x);
-      hi = Math.max(hi, x);
+    for (let i = i0; i < i1; i++) {
+      const x = data[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      if (x !== x) return { d: x, m: x }; // NaN
     }
     return { d: stored((hi - lo) / ((1 << s.bits) - 1), s), m: stored(lo, s) };
   }
   let big = 0; // the value of largest magnitude, with its sign
-  for (const x of v) {
-    if (!Number.isFinite(x)) return { d: x, m: 0 };
-    if (Math.abs(x) > Math.abs(big)) big = x;
+  for (let i = i0; i < i1; i++) {
+    const x = data[i];
+    if (!(Math.abs(x) <= Math.abs(big))) big = x; // NaN ends up in big
   }
   if (s.bits === 8) return { d: stored(Math.abs(big) / 127, s), m: 0 };
-  return { d: stored(bestSymmetric4(v, big), s), m: 0 };
+  return { d: stored(bestSymmetric4(data, i0, i1, big), s), m: 0 };
 }
 
 /** Divisors of the largest-magnitude value tried for a symmetric 4-bit scale (codes -8..7). */
@@ -46,16 +50,18 @@ const Q4_TRIES = [-8, -7.75, -7.5, -7.25, -7, 7, 7.25, 7.5];
  * (clamped to -8..7) get their best scale sum(v q) / sum(q q); the one with the smallest squared
  * error wins (llama.cpp's make_qx_quants idea; big / -8 alone is its plain Q4_0 rule).
  */
-function bestSymmetric4(v: Float32Array, big: number): number {
-  if (big === 0) return 0;
+function bestSymmetric4(data: Float32Array, i0: number, i1: number, big: number): number {
+  if (big === 0 || !Number.isFinite(big)) return big === 0 ? 0 : big;
   let best = big / -8;
   let bestGain = -1; // squared error = sum(v^2) - (sum(v q))^2 / sum(q^2): maximise the gain
   for (const t of Q4_TRIES) {
     const inv = t / big;
     let vq = 0;
     let qq = 0;
-    for (const x of v) {
-      const q = Math.min(7, Math.max(-8, Math.round(x * inv)));
+    for (let i = i0; i < i1; i++) {
+      const x = data[i];
+      let q = Math.round(x * inv);
+      q = q > 7 ? 7 : q < -8 ? -8 : q;
       vq += x * q;
       qq += q * q;
     }
@@ -88,11 +94,12 @@ export function quantizeRows(data: Float32Array, cols: number, format: QuantForm
   const minCode = s.bits === 8 ? -127 : 0;
   const perWord = 32 / s.bits;
   const mask = (1 << s.bits) - 1;
+  const shift = s.bits === 8 ? 2 : 3; // log2(perWord)
   for (let r = 0; r < rows; r++) {
     for (let g = 0; g < L.groups; g++) {
-      const k0 = g * QUANT_GROUP;
-      const v = data.subarray(r * cols + k0, r * cols + Math.min(k0 + QUANT_GROUP, cols));
-      const { d, m } = groupParams(v, s);
+      const i0 = r * cols + g * QUANT_GROUP;
+      const len = Math.min(QUANT_GROUP, cols - g * QUANT_GROUP);
+      const { d, m } = groupParams(data, i0, i0 + len, s);
       if (!Number.isFinite(d) || !Number.isFinite(m)) {
         throw new RangeError(`row ${r}, group ${g}: a value or scale is not finite in ${format}`);
       }
@@ -102,9 +109,12 @@ export function quantizeRows(data: Float32Array, cols: number, format: QuantForm
       const inv = d === 0 ? 0 : 1 / d;
       const base = gi * L.codeWords;
       for (let e = 0; e < QUANT_GROUP; e++) {
-        const code =
-          e < v.length ? Math.min(maxCode, Math.max(minCode, Math.round((v[e] - m) * inv) + zero)) : zero;
-        out[base + Math.floor(e / perWord)] |= (code & mask) << ((e % perWord) * s.bits);
+        let code = zero;
+        if (e < len) {
+          code = Math.round((data[i0 + e] - m) * inv) + zero;
+          code = code > maxCode ? maxCode : code < minCode ? minCode : code;
+        }
+        out[base + (e >> shift)] |= (code & mask) << ((e & (perWord - 1)) * s.bits);
       }
     }
   }

@@ -19,7 +19,8 @@ interface Pending {
 /**
  * Decodes the tensors of one safetensors file from its bytes as they arrive (`chunks` from byte 0),
  * so peak memory is the decoded tensors plus one tensor's raw bytes, never the whole file twice.
- * Each tensor is kept as `prep` says (prepareTensor: f32, or 2-D weights in their GPU form).
+ * Each tensor is kept as `prep` says (prepareTensor: f32, or 2-D weights in their GPU form), then
+ * handed to `onTensor`, whose result is kept.
  * `onChunk` sees each chunk's length. Throws `ModelFormatError` when the stream does not have
  * exactly the header's file size.
  */
@@ -28,6 +29,7 @@ export async function decodeTensorStream(
   chunks: AsyncIterable<Uint8Array>,
   onChunk: (bytes: number) => void,
   prep: WeightPrep = { keep: 'f32' },
+  onTensor: (t: HostTensor) => HostTensor = (t) => t,
 ): Promise<StreamedTensor[]> {
   const order = header.tensors; // ascending start
   const out: StreamedTensor[] = [];
@@ -39,7 +41,7 @@ export async function decodeTensorStream(
     while (next < order.length && order[next].start < chunkEnd) {
       const t = order[next];
       if (t.byteLength === 0) {
-        out.push(await finish(start(t), prep));
+        out.push(await finish(start(t), prep, onTensor));
         next++;
         continue;
       }
@@ -48,7 +50,7 @@ export async function decodeTensorStream(
       const to = Math.min(t.end, chunkEnd);
       if (to > from) cur.raw.set(c.subarray(from - pos, to - pos), from - t.start);
       if (to < t.end) break;
-      out.push(await finish(cur, prep));
+      out.push(await finish(cur, prep, onTensor));
       cur = null;
       next++;
     }
@@ -56,7 +58,7 @@ export async function decodeTensorStream(
     onChunk(c.byteLength);
   }
   while (next < order.length && order[next].byteLength === 0 && order[next].start <= pos) {
-    out.push(await finish(start(order[next++]), prep));
+    out.push(await finish(start(order[next++]), prep, onTensor));
   }
   if (next < order.length || pos !== header.size) {
     throw new ModelFormatError(
@@ -70,7 +72,11 @@ function start(entry: TensorEntry): Pending {
   return { entry, raw: new Uint8Array(entry.byteLength) };
 }
 
-async function finish(p: Pending, prep: WeightPrep): Promise<StreamedTensor> {
+async function finish(
+  p: Pending,
+  prep: WeightPrep,
+  onTensor: (t: HostTensor) => HostTensor,
+): Promise<StreamedTensor> {
   const digest = await sha256Hex(p.raw);
-  return { tensor: prepareTensor(p.raw, p.entry, prep), digest };
+  return { tensor: onTensor(prepareTensor(p.raw, p.entry, prep)), digest };
 }

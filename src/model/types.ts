@@ -1,5 +1,5 @@
 import type { LoadProgress } from '../api/model.ts';
-import type { WeightFormat } from '../ops/weight-format.ts';
+import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 import type { DType } from './dtype.ts';
 
 export type { LoadProgress, ModelConfig, QuantizeOption } from '../api/model.ts';
@@ -18,9 +18,11 @@ export interface HostTensor {
   shape: number[];
   /** Original dtype in the checkpoint. */
   dtype: DType;
-  /** The values as f32; empty when `packed` holds them. */
+  /** The values as f32; empty when `packed` or `gpu` holds them. */
   data: Float32Array;
   packed?: PackedWeight;
+  /** A 2-D weight already uploaded as it streamed in: its GPU parts and the host bytes it had. */
+  gpu?: { parts: WeightPart[]; hostBytes: number };
 }
 
 export type ProgressCallback = (p: LoadProgress) => void;

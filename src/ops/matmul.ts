@@ -26,7 +26,8 @@ interface Gemv {
  * matmul_gemv_packed (K % 8 == 0) or matmul_gemv_packed_scalar, specialised by BF16 = 1 | 0 and by
  * ROWS (1 for one row; 4 so that a few rows share each weight load), e.g.
  * `matmul_gemv_packed:gemv_vec8:BF16=1,ROWS=1`, and matmul_gemm_packed. Quantized formats:
- * matmul_gemv_quant (any K) and matmul_gemm_quant, specialised by the format (quantConstants).
+ * matmul_gemv_quant (K % 32 == 0, vec4 loads) or matmul_gemv_quant_scalar, and matmul_gemm_quant,
+ * specialised by the format (quantConstants) and ROWS.
  */
 function matmulKernels(
   pipelines: PipelineCache,
@@ -35,8 +36,10 @@ function matmulKernels(
 ): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
   if (isQuantFormat(format)) {
     const q = quantConstants(format);
+    const [file, entry] =
+      K % 32 === 0 ? ['matmul_gemv_quant', 'gemv'] : ['matmul_gemv_quant_scalar', 'gemv_scalar'];
     const gemv = (ROWS: number): Gemv => ({
-      pipeline: pipelines.get('matmul_gemv_quant', 'gemv', { ...q, ROWS }),
+      pipeline: pipelines.get(file, entry, { ...q, ROWS }),
       outPerWg: 32,
       rowsPerWg: ROWS,
     });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
+import { uploadWhileStreaming } from '../../src/llama/upload-matrix.ts';
 import { type LoadedModelFiles, loadModelFiles } from '../../src/model/load.ts';
 import type { WeightPrep } from '../../src/model/prepare.ts';
 import { writeSyntheticModel } from '../../src/model/synthetic.ts';
@@ -102,6 +103,28 @@ describe('weights packed while streaming', () => {
     split.destroy();
     whole.destroy();
   });
+
+  it.each([undefined, 'q4'] as const)(
+    'uploaded while streaming (quantize %s): same weights, nothing left on the host',
+    async (q) => {
+      const prep: WeightPrep = { keep: 'gpu', quantize: q };
+      const later = await load('BF16', prep);
+      const early = await loadModelFiles(join(tmp, 'BF16'), {
+        prep,
+        onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
+      });
+      for (const t of early.tensors.values()) {
+        if (t.shape.length === 2)
+          expect([t.data.length, t.packed, t.gpu?.parts.length]).toEqual([0, undefined, 1]);
+      }
+      expect(early.hostBytes).toBe(later.hostBytes);
+      const [a, b] = [build(later), build(early)];
+      expect(b.weights.bytes).toBe(a.weights.bytes);
+      expect(Array.from(await logits(b))).toEqual(Array.from(await logits(a)));
+      a.destroy();
+      b.destroy();
+    },
+  );
 
   it('the fingerprint tells quantized models apart', async () => {
     const fps = [

@@ -1,0 +1,59 @@
+import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
+import { packHalfRows, weightFormat } from '../model/dtype.ts';
+import { sliceQuantRows } from '../model/quantize.ts';
+import type { HostTensor } from '../model/types.ts';
+import { isQuantFormat, type WeightPart } from '../ops/weight-format.ts';
+import { rowsPerPart } from './weights.ts';
+
+/**
+ * Uploads a 2-D weight [rows, cols] in row parts that each fit one storage binding: f32 data as
+ * f32 (16-bit checkpoints re-packed to 16 bits), or its `packed` words as they are (16-bit) or
+ * sliced by rows (quantized). See WeightFormat for the layouts.
+ */
+export function uploadMatrix(device: GPUDevice, t: HostTensor, maxBindingBytes: number): WeightPart[] {
+  const [rows, cols] = t.shape;
+  const format = t.packed?.format ?? weightFormat(t.dtype);
+  const per = rowsPerPart(t.name, rows, cols, maxBindingBytes, format);
+  const parts: WeightPart[] = [];
+  for (let r0 = 0; r0 < rows; r0 += per) {
+    const n = Math.min(per, rows - r0);
+    const label = `${t.name}[${r0}:${r0 + n}]`;
+    parts.push({ buffer: uploadRows(device, t, r0, n, label), rowStart: r0, rows: n, format });
+  }
+  return parts;
+}
+
+function uploadRows(device: GPUDevice, t: HostTensor, r0: number, n: number, label: string): GPUBuffer {
+  const [rows, cols] = t.shape;
+  const w = t.packed;
+  if (w && isQuantFormat(w.format)) {
+    return uploadU32(device, sliceQuantRows(w.words, rows, cols, w.format, r0, n), label); // [n, cols] quantized
+  }
+  const words = Math.ceil(cols / 2);
+  if (w) return uploadU32(device, w.words.subarray(r0 * words, (r0 + n) * words), label); // [n, words] u32
+  const values = t.data.subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32
+  if (t.dtype === 'F32') return uploadF32(device, values, label);
+  return uploadU32(device, packHalfRows(values, cols, t.dtype), label);
+}
+
+/**
+ * For LoadModelOptions.onTensor: a 2-D weight is uploaded as soon as it has streamed in and only
+ * its GPU parts are kept (host memory then holds one tensor at a time); vectors stay on the host.
+ */
+export function uploadWhileStreaming(
+  device: GPUDevice,
+  maxBindingBytes: number,
+): (t: HostTensor) => HostTensor {
+  return (t) => {
+    if (t.shape.length !== 2) return t;
+    const hostBytes = t.data.byteLength + (t.packed?.words.byteLength ?? 0);
+    const parts = uploadMatrix(device, t, maxBindingBytes);
+    return {
+      name: t.name,
+      shape: t.shape,
+      dtype: t.dtype,
+      data: new Float32Array(0),
+      gpu: { parts, hostBytes },
+    };
+  };
+}
