@@ -1,7 +1,7 @@
 import type { Op, RowCount } from '../gpu/op.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
-import { attentionOp } from '../ops/attention.ts';
+import { type AttentionSplits, flashAttentionOps } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
@@ -34,7 +34,7 @@ export function buildForwardGraph(
   w: ModelWeights,
   cache: KVCache,
   s: Scratch,
-  a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer },
+  a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer; splits: AttentionSplits },
 ): ForwardGraph {
   const { rows, logitRows } = a;
   const D = cfg.hiddenSize;
@@ -86,19 +86,20 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
+    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos, as flash decoding
     ops.push(
-      attentionOp(k, {
+      ...flashAttentionOps(k, {
         q: s.q,
         kc: cache.k[l],
         vc: cache.v[l],
         pos: s.pos,
-        probs: s.probs,
+        part: s.attnPart,
         out: s.attn,
         nHeads: H,
         nKvHeads: KV,
         headDim: hd,
-        ctx: cache.ctx,
         rows,
+        splits: a.splits,
         label: at('attention'),
       }),
     );

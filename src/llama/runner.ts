@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { type Op, RowCount } from '../gpu/op.ts';
 import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { uploadRopeTable } from '../ops/rope.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
@@ -55,6 +56,7 @@ export class LlamaRunner {
     readonly graph: ForwardGraph,
     readonly kernels: KernelContext,
     readonly ropeTable: GPUBuffer,
+    private readonly splits: AttentionSplits,
   ) {
     this.ops = flattenGraph(graph);
     this.readback = new Readback(gpu.device, logitRows.max, cfg.vocabSize);
@@ -84,16 +86,17 @@ export class LlamaRunner {
       opts.onTensor,
     );
     const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim);
-    const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
+    const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');
     const k: KernelContext = { device, pipelines, dummy, owned: [dummy] };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
     const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
-    k.owned.push(rows.buffer, logitRows.buffer, ropeTable);
-    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable });
-    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable);
+    const splits = new AttentionSplits(device);
+    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, splits.count.buffer);
+    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });
+    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable, splits);
   }
 
   get contextLength(): number {
@@ -153,6 +156,7 @@ export class LlamaRunner {
     if (logitIdx.length > 0) device.queue.writeBuffer(s.logitIdx, 0, new Uint32Array(logitIdx));
     this.rows.set(chunk.length);
     this.logitRows.set(logitIdx.length);
+    this.splits.setSpan(Math.max(...chunk.map((r) => r.position)) + 1);
   }
 
   /**
