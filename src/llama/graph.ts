@@ -1,7 +1,8 @@
 import type { Op, RowCount } from '../gpu/op.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
-import { type AttentionSplits, flashAttentionOps } from '../ops/attention-flash.ts';
+import { attentionOp } from '../ops/attention.ts';
+import { type AttentionSplits, FLASH_MAX_ROWS, flashAttentionOps } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
@@ -86,23 +87,30 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos, as flash decoding
-    ops.push(
-      ...flashAttentionOps(k, {
-        q: s.q,
-        kc: cache.k[l],
-        vc: cache.v[l],
-        pos: s.pos,
-        part: s.attnPart,
-        out: s.attn,
-        nHeads: H,
-        nKvHeads: KV,
-        headDim: hd,
-        rows,
-        splits: a.splits,
-        label: at('attention'),
-      }),
-    );
+    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos: flash decoding for a few rows;
+    // one workgroup per (head, row) for many (on SwiftShader 4x faster than flash at 128 rows)
+    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], pos: s.pos, out: s.attn, rows };
+    const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
+    const flash = flashAttentionOps(k, {
+      ...att,
+      ...heads,
+      part: s.attnPart,
+      splits: a.splits,
+      label: at('attention.flash'),
+    });
+    const many = attentionOp(k, {
+      ...att,
+      ...heads,
+      probs: s.probs,
+      ctx: cache.ctx,
+      label: at('attention.many'),
+    });
+    ops.push({
+      label: at('attention'),
+      encode: (pass) => {
+        for (const op of rows.n <= FLASH_MAX_ROWS ? flash : [many]) op.encode(pass);
+      },
+    });
     // x += Wo · attn (the residual add is the o projection's epilogue)
     ops.push(
       ...matmulOps(k, {

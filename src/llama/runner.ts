@@ -86,7 +86,7 @@ export class LlamaRunner {
       opts.onTensor,
     );
     const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim);
-    const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows });
+    const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');
     const k: KernelContext = { device, pipelines, dummy, owned: [dummy] };

@@ -4,6 +4,8 @@ import type { KernelContext } from './context.ts';
 
 /** Cache positions per chunk of the split pass (the workgroup size of attention_flash.wgsl). */
 export const FLASH_CHUNK = 64;
+/** Row counts up to this (decode, with a few trickle rows) take flash attention; more take attentionOp. */
+export const FLASH_MAX_ROWS = 4;
 /** Splits per (row, head) at most: longer spans loop over several chunks per workgroup. */
 export const FLASH_MAX_SPLITS = 16;
 

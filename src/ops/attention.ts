@@ -2,7 +2,7 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KernelContext } from './context.ts';
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe; the forward pass uses flashAttentionOps). */
+/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps). */
 export function attentionOp(
   k: KernelContext,
   a: {
