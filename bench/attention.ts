@@ -5,14 +5,10 @@
 //        [--len 144] [--reps 7]   (VK_ICD_FILENAMES picks the adapter: lavapipe or SwiftShader)
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
-import { acquireDevice } from '../src/gpu/device.ts';
-import { nodeGPU } from '../src/gpu/node-gpu.ts';
 import { type Op, RowCount, submitOps } from '../src/gpu/op.ts';
-import { PipelineCache } from '../src/gpu/pipelines.ts';
-import { nodeShaderLibrary } from '../src/gpu/shaders-node.ts';
 import { attentionOp } from '../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../src/ops/attention-flash.ts';
-import type { KernelContext } from '../src/ops/context.ts';
+import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,14 +25,7 @@ const shapes: Record<string, [number, number, number]> = {
   stories15m: [6, 6, 48],
 };
 const [H, KV, hd] = shapes[values.shape] ?? shapes.smollm2;
-const gpu = await acquireDevice(await nodeGPU());
-const device = gpu.device;
-const k: KernelContext = {
-  device,
-  pipelines: new PipelineCache(device, nodeShaderLibrary()),
-  dummy: storageBuffer(device, 16, 'dummy'),
-  owned: [],
-};
+const { gpu, device, k } = await benchKernels();
 const len = Number(values.len);
 const reps = Number(values.reps);
 const ctx = len;

@@ -3,25 +3,14 @@
 // loaded machine disturbs less than wall time. usage: node --import tsx bench/kernels.ts [--rows 1,128] [--reps 5]
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
-import { acquireDevice } from '../src/gpu/device.ts';
-import { nodeGPU } from '../src/gpu/node-gpu.ts';
 import { RowCount, submitOps } from '../src/gpu/op.ts';
-import { PipelineCache } from '../src/gpu/pipelines.ts';
-import { nodeShaderLibrary } from '../src/gpu/shaders-node.ts';
-import type { KernelContext } from '../src/ops/context.ts';
 import { matmulOps } from '../src/ops/matmul.ts';
+import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '1,128' }, reps: { type: 'string', default: '5' } },
 });
-const gpu = await acquireDevice(await nodeGPU());
-const device = gpu.device;
-const k: KernelContext = {
-  device,
-  pipelines: new PipelineCache(device, nodeShaderLibrary()),
-  dummy: storageBuffer(device, 16, 'dummy'),
-  owned: [],
-};
+const { device, k } = await benchKernels();
 // SmolLM2-135M: [name, out, K]
 const shapes: [string, number, number][] = [
   ['q/o 576x576', 576, 576],

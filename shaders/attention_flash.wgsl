@@ -4,7 +4,7 @@
 //            max m, the sum l of exp(score - m) and acc[d] = sum exp(score - m) * V[p, d].
 //   combine: out[r, h, d] = sum_s exp(m_s - M) acc_s[d] / sum_s exp(m_s - M) l_s, M = max_s m_s.
 // S (splits per (row, head)) comes from the host as `splits.n` (grid y of split); any S >= 1 gives
-// the same result, S only sets the parallelism. The weights are not kept: KVShare's deviation probe
+// the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
 // has its own kernel (attention.wgsl).
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
@@ -17,7 +17,7 @@ struct Count { n: u32 }
 @group(0) @binding(5) var<storage, read> kc: array<f32>;          // [ctx, nKvHeads * headDim] (split)
 @group(0) @binding(6) var<storage, read> vc: array<f32>;          // [ctx, nKvHeads * headDim] (split)
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;  // [maxRows, nHeads, maxSplits, headDim + 2]
-@group(0) @binding(8) var<storage, read_write> out: array<f32>;   // [n, nHeads * headDim]   (combine)
+@group(0) @binding(8) var<storage, read_write> out: array<f32>;   // [n, nHeads * headDim]
 
 const WG: u32 = 64u;     // cache positions per chunk, threads per workgroup
 const MAX_HD: u32 = 256u; // headDim <= MAX_HD: each thread owns dims t, t + WG, ... (at most 4)
@@ -86,6 +86,13 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     }
     m = mNew;
     workgroupBarrier(); // es is rewritten by the next chunk
+  }
+  if (splits.n == 1u) {
+    for (var i = 0u; i < 4u; i++) {
+      let d = t + i * WG;
+      if (d < hd) { out[qb + d] = acc[i] / l; }
+    }
+    return;
   }
   let b = partBase(r, h, sIdx);
   if (t == 0u) {

@@ -16,13 +16,16 @@ import type { ModelWeights } from './weights.ts';
 /** The forward pass in segments, so partial passes (KVShare's scoring pass) can reuse the same ops. */
 export interface ForwardGraph {
   embed: Op[];
-  /** Per layer: `pre` = norm, q/k/v projections and RoPE; `scatter` = K/V into the cache; `post` = the rest. */
-  layers: { pre: Op[]; scatter: Op; post: Op[] }[];
+  /**
+   * Per layer: `pre` = norm, q/k/v projections and RoPE; `scatter` = K/V into the cache; `post` = the
+   * rest; `fused` = pre and scatter with RoPE and the cache write in one dispatch (the hot path).
+   */
+  layers: { pre: Op[]; scatter: Op; fused: Op[]; post: Op[] }[];
   logits: Op[];
 }
 
 export function flattenGraph(g: ForwardGraph): Op[] {
-  return [...g.embed, ...g.layers.flatMap((L) => [...L.pre, L.scatter, ...L.post]), ...g.logits];
+  return [...g.embed, ...g.layers.flatMap((L) => [...L.fused, ...L.post]), ...g.logits];
 }
 
 /**
@@ -74,7 +77,10 @@ export function buildForwardGraph(
     );
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
-    ops.push(ropeOp(k, { ...rope, x: s.q, nHeads: H, rowStride: qDim, second, label: at('rope_qk') }));
+    const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
+    const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l] };
+    const fused = [...ops, ropeOp(k, { ...qk, cache: cacheWrite, label: at('rope_kv') })];
+    ops.push(ropeOp(k, { ...qk, label: at('rope_qk') }));
     const pre = ops;
     const scatter = kvScatterOp(k, {
       pos: s.pos,
@@ -166,7 +172,7 @@ export function buildForwardGraph(
         accumulate: true,
       }),
     );
-    return { pre, scatter, post: ops };
+    return { pre, scatter, fused, post: ops };
   });
 
   // logits only for the selected rows: ids = argmax(lm_head · rmsnorm(x[logitIdx]))

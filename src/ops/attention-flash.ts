@@ -1,17 +1,21 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, RowCount } from '../gpu/op.ts';
+import type { AttentionArgs } from './attention.ts';
 import type { KernelContext } from './context.ts';
 
-/** Cache positions per chunk of the split pass (the workgroup size of attention_flash.wgsl). */
-export const FLASH_CHUNK = 64;
+/**
+ * Attended positions per split: spans up to this take one workgroup per (row, head) and no combine
+ * pass. Each split walks its positions in chunks of 64 (the workgroup size of attention_flash.wgsl).
+ */
+export const FLASH_SPAN_PER_SPLIT = 256;
 /** Row counts up to this (decode, with a few trickle rows) take flash attention; more take attentionOp. */
 export const FLASH_MAX_ROWS = 4;
 /** Splits per (row, head) at most: longer spans loop over several chunks per workgroup. */
 export const FLASH_MAX_SPLITS = 16;
 
 /**
- * How many workgroups share one (row, head) of flash attention: ceil(span / FLASH_CHUNK) capped at
- * FLASH_MAX_SPLITS, where span is the longest attended length of the step (max position + 1). Set
+ * How many workgroups share one (row, head) of flash attention: ceil(span / FLASH_SPAN_PER_SPLIT)
+ * capped at FLASH_MAX_SPLITS, where span is the longest attended length of the step (max position + 1). Set
  * by the host before a step; any value >= 1 gives the same result, so a stale one is only slower.
  */
 export class AttentionSplits {
@@ -21,7 +25,7 @@ export class AttentionSplits {
     this.count.set(1);
   }
   setSpan(span: number): void {
-    const s = Math.min(FLASH_MAX_SPLITS, Math.max(1, Math.ceil(span / FLASH_CHUNK)));
+    const s = Math.min(FLASH_MAX_SPLITS, Math.max(1, Math.ceil(span / FLASH_SPAN_PER_SPLIT)));
     if (s !== this.count.n) this.count.set(s);
   }
 }
@@ -34,23 +38,13 @@ export function flashPartBytes(maxRows: number, nHeads: number, headDim: number)
 /**
  * out[r, h, :] = softmax_{p <= pos[r]}(q.K / sqrt(hd)) V with grouped-query heads, as flash decoding:
  * the positions split over `splits` workgroups per (row, head) with an online softmax, then a combine
- * pass. Two ops; the attention weights are not kept (see attentionOp for the probe that keeps them).
+ * pass (skipped when there is one split). Two ops; the attention weights are not kept (see attentionOp for the probe that keeps them).
  */
 export function flashAttentionOps(
   k: KernelContext,
-  a: {
-    q: GPUBuffer; // [n, nHeads * headDim]
-    kc: GPUBuffer; // [ctx, nKvHeads * headDim]
-    vc: GPUBuffer; // [ctx, nKvHeads * headDim]
-    pos: GPUBuffer; // [n] i32
+  a: AttentionArgs & {
     part: GPUBuffer; // [maxRows, nHeads, FLASH_MAX_SPLITS, headDim + 2] (see flashPartBytes)
-    out: GPUBuffer; // [n, nHeads * headDim]
-    nHeads: number;
-    nKvHeads: number;
-    headDim: number;
-    rows: RowCount;
     splits: AttentionSplits;
-    label: string;
   },
 ): Op[] {
   if (a.headDim > 256) throw new RangeError(`${a.label}: headDim ${a.headDim} > 256`);
@@ -72,7 +66,7 @@ export function flashAttentionOps(
     k.device,
     `${a.label}.split`,
     k.pipelines.get('attention_flash', 'split'),
-    [...common, a.pos, a.q, a.kc, a.vc, a.part, null],
+    [...common, a.pos, a.q, a.kc, a.vc, a.part, a.out],
     () => [a.nHeads, s.n, a.rows.n],
   );
   const combine = makeOp(
@@ -80,7 +74,7 @@ export function flashAttentionOps(
     `${a.label}.combine`,
     k.pipelines.get('attention_flash', 'combine'),
     [...common, null, null, null, null, a.part, a.out],
-    () => [a.nHeads, a.rows.n],
+    () => [s.n > 1 ? a.nHeads : 0, a.rows.n], // one split writes out itself
   );
   return [split, combine];
 }

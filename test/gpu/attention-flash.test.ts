@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AttentionSplits,
-  FLASH_CHUNK,
   FLASH_MAX_SPLITS,
+  FLASH_SPAN_PER_SPLIT,
   flashAttentionOps,
   flashPartBytes,
 } from '../../src/ops/attention-flash.ts';
@@ -26,7 +26,15 @@ describe('flash attention (split + combine) vs the reference', () => {
     [4, 6, 2, 12, [0, 5, 2, 11], 12],
     [3, 8, 8, 7, [3, 300, 100], 301],
     [2, 4, 1, 130, [200, 77], 1],
-    [1, 2, 2, 16, [FLASH_CHUNK * (FLASH_MAX_SPLITS + 3) - 5], FLASH_CHUNK * (FLASH_MAX_SPLITS + 3)],
+    [
+      1,
+      2,
+      2,
+      16,
+      [FLASH_SPAN_PER_SPLIT * (FLASH_MAX_SPLITS + 3) - 5],
+      FLASH_SPAN_PER_SPLIT * (FLASH_MAX_SPLITS + 3),
+    ],
+    [2, 3, 1, 24, [700, 300], 701],
   ])('n=%i H=%i KV=%i hd=%i positions %j span %i', async (n, H, KV, hd, positions, span) => {
     const ctx = Math.max(...positions) + 1;
     const kvDim = KV * hd;
@@ -60,7 +68,9 @@ describe('flash attention (split + combine) vs the reference', () => {
     const splits = new AttentionSplits(h.k.device);
     splits.setSpan(0);
     expect(splits.count.n).toBe(1);
-    splits.setSpan(FLASH_CHUNK + 1);
+    splits.setSpan(FLASH_SPAN_PER_SPLIT);
+    expect(splits.count.n).toBe(1);
+    splits.setSpan(FLASH_SPAN_PER_SPLIT + 1);
     expect(splits.count.n).toBe(2);
     splits.setSpan(10 ** 6);
     expect(splits.count.n).toBe(FLASH_MAX_SPLITS);
