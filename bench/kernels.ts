@@ -4,14 +4,10 @@
 // node --import tsx bench/kernels.ts [--rows 1,128] [--reps 5] [--formats bf16,q4,q8] [--shapes smollm2|qwen2.5-0.5b]
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
-import { acquireDevice } from '../src/gpu/device.ts';
-import { nodeGPU } from '../src/gpu/node-gpu.ts';
 import { RowCount, submitOps } from '../src/gpu/op.ts';
-import { PipelineCache } from '../src/gpu/pipelines.ts';
-import { nodeShaderLibrary } from '../src/gpu/shaders-node.ts';
-import type { KernelContext } from '../src/ops/context.ts';
 import { matmulOps } from '../src/ops/matmul.ts';
 import { isQuantFormat, quantLayout, type WeightFormat } from '../src/ops/weight-format.ts';
+import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
   options: {
@@ -21,14 +17,7 @@ const { values } = parseArgs({
     shapes: { type: 'string', default: 'smollm2' },
   },
 });
-const gpu = await acquireDevice(await nodeGPU());
-const device = gpu.device;
-const k: KernelContext = {
-  device,
-  pipelines: new PipelineCache(device, nodeShaderLibrary()),
-  dummy: storageBuffer(device, 16, 'dummy'),
-  owned: [],
-};
+const { device, k } = await benchKernels();
 // [name, out, K]
 const SHAPES: Record<string, [string, number, number][]> = {
   smollm2: [

@@ -6,7 +6,7 @@
 //        [--new-tokens 16] [--json]
 // Prerequisites: chromium (Debian), and for stories15m python3-torch + python3-onnx (see README).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { launchBrowser, startPageServer } from '../e2e/harness.ts';
@@ -25,7 +25,7 @@ const { values } = parseArgs({
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
 const peerDir = process.env.KVSHARE_PEER ?? `${root}../shared/peer`;
-const modelsDir = `${root}tmp/peer-models`; // served at /models/: links to the model folders
+const modelsDir = `${root}tmp/peer-models`; // served at /models/: hard links to the model files
 const rounds = Number(values.rounds);
 const promptTokens = Number(values['prompt-tokens']);
 const newTokens = Number(values['new-tokens']);
@@ -60,6 +60,25 @@ function modelFolder(name: string): string | null {
     execFileSync('/usr/bin/python3', [`${peerDir}/export_llama_onnx.py`, dir], { stdio: 'inherit' });
   }
   return dir;
+}
+
+/**
+ * Make `to` a tree of hard links (copies across file systems) to the files of `from`: the page server
+ * serves no symlink that leads out of its folder.
+ */
+function mirror(from: string, to: string): void {
+  rmSync(to, { recursive: true, force: true });
+  mkdirSync(to, { recursive: true });
+  for (const f of readdirSync(from)) {
+    if (statSync(`${from}/${f}`).isDirectory()) mirror(`${from}/${f}`, `${to}/${f}`);
+    else {
+      try {
+        linkSync(`${from}/${f}`, `${to}/${f}`);
+      } catch {
+        copyFileSync(`${from}/${f}`, `${to}/${f}`);
+      }
+    }
+  }
 }
 
 const median = (xs: number[]) => {
@@ -100,7 +119,7 @@ for (const name of values.models.split(',')) {
     console.error(`${name}: no model folder with onnx/model.onnx, skipped`);
     continue;
   }
-  if (!existsSync(`${modelsDir}/${name}`)) symlinkSync(dir, `${modelsDir}/${name}`);
+  mirror(dir, `${modelsDir}/${name}`);
   models.push({ name, dir });
 }
 process.env.KVSHARE_ASSETS = modelsDir;

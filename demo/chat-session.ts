@@ -9,6 +9,7 @@ import {
   type EngineApi,
   type FinishReason,
 } from '../src/client/index.ts';
+import type { SavedTurn } from './memory.ts';
 import type { ChatSettings } from './ui/settings.ts';
 
 export interface Answer {
@@ -19,7 +20,7 @@ export interface Answer {
 }
 
 export class ChatSession {
-  private turns: ChatMessage[] = [];
+  private turns: SavedTurn[] = [];
   private controller: AbortController | null = null;
 
   constructor(private readonly engine: EngineApi) {}
@@ -28,9 +29,19 @@ export class ChatSession {
     return this.controller !== null;
   }
 
+  /** The turns answered so far (questions and their answers), oldest first. */
+  get history(): readonly SavedTurn[] {
+    return this.turns;
+  }
+
   /** Forget earlier turns (a new model, or "New chat"). */
   reset(): void {
     this.turns = [];
+  }
+
+  /** Continue a conversation remembered from an earlier visit. */
+  restore(turns: readonly SavedTurn[]): void {
+    this.turns = [...turns];
   }
 
   /** Asks `question`; `onText` gets the answer as it streams. Stopped answers resolve, not reject. */
@@ -40,7 +51,8 @@ export class ChatSession {
     const system: ChatMessage[] = settings.systemPrompt
       ? [{ role: 'system', content: settings.systemPrompt }]
       : [];
-    const messages = [...system, ...(settings.history ? this.turns : []), user];
+    const earlier = settings.history ? this.turns.map(({ role, content }) => ({ role, content })) : [];
+    const messages = [...system, ...earlier, user];
     const controller = new AbortController();
     this.controller = controller;
     let content = '';
@@ -64,7 +76,7 @@ export class ChatSession {
         if (choice.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = chunk.usage;
       }
-      this.turns.push(user, { role: 'assistant', content });
+      this.turns.push({ role: 'user', content: question }, { role: 'assistant', content, finishReason });
       return { content, finishReason, usage };
     } catch (e) {
       if (e instanceof AbortError || controller.signal.aborted)

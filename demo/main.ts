@@ -1,12 +1,15 @@
 /**
  * The chat demo: checks WebGPU on the page first (and shows what to do when it is missing), then
  * starts the engine in its Web Worker (src/client) and wires the model picker, the chat, the cache
- * panel and the settings together. `#app[data-state]` says where the page is: checking, no-webgpu,
- * idle (no model), loading, ready, generating or load-error; `data-loads` and `data-answers` count
- * the loads and answers finished.
+ * panel and the settings together. The last model that loaded, the settings and the conversation are
+ * remembered (memory.ts): a return visit shows the conversation and loads that model by itself, with
+ * Stop loading to skip it. `#app[data-state]` says where the page is: checking, no-webgpu, idle (no
+ * model), loading, ready, generating or load-error; `data-loads` and `data-answers` count the loads
+ * and answers finished.
  */
 import { createEngine, type EngineClient } from '../src/client/index.ts';
 import { ChatSession } from './chat-session.ts';
+import { memory } from './memory.ts';
 import { fetchModelIndex, type ModelChoice } from './models.ts';
 import { CachePanel } from './ui/cache-panel.ts';
 import { ChatView } from './ui/chat-view.ts';
@@ -42,71 +45,129 @@ async function main(): Promise<void> {
   const index = await fetchModelIndex();
   const engine: EngineClient = createEngine();
   const session = new ChatSession(engine);
-  const settings = new SettingsForm(byId('settings'));
+  const settings = new SettingsForm(byId('settings'), (values) => memory.saveSettings(values));
   const cache = new CachePanel(byId('cache-panel'), engine);
   const chat = new ChatView(
     byId('chat'),
     (text) => void ask(text),
     () => session.stop(),
+    () => newChat(),
   );
-  const picker = new ModelPicker(byId('model-picker'), index, (choice) => void load(choice));
-  setState('idle');
+  const picker = new ModelPicker(
+    byId('model-picker'),
+    index,
+    (choice) => void load(choice),
+    () => loading?.abort(),
+  );
 
   /** The model that loaded last (null when none is, or the last load failed with none to go back to). */
   let loaded: ModelChoice | null = null;
+  /** Aborts the load in progress (Stop loading). */
+  let loading: AbortController | null = null;
+  /** URL of the model the conversation on screen was held with (null: no conversation yet). */
+  let conversationModel: string | null = null;
+
+  const rememberedSettings = memory.settings();
+  if (rememberedSettings) settings.restore(rememberedSettings);
+  const saved = memory.conversation();
+  if (saved && saved.turns.length > 0) {
+    session.restore(saved.turns);
+    chat.restore(saved.turns);
+    conversationModel = saved.modelUrl;
+  }
+  // `?model=` names what to load; without it, the last model that loaded comes back by itself.
+  const remembered = new URLSearchParams(location.search).has('model') ? null : memory.model();
+  if (remembered) picker.show(remembered.choice);
+  if (remembered?.autoLoad) void load(remembered.choice, true);
+  else setState('idle');
 
   /** Loads `choice` into the engine (progress in the picker); then the chat and cache panel are live. */
-  async function open(choice: ModelChoice, status: string): Promise<void> {
+  async function open(choice: ModelChoice, status: string, signal?: AbortSignal): Promise<void> {
     picker.progress.reset();
     picker.setStatus(status);
     const info = await engine.load(choice.url, {
       contextLength: CONTEXT_LENGTH,
       onProgress: (p) => picker.progress.update(p),
       onWarning: (w) => cache.warn(w),
+      signal,
     });
     loaded = choice;
     settings.limitTo(info.contextLength);
     picker.setStatus(`${choice.label} · ${info.adapter} · context ${info.contextLength}`);
-    cache.setEnabled(true, choice.label.replace(/[^\w.-]+/g, '_'));
+    cache.attach(choice.label.replace(/[^\w.-]+/g, '_'));
     await cache.refresh();
     chat.setMode('idle');
     setState('ready');
   }
 
-  async function load(choice: ModelChoice): Promise<void> {
+  /** `auto`: the remembered model on a return visit (its settings and conversation are kept). */
+  async function load(choice: ModelChoice, auto = false): Promise<void> {
     const previous = loaded;
+    const controller = new AbortController();
+    loading = controller;
     setState('loading');
     picker.setBusy(true);
+    picker.setLoading(true);
     chat.setMode('disabled');
     cache.setEnabled(false);
     try {
-      await open(choice, `Loading ${choice.label}…`);
-      session.reset();
-      chat.clear();
-      settings.useDefaultsFor(choice.source);
+      await open(
+        choice,
+        auto ? `Loading ${choice.label}, the last model used…` : `Loading ${choice.label}…`,
+        controller.signal,
+      );
+      memory.saveModel({ choice, autoLoad: true });
+      if (conversationModel !== choice.url) {
+        // Another model: a new conversation, with that kind of model's settings.
+        session.reset();
+        chat.clear();
+        memory.forgetConversation();
+        conversationModel = choice.url;
+        if (!auto) {
+          settings.useDefaultsFor(choice.source);
+          memory.saveSettings(settings.values());
+        }
+      }
     } catch (e) {
       loaded = null;
-      const { code, message } = describeError(e);
-      picker.progress.fail();
+      const stopped = controller.signal.aborted;
+      picker.progress.fail(stopped);
       picker.setStatus('');
-      picker.showError(code, message);
+      if (stopped) {
+        // Stopped: the next visit does not load this model by itself (Load does, and turns that back on).
+        const m = memory.model();
+        if (m && m.choice.url === choice.url) memory.saveModel({ ...m, autoLoad: false });
+      } else {
+        const { code, message } = describeError(e);
+        picker.showError(code, message);
+      }
       // The engine let go of the working model to load this one: load it again, conversation kept.
       const back = previous && previous.url !== choice.url ? previous : null;
-      if (
-        !back ||
-        !(await open(back, `Going back to ${back.label}…`).then(
+      const restored =
+        back !== null &&
+        (await open(back, `Going back to ${back.label}…`).then(
           () => true,
           () => false,
-        ))
-      ) {
-        picker.setStatus('');
+        ));
+      if (restored && back) picker.show(back);
+      else {
+        picker.setStatus(stopped ? 'Loading stopped: press Load to load a model.' : '');
         await cache.refresh();
-        setState('load-error');
+        setState(stopped ? 'idle' : 'load-error');
       }
     } finally {
+      loading = null;
+      picker.setLoading(false);
       picker.setBusy(false);
       countDone('loads');
     }
+  }
+
+  function newChat(): void {
+    session.reset();
+    chat.clear();
+    chat.setMode(loaded ? 'idle' : 'disabled');
+    memory.forgetConversation();
   }
 
   async function ask(text: string): Promise<void> {
@@ -128,6 +189,7 @@ async function main(): Promise<void> {
       const { code, message: why } = describeError(e);
       message.fail(code, why);
     } finally {
+      if (loaded) memory.saveConversation({ modelUrl: loaded.url, turns: [...session.history] });
       await cache.refresh();
       picker.setBusy(false);
       chat.setMode('idle');

@@ -12,6 +12,7 @@ import { type ChatMessage, loadTokenizer, type Tokenizer } from '../src/model/to
 import { chatModelDir, REPLY } from '../test/chat/models.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import { progress } from './progress.ts';
 
 process.env.KVSHARE_OFFLINE = '1';
 
@@ -104,6 +105,8 @@ describe('chat template, stop token and system-prompt reuse in the browser (Qwen
     '<kvshare-chat> with a system-prompt answers with the planted reply and reuses the system prompt',
     async () => {
       const page = await browser.context.newPage();
+      // The steps below run in one evaluate of minutes: the page reports each (progress.ts).
+      await page.exposeFunction('e2eProgress', (what: string) => progress(`page: ${what}`));
       await page.goto(`${pagesServer.origin}/index.html`);
       // What a site's one <script type="module"> does (from source, through Vite).
       await page.addScriptTag({
@@ -113,6 +116,7 @@ describe('chat template, stop token and system-prompt reuse in the browser (Qwen
       await page.waitForFunction(() => customElements.get('kvshare-chat') !== undefined);
       const r = await page.evaluate(
         async ([url, system, q1, q2]) => {
+          const say = (window as unknown as { e2eProgress: (what: string) => Promise<void> }).e2eProgress;
           const add = async () => {
             const el = document.createElement('kvshare-chat') as KVShareChat;
             el.setAttribute('model', url);
@@ -120,16 +124,21 @@ describe('chat template, stop token and system-prompt reuse in the browser (Qwen
             el.setAttribute('max-tokens', '12');
             const ready = new Promise((ok) => el.addEventListener('ready', ok, { once: true }));
             document.body.append(el);
+            await say('<kvshare-chat> loading its model');
             await ready;
+            await say('<kvshare-chat> ready');
             return el;
           };
           const el = await add();
           const a = await el.send(q1);
+          await say('first answer done');
           const b = await el.send(q2);
+          await say('second answer done');
           const shown = [...el.shadowRoot!.querySelectorAll('[part~="assistant"]')].map((n) => n.textContent);
           // A second chat on the page: a new conversation with the same system prompt, same engine.
           const other = await add();
           const c = await other.send(q2);
+          await say('the second chat answered');
           return { a, b, c, shown, status: el.shadowRoot!.querySelector('[part="status"]')?.textContent };
         },
         [`/models/${model}`, SYSTEM, Q1, Q2] as const,

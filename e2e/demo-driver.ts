@@ -3,6 +3,7 @@
  * Every step waits for `#app[data-state]` to settle, so results are read from a quiet page.
  */
 import type { Page } from 'playwright-core';
+import { progress } from './progress.ts';
 
 export type DemoState = 'checking' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'generating' | 'load-error';
 
@@ -47,9 +48,18 @@ const LONG = 120_000;
 export class DemoDriver {
   constructor(readonly page: Page) {}
 
-  async open(origin: string, query = ''): Promise<void> {
+  /** Opens the demo; resolves once it is idle, or has loaded the remembered model by itself (or failed to). */
+  async open(origin: string, query = ''): Promise<DemoState> {
+    progress(`demo: open /${query}`);
     await this.page.goto(`${origin}/${query}`);
-    await this.waitState(['idle', 'no-webgpu']);
+    return this.settled();
+  }
+
+  /** After a (re)load of the page: waits until it is idle or done with the load it started by itself. */
+  async settled(): Promise<DemoState> {
+    const state = await this.waitState(['idle', 'no-webgpu', 'ready', 'load-error']);
+    progress(`demo: settled (${state})`);
+    return state;
   }
 
   async waitState(states: DemoState | DemoState[], timeout = LONG): Promise<DemoState> {
@@ -63,9 +73,12 @@ export class DemoDriver {
   async load(model?: string): Promise<DemoState> {
     if (model) await this.page.getByTestId('model-select').selectOption(model);
     const done = await this.counter('loads');
+    progress(`demo: load ${model ?? (await this.page.getByTestId('model-select').inputValue())}`);
     await this.page.getByTestId('load-button').click();
     await this.waitCounter('loads', done + 1);
-    return this.waitState(['ready', 'load-error']);
+    const state = await this.waitState(['ready', 'load-error']);
+    progress(`demo: load done (${state})`);
+    return state;
   }
 
   /** How many loads or answers the page has finished (#app data-loads / data-answers). */
@@ -86,6 +99,7 @@ export class DemoDriver {
     await this.setSettings(opts);
     const before = await this.page.getByTestId('message-assistant').count();
     const done = await this.counter('answers');
+    progress(`demo: ask "${prompt.slice(0, 40)}"`);
     await this.send(prompt);
     await this.waitCounter('answers', done + 1);
     const answers = this.page.getByTestId('message-assistant');

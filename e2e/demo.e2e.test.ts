@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChatApi } from '../src/engine/chat.ts';
 import { createNodeEngine } from '../src/node/index.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
@@ -61,6 +60,8 @@ describe('the chat demo in headless chromium', () => {
     expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
     expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
+    // The cache buttons, the import label included, read as disabled until a model is loaded.
+    expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('true');
     // Record every percent the bar shows while loading.
     await browser.page.evaluate(() => {
       const bar = document.querySelector('[data-testid="load-progress"]')!;
@@ -94,6 +95,7 @@ describe('the chat demo in headless chromium', () => {
     expect(phases.slice(-2)).toEqual(['compile', 'ready']);
     expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
     expect(await browser.page.getByTestId('send-button').isEnabled()).toBe(true);
+    expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('false');
     // No stale "Load a model" once one is loaded; the placeholder reads as a hint, not as text.
     expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
     expect(await browser.page.getByTestId('prompt-input').getAttribute('placeholder')).toMatch(
@@ -106,7 +108,7 @@ describe('the chat demo in headless chromium', () => {
     const prompt = 'Lily went to the park';
     const maxTokens = 16;
     const answer = await demo.ask(prompt, { maxTokens, temperature: 0, reuseMode: 'none' });
-    const node = createChatApi(createNodeEngine());
+    const node = createNodeEngine();
     try {
       await node.load(STORIES, { contextLength: 512 });
       const ref = await node.chat.completions.create({
@@ -181,9 +183,28 @@ describe('the chat demo in headless chromium', () => {
     expect(before.persistedEntries).toBe(before.entries);
     expect(before.entries).toBeGreaterThan(0);
 
+    // The page remembers: after a reload the model loads by itself (no click), with the conversation
+    // and the settings as they were.
+    await demo.setSettings({ maxTokens: 12, temperature: 0.5, reuseMode: 'prefix' });
+    const conversation = () =>
+      browser.page
+        .locator('[data-testid="message-user"] .text, [data-testid="message-text"]')
+        .allTextContents();
+    const shown = await conversation();
+    const answers = await browser.page.getByTestId('message-assistant').count();
+    expect(answers).toBeGreaterThan(0);
     await browser.page.reload();
-    await demo.waitState('idle');
-    expect(await demo.load()).toBe('ready');
+    expect(await demo.settled()).toBe('ready');
+    expect(await demo.counter('loads')).toBe(1);
+    expect(await browser.page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
+    expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
+    expect(await browser.page.getByTestId('message-assistant').count()).toBe(answers);
+    expect(await conversation()).toEqual(shown);
+    expect(await browser.page.getByTestId('max-tokens').inputValue()).toBe('12');
+    expect(await browser.page.getByTestId('temperature').inputValue()).toBe('0.5');
+    expect(await browser.page.getByTestId('reuse-mode').inputValue()).toBe('prefix');
+    await browser.page.screenshot({ path: join(SHOTS, 'demo-restored-after-reload.png') });
+    await demo.setSettings({ temperature: 0 });
     const afterReload = await demo.cache();
     expect(afterReload.entries).toBe(before.entries);
     expect(afterReload.hits).toBe(0);
@@ -196,9 +217,52 @@ describe('the chat demo in headless chromium', () => {
     await browser.close();
     browser = await openBrowser();
     demo = new DemoDriver(browser.page);
-    await demo.open(server.origin);
-    expect(await demo.load()).toBe('ready');
+    expect(await demo.open(server.origin)).toBe('ready');
     expect((await demo.cache()).entries).toBe(entries);
+    expect(await browser.page.getByTestId('message-assistant').count()).toBeGreaterThan(answers);
+  });
+
+  it('a remembered model that loads by itself can be stopped; New chat forgets the conversation', async () => {
+    // Hold the weights download until Stop loading is clicked, so the stop lands mid-load.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((ok) => {
+      release = ok;
+    });
+    await browser.page.route('**/model.safetensors', async (route) => {
+      await held;
+      await route.continue().catch(() => undefined);
+    });
+    try {
+      await browser.page.reload();
+      await demo.waitState('loading');
+      const stop = browser.page.getByTestId('load-stop');
+      await stop.waitFor({ state: 'visible' });
+      expect(await browser.page.getByTestId('load-button').isVisible()).toBe(false);
+      await stop.click();
+      expect(await demo.waitState(['idle', 'ready', 'load-error'])).toBe('idle');
+    } finally {
+      release();
+      await browser.page.unroute('**/model.safetensors');
+    }
+    expect(await browser.page.getByTestId('load-status').textContent()).toMatch(/Loading stopped/);
+    expect(await browser.page.getByTestId('load-progress-label').textContent()).toMatch(
+      /^Stopped at \d+% after/,
+    );
+    expect(await browser.page.getByTestId('load-error').isVisible()).toBe(false);
+    expect(await browser.page.getByTestId('load-button').isEnabled()).toBe(true);
+    expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
+    expect(await browser.page.getByTestId('message-assistant').count()).toBeGreaterThan(0);
+    await browser.page.screenshot({ path: join(SHOTS, 'demo-autoload-stopped.png') });
+    // Stopped once: the next visit waits for Load; Load turns loading by itself back on.
+    await browser.page.reload();
+    expect(await demo.settled()).toBe('idle');
+    expect(await demo.load()).toBe('ready');
+    await browser.page.getByTestId('new-chat').click();
+    expect(await browser.page.getByTestId('message-assistant').count()).toBe(0);
+    await browser.page.reload();
+    expect(await demo.settled()).toBe('ready');
+    expect(await browser.page.getByTestId('message-assistant').count()).toBe(0);
+    expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
   });
 
   it('Stop ends a long answer promptly and the engine answers the next request', async () => {
@@ -266,11 +330,18 @@ describe('the chat demo in headless chromium', () => {
     try {
       // Clear asks first: dismissed, nothing is cleared.
       await demo.clearCache(false);
-      expect((await demo.cache()).entries).toBe(entries);
+      const kept = await demo.cache();
+      expect(kept.entries).toBe(entries);
+      expect(kept.hits).toBeGreaterThan(0);
       await demo.cacheAction(() => demo.clearCache(), /Cleared/);
       const cleared = await demo.cache();
       expect(cleared.entries).toBe(0);
       expect(cleared.persistedEntries).toBe(0);
+      // The hit rate starts again from the Clear.
+      expect(cleared.hits).toBe(0);
+      expect(cleared.text).toMatch(/Hit rate\s*—/);
+      expect(cleared.text).toMatch(/Tokens reused\s*0/);
+      await browser.page.locator('#cache-panel').screenshot({ path: join(SHOTS, 'demo-cache-cleared.png') });
 
       const imported = await demo.cacheAction(
         () => browser.page.getByTestId('cache-import').setInputFiles(packPath),
@@ -312,6 +383,8 @@ describe('the chat demo in headless chromium', () => {
       expect(await other.load()).toBe('ready');
       expect(await error.getAttribute('data-code')).toBe('MODEL_FILE_MISSING');
       expect(await page.getByTestId('load-status').textContent()).toContain('stories260K-hf');
+      // The picker shows the model gone back to, not the one that failed.
+      expect(await page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
       await page.getByTestId('prompt-input').fill('Tom had a dog');
       expect(await page.getByTestId('send-button').isEnabled()).toBe(true);
       await page.screenshot({ path: join(SHOTS, 'demo-failed-load-kept-model.png') });

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type ConsoleMessage, chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { progress } from './progress.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -49,6 +50,7 @@ export interface PageServer {
 /** Vite with the project config, serving `pagesDir` as root (plus /models/* from the assets). */
 export async function startPageServer(pagesDir = 'e2e/pages'): Promise<PageServer> {
   const port = await freePort();
+  progress(`starting the dev server for ${pagesDir}`);
   const server: ViteDevServer = await createServer({
     configFile: resolve(projectRoot, 'vite.config.ts'),
     root: resolve(projectRoot, pagesDir),
@@ -97,6 +99,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSe
       `no chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run), or set KVSHARE_CHROMIUM`,
     );
   }
+  progress(`launching chromium${opts.webgpu === false ? ' without WebGPU' : ''}`);
   const ownProfile = opts.profileDir === undefined;
   const profile = opts.profileDir ?? (await mkdtemp(join(tmpdir(), 'kvshare-e2e-')));
   const context = await chromium.launchPersistentContext(profile, {

@@ -15,15 +15,13 @@ import { build, type PreviewServer, preview } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenPath, storiesDir } from '../test/helpers/models.ts';
 import { type BrowserSession, freePort, launchBrowser } from './harness.ts';
+import { progress } from './progress.ts';
 
 process.env.KVSHARE_OFFLINE = '1';
 
 const run = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixture = resolve(projectRoot, 'e2e/packed-app');
-const started = Date.now();
-const step = (what: string) =>
-  console.info(`[package ${((Date.now() - started) / 1000).toFixed(0)} s] ${what}`);
 /** onnxruntime-node (a dependency of @huggingface/transformers, unused) must not download binaries. */
 const installEnv = {
   ...process.env,
@@ -40,7 +38,7 @@ let origin: string;
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kvshare-package-'));
   app = join(work, 'app');
-  step('npm pack (runs npm run build)');
+  progress('npm pack (runs npm run build)');
   await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot, env: installEnv });
   const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no .tgz into ${work}`);
@@ -49,12 +47,12 @@ beforeAll(async () => {
     join(app, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  step(`npm install ${tarball} into ${app}`);
+  progress(`npm install ${tarball} into ${app}`);
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball)], {
     cwd: app,
     env: installEnv,
   });
-  step('installed');
+  progress('installed');
 });
 
 afterAll(async () => {
@@ -64,8 +62,8 @@ afterAll(async () => {
 });
 
 describe('the packed tarball in a fresh app', () => {
-  it('(c) createNodeEngine() from kvshare-web/node gives the golden greedy story', async () => {
-    step('(c) node node-golden.mjs');
+  it('(c) createNodeEngine() (EngineApi) and createNodeTokenEngine() from kvshare-web/node give the golden greedy story', async () => {
+    progress('(c) node node-golden.mjs');
     const golden = JSON.parse(await readFile(goldenPath(), 'utf8'));
     const { stdout } = await run(process.execPath, ['node-golden.mjs', storiesDir(), golden.prompt], {
       cwd: app,
@@ -76,14 +74,14 @@ describe('the packed tarball in a fresh app', () => {
   });
 
   it('(d) a consumer file type-checks against the shipped types (stream: true narrows)', async () => {
-    step('(d) tsc -p tsconfig.json in the app');
+    progress('(d) tsc -p tsconfig.json in the app');
     const tsc = resolve(projectRoot, 'node_modules/typescript/bin/tsc');
     const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch((e) => e);
     expect(`${r.stdout}${r.stderr ?? ''}`.trim()).toBe('');
   });
 
   it('(b) <kvshare-chat> from node_modules/kvshare-web/dist-component on a plain static server answers', async () => {
-    step('(a)(b) vite build of the app page, then a static server and chromium');
+    progress('(a)(b) vite build of the app page, then a static server and chromium');
     // (a)'s bundle, built now so that one static server serves both pages.
     await build({
       configFile: false,
@@ -133,7 +131,7 @@ describe('the packed tarball in a fresh app', () => {
   });
 
   it('(a) a page calling createEngine(), bundled by Vite from the package, streams an answer', async () => {
-    step('(a) chromium on the bundled page');
+    progress('(a) chromium on the bundled page');
     const page = await browser.context.newPage();
     try {
       await page.goto(`${origin}/page/index.html`);
@@ -150,7 +148,7 @@ describe('the packed tarball in a fresh app', () => {
       expect(text.length).toBeGreaterThan(0);
       expect(workerPaths(page)).toEqual([expect.stringMatching(/^\/page\/assets\/worker-[\w-]+\.js$/)]);
       expect(browser.errors).toEqual([]);
-      step('done');
+      progress('done');
     } finally {
       await page.close();
     }

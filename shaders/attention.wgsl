@@ -2,7 +2,9 @@
 // row r, head h attends to cache positions 0..pos[r] of KV head h / (nHeads / nKvHeads).
 //   s[p]   = q[r, h, :] . K[p, kvh, :] * scale
 //   out[r, h, :] = sum_p softmax(s)[p] * V[p, kvh, :]
-// One workgroup per (head, row). The normalised weights are left in `probs` (read by KVShare's scorer).
+// One workgroup per (head, row). The normalised weights are left in `probs`: this is the kernel of
+// KVShare's deviation probe (src/llama/reuse.ts) and of forward steps over many rows; steps of a
+// few rows (decode) use attention_flash.wgsl.
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 

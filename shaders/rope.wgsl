@@ -3,6 +3,8 @@
 // [n, rowStride2] holding nHeads2 heads (nHeads2 = 0: x alone). Row r is rotated by angle
 // pos[r] * theta_i, theta_i = base^(-2i/headDim); cos/sin come from a host-computed table so large
 // positions stay exact. A negative pos rotates back (used to shift cached keys: R(new) = R(new - old) R(old)).
+// rope_kv (decode and prefill's hot path): x2 holds the keys; they are rotated into the KV cache
+// kc[pos[r]] instead of in place, and the values v are copied to vc[pos[r]] in the same dispatch.
 struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -12,30 +14,66 @@ struct Count { n: u32 }
 @group(0) @binding(3) var<storage, read> cs: array<vec2<f32>>;    // [maxPos, headDim/2] (cos, sin)
 @group(0) @binding(4) var<storage, read_write> x: array<f32>;     // [n, rowStride]
 @group(0) @binding(5) var<storage, read_write> x2: array<f32>;    // [n, rowStride2] (dummy when nHeads2 = 0)
+@group(0) @binding(6) var<storage, read> v: array<f32>;           // [n, rowStride2] (rope_kv)
+@group(0) @binding(7) var<storage, read_write> kc: array<f32>;    // [ctx, rowStride2] (rope_kv)
+@group(0) @binding(8) var<storage, read_write> vc: array<f32>;    // [ctx, rowStride2] (rope_kv)
 
 override WG: u32 = 64;
 
-@compute @workgroup_size(WG)
-fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
+// Thread gid.x of row gid.y: head h (< nHeads: x, else x2) and pair i; angle (cos, sin) at pos[r].
+struct Pair { ok: bool, r: u32, h: u32, i: u32, half: u32, cs: vec2<f32> }
+
+fn pair(gid: vec3<u32>) -> Pair {
   let half = p.headDim / 2u;
   let r = gid.y;
-  if (r >= count.n || gid.x >= (p.nHeads + p.nHeads2) * half) { return; }
-  let h = gid.x / half;
-  let i = gid.x % half;
+  if (r >= count.n || gid.x >= (p.nHeads + p.nHeads2) * half) { return Pair(false, 0u, 0u, 0u, half, vec2<f32>(0.0)); }
   let ps = pos[r];
+  let i = gid.x % half;
   let t = cs[u32(abs(ps)) * half + i];
-  let s = select(t.y, -t.y, ps < 0);
-  if (h < p.nHeads) {
-    let base = r * p.rowStride + h * p.headDim;
-    let a = x[base + i];
-    let bb = x[base + i + half];
-    x[base + i] = a * t.x - bb * s;
-    x[base + i + half] = bb * t.x + a * s;
+  return Pair(true, r, gid.x / half, i, half, vec2<f32>(t.x, select(t.y, -t.y, ps < 0)));
+}
+
+// (a, b) rotated: (a cos - b sin, b cos + a sin)
+fn rot(a: f32, b: f32, t: vec2<f32>) -> vec2<f32> {
+  return vec2<f32>(a * t.x - b * t.y, b * t.x + a * t.y);
+}
+
+// x's head q.h, pair q.i, rotated in place
+fn ropeX(q: Pair) {
+  let base = q.r * p.rowStride + q.h * p.headDim + q.i;
+  let y = rot(x[base], x[base + q.half], q.cs);
+  x[base] = y.x;
+  x[base + q.half] = y.y;
+}
+
+@compute @workgroup_size(WG)
+fn rope(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = pair(gid);
+  if (!q.ok) { return; }
+  if (q.h < p.nHeads) {
+    ropeX(q);
   } else {
-    let base = r * p.rowStride2 + (h - p.nHeads) * p.headDim;
-    let a = x2[base + i];
-    let bb = x2[base + i + half];
-    x2[base + i] = a * t.x - bb * s;
-    x2[base + i + half] = bb * t.x + a * s;
+    let base = q.r * p.rowStride2 + (q.h - p.nHeads) * p.headDim + q.i;
+    let y = rot(x2[base], x2[base + q.half], q.cs);
+    x2[base] = y.x;
+    x2[base + q.half] = y.y;
+  }
+}
+
+@compute @workgroup_size(WG)
+fn rope_kv(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = pair(gid);
+  if (!q.ok) { return; }
+  if (q.h < p.nHeads) {
+    ropeX(q);
+  } else {
+    let off = (q.h - p.nHeads) * p.headDim + q.i;
+    let src = q.r * p.rowStride2 + off;
+    let dst = u32(pos[q.r]) * p.rowStride2 + off;
+    let y = rot(x2[src], x2[src + q.half], q.cs);
+    kc[dst] = y.x;
+    kc[dst + q.half] = y.y;
+    vc[dst] = v[src];
+    vc[dst + q.half] = v[src + q.half];
   }
 }

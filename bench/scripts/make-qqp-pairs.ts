@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatPairsJsonl, selectQqpPairs } from '../../src/kvshare/pairs.ts';
+import { formatPairsJsonl, selectQqpPairs } from '../../src/eval/pairs.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -15,12 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  cachedPrompts,
-  formatPairsJsonl,
-  type PromptPair,
-  parsePairsJsonl,
-} from '../../src/kvshare/pairs.ts';
+import { cachedPrompts, formatPairsJsonl, type PromptPair, parsePairsJsonl } from '../../src/eval/pairs.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({

@@ -1,10 +1,13 @@
 /**
  * The KV cache of the loaded model: entries, bytes, hit rate, whether it persists (IndexedDB), and
  * Clear / Export pack (a .kvpack download, also kept in memory) / Import pack (a file, or the last
- * export). `refresh()` after every answer.
+ * export). `refresh()` after every answer. Hit rate and tokens reused count from the model's load or
+ * the last Clear, whichever came later.
  */
-import type { EngineApi, EngineCacheStats, EngineWarning } from '../../src/client/index.ts';
+import type { CacheStats, EngineApi, EngineWarning } from '../../src/client/index.ts';
 import { describeError, el, formatBytes } from './dom.ts';
+
+type Counters = Pick<CacheStats, 'hits' | 'misses' | 'reusedTokens'>;
 
 export class CachePanel {
   private readonly stats: HTMLElement;
@@ -12,11 +15,14 @@ export class CachePanel {
   private readonly warnings: HTMLUListElement;
   private readonly buttons: HTMLButtonElement[];
   private readonly fileInput: HTMLInputElement;
+  private readonly importLabel: HTMLLabelElement;
   private readonly importLast: HTMLButtonElement;
   /** The last exported pack, kept so it can be imported again without the file. */
   private lastPack: Uint8Array<ArrayBuffer> | null = null;
   private modelName = 'model';
   private enabled = false;
+  /** The engine's counters at the last Clear (they run from the load): what the figures start from. */
+  private since: Counters = { hits: 0, misses: 0, reusedTokens: 0 };
 
   constructor(
     host: HTMLElement,
@@ -46,7 +52,8 @@ export class CachePanel {
       class: 'visually-hidden',
       attrs: { id: 'cache-import', type: 'file', accept: '.kvpack,application/octet-stream' },
     });
-    const importLabel = el('label', {
+    this.importLabel = el('label', {
+      testid: 'cache-import-label',
       class: 'button secondary',
       text: 'Import pack…',
       attrs: { for: 'cache-import' },
@@ -81,7 +88,7 @@ export class CachePanel {
       el('div', { class: 'cache-buttons' }, [
         clear,
         exportButton,
-        importLabel,
+        this.importLabel,
         this.fileInput,
         this.importLast,
       ]),
@@ -99,6 +106,14 @@ export class CachePanel {
     for (const b of this.buttons) b.disabled = !on;
     this.importLast.disabled = !on || this.lastPack === null;
     this.fileInput.disabled = !on;
+    // The label stands in for the hidden file input: it looks and reads as disabled with it.
+    this.importLabel.setAttribute('aria-disabled', String(!on));
+  }
+
+  /** A model was loaded: its cache starts counting from zero. */
+  attach(modelName: string): void {
+    this.since = { hits: 0, misses: 0, reusedTokens: 0 };
+    this.setEnabled(true, modelName);
   }
 
   /** A storage warning from the engine (e.g. IndexedDB unavailable: the cache is memory-only). */
@@ -117,7 +132,13 @@ export class CachePanel {
     }
   }
 
-  private render(s: EngineCacheStats | null): void {
+  private render(stats: CacheStats | null): void {
+    const s = stats && {
+      ...stats,
+      hits: stats.hits - this.since.hits,
+      misses: stats.misses - this.since.misses,
+      reusedTokens: stats.reusedTokens - this.since.reusedTokens,
+    };
     const lookups = s ? s.hits + s.misses : 0;
     const rows: [string, string][] = s
       ? [
@@ -143,7 +164,9 @@ export class CachePanel {
 
   private async clear(): Promise<string> {
     await this.engine.cache.clear();
-    return 'Cleared every entry of this model.';
+    const { hits, misses, reusedTokens } = await this.engine.cache.stats();
+    this.since = { hits, misses, reusedTokens };
+    return 'Cleared every entry of this model, and the hit rate.';
   }
 
   private async exportPack(): Promise<string> {

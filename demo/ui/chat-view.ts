@@ -2,7 +2,9 @@
  * The conversation on screen: user and assistant messages (model text set with textContent only),
  * the composer (prompt, Send, Stop), and under each answer its reuse badge and reuse map.
  */
+import type { FinishReason } from '../../src/client/index.ts';
 import type { Answer } from '../chat-session.ts';
+import type { SavedTurn } from '../memory.ts';
 import { el } from './dom.ts';
 import { reuseBadge, reuseMap } from './reuse-map.ts';
 
@@ -27,9 +29,10 @@ export class ChatView {
   private readonly input: HTMLTextAreaElement;
   private readonly send: HTMLButtonElement;
   private readonly stop: HTMLButtonElement;
+  private readonly newChat: HTMLButtonElement;
   private readonly empty: HTMLElement;
 
-  constructor(host: HTMLElement, onSend: (text: string) => void, onStop: () => void) {
+  constructor(host: HTMLElement, onSend: (text: string) => void, onStop: () => void, onNewChat: () => void) {
     this.empty = el('p', { class: 'empty', testid: 'chat-empty', text: EMPTY_TEXT.disabled });
     this.list = el('div', { class: 'messages', testid: 'messages', attrs: { 'aria-live': 'polite' } }, [
       this.empty,
@@ -49,9 +52,15 @@ export class ChatView {
       text: 'Stop',
       attrs: { type: 'button' },
     });
+    this.newChat = el('button', {
+      testid: 'new-chat',
+      class: 'secondary',
+      text: 'New chat',
+      attrs: { type: 'button', title: 'Forget this conversation (the KV cache stays)' },
+    });
     const form = el('form', { class: 'composer' }, [
       this.input,
-      el('div', { class: 'buttons' }, [this.send, this.stop]),
+      el('div', { class: 'buttons' }, [this.send, this.stop, this.newChat]),
     ]);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -67,6 +76,7 @@ export class ChatView {
       }
     });
     this.stop.addEventListener('click', () => onStop());
+    this.newChat.addEventListener('click', () => onNewChat());
     host.replaceChildren(this.list, form);
     this.setMode('disabled');
   }
@@ -76,6 +86,7 @@ export class ChatView {
     this.input.disabled = mode === 'disabled';
     this.send.disabled = mode !== 'idle';
     this.stop.disabled = mode !== 'busy';
+    this.newChat.disabled = mode === 'busy';
     if (mode !== 'busy') this.empty.textContent = EMPTY_TEXT[mode];
     if (mode === 'idle') this.input.focus();
   }
@@ -86,6 +97,15 @@ export class ChatView {
 
   clear(): void {
     this.list.replaceChildren(this.empty);
+  }
+
+  /** Show a conversation remembered from an earlier visit (answers without their badges). */
+  restore(turns: readonly SavedTurn[]): void {
+    this.clear();
+    for (const turn of turns) {
+      if (turn.role === 'user') this.addUser(turn.content);
+      else this.addRestoredAnswer(turn.content, turn.finishReason);
+    }
   }
 
   addUser(text: string): void {
@@ -105,11 +125,7 @@ export class ChatView {
       },
       finish: (answer, pieces) => {
         node.classList.remove('pending');
-        node.dataset.finish = answer.finishReason;
-        if (answer.content.length === 0) text.append(el('em', { text: '(no text)' }));
-        if (answer.finishReason === 'length') {
-          node.append(el('div', { class: 'truncated', testid: 'truncated', text: TRUNCATED_TEXT }));
-        }
+        markEnd(node, text, answer.content, answer.finishReason);
         if (answer.usage) {
           node.append(reuseBadge(answer.usage, answer.finishReason));
           if (pieces) node.append(reuseMap(pieces, answer.usage.token_fates, answer.usage.prompt_token_ids));
@@ -136,6 +152,14 @@ export class ChatView {
     };
   }
 
+  private addRestoredAnswer(content: string, finishReason: FinishReason): void {
+    const text = el('div', { class: 'text', testid: 'message-text', text: content });
+    const node = el('article', { class: 'message assistant restored', testid: 'message-assistant' }, [text]);
+    markEnd(node, text, content, finishReason);
+    node.append(el('div', { class: 'reuse-badge', text: 'from an earlier visit' }));
+    this.add(node);
+  }
+
   private add(node: HTMLElement): void {
     this.empty.remove();
     this.list.append(node);
@@ -144,5 +168,14 @@ export class ChatView {
 
   private scroll(): void {
     this.list.scrollTop = this.list.scrollHeight;
+  }
+}
+
+/** An answer's end: its finish reason, "(no text)" for an empty one, the mark of one cut by the limit. */
+function markEnd(node: HTMLElement, text: HTMLElement, content: string, finish: FinishReason): void {
+  node.dataset.finish = finish;
+  if (content.length === 0) text.append(el('em', { text: '(no text)' }));
+  if (finish === 'length') {
+    node.append(el('div', { class: 'truncated', testid: 'truncated', text: TRUNCATED_TEXT }));
   }
 }

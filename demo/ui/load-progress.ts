@@ -67,10 +67,10 @@ export class LoadProgressView {
     );
   }
 
-  /** Load failed: keep the bar where it stopped. */
-  fail(): void {
+  /** Load failed or was stopped: keep the bar where it stopped. */
+  fail(stopped = false): void {
     clearInterval(this.ticker);
-    this.label.textContent = `Failed at ${this.percent}% after ${this.elapsed()}`;
+    this.label.textContent = `${stopped ? 'Stopped' : 'Failed'} at ${this.percent}% after ${this.elapsed()}`;
     this.root.dataset.failed = 'true';
   }
 

@@ -1,6 +1,7 @@
 /**
  * Model choice: a select of the dev server's local models plus "Hugging Face", whose id or URL
- * goes in the text field next to it; a Load button; the load progress and the load error.
+ * goes in the text field next to it; a Load button, and a Stop button while a model loads; the load
+ * progress and the load error.
  */
 import {
   initialSelection,
@@ -19,6 +20,7 @@ export class ModelPicker {
   private readonly select: HTMLSelectElement;
   private readonly hfInput: HTMLInputElement;
   private readonly button: HTMLButtonElement;
+  private readonly stop: HTMLButtonElement;
   private readonly status: HTMLElement;
   private readonly error: HTMLElement;
 
@@ -26,6 +28,7 @@ export class ModelPicker {
     host: HTMLElement,
     index: ModelIndex,
     private readonly onLoad: (choice: ModelChoice) => void,
+    onStop: () => void,
   ) {
     this.select = el('select', { testid: 'model-select', attrs: { id: 'model-select' } });
     if (index.models.length > 0) {
@@ -44,6 +47,13 @@ export class ModelPicker {
       },
     });
     this.button = el('button', { testid: 'load-button', text: 'Load', attrs: { type: 'submit' } });
+    this.stop = el('button', {
+      testid: 'load-stop',
+      class: 'secondary',
+      text: 'Stop loading',
+      attrs: { type: 'button', hidden: '' },
+    });
+    this.stop.addEventListener('click', () => onStop());
     this.status = el('span', {
       class: 'load-status',
       testid: 'load-status',
@@ -64,6 +74,7 @@ export class ModelPicker {
       this.select,
       this.hfInput,
       this.button,
+      this.stop,
       this.status,
     ]);
     form.addEventListener('submit', (ev) => {
@@ -78,6 +89,24 @@ export class ModelPicker {
     this.button.disabled = busy;
     this.select.disabled = busy;
     this.hfInput.disabled = busy || this.select.value !== HF_OPTION;
+  }
+
+  /** While a model loads, Stop loading shows (and Load hides). */
+  setLoading(loading: boolean): void {
+    this.stop.hidden = !loading;
+    this.stop.disabled = !loading;
+    this.button.hidden = loading;
+  }
+
+  /** Show `choice` as the selection (e.g. the model gone back to after a failed load). */
+  show(choice: ModelChoice): void {
+    if (choice.source === 'local' && [...this.select.options].some((o) => o.value === choice.label)) {
+      this.select.value = choice.label;
+    } else {
+      this.select.value = HF_OPTION;
+      this.hfInput.value = choice.label;
+    }
+    this.syncInput();
   }
 
   setStatus(text: string): void {

@@ -3,6 +3,7 @@
  * and whether earlier turns are sent with each question.
  */
 import type { ReuseMode } from '../../src/client/index.ts';
+import type { SettingsValues } from '../memory.ts';
 import { el } from './dom.ts';
 
 export interface ChatSettings {
@@ -49,7 +50,8 @@ export class SettingsForm {
   private readonly problem: HTMLElement;
   private contextLength = 1024;
 
-  constructor(host: HTMLElement) {
+  /** `onChange` is called with the form's values after every edit (the demo remembers them). */
+  constructor(host: HTMLElement, onChange: (values: SettingsValues) => void) {
     this.systemPrompt = el('textarea', {
       testid: 'system-prompt',
       attrs: { id: 'system-prompt', rows: '2', placeholder: 'none' },
@@ -101,6 +103,27 @@ export class SettingsForm {
       ]),
       this.problem,
     );
+    for (const type of ['input', 'change']) host.addEventListener(type, () => onChange(this.values()));
+  }
+
+  /** The fields as typed. */
+  values(): SettingsValues {
+    return {
+      systemPrompt: this.systemPrompt.value,
+      maxTokens: this.maxTokens.value,
+      temperature: this.temperature.value,
+      reuseMode: this.mode.value as ReuseMode,
+      history: this.history.checked,
+    };
+  }
+
+  /** Put remembered values back in the fields (checked again when a request is sent). */
+  restore(v: SettingsValues): void {
+    this.systemPrompt.value = v.systemPrompt;
+    this.maxTokens.value = v.maxTokens;
+    this.temperature.value = v.temperature;
+    this.mode.value = v.reuseMode;
+    this.history.checked = v.history;
   }
 
   /**

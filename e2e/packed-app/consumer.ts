@@ -4,7 +4,7 @@
 import { type ChatCompletionChunk, createEngine, EmptyPromptError } from 'kvshare-web/client';
 import { defineKVShareChat } from 'kvshare-web/component/define';
 import type { KVShareChat } from 'kvshare-web/kvshare-chat.js';
-import { createNodeEngine } from 'kvshare-web/node';
+import { createNodeEngine, createNodeTokenEngine, type EngineApi } from 'kvshare-web/node';
 
 export async function browserChat(): Promise<string> {
   const engine = createEngine();
@@ -30,8 +30,16 @@ export function element(): KVShareChat {
   return document.createElement('my-chat') as KVShareChat;
 }
 
+export async function nodeAnswer(model: string): Promise<string> {
+  const engine: EngineApi = createNodeEngine();
+  await engine.load(model);
+  const r = await engine.chat.completions.create({ messages: [{ role: 'user', content: 'Hi' }] });
+  await engine.unload();
+  return r.choices[0].message.content;
+}
+
 export async function nodeText(model: string): Promise<string> {
-  const engine = createNodeEngine();
+  const engine = createNodeTokenEngine();
   await engine.load(model);
   try {
     return (await engine.generate('Once upon a time', { maxNewTokens: 8 })).text;

@@ -3,10 +3,10 @@
  * these through `page.evaluate`. Every result is plain JSON.
  */
 import type {
+  CacheStats,
   ChatCompletion,
   ChatCompletionRequestNonStreaming,
   ChatMessage,
-  EngineCacheStats,
   EngineWarning,
   KVEntryMeta,
   ModelInfo,
@@ -54,7 +54,7 @@ export interface E2EApi {
   /** A chat on a second engine (worker) that has loaded nothing (EngineNotLoadedError expected). */
   notLoadedError(messages: ChatMessage[]): Promise<ErrorReport>;
   cacheEntries(): Promise<number>;
-  cacheStats(): Promise<EngineCacheStats>;
+  cacheStats(): Promise<CacheStats>;
   cacheList(): Promise<KVEntryMeta[]>;
   /** Export a pack and keep it on the page; returns its byte length. */
   exportPack(): Promise<number>;

@@ -1,67 +1,23 @@
 /**
- * The public engine API: one interface, implemented in-thread (`createChatApi` in src/engine/chat.ts)
- * and by the worker client (`createEngine` in src/client). Everything is async so both sides look the
- * same. Chat requests are OpenAI-shaped (`chat.completions.create`), with KVShare's reuse figures in
- * `usage`.
+ * The public engine API: one interface, `EngineApi`, returned by every factory — `createEngine()`
+ * (src/client: the engine in a Web Worker), `createInThreadEngine()` (src/browser) and
+ * `createNodeEngine()` (src/node) — and implemented once in-thread by `createChatApi` (src/engine/chat.ts).
+ * Everything is async so both sides of the worker look the same. Chat requests are OpenAI-shaped
+ * (`chat.completions.create`), with KVShare's reuse figures in `usage`.
+ *
+ * src/api is a leaf: it imports nothing from the rest of src/, so the engine, the worker protocol
+ * (protocol.ts) and applications all speak this one vocabulary. The error classes stay in
+ * src/errors.ts, itself a leaf (test/api/layers.test.ts checks both).
  */
-import type { PrefillPath } from '../engine/cost-model.ts';
-import type { ReuseOptions, TokenFate } from '../engine/reuse.ts';
-import type { FinishReason, ModelInfo } from '../engine/types.ts';
-import type { KVEntryMeta } from '../kvshare/entry.ts';
-import type { CacheStats } from '../kvshare/memory-cache.ts';
-import type { ResidentStats } from '../llama/resident-kv.ts';
-import type { ChatMessage } from '../model/tokenizer.ts';
-import type { LoadProgress } from '../model/types.ts';
+import type { EngineCacheApi, EngineWarning, PersistenceOptions } from './cache.ts';
+import type { ChatMessage, FinishReason, LoadProgress, ModelInfo, QuantizeOption } from './model.ts';
+import type { PrefillPath, ReuseOptions, TokenFate } from './reuse.ts';
 
-export type { ReuseMode, ReuseOptions, TokenFate } from '../engine/reuse.ts';
-export type { FinishReason, ModelInfo } from '../engine/types.ts';
-export type { KVEntryMeta } from '../kvshare/entry.ts';
-export type { CacheStats } from '../kvshare/memory-cache.ts';
-export type { ChatMessage } from '../model/tokenizer.ts';
-export type { LoadProgress } from '../model/types.ts';
+export type * from './cache.ts';
+export type * from './model.ts';
+export type * from './reuse.ts';
 
-/**
- * Something the engine wants the application to know but that fails no request: the persistent KV
- * store went memory-only (`unavailable`: no IndexedDB, e.g. private mode; `quota`: storage full even
- * after evicting), an entry failed its checks and was deleted (`corrupt`), an entry is larger than the
- * persisted budget (`budget`), or another storage error (`io`).
- */
-export interface EngineWarning {
-  kind: 'unavailable' | 'quota' | 'corrupt' | 'budget' | 'io';
-  message: string;
-  /** The cache entry concerned, if any. */
-  id?: string;
-}
-
-/** Where KV cache entries live besides memory. */
-export interface PersistenceOptions {
-  /** 'indexeddb' (the browser default when IndexedDB exists) or 'memory' (nothing persisted). */
-  backend?: 'indexeddb' | 'memory';
-  /** IndexedDB database name (default 'kvshare'); pages sharing it share entries across tabs. */
-  dbName?: string;
-  /** Most payload bytes kept in IndexedDB (default 512 MiB; also capped by half the free quota). */
-  budgetBytes?: number;
-}
-
-/** Cache figures: the memory tier's, plus the persistent store's when there is one. */
-export interface EngineCacheStats extends CacheStats, ResidentStats {
-  /** True when entries are written to IndexedDB (false: memory only, by choice or after a warning). */
-  persistent: boolean;
-  persistedEntries: number;
-  persistedBytes: number;
-  /** Entries deleted because they failed their checks (checksum, shapes, lengths). */
-  corruptDeleted: number;
-}
-
-/** What importPack() stored. */
-export interface PackImportResult {
-  /** Ids of the imported entries, in pack order. */
-  ids: string[];
-  /** Ids of pack entries the cache already held: those were kept unchanged and not imported. */
-  skipped: string[];
-}
-
-export interface EngineLoadOptions {
+export interface LoadOptions {
   /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */
   contextLength?: number;
   /** Rows per forward step during prefill (default 128). */
@@ -79,6 +35,8 @@ export interface EngineLoadOptions {
   persistence?: PersistenceOptions;
   /** Called for every EngineWarning while this model is loaded. */
   onWarning?: (w: EngineWarning) => void;
+  /** Quantize every 2-D weight as it streams in (group 32: 'q8' 8.5 bits, 'q4' 4.5 bits per weight). */
+  quantize?: QuantizeOption;
 }
 
 /** Fields shared by streaming and non-streaming chat requests. */
@@ -190,29 +148,9 @@ export interface ChatCompletionsApi {
   create(req: ChatCompletionRequest): Promise<ChatCompletion | AsyncIterable<ChatCompletionChunk>>;
 }
 
-/** The KV cache of the loaded model. */
-export interface EngineCacheApi {
-  stats(): Promise<EngineCacheStats>;
-  list(): Promise<KVEntryMeta[]>;
-  delete(id: string): Promise<boolean>;
-  /** Delete every entry of the loaded model (memory and IndexedDB). */
-  clear(): Promise<void>;
-  /**
-   * A KV pack: a versioned binary blob (magic, format version, model fingerprint, entry table, then
-   * payloads) of the loaded model's entries (all, or `ids`). Ship it with a site so first-time
-   * visitors get hits.
-   */
-  exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
-  /**
-   * Validates a pack (magic, version, fingerprint, shapes and lengths, size caps) before storing
-   * anything, then stores its entries. A string is fetched as a URL. Throws CachePackError.
-   */
-  importPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
-}
-
 /** One model at a time; requests are served one after another in the order they were made. */
 export interface EngineApi {
-  load(location: string, opts?: EngineLoadOptions): Promise<ModelInfo>;
+  load(location: string, opts?: LoadOptions): Promise<ModelInfo>;
   readonly chat: { readonly completions: ChatCompletionsApi };
   /** Stop the request being served now (it finishes with finish_reason 'abort'); queued ones still run. */
   interruptGenerate(): Promise<void>;

@@ -1,6 +1,6 @@
 import { sampleToken } from '../engine/sampler.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { createNodeEngine } from '../node/index.ts';
+import { createNodeTokenEngine } from '../node/index.ts';
 import { mulberry32 } from '../util/prng.ts';
 import { type CliArgs, num, quantizeArg, str } from './args.ts';
 import { formatProfile, profileModel } from './profile.ts';
@@ -11,7 +11,7 @@ export async function runBench(args: CliArgs): Promise<number> {
   const newTokens = num(args, 'new-tokens', 32);
   if (promptTokens < 1 || newTokens < 1)
     throw new InvalidArgumentError('--prompt-tokens and --new-tokens must be >= 1');
-  const engine = createNodeEngine();
+  const engine = createNodeTokenEngine();
   const quantize = quantizeArg(args);
   const info = await engine.load(str(args, 'model'), {
     contextLength: promptTokens + newTokens + 1,

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { DEFAULT_EVAL_SYSTEM } from '../engine/eval-chat.ts';
-import { evalReuse } from '../engine/eval-reuse.ts';
 import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { parsePairsJsonl } from '../kvshare/pairs.ts';
+import { DEFAULT_EVAL_SYSTEM } from '../eval/chat.ts';
+import { parsePairsJsonl } from '../eval/pairs.ts';
+import { evalReuse } from '../eval/reuse.ts';
 import { checkSelector, SELECTORS } from '../kvshare/select.ts';
-import { createNodeEngine } from '../node/index.ts';
+import { createNodeTokenEngine } from '../node/index.ts';
 import { type CliArgs, num, str } from './args.ts';
 
 export async function runEvalReuse(args: CliArgs): Promise<number> {
@@ -26,7 +26,7 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
         : String(args.select).split(',').map(checkSelector);
   const pairs = parsePairsJsonl(readFileSync(str(args, 'pairs'), 'utf8'));
   const limit = num(args, 'limit', pairs.length);
-  const engine = createNodeEngine();
+  const engine = createNodeTokenEngine();
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
   });

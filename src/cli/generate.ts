@@ -1,8 +1,8 @@
-import { createNodeEngine } from '../node/index.ts';
+import { createNodeTokenEngine } from '../node/index.ts';
 import { type CliArgs, num, quantizeArg, str } from './args.ts';
 
 export async function runGenerate(args: CliArgs): Promise<number> {
-  const engine = createNodeEngine();
+  const engine = createNodeTokenEngine();
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
     quantize: quantizeArg(args),

@@ -3,7 +3,7 @@
  * browsers, any MessagePort in tests. See host.ts for how signals, progress, streams and errors cross.
  */
 import * as Comlink from 'comlink';
-import { deserializeError, registerErrorTransfer } from '../api/transfer.ts';
+import type { EngineHostApi, StreamEvent } from '../api/protocol.ts';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -11,13 +11,13 @@ import type {
   ChatCompletionRequestNonStreaming,
   ChatCompletionRequestStreaming,
   EngineApi,
-  EngineLoadOptions,
+  LoadOptions,
   ModelInfo,
 } from '../api/types.ts';
 import { checkSignal } from '../engine/validate-options.ts';
 import { AbortError, EngineWorkerError, InvalidArgumentError } from '../errors.ts';
 import { AsyncQueue } from '../util/queue.ts';
-import type { EngineHost, StreamEvent } from '../worker/host.ts';
+import { deserializeError, registerErrorTransfer } from '../worker/error-transfer.ts';
 
 /** The engine in a worker: the EngineApi, plus a way to stop the worker. */
 export interface EngineClient extends EngineApi {
@@ -35,11 +35,11 @@ export interface WrapOptions {
   onFatal?: (fail: (message: string) => void) => void;
 }
 
-type Host = Comlink.Remote<EngineHost>;
+type Host = Comlink.Remote<EngineHostApi>;
 
 export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): EngineClient {
   registerErrorTransfer();
-  const remote: Host = Comlink.wrap<EngineHost>(endpoint);
+  const remote: Host = Comlink.wrap<EngineHostApi>(endpoint);
   let nextId = 1;
   let failure: EngineWorkerError | null = null;
   /** Rejecters of calls in flight and closers of open streams: all run when the worker fails. */
@@ -93,7 +93,7 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
     }
   };
 
-  const load = (location: string, o: EngineLoadOptions = {}): Promise<ModelInfo> => {
+  const load = (location: string, o: LoadOptions = {}): Promise<ModelInfo> => {
     const { onProgress, onWarning, signal, ...wire } = o;
     const url = resolveLocation(location);
     return request(signal, (h, id) =>

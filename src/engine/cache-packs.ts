@@ -2,15 +2,14 @@
  * What the engine's cache API adds on top of a KVCacheBackend: user-facing stats (memory and
  * persistent tiers together) and KV packs from bytes, Blobs or URLs.
  */
-import type { EngineCacheStats, PackImportResult } from '../api/types.ts';
+import type { CacheStats, GpuCacheStats, PackImportResult } from '../api/cache.ts';
 import { CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
-import type { ResidentStats } from '../llama/resident-kv.ts';
 import { DEFAULT_PACK_MAX_BYTES, exportPack, importPack } from '../store/pack.ts';
 
 /** Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures. */
-export function cacheStats(cache: KVCacheBackend): Omit<EngineCacheStats, keyof ResidentStats> {
+export function cacheStats(cache: KVCacheBackend): Omit<CacheStats, keyof GpuCacheStats> {
   const base = cache.stats();
   const list = cache.list();
   const p = cache.persistence?.();

@@ -1,4 +1,4 @@
-import type { EngineCacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/types.ts';
+import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
 import {
   ContextOverflowError,
   DeviceLostError,
@@ -25,16 +25,8 @@ import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokeni
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
-import { runGeneration } from './generate.ts';
-import { dropEntries, withOutputGuard } from './output-guard.ts';
-import {
-  DEFAULT_REUSE,
-  type LiveKV,
-  type PreparedPrompt,
-  prefillWithReuse,
-  type ReuseOptions,
-  resolveReuse,
-} from './reuse.ts';
+import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
+import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
 import type {
   GenerateChunk,
   GenerateOptions,
@@ -44,7 +36,6 @@ import type {
   PromptInput,
 } from './types.ts';
 import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
-import { storePrompt } from './write-back.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -84,7 +75,7 @@ export interface EngineCache {
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
-  stats(): EngineCacheStats;
+  stats(): CacheStats;
   list(): KVEntryMeta[];
   delete(id: string): Promise<boolean>;
   clear(): Promise<void>;
@@ -307,13 +298,7 @@ export class Engine {
       this.onGpu(async () => {
         const m = this.need();
         const ids = this.promptIds(m, prompt, undefined, 1);
-        const o = resolveReuse(reuse, m.reuse);
-        const live = m.live;
-        m.live = null; // the live cache is rewritten below
-        const p = await prefillWithReuse({ ...m, live }, ids, o, { readLogits: true });
-        const exact = p.exact && p.stale.length === 0;
-        m.live = { tokens: ids, exactRows: exact ? ids.length : p.exactRows };
-        return p.first.logits ?? new Float32Array(0);
+        return firstTokenLogitsTurn(m, ids, resolveReuse(reuse, m.reuse));
       }),
     );
   }
@@ -390,59 +375,7 @@ export class Engine {
     const reuse = resolveReuse(opts.reuse, m.reuse);
     const maxNew = opts.maxNewTokens ?? 128;
     const ids = this.promptIds(m, prompt, opts.addSpecialTokens, maxNew);
-    let prepared: PreparedPrompt | null = null;
-    const live = m.live;
-    m.live = null; // the live cache is rewritten below; known again once the answer is complete
-    let streamed = 0;
-    let dropped = 0;
-    const chunk =
-      onChunk &&
-      ((c: GenerateChunk) => {
-        streamed++;
-        onChunk(c);
-      });
-    const out = await withOutputGuard(
-      (noReuse) => {
-        const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
-        const prefill = async (readLogits: boolean) => {
-          prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, { readLogits });
-          return prepared;
-        };
-        return runGeneration(
-          m.runner,
-          m.tokenizer,
-          ids,
-          opts,
-          prefill,
-          r.mode === 'kvshare' ? r.trickle : 0,
-          chunk,
-        );
-      },
-      {
-        reused: () => (prepared as PreparedPrompt | null)?.stats.entryIds ?? [],
-        canRestart: () => streamed === 0,
-        drop: async (entryIds) => {
-          dropped += entryIds.length;
-          await dropEntries(m.cache, entryIds, m.onWarning);
-        },
-      },
-    );
-    const p = prepared as PreparedPrompt | null;
-    if (!p) throw new InternalError('internal error: the prefill did not run');
-    // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of the
-    // same chat starts with exactly these tokens.
-    const fed = [...ids, ...out.tokenIds.slice(0, -1)];
-    const exact = p.exact && p.stale.length === 0;
-    m.live = { tokens: fed, exactRows: exact ? fed.length : p.exactRows };
-    if (opts.cachePrompt ?? true) {
-      try {
-        await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
-      } catch (e) {
-        // An entry larger than the whole cache budget is simply not kept; the answer stands.
-        if (!(e instanceof InvalidArgumentError)) throw e;
-      }
-    }
-    return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
+    return answerTurn(m, ids, opts, reuse, onChunk);
   }
 
   private promptIds(
@@ -471,12 +404,6 @@ export class Engine {
     const m = this.need();
     validatePrompt(prompt, m.info.config.vocabSize);
     const ids = this.promptIds(m, prompt, true, 0);
-    m.live = null;
-    await m.runner.forward(
-      ids.map((token, position) => ({ token, position })),
-      { logitRows: [] },
-    );
-    m.live = { tokens: ids, exactRows: ids.length };
-    return storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+    return cachePromptTurn(m, ids);
   }
 }

@@ -3,6 +3,7 @@ import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import { mulberry32 } from '../util/prng.ts';
 import { IncrementalDecoder } from './detokenize.ts';
+import { GreedyChain } from './greedy-chain.ts';
 import { checkStep } from './output-guard.ts';
 import { sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
@@ -52,32 +53,50 @@ export async function runGeneration(
   const ttftMs = prefillMs;
   let next = pick(first.ids, first.logits);
   const tDecode = performance.now();
-  while (out.length < maxNew) {
-    if (stopIds.has(next)) {
-      finishReason = 'stop';
-      break;
+  const trickleRows = (): Row[] =>
+    stale.splice(0, trickle).map((p) => ({ token: promptIds[p], position: p }));
+  // Greedy steps run one ahead on the GPU (ids read back one step behind); sampling needs the logits.
+  const chain = greedy
+    ? new GreedyChain(runner, {
+        firstToken: next,
+        start: promptIds.length,
+        steps: maxNew - 1,
+        extraRows: trickleRows,
+      })
+    : null;
+  try {
+    while (out.length < maxNew) {
+      if (stopIds.has(next)) {
+        finishReason = 'stop';
+        break;
+      }
+      out.push(next);
+      const full = text + detok.push(out);
+      const hit = stops.map((s) => full.indexOf(s, Math.max(0, text.length - s.length))).find((i) => i >= 0);
+      const visible = hit === undefined ? full : full.slice(0, hit);
+      const delta = visible.slice(text.length);
+      text = visible;
+      onChunk?.({ text: delta, tokenId: next });
+      if (hit !== undefined) {
+        finishReason = 'stop';
+        stopStringHit = true;
+        break;
+      }
+      if (out.length >= maxNew) break;
+      if (opts.signal?.aborted) {
+        finishReason = 'abort';
+        break;
+      }
+      if (chain) next = pick(Uint32Array.of(await chain.next()), null);
+      else {
+        const rows = trickleRows();
+        rows.push({ token: next, position: promptIds.length + out.length - 1 });
+        const step = await runner.forward(rows, { readLogits: true, logitRows: [rows.length - 1] });
+        next = pick(step.ids, step.logits);
+      }
     }
-    out.push(next);
-    const full = text + detok.push(out);
-    const hit = stops.map((s) => full.indexOf(s, Math.max(0, text.length - s.length))).find((i) => i >= 0);
-    const visible = hit === undefined ? full : full.slice(0, hit);
-    const delta = visible.slice(text.length);
-    text = visible;
-    onChunk?.({ text: delta, tokenId: next });
-    if (hit !== undefined) {
-      finishReason = 'stop';
-      stopStringHit = true;
-      break;
-    }
-    if (out.length >= maxNew) break;
-    if (opts.signal?.aborted) {
-      finishReason = 'abort';
-      break;
-    }
-    const rows: Row[] = stale.splice(0, trickle).map((p) => ({ token: promptIds[p], position: p }));
-    rows.push({ token: next, position: promptIds.length + out.length - 1 });
-    const step = await runner.forward(rows, { readLogits: !greedy, logitRows: [rows.length - 1] });
-    next = pick(step.ids, step.logits);
+  } finally {
+    await chain?.drain();
   }
   const decodeMs = performance.now() - tDecode;
   if (!stopStringHit) text = tokenizer.decode(out, { skipSpecialTokens: true });

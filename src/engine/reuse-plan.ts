@@ -1,9 +1,10 @@
 /** Retrieval and alignment of a prompt against the cache: which entry row fills which position. */
+
+import type { ReuseOptions } from '../api/reuse.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import { fitsContext } from './patch-bounds.ts';
-import type { ReuseOptions } from './reuse.ts';
 
 /**
  * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryKVCache.add,

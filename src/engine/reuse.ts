@@ -1,13 +1,8 @@
+import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import type { EntryExpectation } from '../kvshare/entry.ts';
-import {
-  checkSelector,
-  rankReused,
-  type SelectorName,
-  type SelectSignals,
-  signalsFor,
-} from '../kvshare/select.ts';
+import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
@@ -16,30 +11,9 @@ import { checkPatchShifts } from './patch-bounds.ts';
 import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
 import { commonPrefix, planReuse, retrieve, takeExactPrefix } from './reuse-plan.ts';
 
-/** none: full prefill; prefix: exact-prefix reuse (lossless); naive: reuse every match; kvshare: DESIGN §3. */
-export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
 
-export interface ReuseOptions {
-  mode?: ReuseMode;
-  /** kvshare: fraction of reused tokens recomputed by deviation score (default 0.15). */
-  recomputeRatio?: number;
-  /** kvshare: stale reused tokens recomputed per decode step (default 3). */
-  trickle?: number;
-  /**
-   * Retrieval gate: least estimated share of the prompt's n-grams an entry must hold for its fragments
-   * to be aligned (default 0.25). An entry below it can still give its exact common prefix (lossless).
-   */
-  minSimilarity?: number;
-  /** Retrieval gate: shortest reused fragment in tokens (default 4; the exact common prefix is exempt). */
-  minFragment?: number;
-  /** Entries a plan may stitch from (default 2; prefix mode uses one). */
-  maxSources?: number;
-  /** kvshare: how reused rows are ranked for recompute (src/kvshare/select.ts; default 'dkv'). */
-  select?: SelectorName;
-  /** Seed of the `random` selector (default 0). */
-  seed?: number;
-}
+export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
@@ -84,8 +58,6 @@ export interface ReuseStats {
   estimatedFullMs: number;
 }
 
-export type TokenFate = 'reused' | 'recomputed' | 'new';
-
 export interface PreparedPrompt {
   first: ForwardResult;
   /** Reused positions still stale, most deviating first: the decode loop trickles through them. */
@@ -95,6 +67,8 @@ export interface PreparedPrompt {
   exact: boolean;
   /** Rows [0, exactRows) of the live cache equal a full computation. */
   exactRows: number;
+  /** Entries patched from host memory (not GPU-resident): promoted to the hot tier after the answer. */
+  fromHost: KVEntry[];
 }
 
 /** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
@@ -208,7 +182,7 @@ export async function prefillWithReuse(
     return first;
   };
   if (o.mode === 'none' || !cache || N < 2) {
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   const t0 = performance.now();
@@ -227,7 +201,7 @@ export async function prefillWithReuse(
   stats.retrievalMs = performance.now() - t0;
   if (reused.length === 0) {
     cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
@@ -252,7 +226,7 @@ export async function prefillWithReuse(
   if (chosen.path === 'full') {
     for (const i of reused) stats.fates[i] = 'recomputed';
     cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N };
+    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
   }
 
   // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
@@ -275,7 +249,9 @@ export async function prefillWithReuse(
   );
   await kit.patch(sources);
   stats.patchMs = performance.now() - t1;
-  stats.entryIds = used.filter((_, i) => sources[i].rows.length > 0).map((e) => e.id);
+  const usedNow = used.filter((_, i) => sources[i].rows.length > 0);
+  stats.entryIds = usedNow.map((e) => e.id);
+  const fromHost = usedNow.filter((e) => !x.resident.has(e.id));
   stats.inPlaceTokens = inPlace;
 
   let first: ForwardResult;
@@ -307,5 +283,5 @@ export async function prefillWithReuse(
   cache.recordHit(stats.reusedTokens);
   const inexact = chosen.path === 'naive' ? tail : stale;
   const exactRows = inexact.length > 0 ? Math.min(...inexact) : N;
-  return { first, stale, stats, exact: exactRows === N, exactRows };
+  return { first, stale, stats, exact: exactRows === N, exactRows, fromHost };
 }

@@ -1,28 +1,8 @@
-import type { EngineWarning, PersistenceOptions } from '../api/types.ts';
-import type { LoadProgress, ModelConfig, QuantizeOption } from '../model/types.ts';
+import type { FinishReason } from '../api/types.ts';
 import type { ReuseOptions, ReuseStats } from './reuse.ts';
 import type { SamplingOptions } from './sampler.ts';
 
-export interface LoadOptions {
-  /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */
-  contextLength?: number;
-  /** Rows per forward step during prefill (default 128). */
-  maxRows?: number;
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
-  /** Bytes of KV entries kept in memory, least recently used evicted first (default 256 MiB). */
-  cacheBudgetBytes?: number;
-  /** Bytes of KV entries also kept on the GPU (hot tier: hits patched GPU→GPU; default 128 MiB). */
-  gpuCacheBudgetBytes?: number;
-  /** Default reuse settings of every request (default: mode 'kvshare', r 0.15, trickle 3). */
-  reuse?: ReuseOptions;
-  /** Persistent KV cache, where the platform has one (browsers: IndexedDB). */
-  persistence?: PersistenceOptions;
-  /** Called for every EngineWarning while this model is loaded. */
-  onWarning?: (w: EngineWarning) => void;
-  /** Quantize every 2-D weight as it streams in (group 32: 'q8' 8.5 bits, 'q4' 4.5 bits per weight). */
-  quantize?: QuantizeOption;
-}
+export type { FinishReason, LoadOptions, ModelInfo } from '../api/types.ts';
 
 export interface GenerateOptions extends SamplingOptions {
   /** Tokens to generate at most (default 128). */
@@ -57,8 +37,6 @@ export interface GenerationStats {
   decodeTokensPerSec: number;
 }
 
-export type FinishReason = 'stop' | 'length' | 'abort';
-
 export interface GenerateResult {
   /** The generated continuation only (not the prompt). */
   text: string;
@@ -73,15 +51,4 @@ export interface GenerateChunk {
   /** New text since the previous chunk. */
   text: string;
   tokenId: number;
-}
-
-export interface ModelInfo {
-  location: string;
-  config: ModelConfig;
-  /** Hex SHA-256 of config and weights; KV cache entries are keyed to it. */
-  fingerprint: string;
-  adapter: string;
-  contextLength: number;
-  weightBytes: number;
-  kvCacheBytes: number;
 }

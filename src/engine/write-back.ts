@@ -1,6 +1,6 @@
 /** Write-back (DESIGN §3 step 7): the live KV cache rows of a prompt become a cache entry. */
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import { type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import { readCacheRows } from '../llama/reuse.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
@@ -44,4 +44,17 @@ export async function storePrompt(
   resident.keepFromLive(entry.id, ids.length);
   resident.retain(new Set(cache.list().map((e) => e.id)));
   return cache.list().find((e) => e.id === entry.id)!;
+}
+
+/**
+ * Promote entries a request patched from host memory (read from IndexedDB, imported from a pack, or
+ * put) to the GPU hot tier, least recently used resident entries evicted to make room; entries the
+ * cache no longer holds (replaced by the write-back, evicted) are skipped.
+ */
+export function promoteUsed(cache: KVCacheBackend, resident: ResidentKV, entries: KVEntry[]): void {
+  if (entries.length === 0) return;
+  const held = new Set(cache.list().map((e) => e.id));
+  for (const e of entries) {
+    if (held.has(e.id) && !resident.has(e.id)) resident.promote(e.id, e, e.tokens.length);
+  }
 }

@@ -1,5 +1,6 @@
+import type { MemoryCacheStats } from '../api/cache.ts';
 import type { KVEntry, KVEntryMeta } from './entry.ts';
-import type { CacheStats, MemoryKVCache } from './memory-cache.ts';
+import type { MemoryKVCache } from './memory-cache.ts';
 import type { SketchMatch } from './sketch.ts';
 
 /**
@@ -17,7 +18,7 @@ export interface KVCacheBackend {
   delete(id: string): Promise<boolean>;
   clear(): Promise<void>;
   list(): KVEntryMeta[];
-  stats(): CacheStats;
+  stats(): MemoryCacheStats;
   recordHit(reusedTokens: number): void;
   recordMiss(): void;
   /** Figures of a persistent tier, when there is one. */
@@ -51,7 +52,7 @@ export class MemoryBackend implements KVCacheBackend {
   list(): KVEntryMeta[] {
     return this.memory.list();
   }
-  stats(): CacheStats {
+  stats(): MemoryCacheStats {
     return this.memory.stats();
   }
   recordHit(reusedTokens: number): void {

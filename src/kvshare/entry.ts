@@ -2,6 +2,7 @@
  * The KV cache entry: one cached prompt with its per-layer keys and values. The same object is stored in
  * memory (MemoryKVCache) and, through structured clone, in IndexedDB, so it holds only plain data.
  */
+import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
 
@@ -41,18 +42,7 @@ export interface EntryExpectation {
  */
 export const KV_ABS_LIMIT = 65504;
 
-/** An entry without its tensors, for listings. */
-export interface KVEntryMeta {
-  id: string;
-  fingerprint: string;
-  numTokens: number; // T
-  numLayers: number;
-  kvDim: number;
-  bytes: number; // entryBytes(entry)
-  exact: boolean;
-  createdAt: number;
-  lastUsed: number;
-}
+export type { KVEntryMeta } from '../api/cache.ts';
 
 /** Bytes of the entry's arrays (tokens, positions, K, V, sketch); what a memory budget counts. */
 export function entryBytes(e: KVEntry): number {

@@ -1,4 +1,4 @@
-/** KVShare CPU side: cache entries, the in-memory cache, retrieval sketches, alignment and metrics. */
+/** KVShare CPU side: cache entries, the in-memory cache, retrieval sketches and alignment. */
 export {
   buildPatchPlan,
   emptyPlan,
@@ -28,28 +28,12 @@ export {
   makeEntry,
   validateEntry,
 } from './entry.ts';
-export { type AddResult, type CacheStats, MemoryKVCache, type MemoryKVCacheOptions } from './memory-cache.ts';
 export {
-  type BleuOptions,
-  bleu,
-  exactAgreement,
-  firstTokenAgreement,
-  klDivergence,
-  type RougeLScores,
-  rougeL,
-  rougeLScores,
-  type Seq,
-  words,
-} from './metrics.ts';
-export {
-  cachedPrompts,
-  formatPairsJsonl,
-  type PromptPair,
-  parsePairsJsonl,
-  type QqpSelectOptions,
-  sampleSeeded,
-  selectQqpPairs,
-} from './pairs.ts';
+  type AddResult,
+  type MemoryCacheStats,
+  MemoryKVCache,
+  type MemoryKVCacheOptions,
+} from './memory-cache.ts';
 export {
   EMPTY_SLOT,
   estimateJaccard,

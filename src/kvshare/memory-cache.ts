@@ -3,6 +3,7 @@
  * sketch index used to retrieve entries similar to a new prompt. IndexedDB persistence (src/store) sits
  * behind it and uses the same KVEntry objects.
  */
+import type { MemoryCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import {
   type EntryExpectation,
@@ -28,14 +29,7 @@ export interface MemoryKVCacheOptions extends EntryExpectation {
   rows?: number; // LSH rows per band (default 4); signatures have bands × rows hashes
 }
 
-export interface CacheStats {
-  entries: number;
-  bytes: number;
-  budgetBytes: number;
-  hits: number; // lookups that reused at least one cached row
-  misses: number; // lookups that reused nothing
-  reusedTokens: number; // total rows reused over all hits
-}
+export type { MemoryCacheStats } from '../api/cache.ts';
 
 export interface AddResult {
   evicted: string[]; // ids evicted to make room, least recently used first
@@ -176,7 +170,7 @@ export class MemoryKVCache {
     this.reusedTokens = 0;
   }
 
-  stats(): CacheStats {
+  stats(): MemoryCacheStats {
     return {
       entries: this.entries.size,
       bytes: this.bytes,

@@ -14,10 +14,11 @@
  * reused rows, so neither dominates by magnitude), `random` (seeded; the floor a selector must beat) and
  * `oracle` (the ceiling). See src/engine/reuse.ts for the measurements behind the default.
  */
+import type { SelectorName } from '../api/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { mulberry32 } from '../util/prng.ts';
 
-export type SelectorName = 'paper' | 'dv' | 'dkv' | 'random' | 'oracle';
+export type { SelectorName } from '../api/reuse.ts';
 export const SELECTORS: readonly SelectorName[] = ['paper', 'dv', 'dkv', 'random', 'oracle'];
 
 /** Per-position signals, each [N] over the prompt; a selector reads only the ones it needs. */

@@ -1,5 +1,6 @@
+import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { storageBuffer } from '../gpu/buffers.ts';
+import { storageBuffer, uploadF32 } from '../gpu/buffers.ts';
 import type { KVCache } from './kv-cache.ts';
 
 /** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */
@@ -10,20 +11,16 @@ export interface ResidentEntry {
   bytes: number;
 }
 
-export interface ResidentStats {
-  gpuEntries: number;
-  gpuBytes: number;
-  gpuBudgetBytes: number;
-}
-
 /**
  * The hot tier of the KV cache: recently used entries' K/V in GPU buffers under a byte budget, least
  * recently used evicted first. Entries are copied in from the live cache right after it held them
- * (write-back), so keeping one costs a GPU copy, not an upload.
+ * (write-back), so keeping one costs a GPU copy; entries a request used from host memory are promoted
+ * (uploaded whole) after it answered.
  */
 export class ResidentKV {
   private readonly entries = new Map<string, ResidentEntry>(); // least recently used first
   private bytes = 0;
+  private promotions = 0;
 
   constructor(
     private readonly device: GPUDevice,
@@ -45,13 +42,7 @@ export class ResidentKV {
    * recently used entries to make room. Returns false (and keeps nothing) when it cannot fit at all.
    */
   keepFromLive(id: string, rows: number): boolean {
-    const bytes = this.bytesFor(rows);
-    this.delete(id);
-    if (rows < 1 || bytes > this.budgetBytes) return false;
-    for (const old of [...this.entries.keys()]) {
-      if (this.bytes + bytes <= this.budgetBytes) break;
-      this.delete(old);
-    }
+    if (!this.makeRoom(id, rows)) return false;
     const layerBytes = rows * this.live.kvDim * 4;
     const enc = this.device.createCommandEncoder({ label: 'resident.keep' });
     const copy = (src: GPUBuffer[], kind: string) =>
@@ -60,11 +51,42 @@ export class ResidentKV {
         enc.copyBufferToBuffer(b, 0, dst, 0, layerBytes);
         return dst;
       });
-    const entry = { k: copy(this.live.k, 'k'), v: copy(this.live.v, 'v'), rows, bytes };
+    const entry = { k: copy(this.live.k, 'k'), v: copy(this.live.v, 'v'), rows, bytes: this.bytesFor(rows) };
     this.device.queue.submit([enc.finish()]);
-    this.entries.set(id, entry);
-    this.bytes += bytes;
+    this.insert(id, entry);
     return true;
+  }
+
+  /**
+   * Promote an entry used from host memory (read from IndexedDB, imported from a pack, or put): upload
+   * all its rows into a resident entry `id`, evicting least recently used entries to make room, so its
+   * next hit is patched GPU→GPU. Returns false (and keeps nothing) when it cannot fit at all.
+   */
+  promote(id: string, host: { k: Float32Array[]; v: Float32Array[] }, rows: number): boolean {
+    if (!this.makeRoom(id, rows)) return false;
+    const n = rows * this.live.kvDim; // each layer's [rows, kvDim]
+    const up = (src: Float32Array[], kind: string) =>
+      src.map((a, l) => uploadF32(this.device, a.subarray(0, n), `resident.${kind}${l}`));
+    this.insert(id, { k: up(host.k, 'k'), v: up(host.v, 'v'), rows, bytes: this.bytesFor(rows) });
+    this.promotions++;
+    return true;
+  }
+
+  /** Drop `id` and evict least recently used entries until `rows` more fit; false if they never can. */
+  private makeRoom(id: string, rows: number): boolean {
+    const bytes = this.bytesFor(rows);
+    this.delete(id);
+    if (rows < 1 || bytes > this.budgetBytes) return false;
+    for (const old of [...this.entries.keys()]) {
+      if (this.bytes + bytes <= this.budgetBytes) break;
+      this.delete(old);
+    }
+    return true;
+  }
+
+  private insert(id: string, e: ResidentEntry): void {
+    this.entries.set(id, e);
+    this.bytes += e.bytes;
   }
 
   /** The resident entry, marked most recently used; undefined when not resident. */
@@ -98,7 +120,12 @@ export class ResidentKV {
     for (const id of [...this.entries.keys()]) this.delete(id);
   }
 
-  stats(): ResidentStats {
-    return { gpuEntries: this.entries.size, gpuBytes: this.bytes, gpuBudgetBytes: this.budgetBytes };
+  stats(): GpuCacheStats {
+    return {
+      gpuEntries: this.entries.size,
+      gpuBytes: this.bytes,
+      gpuBudgetBytes: this.budgetBytes,
+      gpuPromotions: this.promotions,
+    };
   }
 }

@@ -199,6 +199,7 @@ export class ReuseKit {
         );
       }
     }
+    if (ops.length === 0) return; // nothing to patch: no submit, no wait for the queue
     submitOps(device, ops);
     await device.queue.onSubmittedWorkDone();
     for (const b of [...temp, ...k.owned]) b.destroy();

@@ -4,6 +4,7 @@ import type { GpuContext } from '../gpu/device.ts';
 import { type Op, RowCount } from '../gpu/op.ts';
 import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { uploadRopeTable } from '../ops/rope.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
@@ -55,6 +56,7 @@ export class LlamaRunner {
     readonly graph: ForwardGraph,
     readonly kernels: KernelContext,
     readonly ropeTable: GPUBuffer,
+    private readonly splits: AttentionSplits,
   ) {
     this.ops = flattenGraph(graph);
     this.readback = new Readback(gpu.device, logitRows.max, cfg.vocabSize);
@@ -91,9 +93,10 @@ export class LlamaRunner {
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
     const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
-    k.owned.push(rows.buffer, logitRows.buffer, ropeTable);
-    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable });
-    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable);
+    const splits = new AttentionSplits(device);
+    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, splits.count.buffer);
+    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });
+    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable, splits);
   }
 
   get contextLength(): number {
@@ -107,18 +110,7 @@ export class LlamaRunner {
   async forward(rows: Row[], opts: ForwardOptions = {}): Promise<ForwardResult> {
     if (this.gpu.lost) throw this.gpu.lost;
     const want = opts.logitRows ?? (rows.length > 0 ? [rows.length - 1] : []);
-    for (const r of rows) {
-      if (!Number.isInteger(r.position) || r.position < 0 || r.position >= this.cache.ctx) {
-        throw new InvalidArgumentError(
-          `position ${r.position} is outside the context (0..${this.cache.ctx - 1})`,
-        );
-      }
-      if (!Number.isInteger(r.token) || r.token < 0 || r.token >= this.cfg.vocabSize) {
-        throw new InvalidArgumentError(
-          `token id ${r.token} is outside the vocabulary (0..${this.cfg.vocabSize - 1})`,
-        );
-      }
-    }
+    this.checkRows(rows);
     const V = this.cfg.vocabSize;
     const ids = new Uint32Array(want.length);
     const logits = opts.readLogits ? new Float32Array(want.length * V) : null;
@@ -144,6 +136,54 @@ export class LlamaRunner {
     return { ids, logits };
   }
 
+  private checkRows(rows: Row[], chainedLast = false): void {
+    rows.forEach((r, i) => {
+      if (!Number.isInteger(r.position) || r.position < 0 || r.position >= this.cache.ctx) {
+        throw new InvalidArgumentError(
+          `position ${r.position} is outside the context (0..${this.cache.ctx - 1})`,
+        );
+      }
+      if (chainedLast && i === rows.length - 1) return;
+      if (!Number.isInteger(r.token) || r.token < 0 || r.token >= this.cfg.vocabSize) {
+        throw new InvalidArgumentError(
+          `token id ${r.token} is outside the vocabulary (0..${this.cfg.vocabSize - 1})`,
+        );
+      }
+    });
+  }
+
+  /**
+   * One greedy decode step without waiting for it: `rows` (at most maxRows; logits for the last
+   * row only) are submitted now and the promise resolves to the argmax id of the last row. With
+   * `chained`, the last row's token is not the host's: it is the argmax id of the previous step,
+   * copied on the GPU, so a step can be submitted before the previous one is read back (ids come
+   * back one step behind). At most two such steps may be in flight; resolve them in order.
+   */
+  submitGreedy(rows: Row[], chained: boolean): Promise<number> {
+    if (this.gpu.lost) return Promise.reject(this.gpu.lost);
+    if (rows.length === 0 || rows.length > this.rows.max)
+      throw new InvalidArgumentError(`a greedy step takes 1..${this.rows.max} rows (got ${rows.length})`);
+    this.checkRows(rows, chained);
+    const { device } = this.gpu;
+    const s = this.scratch;
+    this.setInputs(rows, [rows.length - 1]);
+    const enc = device.createCommandEncoder({ label: 'forward.greedy' });
+    // ids [1] of the previous step -> tokens[last]
+    if (chained) enc.copyBufferToBuffer(s.ids, 0, s.tokens, (rows.length - 1) * 4, 4);
+    const pass = enc.beginComputePass();
+    for (const op of this.ops) op.encode(pass);
+    pass.end();
+    const rb = this.readback.nextChained();
+    enc.copyBufferToBuffer(s.ids, 0, rb, 0, 16);
+    device.queue.submit([enc.finish()]);
+    return rb.mapAsync(GPUMapMode.READ, 0, 16).then(() => {
+      const id = new Uint32Array(rb.getMappedRange(0, 16))[0];
+      rb.unmap();
+      if (this.gpu.lost) throw this.gpu.lost;
+      return id;
+    });
+  }
+
   /** Write one step's inputs (tokens, positions, logit rows, row counts) to the GPU. */
   private setInputs(chunk: Row[], logitIdx: number[]): void {
     const { device } = this.gpu;
@@ -153,6 +193,7 @@ export class LlamaRunner {
     if (logitIdx.length > 0) device.queue.writeBuffer(s.logitIdx, 0, new Uint32Array(logitIdx));
     this.rows.set(chunk.length);
     this.logitRows.set(logitIdx.length);
+    this.splits.setSpan(Math.max(...chunk.map((r) => r.position)) + 1);
   }
 
   /**
@@ -231,16 +272,26 @@ export class LlamaRunner {
   }
 }
 
-/** Persistent MAP_READ buffers for a step's argmax ids [maxLogitRows] and (made on first use) logits [maxLogitRows, V]. */
+/**
+ * Persistent MAP_READ buffers for a step's argmax ids [maxLogitRows], (made on first use) logits
+ * [maxLogitRows, V], and a ring of two [4] u32 for chained greedy steps (two may be in flight).
+ */
 class Readback {
   readonly ids: GPUBuffer;
   private logitBuffer: GPUBuffer | null = null;
+  private readonly chained: GPUBuffer[];
+  private turn = 0;
   constructor(
     private readonly device: GPUDevice,
     private readonly maxRows: number,
     private readonly vocab: number,
   ) {
     this.ids = this.make(maxRows * 4, 'readback.ids');
+    this.chained = [0, 1].map((i) => this.make(16, `readback.chained${i}`));
+  }
+  nextChained(): GPUBuffer {
+    this.turn ^= 1;
+    return this.chained[this.turn];
   }
   logits(): GPUBuffer {
     this.logitBuffer ??= this.make(this.maxRows * this.vocab * 4, 'readback.logits');
@@ -255,7 +306,7 @@ class Readback {
     });
   }
   destroy(): void {
-    this.ids.destroy();
+    for (const b of [this.ids, ...this.chained]) b.destroy();
     this.logitBuffer?.destroy();
   }
 }

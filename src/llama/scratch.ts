@@ -1,5 +1,6 @@
 import { storageBuffer } from '../gpu/buffers.ts';
 import type { ModelConfig } from '../model/types.ts';
+import { FLASH_MAX_ROWS, flashPartBytes } from '../ops/attention-flash.ts';
 
 /** Activations for up to `maxRows` rows per forward step (and `maxLogitRows` rows of logits). */
 export interface Scratch {
@@ -11,7 +12,8 @@ export interface Scratch {
   k: GPUBuffer; // [maxRows, KV*hd]
   v: GPUBuffer; // [maxRows, KV*hd]
   attn: GPUBuffer; // [maxRows, H*hd]
-  probs: GPUBuffer; // [maxRows, H, ctx] attention weights
+  probs: GPUBuffer; // [maxRows, H, ctx] attention weights (many-row attention)
+  attnPart: GPUBuffer; // [FLASH_MAX_ROWS, H, FLASH_MAX_SPLITS, hd + 2] flash attention partials
   gate: GPUBuffer; // [maxRows, F]
   act: GPUBuffer; // [maxRows, F] silu(gate) * up
   logitIdx: GPUBuffer; // [maxLogitRows] u32 row indices that need logits
@@ -48,6 +50,7 @@ export function allocScratch(
     v: f32(n * kvDim, 'v'),
     attn: f32(n * qDim, 'attn'),
     probs: f32(n * cfg.numHeads * a.ctx, 'probs'),
+    attnPart: f32(flashPartBytes(FLASH_MAX_ROWS, cfg.numHeads, cfg.headDim) / 4, 'attnPart'),
     gate: f32(n * F, 'gate'),
     act: f32(n * F, 'act'),
     logitIdx: f32(m, 'logitIdx'),

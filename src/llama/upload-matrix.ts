@@ -1,8 +1,8 @@
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
-import { packHalfRows } from '../model/dtype.ts';
+import { packHalfRows, weightFormat } from '../model/dtype.ts';
 import { sliceQuantRows } from '../model/quantize.ts';
 import type { HostTensor } from '../model/types.ts';
-import { isQuantFormat, type WeightPart, weightFormat } from '../ops/weight-format.ts';
+import { isQuantFormat, type WeightPart } from '../ops/weight-format.ts';
 import { rowsPerPart } from './weights.ts';
 
 /**

@@ -1,13 +1,8 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
+import { weightFormat } from '../model/dtype.ts';
 import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
-import {
-  isQuantFormat,
-  rowBytes,
-  type WeightFormat,
-  type WeightPart,
-  weightFormat,
-} from '../ops/weight-format.ts';
+import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
 import { uploadMatrix } from './upload-matrix.ts';
 
 export interface LayerWeights {

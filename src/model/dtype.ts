@@ -1,4 +1,12 @@
-import type { DType } from './types.ts';
+import type { WeightFormat } from '../ops/weight-format.ts';
+
+/** The checkpoint dtypes the loader accepts. */
+export type DType = 'F32' | 'F16' | 'BF16';
+
+/** 16-bit checkpoint tensors stay 16-bit on the GPU (half the bytes); F32 ones stay f32. */
+export function weightFormat(dtype: DType): WeightFormat {
+  return dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'f32';
+}
 
 /** Bytes per element of each checkpoint dtype the loader accepts. */
 export const DTYPE_BYTES: Record<DType, number> = { F32: 4, F16: 2, BF16: 2 };

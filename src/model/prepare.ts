@@ -1,6 +1,5 @@
 import { ModelFormatError } from '../errors.ts';
-import { weightFormat } from '../ops/weight-format.ts';
-import { decodeToF32 } from './dtype.ts';
+import { decodeToF32, weightFormat } from './dtype.ts';
 import { quantizeRows } from './quantize.ts';
 import type { DType, HostTensor, QuantizeOption } from './types.ts';
 

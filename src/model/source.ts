@@ -1,37 +1,8 @@
+import type { ModelSource } from './source-base.ts';
 import { FolderSource } from './source-folder.ts';
 import { UrlSource } from './source-url.ts';
 
-/** Called as bytes of one file arrive; `total` is the file size when known, else `null`. */
-export type BytesCallback = (loaded: number, total: number | null) => void;
-
-/**
- * Read-only access to the files of one model, wherever they live. File names are relative to the
- * model's folder or base URL (`config.json`, `model.safetensors`, ...).
- *
- * Errors: a file that is absent or cannot be read throws `ModelFileMissingError` naming the file and
- * the location; a file shorter than a requested range throws `ModelFormatError`; an aborted signal
- * throws `AbortError`.
- */
-export interface ModelSource {
-  /** The folder path or base URL, as given (for messages and cache keys). */
-  readonly location: string;
-  readonly kind: 'folder' | 'url';
-  readJson(name: string, signal?: AbortSignal): Promise<unknown>;
-  readText(name: string, signal?: AbortSignal): Promise<string>;
-  /** The whole file. `onBytes` is called as chunks arrive, with non-decreasing `loaded`. */
-  readBytes(name: string, onBytes?: BytesCallback, signal?: AbortSignal): Promise<Uint8Array>;
-  /**
-   * Bytes [start, end) of the file. Over HTTP this sends a Range request; when the server ignores
-   * Range it reads the body from the start and stops once `end` is reached.
-   */
-  readRange(name: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
-  /** The whole file as a sequence of chunks, in order, from byte 0 (memory stays one chunk). */
-  readStream(name: string, signal?: AbortSignal): AsyncIterable<Uint8Array>;
-  /** Size in bytes. */
-  size(name: string, signal?: AbortSignal): Promise<number>;
-  /** Whether the file exists (false for ENOENT or HTTP 404/410; other failures throw). */
-  exists(name: string, signal?: AbortSignal): Promise<boolean>;
-}
+export type { BytesCallback, ModelSource } from './source-base.ts';
 
 /**
  * Opens a model location: `http://`, `https://` → fetched over HTTP; `file://` → a folder in Node

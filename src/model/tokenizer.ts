@@ -1,12 +1,10 @@
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import type { ChatMessage } from '../api/model.ts';
 import { InvalidArgumentError, ModelFormatError } from '../errors.ts';
 import { type ModelSource, openModelSource } from './source.ts';
 import type { ModelConfig } from './types.ts';
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
-}
+export type { ChatMessage } from '../api/model.ts';
 
 /**
  * Text ↔ token ids for one model, built offline from its tokenizer.json and tokenizer_config.json.

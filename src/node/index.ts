@@ -1,3 +1,7 @@
+// kvshare-web/node: the engine on Dawn (the `webgpu` package), which picks a software Vulkan driver
+// when no GPU is present.
+import type { EngineApi } from '../api/types.ts';
+import { createChatApi } from '../engine/chat.ts';
 import { Engine } from '../engine/engine.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
@@ -5,7 +9,15 @@ import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
 export { nodeGPU } from '../gpu/node-gpu.ts';
 export * from '../index.ts';
 
-/** An Engine on Dawn (the `webgpu` package); picks a software Vulkan driver when no GPU is present. */
-export function createNodeEngine(): Engine {
+/** The EngineApi on Dawn: the same interface as createEngine() in pages. */
+export function createNodeEngine(): EngineApi {
+  return createChatApi(createNodeTokenEngine());
+}
+
+/**
+ * The token-level Engine on Dawn, for work with token ids (prompts as ids, generated ids, prefill-only
+ * cache entries, per-request reuse statistics): the CLI, benchmarks and evaluation use it.
+ */
+export function createNodeTokenEngine(): Engine {
   return new Engine({ gpu: nodeGPU, shaders: nodeShaderLibrary });
 }

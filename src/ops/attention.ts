@@ -2,22 +2,26 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KernelContext } from './context.ts';
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs`. */
+/** The tensors and head shape every attention kernel takes. */
+export interface AttentionArgs {
+  q: GPUBuffer; // [n, nHeads * headDim]
+  kc: GPUBuffer; // [ctx, nKvHeads * headDim]
+  vc: GPUBuffer; // [ctx, nKvHeads * headDim]
+  pos: GPUBuffer; // [n] i32
+  out: GPUBuffer; // [n, nHeads * headDim]
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  rows: RowCount;
+  label: string;
+}
+
+/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps). */
 export function attentionOp(
   k: KernelContext,
-  a: {
-    q: GPUBuffer; // [n, nHeads * headDim]
-    kc: GPUBuffer; // [ctx, nKvHeads * headDim]
-    vc: GPUBuffer; // [ctx, nKvHeads * headDim]
-    pos: GPUBuffer; // [n] i32
+  a: AttentionArgs & {
     probs: GPUBuffer; // [maxRows, nHeads, ctx]
-    out: GPUBuffer; // [n, nHeads * headDim]
-    nHeads: number;
-    nKvHeads: number;
-    headDim: number;
     ctx: number;
-    rows: RowCount;
-    label: string;
   },
 ): Op {
   const params = paramsBuffer(

@@ -28,6 +28,8 @@ export function uploadRopeTable(
 /**
  * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half), and in the
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
+ * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
+ * RoPE and the cache write in one dispatch.
  */
 export function ropeOp(
   k: KernelContext,
@@ -41,8 +43,11 @@ export function ropeOp(
     second?: { x: GPUBuffer; nHeads: number; rowStride: number };
     rows: RowCount;
     label: string;
+    /** Write the rotated `second` (keys) to kc[pos[r]] instead of in place, and v [n, second.rowStride] to vc[pos[r]]. */
+    cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer };
   },
 ): Op {
+  if (a.cache && !a.second) throw new Error(`${a.label}: a cache write needs the keys as 'second'`);
   const params = paramsBuffer(
     k.device,
     [
@@ -55,8 +60,9 @@ export function ropeOp(
     `${a.label}.params`,
   );
   k.owned.push(params);
-  const pipeline = k.pipelines.get('rope', 'rope', { WG: 64 });
+  const pipeline = k.pipelines.get('rope', a.cache ? 'rope_kv' : 'rope', { WG: 64 });
   const heads = a.nHeads + (a.second?.nHeads ?? 0);
   const binds = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
+  if (a.cache) binds.push(a.cache.v, a.cache.kc, a.cache.vc);
   return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv((heads * a.headDim) / 2, 64), a.rows.n]);
 }

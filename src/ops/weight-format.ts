@@ -1,5 +1,3 @@
-import type { DType } from '../model/types.ts';
-
 /**
  * How a 2-D weight [rows, cols] sits on the GPU: 'f32' as [rows, cols] f32; 'f16' / 'bf16' as its
  * checkpoint's 16-bit values, two per u32 along each row, [rows, ceil(cols / 2)] u32 (element 2j in
@@ -43,11 +41,6 @@ export function isQuantFormat(f: string): f is QuantFormat {
 export function quantConstants(format: QuantFormat): Record<string, number> {
   const s = QUANT_FORMATS[format];
   return { BITS: s.bits, SCALE32: s.scale32 ? 1 : 0, HAS_MIN: s.hasMin ? 1 : 0 };
-}
-
-/** 16-bit checkpoint tensors stay 16-bit on the GPU (half the bytes); F32 ones stay f32. */
-export function weightFormat(dtype: DType): WeightFormat {
-  return dtype === 'F16' ? 'f16' : dtype === 'BF16' ? 'bf16' : 'f32';
 }
 
 /** Word offsets of the regions of a quantized [rows, cols] weight (see WeightFormat). */

@@ -10,10 +10,11 @@
  * index from the announced records.
  */
 import { createStore, type UseStore } from 'idb-keyval';
+import type { MemoryCacheStats } from '../api/cache.ts';
 import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import type { CacheStats, MemoryKVCache } from '../kvshare/memory-cache.ts';
+import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import type { SketchMatch } from '../kvshare/sketch.ts';
 import { decodeEntry, storedChecksum } from './codec.ts';
 import { type ChannelNotice, TabChannel } from './cross-tab.ts';
@@ -52,7 +53,7 @@ export interface PersistentKVCacheOptions extends EntryExpectation {
   rows?: number; // LSH rows per band (default 4)
 }
 
-export interface PersistentCacheStats extends CacheStats {
+export interface PersistentCacheStats extends MemoryCacheStats {
   persistedEntries: number;
   persistedBytes: number; // payload bytes in IndexedDB known to this instance
   corruptDeleted: number; // entries deleted because they failed their checks

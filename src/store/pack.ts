@@ -17,6 +17,7 @@
  * decodePack checks every field, offset and entry before returning anything, so an import either adds
  * every new entry or none; entries whose id the cache already holds are skipped, never overwritten.
  */
+import type { PackImportResult } from '../api/cache.ts';
 import { CacheEntryError, CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type EntryExpectation, entryBytes, type KVEntry } from '../kvshare/entry.ts';
@@ -36,10 +37,7 @@ export interface PackLimits {
   maxEntries?: number; // most entries accepted (default 65536)
 }
 
-export interface PackImportResult {
-  ids: string[]; // the imported entries, in pack order
-  skipped: string[]; // entries of the pack whose id the cache already held: kept as they were, not imported
-}
+export type { PackImportResult } from '../api/cache.ts';
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 

@@ -7,6 +7,7 @@
  *   index:<fingerprint>:<formatVersion>:<id>  → IndexRecord
  * An entry is visible only while its index record exists; the index record is written after the payload.
  */
+import type { EngineWarning } from '../api/cache.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { ENTRY_FORMAT_VERSION, payloadLength } from './codec.ts';
 
@@ -22,15 +23,8 @@ export interface IndexRecord {
 }
 
 /** Something the cache wants the application to know; it never throws for these. */
-export interface StoreWarning {
-  /**
-   * unavailable: no IndexedDB (private mode, blocked) — memory only. quota: storage is full — memory only
-   * from now on. corrupt: an entry failed its checks and was deleted. budget: an entry larger than the
-   * persisted budget stays in memory only. io: another storage error; the entry stays in memory only.
-   */
-  kind: 'unavailable' | 'quota' | 'corrupt' | 'budget' | 'io';
-  message: string;
-  id?: string;
+/** An EngineWarning with the error behind it (logged, not sent to the page). */
+export interface StoreWarning extends EngineWarning {
   cause?: unknown;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The worker side of the engine: an EngineHost wraps an in-thread EngineApi and is what Comlink
+ * The worker side of the engine (the wire protocol is src/api/protocol.ts): an EngineHost wraps an in-thread EngineApi and is what Comlink
  * exposes. Its methods take only structured-cloneable arguments plus Comlink-proxied callbacks, so
  * the client (src/client/remote.ts) can turn them back into the EngineApi:
  *
@@ -9,48 +9,34 @@
  *   every event arrives before the result.
  * - Streams: a proxied sink receives {chunk}… then {end} or {error}; each delivery is awaited, so
  *   chunks keep their order and the engine never waits on the page.
- * - Errors: thrown ones keep their class through the transfer handler of src/api/transfer.ts; a
+ * - Errors: thrown ones keep their class through the transfer handler of error-transfer.ts; a
  *   stream's error is sent to the sink as a SerializedError.
  *
  * - Warnings: a proxied callback kept while the model is loaded (released by the next load/unload).
  * - Large buffers (KV packs) cross with `Comlink.transfer`, so they move instead of being copied.
  */
 import * as Comlink from 'comlink';
-import { registerErrorTransfer, type SerializedError, serializeError } from '../api/transfer.ts';
 import type {
+  EngineHostApi,
+  ProgressSink,
+  StreamSink,
+  WarningSink,
+  WireChatRequest,
+  WireLoadOptions,
+} from '../api/protocol.ts';
+import type {
+  CacheStats,
   ChatCompletion,
   ChatCompletionChunk,
-  ChatCompletionRequestBase,
   EngineApi,
-  EngineCacheStats,
-  EngineLoadOptions,
-  EngineWarning,
   KVEntryMeta,
-  LoadProgress,
   ModelInfo,
   PackImportResult,
 } from '../api/types.ts';
 import { withCode } from '../errors.ts';
+import { registerErrorTransfer, serializeError } from './error-transfer.ts';
 
-/** Load options as they cross the boundary (the callback and the signal travel separately). */
-export type WireLoadOptions = Omit<EngineLoadOptions, 'onProgress' | 'onWarning' | 'signal'>;
-
-/** A chat request as it crosses the boundary (streaming is chosen by the method). */
-export type WireChatRequest = Omit<ChatCompletionRequestBase, 'signal'>;
-
-/** What a stream's sink receives, in order: any number of chunks, then end or error. */
-export type StreamEvent =
-  | { type: 'chunk'; chunk: ChatCompletionChunk }
-  | { type: 'end' }
-  | { type: 'error'; error: SerializedError };
-
-/** A proxied callback as the host sees it: every call is a message whose reply may be awaited. */
-export type ProgressSink = (p: LoadProgress) => unknown;
-export type StreamSink = (e: StreamEvent) => unknown;
-
-export type WarningSink = (w: EngineWarning) => unknown;
-
-export class EngineHost {
+export class EngineHost implements EngineHostApi {
   private readonly requests = new Map<number, AbortController>();
   /** The page's warning callback of the loaded model; released on the next load and on unload. */
   private warnings: WarningSink | undefined;
@@ -146,7 +132,7 @@ export class EngineHost {
     return coded(() => this.api.interruptGenerate());
   }
 
-  cacheStats(): Promise<EngineCacheStats> {
+  cacheStats(): Promise<CacheStats> {
     return coded(() => this.api.cache.stats());
   }
 

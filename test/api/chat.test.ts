@@ -8,10 +8,10 @@ import {
   EngineNotLoadedError,
   InvalidArgumentError,
 } from '../../src/errors.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeEngine, createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 const api: EngineApi = createChatApi(engine);
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 
@@ -119,7 +119,7 @@ describe('createChatApi (in-thread)', () => {
     await expect(c.create({ messages: user('hi'), max_tokens: 1000, stream: true })).rejects.toBeInstanceOf(
       ContextOverflowError,
     );
-    const idle = createChatApi(createNodeEngine());
+    const idle = createNodeEngine();
     await expect(idle.chat.completions.create({ messages: user('hi') })).rejects.toBeInstanceOf(
       EngineNotLoadedError,
     );

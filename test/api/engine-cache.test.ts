@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import type { ChatMessage, EngineLoadOptions, EngineWarning } from '../../src/api/types.ts';
+import type { ChatMessage, EngineWarning, LoadOptions } from '../../src/api/types.ts';
 import { indexedDbCacheBackend } from '../../src/browser/cache.ts';
 import { type EngineClient, wrapEngine } from '../../src/client/remote.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
@@ -22,7 +22,7 @@ const channels: MessageChannel[] = [];
 const clients: EngineClient[] = [];
 
 /** An engine with the browser's IndexedDB backend, served over a MessageChannel. */
-async function persistentClient(dbName: string, extra: EngineLoadOptions = {}): Promise<EngineClient> {
+async function persistentClient(dbName: string, extra: LoadOptions = {}): Promise<EngineClient> {
   const ch = new MessageChannel();
   channels.push(ch);
   const engine = new Engine({

@@ -1,10 +1,8 @@
 // The worker boundary without a browser: EngineHost on one end of a MessageChannel, the client on the
 // other (the same Comlink code paths a Web Worker uses).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deserializeError, serializeError } from '../../src/api/transfer.ts';
 import type { ChatCompletionChunk, ChatMessage, LoadProgress } from '../../src/api/types.ts';
 import { type EngineClient, wrapEngine } from '../../src/client/remote.ts';
-import { createChatApi } from '../../src/engine/chat.ts';
 import {
   AbortError,
   EmptyPromptError,
@@ -15,6 +13,7 @@ import {
   ModelFileMissingError,
 } from '../../src/errors.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
+import { deserializeError, serializeError } from '../../src/worker/error-transfer.ts';
 import { exposeEngine } from '../../src/worker/host.ts';
 import { storiesDir } from '../helpers/models.ts';
 
@@ -22,7 +21,7 @@ const channels: MessageChannel[] = [];
 function pair(): EngineClient {
   const ch = new MessageChannel();
   channels.push(ch);
-  exposeEngine(createChatApi(createNodeEngine()), ch.port1);
+  exposeEngine(createNodeEngine(), ch.port1);
   return wrapEngine(ch.port2);
 }
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];

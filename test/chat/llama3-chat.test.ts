@@ -4,10 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessage, EngineApi } from '../../src/api/types.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 const api: EngineApi = createChatApi(engine);
 const SYSTEM: ChatMessage = { role: 'system', content: 'You are a tutor for high-school chemistry.' };
 

@@ -4,12 +4,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatMessage, EngineApi } from '../../src/api/types.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
-import { evalPrompt } from '../../src/engine/eval-chat.ts';
-import { evalReuse } from '../../src/engine/eval-reuse.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { evalPrompt } from '../../src/eval/chat.ts';
+import { evalReuse } from '../../src/eval/reuse.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 const api: EngineApi = createChatApi(engine);
 const SYSTEM: ChatMessage = {
   role: 'system',

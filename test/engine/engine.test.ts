@@ -11,11 +11,11 @@ import {
 } from '../../src/errors.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 const progress: LoadProgress[] = [];
 
 beforeAll(async () => {
@@ -103,7 +103,7 @@ describe('Engine', () => {
   });
 
   it('load errors: missing model folder, no WebGPU', async () => {
-    const other = createNodeEngine();
+    const other = createNodeTokenEngine();
     await expect(other.load('/nonexistent/model')).rejects.toBeInstanceOf(ModelFileMissingError);
     const noGpu = new Engine({ gpu: async () => undefined, shaders: nodeShaderLibrary });
     await expect(noGpu.load(storiesDir())).rejects.toBeInstanceOf(WebGPUUnavailableError);

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReuseOptions } from '../../src/engine/reuse.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 
 beforeAll(async () => {
   await engine.load(storiesDir(), { contextLength: 512 });

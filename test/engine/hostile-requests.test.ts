@@ -14,11 +14,11 @@ import {
   type KVShareError,
   NonFiniteOutputError,
 } from '../../src/errors.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { exposeEngine } from '../../src/worker/host.ts';
 import { storiesDir } from '../helpers/models.ts';
 
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 const chat = createChatApi(engine);
 const PROMPT = 'Once upon a time, there was a little girl named Lily.';
 

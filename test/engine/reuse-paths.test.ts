@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import type { ReuseMode } from '../../src/engine/reuse.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const pairs = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
 ).map((p) => ({ a: cachedPrompts(p)[0], b: p.b }));
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 const NEW = 12;
 const ask = (prompt: string | { tokenIds: number[] }, mode: ReuseMode, cachePrompt = false) =>
   engine.generate(prompt, { maxNewTokens: NEW, reuse: { mode }, cachePrompt });
@@ -106,5 +106,30 @@ describe('kvshare on a similar prompt', () => {
       expect(r.tokenIds).toEqual((await ask(b, 'none')).tokenIds);
     }
     expect(skipped).toBeGreaterThan(0);
+  });
+});
+
+describe('the GPU hot tier', () => {
+  it('promotes an entry used from host memory (an imported pack) and patches its next hit from the GPU', async () => {
+    const { a } = pairs[3];
+    const ref = await ask(a, 'none');
+    await engine.cache.clear();
+    await engine.cache.add(a);
+    const pack = await engine.cache.exportPack();
+    await engine.cache.clear(); // also empties the hot tier
+    const [id] = (await engine.cache.importPack(pack)).ids;
+    const before = engine.cache.stats();
+    expect(before.gpuEntries).toBe(0);
+    for (let round = 0; round < 2; round++) {
+      await ask('Zed went to the shop.', 'none'); // the live KV holds something else
+      const r = await ask(a, 'naive'); // imported entries count as approximate: prefix mode skips them
+      expect(r.tokenIds).toEqual(ref.tokenIds);
+      expect(r.reuse.entryIds).toEqual([id]);
+      const s = engine.cache.stats();
+      // Promoted once (after the first hit); the second hit finds it resident.
+      expect(s.gpuPromotions - before.gpuPromotions).toBe(1);
+      expect(s.gpuEntries).toBe(1);
+      expect(s.gpuBytes).toBeGreaterThan(0);
+    }
   });
 });

@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { CacheEntryError } from '../../src/errors.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const pairs = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
 ).map((p) => ({ a: cachedPrompts(p)[0], b: p.b }));
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 const NEW = 24;
 
 beforeAll(async () => {
@@ -109,7 +109,7 @@ describe('cache entries that must not be used', () => {
   it.each(corruptions)(
     'an entry corrupted in memory (%s) is dropped by the output guard and the answer equals full compute',
     async (_, corrupt) => {
-      const cold: Engine = createNodeEngine();
+      const cold: Engine = createNodeTokenEngine();
       await cold.load(storiesDir(), { contextLength: 512, gpuCacheBudgetBytes: 0 });
       try {
         const { a, b } = pairs[3];

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
-import { evalReuse } from '../../src/engine/eval-reuse.ts';
 import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
-import { cachedPrompts, parsePairsJsonl } from '../../src/kvshare/pairs.ts';
+import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
+import { evalReuse } from '../../src/eval/reuse.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 const stories = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
 );

@@ -93,6 +93,7 @@ describe('hot tier and the continued scoring pass', () => {
       gpuEntries: 1,
       gpuBytes: resident.bytesFor(A.length),
       gpuBudgetBytes: 1 << 20,
+      gpuPromotions: 0,
     });
     // Every third row of A, moved right by 5.
     const rows: PatchRow[] = [];
@@ -109,6 +110,12 @@ describe('hot tier and the continued scoring pass', () => {
     const fromGpu = await read();
     await kvOf([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
     await kit.patch([{ host: cached, rows }]);
+    expect(await read()).toEqual(fromGpu);
+    // An entry promoted from host memory (uploaded whole) patches the same K/V too.
+    expect(resident.promote('b', cached, A.length)).toBe(true);
+    expect(resident.stats()).toMatchObject({ gpuEntries: 2, gpuPromotions: 1 });
+    await kvOf([7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
+    await kit.patch([{ resident: resident.get('b')!, rows }]);
     expect(await read()).toEqual(fromGpu);
     expect(fromGpu.slice(kvDim, 2 * kvDim)).toEqual(Array.from(cached.v[4].subarray(0, kvDim)));
     resident.clear();

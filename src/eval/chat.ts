@@ -3,8 +3,8 @@
  * rendered by the model's chat template (engine.chatPromptIds: template + generation prompt, or BOS +
  * the contents joined by newlines for a model without one), so reuse is measured as a chat app sees it.
  */
-import type { Engine } from './engine.ts';
-import type { PromptInput } from './types.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { PromptInput } from '../engine/types.ts';
 
 /** The system prompt `--chat` uses unless `--system` names another. */
 export const DEFAULT_EVAL_SYSTEM = 'You are a helpful assistant.';

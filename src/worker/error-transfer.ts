@@ -7,17 +7,9 @@
  * (exposeEngine and createEngine do).
  */
 import * as Comlink from 'comlink';
+import type { SerializedError } from '../api/protocol.ts';
 import * as errors from '../errors.ts';
 import { type ErrorCode, KVShareError } from '../errors.ts';
-
-/** An error as plain data (structured-cloneable). */
-export interface SerializedError {
-  name: string;
-  message: string;
-  code?: string;
-  stack?: string;
-  cause?: SerializedError;
-}
 
 type KVShareErrorClass = new (message: string) => KVShareError;
 

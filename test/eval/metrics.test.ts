@@ -8,7 +8,7 @@ import {
   rougeL,
   rougeLScores,
   words,
-} from '../../src/kvshare/metrics.ts';
+} from '../../src/eval/metrics.ts';
 
 const w = (s: string) => s.split(' ');
 

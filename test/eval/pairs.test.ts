@@ -2,14 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { rougeL, words } from '../../src/kvshare/metrics.ts';
+import { rougeL, words } from '../../src/eval/metrics.ts';
 import {
   cachedPrompts,
   formatPairsJsonl,
   parsePairsJsonl,
   sampleSeeded,
   selectQqpPairs,
-} from '../../src/kvshare/pairs.ts';
+} from '../../src/eval/pairs.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

@@ -4,7 +4,7 @@
  * Convention throughout: `candidate` is the answer under test, `reference` the full-computation answer.
  */
 import { InvalidArgumentError } from '../errors.ts';
-import { lcsLength } from './diff.ts';
+import { lcsLength } from '../kvshare/diff.ts';
 
 export type Seq = ArrayLike<string> | ArrayLike<number>;
 

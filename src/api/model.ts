@@ -1,0 +1,52 @@
+/**
+ * The public vocabulary of models: what a loaded model is, how loading reports progress, and what a
+ * chat message looks like. Like everything in src/api, a leaf: it imports nothing from the engine.
+ */
+
+/** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
+export interface ModelConfig {
+  /** 'llama' | 'mistral' | 'qwen2' — the config's model_type. */
+  modelType: 'llama' | 'mistral' | 'qwen2';
+  vocabSize: number;
+  hiddenSize: number; // D
+  intermediateSize: number; // F
+  numLayers: number; // L
+  numHeads: number; // H (query heads)
+  numKvHeads: number; // KV heads (GQA: H % KV === 0)
+  headDim: number; // hd (usually D / H)
+  maxPositions: number; // max_position_embeddings
+  rmsNormEps: number;
+  ropeTheta: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry biases (Qwen2). */
+  attentionBias: boolean;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+/** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
+export type QuantizeOption = 'q4' | 'q8';
+
+export type LoadProgress =
+  | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }
+  | { kind: 'upload'; tensor: string; loadedBytes: number; totalBytes: number }
+  | { kind: 'ready'; totalBytes: number };
+
+export interface ModelInfo {
+  location: string;
+  config: ModelConfig;
+  /** Hex SHA-256 of config and weights; KV cache entries are keyed to it. */
+  fingerprint: string;
+  adapter: string;
+  contextLength: number;
+  weightBytes: number;
+  kvCacheBytes: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Why an answer ended: a stop token or string, the token limit, or an abort. */
+export type FinishReason = 'stop' | 'length' | 'abort';

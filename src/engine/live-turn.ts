@@ -1,0 +1,118 @@
+/**
+ * One request on the live KV cache: fill it for the prompt (reuse under the output guard), answer,
+ * then record what the live cache holds for the next turn, write the prompt back as a cache entry and
+ * promote the entries used from host memory to the GPU hot tier.
+ */
+import type { EngineWarning } from '../api/types.ts';
+import { InternalError, InvalidArgumentError } from '../errors.ts';
+import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import type { KVEntryMeta } from '../kvshare/entry.ts';
+import type { Tokenizer } from '../model/tokenizer.ts';
+import { runGeneration } from './generate.ts';
+import { dropEntries, withOutputGuard } from './output-guard.ts';
+import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './reuse.ts';
+import type { GenerateChunk, GenerateOptions, GenerateResult, ModelInfo } from './types.ts';
+import { promoteUsed, storePrompt } from './write-back.ts';
+
+/** The loaded model as a turn sees it; `live` is rewritten by every turn. */
+export interface TurnContext extends ReuseContext {
+  cache: KVCacheBackend;
+  tokenizer: Tokenizer;
+  info: ModelInfo;
+  onWarning?: (w: EngineWarning) => void;
+}
+
+/** After a prefill of `tokens`: the rows of the live cache that equal a full computation. */
+function keepLive(m: TurnContext, tokens: number[], p: PreparedPrompt): boolean {
+  const exact = p.exact && p.stale.length === 0;
+  m.live = { tokens, exactRows: exact ? tokens.length : p.exactRows };
+  return exact;
+}
+
+/** Answer prompt `ids` (validated, within the context) under `reuse`; see generate(). */
+export async function answerTurn(
+  m: TurnContext,
+  ids: number[],
+  opts: GenerateOptions,
+  reuse: Required<ReuseOptions>,
+  onChunk?: (c: GenerateChunk) => void,
+): Promise<GenerateResult> {
+  let prepared: PreparedPrompt | null = null;
+  const live = m.live;
+  m.live = null; // the live cache is rewritten below; known again once the answer is complete
+  let streamed = 0;
+  let dropped = 0;
+  const chunk =
+    onChunk &&
+    ((c: GenerateChunk) => {
+      streamed++;
+      onChunk(c);
+    });
+  const out = await withOutputGuard(
+    (noReuse) => {
+      const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
+      const prefill = async (readLogits: boolean) => {
+        prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, { readLogits });
+        return prepared;
+      };
+      return runGeneration(
+        m.runner,
+        m.tokenizer,
+        ids,
+        opts,
+        prefill,
+        r.mode === 'kvshare' ? r.trickle : 0,
+        chunk,
+      );
+    },
+    {
+      reused: () => (prepared as PreparedPrompt | null)?.stats.entryIds ?? [],
+      canRestart: () => streamed === 0,
+      drop: async (entryIds) => {
+        dropped += entryIds.length;
+        await dropEntries(m.cache, entryIds, m.onWarning);
+      },
+    },
+  );
+  const p = prepared as PreparedPrompt | null;
+  if (!p) throw new InternalError('internal error: the prefill did not run');
+  // Prompt and answer (all but the last token, whose K/V was never computed): a later turn of the
+  // same chat starts with exactly these tokens.
+  const fed = [...ids, ...out.tokenIds.slice(0, -1)];
+  const exact = keepLive(m, fed, p);
+  if (opts.cachePrompt ?? true) {
+    try {
+      await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
+    } catch (e) {
+      // An entry larger than the whole cache budget is simply not kept; the answer stands.
+      if (!(e instanceof InvalidArgumentError)) throw e;
+    }
+  }
+  promoteUsed(m.cache, m.resident, p.fromHost);
+  return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
+}
+
+/** The first answer token's logits [V] after filling the live cache for `ids` under `reuse`. */
+export async function firstTokenLogitsTurn(
+  m: TurnContext,
+  ids: number[],
+  reuse: Required<ReuseOptions>,
+): Promise<Float32Array> {
+  const live = m.live;
+  m.live = null; // the live cache is rewritten below
+  const p = await prefillWithReuse({ ...m, live }, ids, reuse, { readLogits: true });
+  keepLive(m, ids, p);
+  promoteUsed(m.cache, m.resident, p.fromHost);
+  return p.first.logits ?? new Float32Array(0);
+}
+
+/** Prefill `ids` in full (no reuse) and store them as an exact entry. */
+export async function cachePromptTurn(m: TurnContext, ids: number[]): Promise<KVEntryMeta> {
+  m.live = null;
+  await m.runner.forward(
+    ids.map((token, position) => ({ token, position })),
+    { logitRows: [] },
+  );
+  m.live = { tokens: ids, exactRows: ids.length };
+  return storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+}

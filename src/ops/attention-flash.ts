@@ -1,0 +1,80 @@
+import { paramsBuffer } from '../gpu/buffers.ts';
+import { makeOp, type Op, RowCount } from '../gpu/op.ts';
+import type { AttentionArgs } from './attention.ts';
+import type { KernelContext } from './context.ts';
+
+/**
+ * Attended positions per split: spans up to this take one workgroup per (row, head) and no combine
+ * pass. Each split walks its positions in chunks of 64 (the workgroup size of attention_flash.wgsl).
+ */
+export const FLASH_SPAN_PER_SPLIT = 256;
+/** Row counts up to this (decode, with a few trickle rows) take flash attention; more take attentionOp. */
+export const FLASH_MAX_ROWS = 4;
+/** Splits per (row, head) at most: longer spans loop over several chunks per workgroup. */
+export const FLASH_MAX_SPLITS = 16;
+
+/**
+ * How many workgroups share one (row, head) of flash attention: ceil(span / FLASH_SPAN_PER_SPLIT)
+ * capped at FLASH_MAX_SPLITS, where span is the longest attended length of the step (max position + 1). Set
+ * by the host before a step; any value >= 1 gives the same result, so a stale one is only slower.
+ */
+export class AttentionSplits {
+  readonly count: RowCount;
+  constructor(device: GPUDevice, label = 'attention.splits') {
+    this.count = new RowCount(device, FLASH_MAX_SPLITS, label);
+    this.count.set(1);
+  }
+  setSpan(span: number): void {
+    const s = Math.min(FLASH_MAX_SPLITS, Math.max(1, Math.ceil(span / FLASH_SPAN_PER_SPLIT)));
+    if (s !== this.count.n) this.count.set(s);
+  }
+}
+
+/** Bytes of the partials buffer for `maxRows` rows: [maxRows, nHeads, FLASH_MAX_SPLITS, headDim + 2] f32. */
+export function flashPartBytes(maxRows: number, nHeads: number, headDim: number): number {
+  return maxRows * nHeads * FLASH_MAX_SPLITS * (headDim + 2) * 4;
+}
+
+/**
+ * out[r, h, :] = softmax_{p <= pos[r]}(q.K / sqrt(hd)) V with grouped-query heads, as flash decoding:
+ * the positions split over `splits` workgroups per (row, head) with an online softmax, then a combine
+ * pass (skipped when there is one split). Two ops; the attention weights are not kept (see attentionOp for the probe that keeps them).
+ */
+export function flashAttentionOps(
+  k: KernelContext,
+  a: AttentionArgs & {
+    part: GPUBuffer; // [maxRows, nHeads, FLASH_MAX_SPLITS, headDim + 2] (see flashPartBytes)
+    splits: AttentionSplits;
+  },
+): Op[] {
+  if (a.headDim > 256) throw new RangeError(`${a.label}: headDim ${a.headDim} > 256`);
+  const params = paramsBuffer(
+    k.device,
+    [
+      { u: a.nHeads },
+      { u: a.nKvHeads },
+      { u: a.headDim },
+      { u: FLASH_MAX_SPLITS },
+      { f: 1 / Math.sqrt(a.headDim) },
+    ],
+    `${a.label}.params`,
+  );
+  k.owned.push(params);
+  const s = a.splits.count;
+  const common = [params, a.rows.buffer, s.buffer];
+  const split = makeOp(
+    k.device,
+    `${a.label}.split`,
+    k.pipelines.get('attention_flash', 'split'),
+    [...common, a.pos, a.q, a.kc, a.vc, a.part, a.out],
+    () => [a.nHeads, s.n, a.rows.n],
+  );
+  const combine = makeOp(
+    k.device,
+    `${a.label}.combine`,
+    k.pipelines.get('attention_flash', 'combine'),
+    [...common, null, null, null, null, a.part, a.out],
+    () => [s.n > 1 ? a.nHeads : 0, a.rows.n], // one split writes out itself
+  );
+  return [split, combine];
+}
