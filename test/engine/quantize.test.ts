@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
-import { createNodeEngine } from '../../src/node/index.ts';
+import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
-const engine = createNodeEngine();
+const engine = createNodeTokenEngine();
 afterAll(() => engine.unload());
 
 describe('Engine load with quantize', () => {
