@@ -1,9 +1,28 @@
+import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
 import { packHalfRows, weightFormat } from '../model/dtype.ts';
 import { sliceQuantRows } from '../model/quantize.ts';
 import type { HostTensor } from '../model/types.ts';
-import { isQuantFormat, type WeightPart } from '../ops/weight-format.ts';
-import { rowsPerPart } from './weights.ts';
+import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
+
+/** Rows per part so that each part fits one storage binding; throws if a single row cannot. */
+export function rowsPerPart(
+  name: string,
+  rows: number,
+  cols: number,
+  maxBindingBytes: number,
+  format: WeightFormat = 'f32',
+): number {
+  const bytes = rowBytes(cols, format);
+  if (bytes > maxBindingBytes) {
+    throw new TensorTooLargeError(
+      `Tensor ${name}: one row (${bytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
+    );
+  }
+  // A quantized part may need 24 bytes beyond its rows' (see rowBytes).
+  const room = isQuantFormat(format) ? maxBindingBytes - 24 : maxBindingBytes;
+  return Math.max(1, Math.min(rows, Math.floor(room / bytes)));
+}
 
 /**
  * Uploads a 2-D weight [rows, cols] in row parts that each fit one storage binding: f32 data as

@@ -2,8 +2,8 @@ import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
 import { weightFormat } from '../model/dtype.ts';
 import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
-import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
-import { uploadMatrix } from './upload-matrix.ts';
+import type { WeightPart } from '../ops/weight-format.ts';
+import { rowsPerPart, uploadMatrix } from './upload-matrix.ts';
 
 export interface LayerWeights {
   attnNorm: GPUBuffer; // [D]
@@ -28,25 +28,6 @@ export interface ModelWeights {
   buffers: GPUBuffer[]; // every buffer above, for destroy()
   /** GPU bytes of all weight buffers (their allocated sizes). */
   bytes: number;
-}
-
-/** Rows per part so that each part fits one storage binding; throws if a single row cannot. */
-export function rowsPerPart(
-  name: string,
-  rows: number,
-  cols: number,
-  maxBindingBytes: number,
-  format: WeightFormat = 'f32',
-): number {
-  const bytes = rowBytes(cols, format);
-  if (bytes > maxBindingBytes) {
-    throw new TensorTooLargeError(
-      `Tensor ${name}: one row (${bytes} B) exceeds this device's maxStorageBufferBindingSize (${maxBindingBytes} B).`,
-    );
-  }
-  // A quantized part may need 24 bytes beyond its rows' (see rowBytes).
-  const room = isQuantFormat(format) ? maxBindingBytes - 24 : maxBindingBytes;
-  return Math.max(1, Math.min(rows, Math.floor(room / bytes)));
 }
 
 /**

@@ -29,7 +29,7 @@ function groupParams(data: Float32Array, i0: number, i1: number, s: QuantSpec): 
       const x = data[i];
       if (x < lo) lo = x;
       if (x > hi) hi = x;
-      if (x !== x) return { d: x, m: x }; // NaN
+      if (Number.isNaN(x)) return { d: x, m: x };
     }
     return { d: stored((hi - lo) / ((1 << s.bits) - 1), s), m: stored(lo, s) };
   }
