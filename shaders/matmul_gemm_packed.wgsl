@@ -2,23 +2,12 @@
 // y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // Tiles, loop order and f32 accumulation as matmul_gemm.wgsl (8x8 threads, 32x32 tile of y, K in
 // steps of 16); only the weight tile load differs: 8 packed words per tile row, widened into Bs.
-struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, accumulate: u32, gated: u32, _p2: u32 }
-struct Count { n: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<uniform> count: Count;
+#include matmul_prelude
+#include matmul_gemm_tile
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
-@group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows]
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
-@group(0) @binding(6) var<storage, read> g: array<f32>;        // [n, outStride] gate (dummy when gated = 0)
 
 override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-const TM: u32 = 32u;
-const TN: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> As: array<f32, 512>; // [TM, TK]
-var<workgroup> Bs: array<f32, 512>; // [TN, TK]
 
 fn unpack2(v: u32) -> vec2<f32> {
   if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
@@ -33,14 +22,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let K2 = (p.K + 1u) / 2u;
   var acc: array<f32, 16>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    for (var i = 0u; i < 8u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / TK;
-      let gk = k0 + e % TK;
-      var a = 0.0;
-      if (row0 + rr < count.n && gk < p.K) { a = x[(row0 + rr) * p.K + gk]; }
-      As[e] = a;
-    }
+    loadXTile(row0, k0, tid);
     // 32 weight rows x 8 words: 4 words per thread; a padded odd-K word has a zero high half.
     for (var i = 0u; i < 4u; i++) {
       let e = tid + i * 64u;
@@ -54,28 +36,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       Bs[rr * TK + 2u * kw + 1u] = bv.y;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var bcol: array<f32, 4>;
-      for (var j = 0u; j < 4u; j++) { bcol[j] = Bs[(lid.x * 4u + j) * TK + kk]; }
-      for (var i = 0u; i < 4u; i++) {
-        let a = As[(lid.y * 4u + i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a * bcol[j]; }
-      }
-    }
+    tileMac(&acc, lid);
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= count.n) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let o = col0 + lid.x * 4u + j;
-      if (o >= p.outRows) { continue; }
-      var v = acc[i * 4u + j];
-      if (p.hasBias != 0u) { v += b[o]; }
-      let yi = r * p.outStride + p.outOffset + o;
-      if (p.accumulate != 0u) { v += y[yi]; } // residual add folded in: y += W x
-      if (p.gated != 0u) { v = g[yi] / (1.0 + exp(-g[yi])) * v; } // SwiGLU: silu(gate) * up
-      y[yi] = v;
-    }
-  }
+  storeTile(&acc, row0, col0, lid);
 }

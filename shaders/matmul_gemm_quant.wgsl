@@ -3,15 +3,10 @@
 // (8x8 threads, 32x32 tile of y, K in steps of 16 = half a group); the weight tile is dequantized
 // into Bs as it is loaded (BITS / 2 code words per tile row).
 #include matmul_prelude
+#include matmul_gemm_tile
 #include quant_prelude
 
 @group(0) @binding(2) var<storage, read> x: array<f32>; // [n, K]
-
-const TM: u32 = 32u;
-const TN: u32 = 32u;
-const TK: u32 = 16u;
-var<workgroup> As: array<f32, 512>; // [TM, TK]
-var<workgroup> Bs: array<f32, 512>; // [TN, TK]
 
 @compute @workgroup_size(8, 8)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
@@ -23,14 +18,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let wpr = TK / per;    // code words per tile row: 2 (4-bit) or 4 (8-bit)
   var acc: array<f32, 16>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    for (var i = 0u; i < 8u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / TK;
-      let gk = k0 + e % TK;
-      var a = 0.0;
-      if (row0 + rr < count.n && gk < p.K) { a = x[(row0 + rr) * p.K + gk]; }
-      As[e] = a;
-    }
+    loadXTile(row0, k0, tid);
     // 32 weight rows x wpr words; values past K multiply zeros in As.
     for (var i = 0u; i < wpr / 2u; i++) {
       let e = tid + i * 64u;
@@ -48,22 +36,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TK; kk++) {
-      var bcol: array<f32, 4>;
-      for (var j = 0u; j < 4u; j++) { bcol[j] = Bs[(lid.x * 4u + j) * TK + kk]; }
-      for (var i = 0u; i < 4u; i++) {
-        let a = As[(lid.y * 4u + i) * TK + kk];
-        for (var j = 0u; j < 4u; j++) { acc[i * 4u + j] += a * bcol[j]; }
-      }
-    }
+    tileMac(&acc, lid);
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let r = row0 + lid.y * 4u + i;
-    if (r >= count.n) { continue; }
-    for (var j = 0u; j < 4u; j++) {
-      let o = col0 + lid.x * 4u + j;
-      if (o < p.outRows) { store(r, o, acc[i * 4u + j]); }
-    }
-  }
+  storeTile(&acc, row0, col0, lid);
 }

@@ -1,16 +1,9 @@
 // GEMV for few rows with 16-bit weights packed two per u32 along K, any K (odd K: each row is padded
 // to an even count with a zero high half): y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // Same work split as matmul_gemv_packed.wgsl, one packed word (2 values of K) per step.
-struct Params { K: u32, outRows: u32, outStride: u32, outOffset: u32, hasBias: u32, accumulate: u32, gated: u32, _p2: u32 }
-struct Count { n: u32 }
-
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<uniform> count: Count;
+#include matmul_prelude
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
-@group(0) @binding(4) var<storage, read> b: array<f32>;        // [outRows]
-@group(0) @binding(5) var<storage, read_write> y: array<f32>;  // [n, outStride]
-@group(0) @binding(6) var<storage, read> g: array<f32>;        // [n, outStride] gate (dummy when gated = 0)
 
 override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
 override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
@@ -52,12 +45,7 @@ fn gemv_scalar(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     for (var i = 0u; i < ROWS; i++) {
       let r = r0 + i;
       if (r >= count.n) { break; }
-      var acc = s[i];
-      if (p.hasBias != 0u) { acc += b[o]; }
-      let yi = r * p.outStride + p.outOffset + o;
-      if (p.accumulate != 0u) { acc += y[yi]; } // residual add folded in: y += W x
-      if (p.gated != 0u) { acc = g[yi] / (1.0 + exp(-g[yi])) * acc; } // SwiGLU: silu(gate) * up
-      y[yi] = acc;
+      store(r, o, s[i]);
     }
   }
 }

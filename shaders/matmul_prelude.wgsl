@@ -1,4 +1,4 @@
-// Shared by the quantized matmul kernels (#include matmul_prelude): params, the bindings other than
+// Shared by every matmul kernel (#include matmul_prelude): params, the bindings other than
 // x (binding 2, scalar or vec4 by kernel) and the weight (binding 3, declared by the weight format's
 // prelude), and the fused epilogue.
 // y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]), optionally gated (SwiGLU).
