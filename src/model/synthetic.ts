@@ -355,7 +355,12 @@ async function defaultTokenizerDir(): Promise<string> {
   const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
   if (env?.KVSHARE_ASSETS) return `${env.KVSHARE_ASSETS}/stories260K-hf`;
   const { fileURLToPath } = await import('node:url');
-  return fileURLToPath(new URL('../../../shared/assets/stories260K-hf', import.meta.url));
+  const { existsSync } = await import('node:fs');
+  // ../shared beside the project, from src/model/ or from the built dist/src/model/.
+  const dirs = ['../../../shared/assets/stories260K-hf', '../../../../shared/assets/stories260K-hf'].map(
+    (rel) => fileURLToPath(new URL(rel, import.meta.url)),
+  );
+  return dirs.find((d) => existsSync(d)) ?? dirs[0];
 }
 
 async function readTokenizerFile(
@@ -366,9 +371,12 @@ async function readTokenizerFile(
   try {
     return await fs.readFile(`${dir}/${name}`, 'utf8');
   } catch (e) {
-    throw new ModelFileMissingError(`Cannot copy the tokenizer: ${name} is missing from ${dir}.`, {
-      cause: e,
-    });
+    throw new ModelFileMissingError(
+      `Cannot copy the tokenizer: ${name} is missing from ${dir} (set KVSHARE_ASSETS to the folder holding stories260K-hf).`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 
