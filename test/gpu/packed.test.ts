@@ -8,6 +8,7 @@ import { GEMV_MAX_ROWS, matmulOps } from '../../src/ops/matmul.ts';
 import type { WeightFormat, WeightPart } from '../../src/ops/weight-format.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
 
 // The weights are rounded to the 16-bit format first and the references read those exact values, so
 // the tolerance is the f32 kernels' one: |gpu - ref| <= ATOL + RTOL * |ref| (float64 reference).
@@ -78,24 +79,8 @@ describe.each(['F32', 'BF16', 'F16'] as const)('%s matmul epilogues', (dtype) =>
   ])('n=%i K=%i out=%i parts=%i: accumulate and gate', async (n, K, outDim, nParts) => {
     const x = randn(n * K, 7);
     const w = rounded(randn(outDim * K, 8, 0.2), dtype === 'F32' ? 'BF16' : dtype);
-    const y0 = randn(n * outDim, 9);
-    const g = randn(n * outDim, 10, 3);
-    const rows = h.rows(n);
-    const args = { x: h.f32(x), w: parts(w, K, nParts, dtype), K, outStride: outDim, rows, label: 'mm' };
-    const plain = h.zeros(n * outDim);
-    const acc = h.f32(y0);
-    const gated = h.zeros(n * outDim);
-    h.run([
-      ...matmulOps(h.k, { ...args, y: plain }),
-      ...matmulOps(h.k, { ...args, y: acc, accumulate: true }),
-      ...matmulOps(h.k, { ...args, y: gated, gate: h.f32(g) }),
-    ]);
-    const p = await h.read(plain, n * outDim);
-    expect(toleranceRatio(p, ref.matmul(x, w, K), ATOL, RTOL)).toBeLessThan(1);
-    expect(Array.from(await h.read(acc, n * outDim))).toEqual(
-      Array.from(p, (v, i) => Math.fround(v + y0[i])),
-    );
-    expect(toleranceRatio(await h.read(gated, n * outDim), ref.siluMul(g, p), ATOL, RTOL)).toBeLessThan(1);
+    const args = { x, w: parts(w, K, nParts, dtype), wRef: w, n, K, outDim };
+    await checkMatmulEpilogues(h, args, { atol: ATOL, rtol: RTOL });
   });
 });
 

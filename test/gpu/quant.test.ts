@@ -13,6 +13,7 @@ import {
 } from '../../src/ops/weight-format.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
 
 // The references read the exact dequantized values; the kernels factor the scale out of each group's
 // dot product (scale * (dot(x, code) - zero * sum(x)) + min * sum(x)), so allow f32 rounding of those.
@@ -99,23 +100,7 @@ describe.each(FORMATS)('%s matmul (GEMV, GEMM) and epilogues', (format) => {
   ])('n=%i K=%i out=%i parts=%i: accumulate and gate', async (n, K, outDim, nParts) => {
     const x = randn(n * K, 7);
     const { parts: w, deq } = parts(randn(outDim * K, 8, 0.2), K, nParts, format);
-    const y0 = randn(n * outDim, 9);
-    const g = randn(n * outDim, 10, 3);
-    const args = { x: h.f32(x), w, K, outStride: outDim, rows: h.rows(n), label: 'q' };
-    const plain = h.zeros(n * outDim);
-    const acc = h.f32(y0);
-    const gated = h.zeros(n * outDim);
-    h.run([
-      ...matmulOps(h.k, { ...args, y: plain }),
-      ...matmulOps(h.k, { ...args, y: acc, accumulate: true }),
-      ...matmulOps(h.k, { ...args, y: gated, gate: h.f32(g) }),
-    ]);
-    const p = await h.read(plain, n * outDim);
-    expect(toleranceRatio(p, ref.matmul(x, deq, K), ATOL, RTOL)).toBeLessThan(1);
-    expect(Array.from(await h.read(acc, n * outDim))).toEqual(
-      Array.from(p, (v, i) => Math.fround(v + y0[i])),
-    );
-    expect(toleranceRatio(await h.read(gated, n * outDim), ref.siluMul(g, p), ATOL, RTOL)).toBeLessThan(1);
+    await checkMatmulEpilogues(h, { x, w, wRef: deq, n, K, outDim }, { atol: ATOL, rtol: RTOL });
   });
 
   it.each([37, 64])('embedding gather across a split table (dim %i)', async (dim) => {
