@@ -5,15 +5,11 @@
 // thread of each output sums the TPO partial sums in order. Weights are widened in registers:
 // BF16 exactly by a shift, F16 exactly by unpack2x16float.
 #include matmul_prelude
+#include matmul_gemv_prelude
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]: 8 packed values each
 
 override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
-const TPO: u32 = 8u;     // threads per output
-const WG: u32 = 256u;
-const OUT_PER_WG: u32 = WG / TPO;
-var<workgroup> partial: array<vec4<f32>, WG>; // [WG] partial sums of rows r0..r0+3
 
 // Two packed 16-bit values (element 2j low, 2j + 1 high) as f32.
 fn unpack2(v: u32) -> vec2<f32> {
@@ -41,14 +37,5 @@ fn gemv_vec8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
       }
     }
   }
-  partial[lid.x] = s;
-  workgroupBarrier();
-  if (t == 0u && o < p.outRows) {
-    for (var j = 1u; j < TPO; j++) { s += partial[lid.x + j]; }
-    for (var i = 0u; i < ROWS; i++) {
-      let r = r0 + i;
-      if (r >= count.n) { break; }
-      store(r, o, s[i]);
-    }
-  }
+  gemvFinish(lid.x, o, r0, s);
 }

@@ -2,15 +2,11 @@
 // to an even count with a zero high half): y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // Same work split as matmul_gemv_packed.wgsl, one packed word (2 values of K) per step.
 #include matmul_prelude
+#include matmul_gemv_prelude
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
 
 override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
-const TPO: u32 = 8u;
-const WG: u32 = 256u;
-const OUT_PER_WG: u32 = WG / TPO;
-var<workgroup> partial: array<vec4<f32>, WG>; // [WG] partial sums of rows r0..r0+3
 
 fn unpack2(v: u32) -> vec2<f32> {
   if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
@@ -38,14 +34,5 @@ fn gemv_scalar(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
       }
     }
   }
-  partial[lid.x] = s;
-  workgroupBarrier();
-  if (t == 0u && o < p.outRows) {
-    for (var j = 1u; j < TPO; j++) { s += partial[lid.x + j]; }
-    for (var i = 0u; i < ROWS; i++) {
-      let r = r0 + i;
-      if (r >= count.n) { break; }
-      store(r, o, s[i]);
-    }
-  }
+  gemvFinish(lid.x, o, r0, s);
 }

@@ -1,5 +1,6 @@
-// Shared by the quantized GEMV kernels (#include matmul_gemv_prelude, after matmul_prelude): the work
-// split (TPO threads per output, OUT_PER_WG outputs and ROWS rows per workgroup) and the reduction.
+// Shared by the packed 16-bit and quantized GEMV kernels (#include matmul_gemv_prelude, after
+// matmul_prelude): the work split (TPO threads per output, OUT_PER_WG outputs and ROWS rows per
+// workgroup) and the reduction.
 override ROWS: u32 = 1;  // rows per workgroup, 1..4 (grid y = ceil(n / ROWS))
 const TPO: u32 = 8u;     // threads per output
 const WG: u32 = 256u;
