@@ -3,9 +3,8 @@
 // [rowStart, rowStart + rowCount). The token embedding when the checkpoint is 16-bit; same
 // params and dispatch as embed.wgsl (one output value per thread).
 #include embed_prelude
+#include packed16_prelude
 @group(0) @binding(3) var<storage, read> table: array<u32>;     // [rowCount, ceil(dim/2)]
-
-override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
 
 @compute @workgroup_size(WG)
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -14,10 +13,6 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let j = gid.x;
   let r = gid.y;
   let word = table[row * ((p.dim + 1u) / 2u) + j / 2u];
-  let bits = select(word & 0xffffu, word >> 16u, (j & 1u) == 1u);
-  if (BF16 != 0u) {
-    out[r * p.dim + j] = bitcast<f32>(bits << 16u);
-  } else {
-    out[r * p.dim + j] = unpack2x16float(bits).x;
-  }
+  let v = unpack2(word);
+  out[r * p.dim + j] = select(v.x, v.y, (j & 1u) == 1u);
 }

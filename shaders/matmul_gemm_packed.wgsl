@@ -3,16 +3,10 @@
 // Tiles, loop order and f32 accumulation as matmul_gemm.wgsl (8x8 threads, 32x32 tile of y, K in
 // steps of 16); only the weight tile load differs: 8 packed words per tile row, widened into Bs.
 #include matmul_prelude
+#include packed16_prelude
 #include matmul_gemm_tile
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
-
-override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-
-fn unpack2(v: u32) -> vec2<f32> {
-  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
-  return unpack2x16float(v);
-}
 
 @compute @workgroup_size(8, 8)
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

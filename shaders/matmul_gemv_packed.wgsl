@@ -5,17 +5,10 @@
 // thread of each output sums the TPO partial sums in order. Weights are widened in registers:
 // BF16 exactly by a shift, F16 exactly by unpack2x16float.
 #include matmul_prelude
+#include packed16_prelude
 #include matmul_gemv_prelude
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]: 8 packed values each
-
-override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-
-// Two packed 16-bit values (element 2j low, 2j + 1 high) as f32.
-fn unpack2(v: u32) -> vec2<f32> {
-  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
-  return unpack2x16float(v);
-}
 
 @compute @workgroup_size(WG)
 fn gemv_vec8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {

@@ -2,16 +2,10 @@
 // to an even count with a zero high half): y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // Same work split as matmul_gemv_packed.wgsl, one packed word (2 values of K) per step.
 #include matmul_prelude
+#include packed16_prelude
 #include matmul_gemv_prelude
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
-
-override BF16: u32 = 1;  // 1: bfloat16, 0: IEEE half
-
-fn unpack2(v: u32) -> vec2<f32> {
-  if (BF16 != 0u) { return vec2<f32>(bitcast<f32>(v << 16u), bitcast<f32>(v & 0xffff0000u)); }
-  return unpack2x16float(v);
-}
 
 @compute @workgroup_size(WG)
 fn gemv_scalar(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
