@@ -36,7 +36,7 @@ export function isGgmlType(id: number): id is GgmlTypeId {
 /**
  * What a 2-D GGML tensor becomes on the GPU: the float types keep their width; Q8_0 / Q4_0 / Q4_1 are
  * re-packed into q8 / q4 / q4m (same values, our region layout); Q4_K into q4m_f32 (d·sc and dmin·m
- * are exact in f32); Q6_K is dequantized to f32 (exact: d·sc·q needs at most 24 significant bits).
+ * are exact in f32); Q6_K keeps its blocks in a kernel format of its own, q6k (see WeightFormat).
  */
 export const GGML_GPU_FORMAT: Record<GgmlTypeName, WeightFormat> = {
   F32: 'f32',
@@ -46,7 +46,7 @@ export const GGML_GPU_FORMAT: Record<GgmlTypeName, WeightFormat> = {
   Q4_0: 'q4',
   Q4_1: 'q4m',
   Q4_K: 'q4m_f32',
-  Q6_K: 'f32',
+  Q6_K: 'q6k',
 };
 
 /** Bytes of `n` values of a GGML type (n a whole number of blocks). */
@@ -85,7 +85,7 @@ export function repackGgml(
   cols: number,
 ): Uint32Array {
   const type = GGML_TYPES[id];
-  const format = GGML_GPU_FORMAT[type.name] as QuantFormat;
+  const format = GGML_GPU_FORMAT[type.name] as QuantFormat; // Q6_K: see repackQ6K
   const L = quantLayout(rows, cols, format);
   const out = new Uint32Array(L.words); // codes [rows, G, bits] | scales [rows * G] | mins [rows * G]
   const out8 = new Uint8Array(out.buffer);

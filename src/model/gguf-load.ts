@@ -7,7 +7,7 @@ import { readGgufHeader } from './gguf-header.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load.ts';
 import { prepareTensor, type WeightPrep } from './prepare.ts';
-import { quantizeRows } from './quantize.ts';
+import { repackQ6K } from './q6k.ts';
 import { type ModelSource, openModelSource } from './source.ts';
 import { throwIfAborted } from './source-base.ts';
 import type { HostTensor } from './types.ts';
@@ -97,13 +97,15 @@ export async function loadGgufFiles(
 function gpuFormat(t: GgufTensor, prep: WeightPrep): WeightFormat {
   if (t.shape.length !== 2 || prep.keep === 'f32') return 'f32';
   const own = GGML_GPU_FORMAT[GGML_TYPES[t.type].name];
-  if (prep.quantize && (own === 'f32' || own === 'f16' || own === 'bf16')) return prep.quantize;
+  if (prep.quantize && (own === 'f16' || own === 'bf16' || GGML_TYPES[t.type].name === 'F32'))
+    return prep.quantize;
   return own;
 }
 
 /**
  * One GGUF tensor's bytes (Hugging Face row order) as a HostTensor: float types as prepareTensor keeps
- * safetensors ones; quantized 2-D weights re-packed for the GPU (`keep: 'gpu'`) or dequantized to f32.
+ * safetensors ones (quantized on load when asked); quantized 2-D weights re-packed for the GPU in
+ * their own format (`keep: 'gpu'`; quantize-on-load leaves them as they are), else dequantized to f32.
  */
 function prepareGgufTensor(raw: Uint8Array, t: GgufTensor, prep: WeightPrep): HostTensor {
   const type = GGML_TYPES[t.type].name;
@@ -113,8 +115,14 @@ function prepareGgufTensor(raw: Uint8Array, t: GgufTensor, prep: WeightPrep): Ho
   const [rows, cols] = t.shape.length === 2 ? t.shape : [1, t.shape[0]];
   const format = gpuFormat(t, prep);
   const base = { name: t.name, shape: t.shape, dtype: 'F32' as const };
-  if (format !== 'f32' && type !== 'Q6_K') {
-    const words = repackGgml(t.name, raw, t.type, rows, cols);
+  if (format === 'q6k')
+    return {
+      ...base,
+      data: new Float32Array(0),
+      packed: { format, words: repackQ6K(t.ggufName, raw, rows, cols) },
+    };
+  if (format !== 'f32') {
+    const words = repackGgml(t.ggufName, raw, t.type, rows, cols);
     return { ...base, data: new Float32Array(0), packed: { format: format as QuantFormat, words } };
   }
   const data = dequantizeGgml(raw, t.type, rows * cols);
@@ -123,10 +131,5 @@ function prepareGgufTensor(raw: Uint8Array, t: GgufTensor, prep: WeightPrep): Ho
       throw new ModelFormatError(`Tensor ${t.ggufName} holds a non-finite value (${data[i]}) at index ${i}.`);
     }
   }
-  if (format === 'f32') return { ...base, data };
-  return {
-    ...base,
-    data: new Float32Array(0),
-    packed: { format: format as QuantFormat, words: quantizeRows(data, cols, format as QuantFormat) },
-  };
+  return { ...base, data };
 }
