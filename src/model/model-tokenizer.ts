@@ -1,14 +1,16 @@
 import { ModelFileMissingError } from '../errors.ts';
 import type { GgufMetadata } from './gguf-header.ts';
 import { ggufLocation } from './gguf-load.ts';
+import { tokenizerFilesFromGguf } from './gguf-tokenizer.ts';
 import { openModelSource } from './source.ts';
-import { loadTokenizer, type Tokenizer } from './tokenizer.ts';
+import { createTokenizer, loadTokenizer, type Tokenizer } from './tokenizer.ts';
 import type { ModelConfig } from './types.ts';
 
 /**
  * The tokenizer of the model at `location`: a folder or base URL → its tokenizer.json (loadTokenizer);
  * a `.gguf` file → tokenizer.json (+ tokenizer_config.json) beside it when there is one, else built
- * from the GGUF metadata `tokenizer.ggml.*` (`from.ggufMetadata`, as loadModelFiles' beforeWeights gets it).
+ * from the GGUF metadata `tokenizer.ggml.*` (`from.ggufMetadata`, as loadModelFiles' beforeWeights gets
+ * it) by tokenizerFilesFromGguf, chat template from `tokenizer.chat_template`.
  */
 export async function loadModelTokenizer(
   location: string,
@@ -25,7 +27,5 @@ export async function loadModelTokenizer(
       `${location}: no tokenizer.json beside it and no GGUF metadata to build one from.`,
     );
   }
-  throw new ModelFileMissingError(
-    `${location}: no tokenizer.json beside it (building the tokenizer from GGUF metadata is not available yet).`,
-  );
+  return createTokenizer(tokenizerFilesFromGguf(from.ggufMetadata), config);
 }

@@ -7,7 +7,8 @@ import { expectedTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
-import { ggufFromModel } from './gguf-writer.ts';
+import { ggufTokenizerMetadata } from './gguf-tokenizer-metadata.ts';
+import { ggufFromModel, kvsFromJson } from './gguf-writer.ts';
 import type { GgmlName } from './gguf-writer-quant.ts';
 import { storiesDir } from './models.ts';
 
@@ -20,8 +21,9 @@ export function tokenList(tokenizerJsonPath: string): string[] {
 }
 
 /**
- * Writes `stories-<type>.gguf` for each type into `dir`, with tokenizer.json and tokenizer_config.json
- * beside them unless `tokenizerBeside` is false. Returns the file paths by type.
+ * Writes `stories-<type>.gguf` for each type into `dir` with the tokenizer.ggml.* metadata llama.cpp's
+ * converter writes for the HF folder (tokenizer.json alone: every score -1000), and tokenizer.json and
+ * tokenizer_config.json beside them unless `tokenizerBeside` is false. Returns the file paths by type.
  */
 export async function writeStoriesGguf(
   dir: string,
@@ -30,11 +32,14 @@ export async function writeStoriesGguf(
 ): Promise<Record<string, string>> {
   mkdirSync(dir, { recursive: true });
   const st = await loadModelFiles(storiesDir());
-  const tokens = tokenList(join(storiesDir(), 'tokenizer.json'));
+  const json = (f: string) => JSON.parse(readFileSync(join(storiesDir(), f), 'utf8'));
+  const tokenizerKVs = kvsFromJson(
+    ggufTokenizerMetadata(json('tokenizer.json'), json('tokenizer_config.json')),
+  );
   const out: Record<string, string> = {};
   for (const type of types) {
     out[type] = join(dir, `stories-${type}.gguf`);
-    writeFileSync(out[type], ggufFromModel(st.config, st.tensors, { type, tokens }));
+    writeFileSync(out[type], ggufFromModel(st.config, st.tensors, { type, tokenizerKVs }));
   }
   if (tokenizerBeside) {
     for (const f of ['tokenizer.json', 'tokenizer_config.json'])

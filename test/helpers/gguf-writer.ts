@@ -168,6 +168,29 @@ export interface ConvertOptions {
   editKVs?: (kvs: GgufKV[]) => GgufKV[];
 }
 
+/**
+ * Metadata as `@huggingface/gguf` parses it (e.g. ggufTokenizerMetadata's) as typed KVs, the types
+ * llama.cpp's converter uses: scores f32, token types i32, other integers u32, other numbers f32.
+ */
+export function kvsFromJson(meta: Record<string, unknown>): GgufKV[] {
+  const numType = (key: string, v: number): ScalarType =>
+    key.endsWith('.scores') || !Number.isInteger(v)
+      ? 'FLOAT32'
+      : key.endsWith('.token_type') || v < 0
+        ? 'INT32'
+        : 'UINT32';
+  return Object.entries(meta).map(([key, value]): GgufKV => {
+    if (Array.isArray(value)) {
+      const of: ScalarType =
+        typeof value[0] === 'string' ? 'STRING' : key.endsWith('.token_type') ? 'INT32' : numType(key, 0.5);
+      return { key, type: 'ARRAY', of, value: value as (string | number)[] };
+    }
+    if (typeof value === 'string') return { key, type: 'STRING', value };
+    if (typeof value === 'boolean') return { key, type: 'BOOL', value };
+    return { key, type: numType(key, Number(value)), value: value as number };
+  });
+}
+
 /** The `<arch>.*` and general metadata llama.cpp's converter writes for a Llama-family config. */
 export function modelKVs(cfg: ModelConfig): GgufKV[] {
   const a = cfg.modelType;

@@ -163,3 +163,31 @@ describe('synthetic Qwen2 (q/k/v biases) as GGUF against its safetensors twin', 
     expect(Math.max(...Array.from(la).map(Math.abs))).toBeGreaterThan(0.01); // not all zero
   });
 });
+
+describe('a GGUF file without tokenizer.json beside it', () => {
+  it('kvshare generate builds the tokenizer from tokenizer.ggml.* and prints the golden story', async () => {
+    const alone = await writeStoriesGguf(join(tmp, 'alone'), ['Q8_0'], false);
+    const bin = fileURLToPath(new URL('../../bin/kvshare.js', import.meta.url));
+    const r = spawnSync(
+      process.execPath,
+      [
+        bin,
+        'generate',
+        '--model',
+        alone.Q8_0,
+        '--prompt',
+        'Once upon a time',
+        '--max-new-tokens',
+        '32',
+        '--json',
+      ],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.promptTokens).toEqual(prompt);
+    expect(out.tokenIds).toEqual(golden.greedy_64_after_prompt.ids.slice(0, 32));
+    expect(golden.greedy_64_after_prompt.text.startsWith(`Once upon a time${out.text}`)).toBe(true);
+  });
+});
