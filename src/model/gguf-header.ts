@@ -1,4 +1,4 @@
-import { type GGUFMetadata, gguf } from '@huggingface/gguf';
+import type { GGUFMetadata } from '@huggingface/gguf';
 import { AbortError, KVShareError, ModelFormatError } from '../errors.ts';
 import type { ModelSource } from './source-base.ts';
 import { isAbortLike } from './source-base.ts';
@@ -49,6 +49,9 @@ export async function readGgufHeader(
       headers: { 'Content-Range': `bytes ${start}-${end - 1}/${size}` },
     });
   };
+  // Imported on first use: the parser (with @huggingface/tasks, ~250 KB) is a chunk of its own in
+  // browser bundles, fetched only when a .gguf file is loaded.
+  const { gguf } = await import('@huggingface/gguf');
   let parsed: Awaited<ReturnType<typeof gguf>>;
   try {
     parsed = await gguf(`https://gguf.invalid/${encodeURIComponent(file)}`, {
