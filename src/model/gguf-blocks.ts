@@ -1,5 +1,5 @@
 import { ModelFormatError } from '../errors.ts';
-import { QUANT_FORMATS, type QuantFormat, quantLayout, type WeightFormat } from '../ops/weight-format.ts';
+import { type QuantFormat, quantLayout, type WeightFormat } from '../ops/weight-format.ts';
 import { bf16BitsToF32, f16BitsToF32 } from './dtype.ts';
 
 /**
@@ -132,14 +132,7 @@ export function repackGgml(
     const nib = (e: number) => (e < 16 ? raw[qs + e] & 15 : raw[qs + e - 16] >> 4);
     for (let k = 0; k < 16; k++) out8[b * codeBytes + k] = nib(2 * k) | (nib(2 * k + 1) << 4);
   }
-  if (QUANT_FORMATS[format].scale32) checkFiniteF32(name, outF.subarray(L.scaleBase));
   return out;
-}
-
-function checkFiniteF32(name: string, v: Float32Array): void {
-  for (let i = 0; i < v.length; i++) {
-    if (!Number.isFinite(v[i])) throw new ModelFormatError(`Tensor ${name} has a non-finite scale.`);
-  }
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { GGML_TYPES, type GgmlTypeId, ggmlBytes, isGgmlType } from './gguf-blocks.ts';
-import type { GgufHeader, GgufMetadata } from './gguf-header.ts';
+import type { GgufHeader } from './gguf-header.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from './layout.ts';
 import type { ModelConfig } from './types.ts';
 
@@ -221,5 +221,3 @@ export function unpermuteRows(raw: Uint8Array, rows: number, heads: number): Uin
   }
   return out;
 }
-
-export type { GgufMetadata };

@@ -76,7 +76,7 @@ export async function readGgufHeader(
   return { file, metadata: parsed.metadata as GgufMetadata, tensors, size };
 }
 
-export function truncated(file: string, source: ModelSource, need: number, size: number): ModelFormatError {
+function truncated(file: string, source: ModelSource, need: number, size: number): ModelFormatError {
   return new ModelFormatError(
     `${file} at ${source.location} is truncated: its header describes data up to byte ${need} but the file has ${size} bytes.`,
   );

@@ -5,7 +5,7 @@ import { dequantizeGgml, GGML_GPU_FORMAT, GGML_TYPES, repackGgml } from './gguf-
 import { type GgufTensor, ggufConfig, ggufTensors, unpermuteRows } from './gguf-config.ts';
 import { readGgufHeader } from './gguf-header.ts';
 import { validateTensors } from './layout.ts';
-import type { LoadedModelFiles, LoadModelOptions } from './load.ts';
+import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
 import { prepareTensor, type WeightPrep } from './prepare.ts';
 import { repackQ6K } from './q6k.ts';
 import { type ModelSource, openModelSource } from './source.ts';
