@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
 import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
-import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
+import { CHAT_TOKENIZERS, chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
 import { createTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
 import { ggufTokenizerMetadata } from '../helpers/gguf-tokenizer-metadata.ts';
 import { assetsDir, goldenPath, storiesDir } from '../helpers/models.ts';
@@ -175,8 +175,11 @@ function comparesWithTokenizerJson(
     expectSameDecode(hf, gguf, expected.texts);
     expect(gguf.bosTokenId).toBe(expected.bos);
     expect(gguf.bosTokenId).toBe(hf.bosTokenId);
-    expect(gguf.eosTokenIds).toEqual(hf.eosTokenIds);
-    expect(gguf.eosTokenIds.length).toBe(1);
+    // Stop tokens: the tokenizer's eos plus, found by text as llama.cpp does, what the instruct
+    // models' generation_config.json lists.
+    const stops = CHAT_TOKENIZERS[name].stopTokens.map((t) => hf.encode(t, { addSpecialTokens: false })[0]);
+    expect(stops.length).toBe(2);
+    expect(new Set(gguf.eosTokenIds)).toEqual(new Set([...hf.eosTokenIds, ...stops]));
     expectSameChat(hf, gguf);
   });
   return pair;
@@ -190,17 +193,16 @@ describe('GGUF tokenizer: Qwen (gpt2 / qwen2 pre-tokenizer)', () => {
   ];
   const pair = comparesWithTokenizerJson('qwen', { pre: 'qwen2', bos: null, texts, withSpecials: true });
 
-  it('accepts 64-bit ids as bigints and reports end-of-turn ids as stop tokens', async () => {
-    const { hf, meta } = pair;
-    const eot = hf.encode('<|im_end|>', { addSpecialTokens: false })[0];
+  it('accepts 64-bit ids as bigints; eot/eom ids are stop tokens', async () => {
+    const { hf, gguf, meta } = pair;
     const files = tokenizerFilesFromGguf({
       ...meta,
       'tokenizer.ggml.eos_token_id': BigInt(meta['tokenizer.ggml.eos_token_id'] as number),
-      'tokenizer.ggml.eot_token_id': BigInt(eot),
+      'tokenizer.ggml.eot_token_id': 151650n,
       'tokenizer.ggml.token_type': (meta['tokenizer.ggml.token_type'] as number[]).map(BigInt),
     });
     const tok = await createTokenizer(files);
-    expect(tok.eosTokenIds).toEqual([...new Set([eot, ...hf.eosTokenIds])]);
+    expect(tok.eosTokenIds).toEqual([151650, ...gguf.eosTokenIds]);
     expect(tok.encode(texts[2])).toEqual(hf.encode(texts[2]));
   });
 });
