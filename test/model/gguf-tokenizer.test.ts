@@ -24,9 +24,33 @@ const CORPUS = [
   'Math: ∑ x_i² ≤ ∞, π ≈ 3.14159, ½ + ¼',
   'Code: function f(x) { return x * 2; } // done\n    indented();',
   "UPPER CASE AND MiXeD cAsE, DON'T SHOUT",
+  "'RE you sure? 'M not, I'll see. 'D you? We'Ve a'lL ' era",
+  '3 33 333 3333 33333 333333333 3.3 3..3 3...3 ½ ¾',
+  `------======= ''''''\`\`\`\`\`\`\` """" ...... !!!!!! ??????`,
+  'нещо на Български, Việt, Ελληνικά, עברית, العربية, हिन्दी, កាន់តែពិសេស',
+  '    Hello\n    Hello\n (\n =',
   ' ',
+  '\t',
+  '\n\n\n',
+  '\t\n \n\n \t \t\t \t\n  \n   \n',
   '',
 ];
+
+/** Ids from llama.cpp's own tokenizer tests (models/ggml-vocab-{llama-bpe,qwen2}.gguf.out). */
+const LLAMA_CPP_IDS: Record<'qwen' | 'llama3', [string, number[]][]> = {
+  llama3: [
+    ['Hello world', [9906, 1917]],
+    [' Hello world', [22691, 1917]],
+    ['3333', [8765, 18]],
+    ['\n =', [198, 284]],
+  ],
+  qwen: [
+    ['Hello world', [9707, 1879]],
+    [' Hello world', [21927, 1879]],
+    ['3333', [18, 18, 18, 18]],
+    ['\n =', [198, 284]],
+  ],
+};
 
 function goldenTexts(golden: Json): string[] {
   const texts: string[] = [];
@@ -181,6 +205,9 @@ function comparesWithTokenizerJson(
     expect(stops.length).toBe(2);
     expect(new Set(gguf.eosTokenIds)).toEqual(new Set([...hf.eosTokenIds, ...stops]));
     expectSameChat(hf, gguf);
+    for (const [text, ids] of LLAMA_CPP_IDS[name]) {
+      expect(gguf.encode(text, { addSpecialTokens: false }), JSON.stringify(text)).toEqual(ids);
+    }
   });
   return pair;
 }
