@@ -98,7 +98,6 @@ export function tokenizerFilesFromGguf(metadata: Metadata): TokenizerFiles {
     add_bos_token: addBos,
     add_eos_token: addEos,
     clean_up_tokenization_spaces: preset?.cleanUpSpaces ?? false,
-    ...(preset ? {} : { legacy: true, spaces_between_special_tokens: false }),
     ...(chatTemplate === undefined ? {} : { chat_template: chatTemplate }),
   };
   return { tokenizerJson, tokenizerConfig, chatTemplate: null, generationEosIds: ids.stops };
@@ -153,7 +152,7 @@ function bpeParts(metadata: Metadata, vocab: GgufVocab, preset: BpePreset, unk: 
 }
 
 function bpeModel(vocab: GgufVocab, merges: [string, string][], unk: string | null) {
-  const ids: Record<string, number> = {};
+  const ids: Record<string, number> = Object.create(null); // a token may be "__proto__"
   vocab.tokens.forEach((t, id) => {
     if (!Object.hasOwn(ids, t)) ids[t] = id; // a repeated token string keeps its first id
   });

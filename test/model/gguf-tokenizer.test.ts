@@ -276,13 +276,14 @@ describe('GGUF tokenizer: errors', () => {
   const base: Json = {
     'tokenizer.ggml.model': 'gpt2',
     'tokenizer.ggml.pre': 'qwen2',
-    'tokenizer.ggml.tokens': ['a', 'b', 'ab'],
+    'tokenizer.ggml.tokens': ['a', 'b', 'ab', '__proto__'],
     'tokenizer.ggml.merges': ['a b'],
   };
 
   it('builds a tiny valid vocabulary', async () => {
     const tok = await createTokenizer(tokenizerFilesFromGguf(base));
     expect(tok.encode('abab')).toEqual([2, 2]);
+    expect(tok.decode([3, 0])).toBe('__proto__a');
     expect(tok.bosTokenId).toBeNull();
   });
 
@@ -305,8 +306,8 @@ describe('GGUF tokenizer: errors', () => {
       [{ ...base, 'tokenizer.ggml.model': undefined }, /tokenizer\.ggml\.model/],
       [{ ...base, 'tokenizer.ggml.merges': undefined }, /merges/],
       [{ ...base, 'tokenizer.ggml.merges': ['ab'] }, /merges\[0\]/],
-      [{ ...base, 'tokenizer.ggml.token_type': [1, 1] }, /2 entries for 3 tokens/],
-      [{ ...base, 'tokenizer.ggml.bos_token_id': 7 }, /outside the 3 tokens/],
+      [{ ...base, 'tokenizer.ggml.token_type': [1, 1] }, /2 entries for 4 tokens/],
+      [{ ...base, 'tokenizer.ggml.bos_token_id': 7 }, /outside the 4 tokens/],
       [{ ...base, 'tokenizer.ggml.bos_token_id': 1.5 }, /integer/],
       [{ ...base, 'tokenizer.ggml.add_bos_token': true }, /bos_token_id is not/],
     ];
