@@ -36,9 +36,12 @@ export async function fetchModelIndex(): Promise<ModelIndex> {
 }
 
 const HF_ID = /^[\w.-]+\/[\w.-]+$/;
+/** `owner/name/file.gguf`: one GGUF file of a Hugging Face repository. */
+const HF_GGUF = /^[\w.-]+\/[\w.-]+\/[\w.-]+\.gguf$/i;
 
 /**
- * A Hugging Face id (`owner/name`) becomes `https://huggingface.co/owner/name/resolve/main`; a URL
+ * A Hugging Face id (`owner/name`) becomes `https://huggingface.co/owner/name/resolve/main`, and
+ * `owner/name/file.gguf` that URL + `/file.gguf` (the engine reads GGUF files by URL); a URL
  * (http(s), or a path on this server made absolute against `base`) is used without a trailing slash.
  * Null if neither. (The engine takes absolute URLs: a bare path would be read as a folder.)
  */
@@ -48,6 +51,10 @@ export function resolveModelUrl(input: string, base: string = location.href): st
   if (/^https?:\/\//i.test(text)) return text.replace(/\/+$/, '');
   if (text.startsWith('/')) return new URL(text, base).href.replace(/\/+$/, '');
   if (HF_ID.test(text)) return `https://huggingface.co/${text}/resolve/main`;
+  if (HF_GGUF.test(text)) {
+    const cut = text.lastIndexOf('/');
+    return `https://huggingface.co/${text.slice(0, cut)}/resolve/main${text.slice(cut)}`;
+  }
   return null;
 }
 
@@ -71,7 +78,7 @@ export function initialSelection(
     return {
       local: null,
       hfInput: param,
-      note: `No model “${param}” on this server (local models: ${local}); or give a Hugging Face id (owner/name) or a URL.`,
+      note: `No model “${param}” on this server (local models: ${local}); or give a Hugging Face id (owner/name, or owner/name/file.gguf) or a URL.`,
     };
   }
   if (index.network || index.models.length === 0) return { local: null, hfInput: DEFAULT_HF_MODEL };

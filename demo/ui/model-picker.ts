@@ -43,7 +43,7 @@ export class ModelPicker {
         type: 'text',
         spellcheck: 'false',
         'aria-label': 'Hugging Face model id or URL',
-        placeholder: 'owner/model or https://…',
+        placeholder: 'owner/model, owner/model/file.gguf or https://…',
       },
     });
     this.button = el('button', { testid: 'load-button', text: 'Load', attrs: { type: 'submit' } });

@@ -9,21 +9,21 @@ import { runSynth } from './synth.ts';
 const USAGE = `kvshare <command> [options]
 
 Commands:
-  generate --model <dir|url> --prompt <text> [--max-new-tokens N] [--temperature T]
+  generate --model <dir|url|x.gguf> --prompt <text> [--max-new-tokens N] [--temperature T]
            [--top-k K] [--top-p P] [--seed S] [--context N] [--quantize q4|q8] [--json]
       Prints the continuation of the prompt (only the generated text).
       The prompt is tokenized with the model tokenizer's special tokens: for Llama-style
       tokenizers that means BOS (e.g. id 1) is prepended and nothing else; no chat template.
       Temperature 0 (the default) is greedy decoding.
-  bench --model <dir|url> [--prompt-tokens N] [--new-tokens N] [--quantize q4|q8] [--profile] [--json]
+  bench --model <dir|url|x.gguf> [--prompt-tokens N] [--new-tokens N] [--quantize q4|q8] [--profile] [--json]
       Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
       step and one decode step (every op in its own submit).
-  perplexity --model <dir|url> --text-file <f> [--quantize q4|q8] [--context N] [--json]
+  perplexity --model <dir|url|x.gguf> --text-file <f> [--quantize q4|q8] [--context N] [--json]
       Mean negative log-likelihood (nats/token) and perplexity of the text (tokenized with special
       tokens), in windows of --context tokens (default: the whole text, up to the model's maximum).
       --quantize (here and for generate / bench): every 2-D weight quantized as it loads, group 32:
       q8 (8-bit, f16 scale) or q4 (4-bit, f16 scale).
-  eval-reuse --model <dir|url> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
+  eval-reuse --model <dir|url|x.gguf> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
            [--select all|s1,s2] [--min-similarity x] [--min-fragment n]
            [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--chat [--system <text>]] [--json]
       For each {"a","b"} pair: cache a (a string or an array: each, in order; prefill only), answer b

@@ -6,8 +6,8 @@ import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
-import { openModelSource } from '../model/source.ts';
-import { loadTokenizer } from '../model/tokenizer.ts';
+import { loadModelTokenizer } from '../model/model-tokenizer.ts';
+import type { Tokenizer } from '../model/tokenizer.ts';
 import type { QuantizeOption } from '../model/types.ts';
 import { type CliArgs, num, quantizeArg, str } from './args.ts';
 
@@ -69,11 +69,15 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
   const quantize: QuantizeOption | undefined = quantizeArg(args);
   const gpu = await acquireDevice(await nodeGPU());
   console.error(`adapter: ${gpu.adapterName}`);
+  let tokenizer: Tokenizer | undefined;
   const files = await loadModelFiles(model, {
     checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, quantize),
     prep: { keep: 'gpu', quantize },
+    beforeWeights: async (config, from) => {
+      tokenizer = await loadModelTokenizer(model, config, from);
+    },
   });
-  const tokenizer = await loadTokenizer(openModelSource(model), files.config);
+  if (!tokenizer) throw new Error('internal error: the tokenizer was not loaded');
   const ids = tokenizer.encode(text);
   const context = Math.min(
     num(args, 'context', Math.min(ids.length, files.config.maxPositions)),

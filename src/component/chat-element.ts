@@ -1,6 +1,6 @@
 /**
  * `<kvshare-chat model="/models/stories260K-hf">`: a chat box answering with a model that runs on the
- * visitor's GPU. Attributes (reflected as properties): `model` (base URL of a model folder),
+ * visitor's GPU. Attributes (reflected as properties): `model` (base URL of a model folder, or a .gguf URL),
  * `system-prompt`, `max-tokens` (default 64), `temperature` (default 0, greedy). Methods: `send(text)`,
  * `stop()`. Events (bubbling, composed): `ready`, `message`, `error` (see events.ts).
  *

@@ -20,8 +20,8 @@ import { LlamaRunner } from '../llama/runner.ts';
 import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
-import { openModelSource } from '../model/source.ts';
-import { type ChatMessage, loadTokenizer, type Tokenizer } from '../model/tokenizer.ts';
+import { loadModelTokenizer } from '../model/model-tokenizer.ts';
+import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
@@ -119,8 +119,8 @@ export class Engine {
           prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed and uploaded as they stream in
           onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
           // A missing or broken tokenizer fails the load before any weight is downloaded.
-          beforeWeights: async (config) => {
-            tokenizer = await loadTokenizer(openModelSource(location), config, opts.signal);
+          beforeWeights: async (config, from) => {
+            tokenizer = await loadModelTokenizer(location, config, from, opts.signal);
           },
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');

@@ -1,6 +1,7 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
 import { packHalfRows, weightFormat } from '../model/dtype.ts';
+import { sliceQ6kRows } from '../model/q6k.ts';
 import { sliceQuantRows } from '../model/quantize.ts';
 import type { HostTensor } from '../model/types.ts';
 import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
@@ -20,7 +21,7 @@ export function rowsPerPart(
     );
   }
   // A quantized part may need 24 bytes beyond its rows' (see rowBytes).
-  const room = isQuantFormat(format) ? maxBindingBytes - 24 : maxBindingBytes;
+  const room = isQuantFormat(format) || format === 'q6k' ? maxBindingBytes - 24 : maxBindingBytes;
   return Math.max(1, Math.min(rows, Math.floor(room / bytes)));
 }
 
@@ -48,6 +49,7 @@ function uploadRows(device: GPUDevice, t: HostTensor, r0: number, n: number, lab
   if (w && isQuantFormat(w.format)) {
     return uploadU32(device, sliceQuantRows(w.words, rows, cols, w.format, r0, n), label); // [n, cols] quantized
   }
+  if (w?.format === 'q6k') return uploadU32(device, sliceQ6kRows(w.words, rows, cols, r0, n), label); // [n, cols] q6k
   const words = Math.ceil(cols / 2);
   if (w) return uploadU32(device, w.words.subarray(r0 * words, (r0 + n) * words), label); // [n, words] u32
   const values = t.data.subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32

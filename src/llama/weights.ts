@@ -2,7 +2,7 @@ import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
 import { weightFormat } from '../model/dtype.ts';
 import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
-import type { WeightPart } from '../ops/weight-format.ts';
+import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 import { rowsPerPart, uploadMatrix } from './upload-matrix.ts';
 
 export interface LayerWeights {
@@ -32,10 +32,10 @@ export interface ModelWeights {
 
 /**
  * Checks, from shapes alone (before any download), that every tensor can be placed on the device,
- * 2-D ones in the format they will have (`quantize`, else their checkpoint's).
+ * 2-D ones in the format they will have (`format` when given, else `quantize`, else their checkpoint's).
  */
 export function checkTensorsFit(
-  infos: { name: string; shape: number[]; dtype: DType }[],
+  infos: { name: string; shape: number[]; dtype: DType; format?: WeightFormat }[],
   limits: { maxStorageBufferBindingSize: number; maxBufferSize: number },
   quantize?: QuantizeOption,
 ): void {
@@ -48,7 +48,7 @@ export function checkTensorsFit(
         `Tensor ${t.name} (${cols * 4} B) exceeds the device's buffer limit (${max} B).`,
       );
     }
-    const format = t.shape.length > 1 ? (quantize ?? weightFormat(t.dtype)) : 'f32';
+    const format = t.format ?? (t.shape.length > 1 ? (quantize ?? weightFormat(t.dtype)) : 'f32');
     rowsPerPart(t.name, rows, cols, max, format);
   }
 }

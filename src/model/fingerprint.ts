@@ -1,5 +1,5 @@
 import { canonicalConfigJson } from './config.ts';
-import type { DType, ModelConfig, QuantizeOption } from './types.ts';
+import type { ModelConfig, QuantizeOption } from './types.ts';
 
 /** Hex SHA-256 of bytes or of a string's UTF-8, via WebCrypto (`globalThis.crypto.subtle`). */
 export async function sha256Hex(data: Uint8Array | string): Promise<string> {
@@ -10,11 +10,14 @@ export async function sha256Hex(data: Uint8Array | string): Promise<string> {
   return hex;
 }
 
-/** One tensor's part of the fingerprint: `digest` is the hex SHA-256 of its raw checkpoint bytes. */
+/**
+ * One tensor's part of the fingerprint: `digest` is the hex SHA-256 of its raw checkpoint bytes;
+ * `dtype` the safetensors dtype or the GGML type name (F32, F16, BF16, Q8_0, Q4_K, ...).
+ */
 export interface TensorDigest {
   name: string;
   shape: number[];
-  dtype: DType;
+  dtype: string;
   digest: string;
 }
 

@@ -1,6 +1,9 @@
 import { AbortError } from '../errors.ts';
+import type { WeightFormat } from '../ops/weight-format.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
+import type { GgufMetadata } from './gguf-header.ts';
+import { ggufLocation, loadGgufFiles } from './gguf-load.ts';
 import { validateTensors } from './layout.ts';
 import type { WeightPrep } from './prepare.ts';
 import { readHeaders, type TensorInfo } from './safetensors.ts';
@@ -17,9 +20,12 @@ export interface LoadModelOptions {
    * Called with every tensor's name, shape, dtype and byte size (sorted by name) after the headers
    * are read and before any weight data is: throw here (e.g. TensorTooLargeError) to stop the load.
    */
-  checkTensors?: (infos: TensorInfo[]) => void;
-  /** Awaited after every header check and before any weight data is read (e.g. load the tokenizer). */
-  beforeWeights?: (config: ModelConfig) => Promise<void>;
+  checkTensors?: (infos: (TensorInfo & { format?: WeightFormat })[]) => void;
+  /**
+   * Awaited after every header check and before any weight data is read (e.g. load the tokenizer);
+   * for a GGUF file `from.ggufMetadata` is its metadata.
+   */
+  beforeWeights?: (config: ModelConfig, from: { ggufMetadata?: GgufMetadata }) => Promise<void>;
   /** How tensors are kept (default: all decoded to f32); see WeightPrep. */
   prep?: WeightPrep;
   /**
@@ -46,7 +52,8 @@ export interface LoadedModelFiles {
 const MAX_PROGRESS_STEP = 1 << 20;
 
 /**
- * Loads a Hugging Face model folder or base URL: config.json, then the safetensors headers (range
+ * Loads a Hugging Face model folder or base URL, or a `.gguf` file (path or URL; see loadGgufFiles):
+ * config.json, then the safetensors headers (range
  * reads only), then the caller's `checkTensors`, then the weight data, decoded to f32 as it streams.
  *
  * Tensor names and shapes are checked against the config from the headers, before any data is
@@ -58,6 +65,7 @@ export async function loadModelFiles(
   opts: LoadModelOptions = {},
 ): Promise<LoadedModelFiles> {
   const { signal, onProgress } = opts;
+  if (typeof location === 'string' && ggufLocation(location)) return loadGgufFiles(location, opts);
   const source = typeof location === 'string' ? openModelSource(location) : location;
   throwIfAborted(signal);
 
@@ -74,7 +82,7 @@ export async function loadModelFiles(
     })),
   );
   throwIfAborted(signal);
-  await opts.beforeWeights?.(config);
+  await opts.beforeWeights?.(config, {});
   throwIfAborted(signal);
 
   const totalBytes = headers.totalBytes;

@@ -5,7 +5,7 @@ import { isQuantFormat, partsFormat, quantConstants, type WeightPart } from './w
 
 /**
  * out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part), f32 (embed.wgsl)
- * 16-bit packed (embed_packed.wgsl, widened to f32 exactly) or quantized (embed_quant.wgsl).
+ * 16-bit packed (embed_packed.wgsl, widened to f32 exactly) or quantized (embed_quant.wgsl, embed_q6k.wgsl).
  */
 export function gatherRowsOps(
   k: KernelContext,
@@ -19,11 +19,14 @@ export function gatherRowsOps(
   },
 ): Op[] {
   const format = partsFormat(a.table, a.label);
-  const pipeline = isQuantFormat(format)
-    ? k.pipelines.get('embed_quant', 'gather', { WG: 64, ...quantConstants(format) })
-    : format === 'f32'
-      ? k.pipelines.get('embed', 'gather', { WG: 64 })
-      : k.pipelines.get('embed_packed', 'gather', { WG: 64, BF16: format === 'bf16' ? 1 : 0 });
+  const pipeline =
+    format === 'q6k'
+      ? k.pipelines.get('embed_q6k', 'gather', { WG: 64 })
+      : isQuantFormat(format)
+        ? k.pipelines.get('embed_quant', 'gather', { WG: 64, ...quantConstants(format) })
+        : format === 'f32'
+          ? k.pipelines.get('embed', 'gather', { WG: 64 })
+          : k.pipelines.get('embed_packed', 'gather', { WG: 64, BF16: format === 'bf16' ? 1 : 0 });
   return a.table.map((part, i) => {
     const params = paramsBuffer(
       k.device,

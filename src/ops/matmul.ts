@@ -27,13 +27,22 @@ interface Gemv {
  * ROWS (1 for one row; 4 so that a few rows share each weight load), e.g.
  * `matmul_gemv_packed:gemv_vec8:BF16=1,ROWS=1`, and matmul_gemm_packed. Quantized formats:
  * matmul_gemv_quant (K % 32 == 0, vec4 loads) or matmul_gemv_quant_scalar, and matmul_gemm_quant,
- * specialised by the format (quantConstants) and ROWS.
+ * specialised by the format (quantConstants) and ROWS. q6k (K % 256 == 0): matmul_gemv_q6k and
+ * matmul_gemm_q6k.
  */
 function matmulKernels(
   pipelines: PipelineCache,
   format: WeightFormat,
   K: number,
 ): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
+  if (format === 'q6k') {
+    const gemv = (ROWS: number): Gemv => ({
+      pipeline: pipelines.get('matmul_gemv_q6k', 'gemv', { ROWS }),
+      outPerWg: 32,
+      rowsPerWg: ROWS,
+    });
+    return { one: gemv(1), few: gemv(GEMV_MAX_ROWS), gemm: pipelines.get('matmul_gemm_q6k', 'gemm') };
+  }
   if (isQuantFormat(format)) {
     const q = quantConstants(format);
     const [file, entry] =

@@ -9,8 +9,14 @@
  *   scales [rows * G]: f16 two per u32 (group 2i low half), or f32;
  *   mins   [rows * G] (formats with a per-group minimum only), as the scales.
  * A value is scale * (code - zero) + min, zero = 8 for 4-bit codes without a minimum, else 0.
+ * 'q6k' holds GGUF Q6_K super-blocks of 256 values along each row (cols % 256 == 0), B = cols / 256
+ * per row, nb = rows * B, regions one after the other (q6kLayout):
+ *   ql [nb, 32] u32 and qh [nb, 16] u32: the block's low 4 and high 2 bits of each 6-bit code, bytes
+ *        as in GGUF; scales [nb, 4] u32: 16 int8 scales, one per 16 values; d [nb] f32 (the f16 d).
+ * Value e of a block: n = e >> 7, k = (e >> 5) & 3, l = e & 31; low bits = nibble k >> 1 of ql byte
+ * 64n + 32(k & 1) + l, high bits = bits 2k.. of qh byte 32n + l; value = (d · scale[e >> 4]) · (q − 32).
  */
-export type WeightFormat = 'f32' | 'f16' | 'bf16' | QuantFormat;
+export type WeightFormat = 'f32' | 'f16' | 'bf16' | QuantFormat | 'q6k';
 
 /** q8: 8-bit, f16 scale (GGUF Q8_0); q4: 4-bit, f16 scale (Q4_0); q4m: 4-bit, f16 scale and min
  * (Q4_1); q4_f32 / q4m_f32: the same with f32 scales (and mins), exact for re-packed K-quants. */
@@ -64,14 +70,33 @@ export function quantLayout(rows: number, cols: number, format: QuantFormat): Qu
   return { groups, codeWords, scaleBase, minBase, words };
 }
 
+/** Values per Q6_K super-block. */
+export const Q6K_BLOCK = 256;
+
+/** Word offsets of the regions of a q6k [rows, cols] weight (see WeightFormat). */
+export interface Q6kLayout {
+  blocks: number; // B per row
+  qhBase: number;
+  scaleBase: number;
+  dBase: number;
+  words: number; // total, a multiple of 4
+}
+
+export function q6kLayout(rows: number, cols: number): Q6kLayout {
+  const blocks = cols / Q6K_BLOCK;
+  const nb = rows * blocks;
+  return { blocks, qhBase: nb * 32, scaleBase: nb * 48, dBase: nb * 52, words: Math.ceil((nb * 53) / 4) * 4 };
+}
+
 /**
  * Bytes of one row of `cols` values in `format` on the GPU. Quantized formats: the row's codes,
  * scales and mins; a buffer of them may need up to 24 more bytes (odd counts of f16 scales and mins,
- * and padding to whole 16-byte vectors).
+ * and padding to whole 16-byte vectors); q6k: 212 bytes per 256 values (a buffer: up to 12 more).
  */
 export function rowBytes(cols: number, format: WeightFormat): number {
   if (format === 'f32') return cols * 4;
   if (format === 'f16' || format === 'bf16') return Math.ceil(cols / 2) * 4;
+  if (format === 'q6k') return (cols / Q6K_BLOCK) * 53 * 4;
   const s = QUANT_FORMATS[format];
   const groups = Math.ceil(cols / QUANT_GROUP);
   return groups * (s.bits * 4 + (s.scale32 ? 4 : 2) * (s.hasMin ? 2 : 1));

@@ -14,6 +14,14 @@ describe('resolveModelUrl', () => {
       'https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct/resolve/main',
     );
   });
+  it('turns owner/name/file.gguf into the URL of that file', () => {
+    expect(resolveModelUrl('Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q8_0.gguf', BASE)).toBe(
+      'https://huggingface.co/Qwen/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/qwen2.5-0.5b-instruct-q8_0.gguf',
+    );
+    expect(resolveModelUrl('/models/g/stories-Q8_0.gguf', BASE)).toBe(
+      'http://localhost:5173/models/g/stories-Q8_0.gguf',
+    );
+  });
   it('keeps URLs, makes server paths absolute, drops trailing slashes', () => {
     expect(resolveModelUrl('https://cdn.example/m/', BASE)).toBe('https://cdn.example/m');
     expect(resolveModelUrl('/models/stories260K-hf/', BASE)).toBe(
@@ -54,7 +62,7 @@ describe('initialSelection', () => {
     expect(initialSelection(index, 'storis260K')).toEqual({
       local: null,
       hfInput: 'storis260K',
-      note: 'No model “storis260K” on this server (local models: other-model, stories260K-hf); or give a Hugging Face id (owner/name) or a URL.',
+      note: 'No model “storis260K” on this server (local models: other-model, stories260K-hf); or give a Hugging Face id (owner/name, or owner/name/file.gguf) or a URL.',
     });
   });
 });

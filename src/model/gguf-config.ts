@@ -1,0 +1,225 @@
+import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
+import { parseConfig } from './config.ts';
+import { GGML_TYPES, type GgmlTypeId, ggmlBytes, isGgmlType } from './gguf-blocks.ts';
+import type { GgufHeader, GgufMetadata } from './gguf-header.ts';
+import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from './layout.ts';
+import type { ModelConfig } from './types.ts';
+
+const ARCHS = ['llama', 'qwen2'] as const;
+
+/**
+ * The ModelConfig of a GGUF file, from `<arch>.*` metadata (as llama.cpp's converter writes it):
+ * embedding_length, block_count, feed_forward_length, attention.head_count(_kv), context_length,
+ * attention.layer_norm_rms_epsilon, rope.freq_base, rope.dimension_count, attention.key_length;
+ * vocabulary size = the length of tokenizer.ggml.tokens; tied LM head when `output.weight` is absent.
+ * The result goes through parseConfig, so it gets the same checks as a config.json.
+ * Throws UnsupportedArchitectureError for other architectures or RoPE scaling, ModelFormatError for
+ * missing or mistyped keys.
+ */
+export function ggufConfig(header: GgufHeader): ModelConfig {
+  const m = header.metadata;
+  const arch = m['general.architecture'];
+  if (typeof arch !== 'string' || !(ARCHS as readonly string[]).includes(arch)) {
+    throw new UnsupportedArchitectureError(
+      `GGUF architecture ${JSON.stringify(arch ?? null)} in ${header.file} is not supported: expected ${ARCHS.join(' or ')}.`,
+    );
+  }
+  const key = (k: string) => `${arch}.${k}`;
+  const num = (k: string, required = true): number | undefined => {
+    const v = m[k];
+    if (v === undefined) {
+      if (required) throw new ModelFormatError(`${header.file}: GGUF metadata key ${k} is missing.`);
+      return undefined;
+    }
+    if ((typeof v !== 'number' && typeof v !== 'bigint') || !Number.isFinite(Number(v))) {
+      throw new ModelFormatError(
+        `${header.file}: GGUF metadata key ${k} must be a number (got ${String(v)}).`,
+      );
+    }
+    return Number(v);
+  };
+  const scaling = m[key('rope.scaling.type')];
+  if (scaling !== undefined && scaling !== 'none') {
+    throw new UnsupportedArchitectureError(
+      `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain RoPE is implemented.`,
+    );
+  }
+  const hidden = num(key('embedding_length')) as number;
+  const heads = num(key('attention.head_count')) as number;
+  const headDim = num(key('attention.key_length'), false) ?? hidden / heads;
+  const ropeDims = num(key('rope.dimension_count'), false);
+  if (ropeDims !== undefined && ropeDims !== headDim) {
+    throw new UnsupportedArchitectureError(
+      `${header.file}: ${key('rope.dimension_count')} is ${ropeDims} but the head size is ${headDim}: partial RoPE is not supported.`,
+    );
+  }
+  const tokens = m['tokenizer.ggml.tokens'];
+  const vocab = Array.isArray(tokens) ? tokens.length : num(key('vocab_size'));
+  const eos = num('tokenizer.ggml.eos_token_id', false);
+  return parseConfig({
+    model_type: arch,
+    hidden_size: hidden,
+    intermediate_size: num(key('feed_forward_length')),
+    num_hidden_layers: num(key('block_count')),
+    num_attention_heads: heads,
+    num_key_value_heads: num(key('attention.head_count_kv'), false) ?? heads,
+    head_dim: headDim,
+    max_position_embeddings: num(key('context_length')),
+    rms_norm_eps: shortestF32(num(key('attention.layer_norm_rms_epsilon')) as number),
+    rope_theta: shortestF32(num(key('rope.freq_base'), false) ?? 10000),
+    vocab_size: vocab,
+    tie_word_embeddings: !header.tensors.some((t) => t.name === 'output.weight'),
+    bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
+    eos_token_id: eos ?? null,
+  });
+}
+
+/** The shortest decimal that is the same f32 (GGUF stores f32: 1e-5 reads back as 9.99999974e-6). */
+function shortestF32(x: number): number {
+  for (let p = 1; p < 17; p++) {
+    const v = Number(x.toPrecision(p));
+    if (Math.fround(v) === Math.fround(x)) return v;
+  }
+  return x;
+}
+
+/** A GGUF tensor under its Hugging Face name, with where its bytes are and how to undo llama.cpp's Q/K row order. */
+export interface GgufTensor {
+  name: string;
+  /** The tensor's name in the GGUF file. */
+  ggufName: string;
+  shape: number[];
+  type: GgmlTypeId;
+  start: number;
+  byteLength: number;
+  /** For llama attn_q / attn_k: the head count llama.cpp's converter permuted the rows with. */
+  permuteHeads?: number;
+}
+
+const LAYER_NAMES: Record<string, string> = {
+  attn_norm: 'input_layernorm',
+  attn_q: 'self_attn.q_proj',
+  attn_k: 'self_attn.k_proj',
+  attn_v: 'self_attn.v_proj',
+  attn_output: 'self_attn.o_proj',
+  ffn_norm: 'post_attention_layernorm',
+  ffn_gate: 'mlp.gate_proj',
+  ffn_up: 'mlp.up_proj',
+  ffn_down: 'mlp.down_proj',
+};
+const TOP_NAMES: Record<string, string> = {
+  'token_embd.weight': EMBED,
+  'output_norm.weight': FINAL_NORM,
+  'output.weight': LM_HEAD,
+};
+
+/** GGUF tensor name → Hugging Face name, or null for a name this engine does not know. */
+export function hfTensorName(name: string): string | null {
+  if (Object.hasOwn(TOP_NAMES, name)) return TOP_NAMES[name];
+  const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
+  if (!m || !Object.hasOwn(LAYER_NAMES, m[2])) return null;
+  return `${layerPrefix(Number(m[1]))}${LAYER_NAMES[m[2]]}.${m[3]}`;
+}
+
+/**
+ * The header's tensors under Hugging Face names, sorted by file offset. Throws, before any tensor
+ * data is read, UnsupportedArchitectureError for a tensor of an unsupported type or an unknown name
+ * (naming both) and ModelFormatError for a size that is not whole blocks or data past the file's end.
+ */
+export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] {
+  const out: GgufTensor[] = [];
+  for (const t of header.tensors) {
+    if (!isGgmlType(t.type)) {
+      throw new UnsupportedArchitectureError(
+        `Tensor ${t.name} in ${header.file} has GGML type ${ggmlTypeLabel(t.type)}, which is not supported (supported: ${Object.values(
+          GGML_TYPES,
+        )
+          .map((x) => x.name)
+          .join(', ')}).`,
+      );
+    }
+    const name = hfTensorName(t.name);
+    if (name === null) {
+      throw new UnsupportedArchitectureError(
+        `Tensor ${t.name} in ${header.file} is not part of the ${cfg.modelType} architecture this engine implements.`,
+      );
+    }
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    const cols = t.shape[t.shape.length - 1] ?? 1;
+    if (cols % GGML_TYPES[t.type].elems !== 0) {
+      throw new ModelFormatError(
+        `Tensor ${t.name} in ${header.file}: rows of ${cols} values are not whole ${GGML_TYPES[t.type].name} blocks.`,
+      );
+    }
+    const byteLength = ggmlBytes(t.type, n);
+    if (t.start + byteLength > header.size) {
+      throw new ModelFormatError(
+        `${header.file} is truncated: tensor ${t.name} needs bytes up to ${t.start + byteLength} but the file has ${header.size} bytes.`,
+      );
+    }
+    const qk = /\.self_attn\.(q|k)_proj\.weight$/.exec(name);
+    const permuteHeads =
+      cfg.modelType === 'llama' && qk ? (qk[1] === 'q' ? cfg.numHeads : cfg.numKvHeads) : undefined;
+    out.push({
+      name,
+      ggufName: t.name,
+      shape: t.shape,
+      type: t.type,
+      start: t.start,
+      byteLength,
+      permuteHeads,
+    });
+  }
+  return out.sort((a, b) => a.start - b.start);
+}
+
+/** "Q5_K (13)" for known GGML types, else the id. */
+function ggmlTypeLabel(id: number): string {
+  const names: Record<number, string> = {
+    6: 'Q5_0',
+    7: 'Q5_1',
+    9: 'Q8_1',
+    10: 'Q2_K',
+    11: 'Q3_K',
+    13: 'Q5_K',
+    15: 'Q8_K',
+    16: 'IQ2_XXS',
+    17: 'IQ2_XS',
+    18: 'IQ3_XXS',
+    19: 'IQ1_S',
+    20: 'IQ4_NL',
+    21: 'IQ3_S',
+    22: 'IQ2_S',
+    23: 'IQ4_XS',
+    24: 'I8',
+    25: 'I16',
+    26: 'I32',
+    27: 'I64',
+    28: 'F64',
+    29: 'IQ1_M',
+  };
+  return names[id] ? `${names[id]} (${id})` : `id ${id}`;
+}
+
+/**
+ * Undoes llama.cpp's Q/K row permutation for the llama architecture: its converter stores HF row
+ * h·hd + j·hd/2 + i (rotate-half pairs) at row h·hd + 2i + j (interleaved pairs). Works on raw rows of
+ * any type (quantized blocks run along a row). Returns rows in Hugging Face order.
+ */
+export function unpermuteRows(raw: Uint8Array, rows: number, heads: number): Uint8Array {
+  const rowBytes = raw.byteLength / rows;
+  const hd = rows / heads;
+  const half = hd / 2;
+  const out = new Uint8Array(raw.byteLength);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < half; i++) {
+      for (let j = 0; j < 2; j++) {
+        const from = (h * hd + 2 * i + j) * rowBytes;
+        out.set(raw.subarray(from, from + rowBytes), (h * hd + j * half + i) * rowBytes);
+      }
+    }
+  }
+  return out;
+}
+
+export type { GgufMetadata };

@@ -1,0 +1,83 @@
+import type { GGUFMetadata } from '@huggingface/gguf';
+import { AbortError, KVShareError, ModelFormatError } from '../errors.ts';
+import type { ModelSource } from './source-base.ts';
+import { isAbortLike } from './source-base.ts';
+
+/** GGUF metadata: key → value (numbers, bigints for 64-bit integers, strings, booleans, arrays). */
+export type GgufMetadata = GGUFMetadata<{ strict: false }>;
+
+/** One tensor as the header describes it. */
+export interface GgufTensorInfo {
+  name: string;
+  /** Row-major shape, outermost first: GGUF's ne[] reversed (ne[0], the contiguous count, is last). */
+  shape: number[];
+  /** GGML type id. */
+  type: number;
+  /** Absolute byte offset of the tensor's data in the file. */
+  start: number;
+}
+
+export interface GgufHeader {
+  file: string;
+  metadata: GgufMetadata;
+  tensors: GgufTensorInfo[];
+  /** File size in bytes. */
+  size: number;
+}
+
+/**
+ * Reads and parses the header of `file` (metadata and tensor infos) with `@huggingface/gguf`, whose
+ * range requests are answered by `source.readRange` (the parser reads 2 MB chunks from byte 0 until
+ * the tensor infos end; no tensor data is read on purpose). Throws ModelFormatError for a file that
+ * is not GGUF or whose header is cut short, ModelFileMissingError when it cannot be read.
+ */
+export async function readGgufHeader(
+  source: ModelSource,
+  file: string,
+  signal?: AbortSignal,
+): Promise<GgufHeader> {
+  const size = await source.size(file, signal);
+  // The parser asks for `bytes=a-b` of a URL; this fetch serves them from the source (clamped to the file).
+  const rangeFetch = async (_url: unknown, init?: { headers?: Record<string, string> }) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(init?.headers?.Range ?? '');
+    if (!m) throw new ModelFormatError('internal error: the GGUF parser asked for an unexpected range');
+    const start = Math.min(Number(m[1]), size);
+    const end = Math.min(Number(m[2]) + 1, size);
+    const bytes = await source.readRange(file, start, end, signal);
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      status: 206,
+      headers: { 'Content-Range': `bytes ${start}-${end - 1}/${size}` },
+    });
+  };
+  // Imported on first use: the parser (with @huggingface/tasks, ~250 KB) is a chunk of its own in
+  // browser bundles, fetched only when a .gguf file is loaded.
+  const { gguf } = await import('@huggingface/gguf');
+  let parsed: Awaited<ReturnType<typeof gguf>>;
+  try {
+    parsed = await gguf(`https://gguf.invalid/${encodeURIComponent(file)}`, {
+      fetch: rangeFetch as unknown as typeof fetch,
+    });
+  } catch (e) {
+    if (e instanceof KVShareError) throw e;
+    if (signal?.aborted || isAbortLike(e)) throw new AbortError();
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ModelFormatError(`${file} at ${source.location} is not a readable GGUF file: ${why}`, {
+      cause: e,
+    });
+  }
+  const dataStart = Number(parsed.tensorDataOffset);
+  if (dataStart > size) throw truncated(file, source, dataStart, size);
+  const tensors = parsed.tensorInfos.map((t) => ({
+    name: t.name,
+    shape: t.shape.map(Number).reverse(),
+    type: t.dtype,
+    start: dataStart + Number(t.offset),
+  }));
+  return { file, metadata: parsed.metadata as GgufMetadata, tensors, size };
+}
+
+export function truncated(file: string, source: ModelSource, need: number, size: number): ModelFormatError {
+  return new ModelFormatError(
+    `${file} at ${source.location} is truncated: its header describes data up to byte ${need} but the file has ${size} bytes.`,
+  );
+}

@@ -1,0 +1,268 @@
+// A small GGUF (v3) writer for tests: header, metadata of every value type, tensor infos, alignment
+// and data, plus `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's converter does.
+import { LM_HEAD } from '../../src/model/layout.ts';
+import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
+import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-writer-quant.ts';
+
+/** GGUF metadata value types (gguf.md). */
+export const GGUF_VALUE = {
+  UINT8: 0,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 3,
+  UINT32: 4,
+  INT32: 5,
+  FLOAT32: 6,
+  BOOL: 7,
+  STRING: 8,
+  ARRAY: 9,
+  UINT64: 10,
+  INT64: 11,
+  FLOAT64: 12,
+} as const;
+type ScalarType = Exclude<keyof typeof GGUF_VALUE, 'ARRAY'>;
+
+export type GgufKV =
+  | { key: string; type: ScalarType; value: number | bigint | boolean | string }
+  | { key: string; type: 'ARRAY'; of: ScalarType; value: (number | bigint | boolean | string)[] };
+
+export interface GgufTensorSpec {
+  name: string;
+  /** Row-major shape (outermost first); written reversed as GGUF's ne[]. */
+  shape: number[];
+  /** GGML type id (see GGML_TYPE_IDS). */
+  type: number;
+  data: Uint8Array;
+}
+
+class Bytes {
+  private parts: Uint8Array[] = [];
+  length = 0;
+  push(b: Uint8Array): void {
+    this.parts.push(b);
+    this.length += b.byteLength;
+  }
+  num(type: ScalarType, v: number | bigint | boolean): void {
+    const sizes: Record<string, number> = {
+      UINT8: 1,
+      INT8: 1,
+      BOOL: 1,
+      UINT16: 2,
+      INT16: 2,
+      UINT32: 4,
+      INT32: 4,
+      FLOAT32: 4,
+    };
+    const b = new Uint8Array(sizes[type] ?? 8);
+    const dv = new DataView(b.buffer);
+    const n = Number(v);
+    if (type === 'UINT8' || type === 'BOOL') dv.setUint8(0, n);
+    else if (type === 'INT8') dv.setInt8(0, n);
+    else if (type === 'UINT16') dv.setUint16(0, n, true);
+    else if (type === 'INT16') dv.setInt16(0, n, true);
+    else if (type === 'UINT32') dv.setUint32(0, n, true);
+    else if (type === 'INT32') dv.setInt32(0, n, true);
+    else if (type === 'FLOAT32') dv.setFloat32(0, n, true);
+    else if (type === 'UINT64') dv.setBigUint64(0, BigInt(v as number), true);
+    else if (type === 'INT64') dv.setBigInt64(0, BigInt(v as number), true);
+    else dv.setFloat64(0, n, true);
+    this.push(b);
+  }
+  str(s: string): void {
+    const b = new TextEncoder().encode(s);
+    this.num('UINT64', b.byteLength);
+    this.push(b);
+  }
+  scalar(type: ScalarType, v: number | bigint | boolean | string): void {
+    if (type === 'STRING') this.str(v as string);
+    else this.num(type, v as number);
+  }
+  pad(align: number): void {
+    const n = (align - (this.length % align)) % align;
+    if (n) this.push(new Uint8Array(n));
+  }
+  concat(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+}
+
+/** A whole GGUF file: magic, version 3, counts, metadata, tensor infos, padding, aligned tensor data. */
+export function buildGguf(kvs: GgufKV[], tensors: GgufTensorSpec[], alignment = 32): Uint8Array {
+  const b = new Bytes();
+  b.push(new TextEncoder().encode('GGUF'));
+  b.num('UINT32', 3);
+  b.num('UINT64', tensors.length);
+  b.num('UINT64', kvs.length);
+  for (const kv of kvs) {
+    b.str(kv.key);
+    b.num('UINT32', GGUF_VALUE[kv.type]);
+    if (kv.type === 'ARRAY') {
+      b.num('UINT32', GGUF_VALUE[kv.of]);
+      b.num('UINT64', kv.value.length);
+      for (const v of kv.value) b.scalar(kv.of, v);
+    } else b.scalar(kv.type, kv.value);
+  }
+  let offset = 0;
+  for (const t of tensors) {
+    b.str(t.name);
+    b.num('UINT32', t.shape.length);
+    for (const d of [...t.shape].reverse()) b.num('UINT64', d);
+    b.num('UINT32', t.type);
+    b.num('UINT64', offset);
+    offset += Math.ceil(t.data.byteLength / alignment) * alignment;
+  }
+  b.pad(alignment);
+  for (const t of tensors) {
+    b.push(t.data);
+    b.pad(alignment);
+  }
+  return b.concat();
+}
+
+/** llama.cpp's converter permutation of llama Q/K rows (HF rotate-half → interleaved pairs) on f32 rows. */
+export function permuteRows(data: Float32Array, rows: number, cols: number, heads: number): Float32Array {
+  const hd = rows / heads;
+  const out = new Float32Array(data.length);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < hd / 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const from = (h * hd + j * (hd / 2) + i) * cols;
+        out.set(data.subarray(from, from + cols), (h * hd + 2 * i + j) * cols);
+      }
+    }
+  }
+  return out;
+}
+
+const GGUF_NAMES: [RegExp, string][] = [
+  [/^model\.embed_tokens\.weight$/, 'token_embd.weight'],
+  [/^model\.norm\.weight$/, 'output_norm.weight'],
+  [/^lm_head\.weight$/, 'output.weight'],
+  [/^model\.layers\.(\d+)\.input_layernorm\.weight$/, 'blk.$1.attn_norm.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.(q|k|v)_proj\.(weight|bias)$/, 'blk.$1.attn_$2.$3'],
+  [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
+  [/^model\.layers\.(\d+)\.post_attention_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
+  [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
+];
+
+export function ggufName(hf: string): string {
+  for (const [re, to] of GGUF_NAMES) if (re.test(hf)) return hf.replace(re, to);
+  throw new Error(`no GGUF name for ${hf}`);
+}
+
+export interface ConvertOptions {
+  /** Type of the 2-D weights; rows that are not whole blocks fall back to F16, as llama.cpp does. */
+  type: GgmlName;
+  /** Per-tensor override of `type` (by Hugging Face name). */
+  typeOf?: (hfName: string) => GgmlName | undefined;
+  /** tokenizer.ggml.* metadata; default: just the token list `tokens` and bos / eos from the config. */
+  tokenizerKVs?: GgufKV[];
+  tokens?: string[];
+  /** Edits the metadata list before it is written (e.g. another architecture). */
+  editKVs?: (kvs: GgufKV[]) => GgufKV[];
+}
+
+/**
+ * Metadata as `@huggingface/gguf` parses it (e.g. ggufTokenizerMetadata's) as typed KVs, the types
+ * llama.cpp's converter uses: scores f32, token types i32, other integers u32, other numbers f32.
+ */
+export function kvsFromJson(meta: Record<string, unknown>): GgufKV[] {
+  const numType = (key: string, v: number): ScalarType =>
+    key.endsWith('.scores') || !Number.isInteger(v)
+      ? 'FLOAT32'
+      : key.endsWith('.token_type') || v < 0
+        ? 'INT32'
+        : 'UINT32';
+  return Object.entries(meta).map(([key, value]): GgufKV => {
+    if (Array.isArray(value)) {
+      const of: ScalarType =
+        typeof value[0] === 'string' ? 'STRING' : key.endsWith('.token_type') ? 'INT32' : numType(key, 0.5);
+      return { key, type: 'ARRAY', of, value: value as (string | number)[] };
+    }
+    if (typeof value === 'string') return { key, type: 'STRING', value };
+    if (typeof value === 'boolean') return { key, type: 'BOOL', value };
+    return { key, type: numType(key, Number(value)), value: value as number };
+  });
+}
+
+/** The `<arch>.*` and general metadata llama.cpp's converter writes for a Llama-family config. */
+export function modelKVs(cfg: ModelConfig): GgufKV[] {
+  const a = cfg.modelType;
+  return [
+    { key: 'general.architecture', type: 'STRING', value: a },
+    { key: 'general.name', type: 'STRING', value: 'test model' },
+    { key: 'general.alignment', type: 'UINT32', value: 32 },
+    { key: `${a}.context_length`, type: 'UINT32', value: cfg.maxPositions },
+    { key: `${a}.embedding_length`, type: 'UINT32', value: cfg.hiddenSize },
+    { key: `${a}.block_count`, type: 'UINT32', value: cfg.numLayers },
+    { key: `${a}.feed_forward_length`, type: 'UINT32', value: cfg.intermediateSize },
+    { key: `${a}.attention.head_count`, type: 'UINT32', value: cfg.numHeads },
+    { key: `${a}.attention.head_count_kv`, type: 'UINT32', value: cfg.numKvHeads },
+    { key: `${a}.rope.freq_base`, type: 'FLOAT32', value: cfg.ropeTheta },
+    { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.attention.layer_norm_rms_epsilon`, type: 'FLOAT32', value: cfg.rmsNormEps },
+  ];
+}
+
+/** Converts f32 Hugging Face tensors into a GGUF file like convert_hf_to_gguf.py + llama-quantize. */
+export function ggufFromModel(
+  cfg: ModelConfig,
+  tensors: Map<string, HostTensor>,
+  opts: ConvertOptions,
+): Uint8Array {
+  const tok: GgufKV[] = opts.tokenizerKVs ?? [
+    { key: 'tokenizer.ggml.model', type: 'STRING', value: 'llama' },
+    { key: 'tokenizer.ggml.tokens', type: 'ARRAY', of: 'STRING', value: opts.tokens ?? [] },
+    ...(cfg.bosTokenId !== null
+      ? [{ key: 'tokenizer.ggml.bos_token_id', type: 'UINT32', value: cfg.bosTokenId } as GgufKV]
+      : []),
+    ...(cfg.eosTokenIds.length
+      ? [{ key: 'tokenizer.ggml.eos_token_id', type: 'UINT32', value: cfg.eosTokenIds[0] } as GgufKV]
+      : []),
+  ];
+  const specs: GgufTensorSpec[] = [];
+  for (const [name, t] of tensors) {
+    if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
+    let data = t.data;
+    const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);
+    if (cfg.modelType === 'llama' && qk) {
+      data = permuteRows(data, t.shape[0], t.shape[1], qk[1] === 'q' ? cfg.numHeads : cfg.numKvHeads);
+    }
+    let type: GgmlName = t.shape.length === 2 ? (opts.typeOf?.(name) ?? opts.type) : 'F32';
+    const cols = t.shape[t.shape.length - 1];
+    if (cols % blockOf(type) !== 0) type = 'F16';
+    specs.push({
+      name: ggufName(name),
+      shape: t.shape,
+      type: GGML_TYPE_IDS[type],
+      data: quantizeGgml(data, type),
+    });
+  }
+  const kvs = [...modelKVs(cfg), ...tok];
+  return buildGguf(opts.editKVs ? opts.editKVs(kvs) : kvs, specs);
+}
+
+function blockOf(type: GgmlName): number {
+  return type === 'Q4_K' || type === 'Q6_K' ? 256 : type.startsWith('Q') ? 32 : 1;
+}
+
+/** Sets the GGML type id of tensor `name` in a built file's tensor infos (to test unsupported types). */
+export function patchTensorType(file: Uint8Array, name: string, typeId: number): Uint8Array {
+  const out = file.slice();
+  const needle = new TextEncoder().encode(name);
+  const dv = new DataView(out.buffer);
+  for (let i = 8; i + needle.length < out.length; i++) {
+    if (dv.getBigUint64(i - 8, true) !== BigInt(needle.length)) continue;
+    if (!needle.every((b, k) => out[i + k] === b)) continue;
+    const dims = dv.getUint32(i + needle.length, true);
+    dv.setUint32(i + needle.length + 4 + 8 * dims, typeId, true);
+    return out;
+  }
+  throw new Error(`tensor ${name} not found`);
+}
