@@ -4,7 +4,11 @@
 // (`none` and `none²`), so none/none² shows the noise floor (~1.0).
 // usage: node --import tsx bench/ttft-reuse.ts --model <dir> [--prompt-tokens 512] [--reusable 0.8]
 //        [--follow-up 30] [--reps 3] [--scenarios repeat,repeat-stored,follow-up,similar]
-//        [--modes none,prefix,naive,kvshare] (`none` and `none²` always run)
+//        [--modes none,prefix,naive,kvshare] (`none` and `none²` always run) [--phases]
+// --phases: per mode, the median ms of each phase to the first token (retrieval and alignment, patch,
+// the scoring pass with its read-back and ranking, the rows computed, the rest), and for kvshare on
+// `similar` what the analytic bound allows each phase (layer 0 + layer-1 Q/K/V of every row: the
+// scoring pass; (L−2)/L·f: the computed rows; nothing else).
 import { parseArgs } from 'node:util';
 import type { ReuseMode } from '../src/engine/reuse.ts';
 import type { GenerateResult } from '../src/engine/types.ts';
@@ -22,6 +26,7 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     scenarios: { type: 'string', default: 'repeat,repeat-stored,follow-up,similar' },
     modes: { type: 'string', default: 'none,prefix,naive,kvshare' },
+    phases: { type: 'boolean', default: false },
   },
 });
 if (!values.model) throw new Error('--model is required');
@@ -125,6 +130,39 @@ function qkvShare(c: ModelConfig): number {
   return qkv / (c.numLayers * layer + (c.hiddenSize * c.vocabSize) / N);
 }
 
+/** The issue's analytic bound 1 / (1/L + q + (L−2)/L · f) for a request's reuse figures. */
+function boundOf(u: GenerateResult['reuse']) {
+  const L = info.config.numLayers;
+  const q = qkvShare(info.config);
+  const f = u.recomputedTokens / u.promptTokens;
+  return { bound: 1 / (1 / L + q + ((L - 2) / L) * f), L, q, f };
+}
+
+/** Median ms per phase of each mode; for kvshare on `similar`, what the bound allows each phase. */
+function printPhases(name: string, runs: string[], results: Map<string, GenerateResult[]>, none: number) {
+  const phases: [string, (r: GenerateResult) => number][] = [
+    ['retrieval', (r) => r.reuse.retrievalMs],
+    ['patch', (r) => r.reuse.patchMs],
+    ['score', (r) => r.reuse.scoreMs],
+    ['compute', (r) => r.reuse.computeMs],
+    [
+      'other',
+      (r) => r.stats.ttftMs - r.reuse.retrievalMs - r.reuse.patchMs - r.reuse.scoreMs - r.reuse.computeMs,
+    ],
+  ];
+  console.log(`phases (median ms): mode ${phases.map(([p]) => p.padStart(9)).join(' ')}`);
+  for (const m of runs) {
+    const rs = results.get(m)!;
+    console.log(
+      `  ${m.padEnd(8)} ${phases.map(([, get]) => median(rs.map(get)).toFixed(1).padStart(9)).join(' ')}`,
+    );
+  }
+  if (name !== 'similar' || !results.has('kvshare')) return;
+  const { L, q, f } = boundOf(results.get('kvshare')!.at(-1)!.reuse);
+  const allowed = [0, 0, none * (1 / L + q), none * ((L - 2) / L) * f, 0];
+  console.log(`  ${'bound'.padEnd(8)} ${allowed.map((x) => x.toFixed(1).padStart(9)).join(' ')}`);
+}
+
 // Warm-up: compile every pipeline (prefill, decode, scoring, patch) on a short prompt.
 await engine.cache.add({ tokenIds: A.slice(0, 40) });
 await ask(B.slice(0, 40), 'kvshare', 2);
@@ -135,16 +173,15 @@ const modes = new Set(values.modes.split(','));
 for (const sc of scenarios.filter((s) => wanted.has(s.name))) {
   console.log(`\n${sc.name}: ${sc.what}`);
   const runs = [...sc.modes.filter((m) => m === 'none' || modes.has(m)), 'none²' as const];
-  const ttft = new Map<string, number[]>(runs.map((m) => [m, []]));
-  const last = new Map<string, GenerateResult>();
+  const results = new Map<string, GenerateResult[]>(runs.map((m) => [m, []]));
   await sc.setup?.();
   for (let r = 0; r < reps; r++) {
     for (const m of r % 2 === 0 ? runs : [...runs].reverse()) {
-      const res = await sc.run(m === 'none²' ? 'none' : m);
-      ttft.get(m)!.push(res.stats.ttftMs);
-      last.set(m, res);
+      results.get(m)!.push(await sc.run(m === 'none²' ? 'none' : m));
     }
   }
+  const ttft = new Map([...results].map(([m, rs]) => [m, rs.map((x) => x.stats.ttftMs)]));
+  const last = new Map([...results].map(([m, rs]) => [m, rs[rs.length - 1]]));
   const none = median(ttft.get('none')!);
   console.log('mode       ttft ms  none/mode  reused  computed  retrieval  patch  score');
   for (const m of runs) {
@@ -162,13 +199,12 @@ for (const sc of scenarios.filter((s) => wanted.has(s.name))) {
     ];
     let note = '';
     if (sc.name === 'similar' && m === 'kvshare') {
-      const L = info.config.numLayers;
-      const f = u.recomputedTokens / u.promptTokens;
-      const bound = 1 / (1 / L + qkvShare(info.config) + ((L - 2) / L) * f);
+      const { bound, f } = boundOf(u);
       note = `  bound ${bound.toFixed(2)} (f ${f.toFixed(3)}): ${((100 * none) / t / bound).toFixed(0)}% of it`;
     }
     console.log(row.join(' ') + note);
   }
+  if (values.phases) printPhases(sc.name, runs, results, none);
 }
 await engine.unload();
 process.exit(0);

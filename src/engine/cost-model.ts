@@ -19,7 +19,7 @@ export interface PathWork {
   patched: number;
   scored: number;
   computed: number;
-  /** Rows finished from layer 1 on after the scoring pass. */
+  /** Rows finished after the scoring pass, from layer 1's attention on (its Q/K/V came from the pass). */
   continued: number;
 }
 
@@ -75,7 +75,7 @@ export class CostModel {
     const { layer, qkv, patch } = this.shares;
     const patching = w.patched > 0 ? PATCH_OVERHEAD_ROWS + w.patched * patch : 0;
     const scoring = w.scored > 0 ? SCORING_OVERHEAD_ROWS + w.scored * (layer + qkv) : 0;
-    return row * (patching + w.computed + scoring + w.continued * (1 - layer));
+    return row * (patching + w.computed + scoring + w.continued * (1 - layer - qkv));
   }
 
   /** The cheapest of `options` (earlier options win ties). */

@@ -39,8 +39,10 @@ export interface ReuseStats {
   rejectedEntries: number;
   retrievalMs: number;
   patchMs: number;
-  /** kvshare: the layer-0/1 scoring pass. */
+  /** kvshare: the layer-0/1 scoring pass, the read-back of its signals and the ranking. */
   scoreMs: number;
+  /** The rows computed before the first token (whole, or continued from the scoring pass), to its id. */
+  computeMs: number;
   /** Per prompt position: 'reused' | 'recomputed' (had a source, computed anyway) | 'new' (no source). */
   fates: TokenFate[];
   /**
@@ -167,6 +169,7 @@ export async function prefillWithReuse(
     retrievalMs: 0,
     patchMs: 0,
     scoreMs: 0,
+    computeMs: 0,
     fates: new Array<TokenFate>(N).fill('new'),
     path: 'full',
     inPlaceTokens: 0,
@@ -178,7 +181,8 @@ export async function prefillWithReuse(
   const compute = async (rows: number[]) => {
     const t = performance.now();
     const first = await runner.forward(rowsOf(ids, rows), { ...forwardOpts, logitRows: [rows.length - 1] });
-    costs.observeRows(rows.length, performance.now() - t);
+    stats.computeMs = performance.now() - t;
+    costs.observeRows(rows.length, stats.computeMs);
     return first;
   };
   if (o.mode === 'none' || !cache || N < 2) {
@@ -260,18 +264,19 @@ export async function prefillWithReuse(
   if (chosen.path === 'scored') {
     const t2 = performance.now();
     // The scoring pass refreshes layers 0–1 of rows P..N-1 and yields the selectors' signals.
-    const signals: SelectSignals = { paper: await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P) };
-    const need = signalsFor(o.select);
-    if (need.includes('dv') || need.includes('dk')) Object.assign(signals, await kit.readDeviation(N));
+    const need = signalsFor(o.select).filter((n) => n !== 'oracle');
+    const signals: SelectSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, need);
     if (fresh) signals.oracle = await kvError(runner, fresh, N);
     const order = rankReused(o.select, tail, signals, o.seed);
     stale = order.slice(take);
     computed = [...unmatched, ...order.slice(0, take)].sort((a, b) => a - b);
-    stats.scoreMs = performance.now() - t2;
+    const t3 = performance.now();
+    stats.scoreMs = t3 - t2;
     first = await kit.continueRows(rowsOf(ids, computed), {
       ...forwardOpts,
       logitRows: [computed.length - 1],
     });
+    stats.computeMs = performance.now() - t3;
   } else {
     computed = range(P, N).filter((i) => chosen.path === 'prefix' || !hasSource(i));
     first = await compute(computed);

@@ -7,6 +7,9 @@ import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import type { ResidentEntry } from './resident-kv.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
+/** Per-row signals of the scoring pass (see src/kvshare/select.ts). */
+export type Signal = 'paper' | 'dv' | 'dk';
+
 /** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
 export interface PatchRow {
   src: number;
@@ -36,11 +39,12 @@ export class ReuseKit {
   private readonly outProbe: GPUBuffer; // [H*hd]
   private readonly score: GPUBuffer; // [ctx]
   private readonly hidden: GPUBuffer; // [ctx, D] layer-1 input of each scored row, by position
+  private readonly qKept: GPUBuffer; // [ctx, H*hd] layer-1 query (rotated) of each scored row, by position
   private readonly one: RowCount;
   private readonly len: RowCount;
   private readonly scoringOps: Op[]; // embed, layer 0, layer 1 pre, deviation, layer 1 scatter
   private readonly probeOps: Op[]; // layer-1 attention of the probe row, then the score
-  private readonly continueOps: Op[]; // hidden[pos] → layer 1 and the rest of the pass, logits
+  private readonly continueOps: Op[]; // hidden, qKept[pos] → layer-1 attention on, the rest of the pass, logits
   private readonly buffers: GPUBuffer[];
 
   constructor(private readonly r: LlamaRunner) {
@@ -59,9 +63,10 @@ export class ReuseKit {
     this.one = new RowCount(device, 1, 'reuse.one');
     this.len = new RowCount(device, ctx, 'reuse.len');
     this.hidden = storageBuffer(device, ctx * c.hiddenSize * 4, 'reuse.hidden');
+    this.qKept = storageBuffer(device, ctx * qDim * 4, 'reuse.qKept');
     this.buffers = [
       ...[this.dev, this.devK, this.qProbe, this.posProbe, this.probsProbe, this.outProbe, this.score],
-      this.hidden,
+      ...[this.hidden, this.qKept],
     ];
     const k = r.kernels;
     const [L0, L1] = r.graph.layers;
@@ -69,8 +74,7 @@ export class ReuseKit {
     this.scoringOps = L1
       ? [
           ...r.graph.embed,
-          ...L0.pre,
-          L0.scatter,
+          ...L0.fused,
           ...L0.post,
           ...L1.pre,
           deviationOp(k, {
@@ -122,17 +126,23 @@ export class ReuseKit {
         ]
       : [];
     const g = r.graph;
+    // Layer 1's K/V of the scored rows are in the cache already and their queries in qKept: the
+    // continued rows start at layer 1's attention, so nothing of layers 0–1 is computed twice.
+    const resume = (table: GPUBuffer, out: GPUBuffer, dim: number, name: string) =>
+      gatherRowsOps(k, {
+        idx: s.pos, // positions are row indices of `hidden` and `qKept`
+        table: [{ buffer: table, rowStart: 0, rows: ctx, format: 'f32' }],
+        out,
+        dim,
+        rows: r.rows,
+        label: `reuse.resume.${name}`,
+      });
     this.continueOps = L1
       ? [
-          ...gatherRowsOps(k, {
-            idx: s.pos, // positions are row indices of `hidden`
-            table: [{ buffer: this.hidden, rowStart: 0, rows: ctx, format: 'f32' }],
-            out: s.x,
-            dim: c.hiddenSize,
-            rows: r.rows,
-            label: 'reuse.resume',
-          }),
-          ...g.layers.slice(1).flatMap((L) => [...L.pre, L.scatter, ...L.post]),
+          ...resume(this.hidden, s.x, c.hiddenSize, 'x'),
+          ...resume(this.qKept, s.q, qDim, 'q'),
+          ...L1.post,
+          ...g.layers.slice(2).flatMap((L) => [...L.fused, ...L.post]),
           ...g.logits,
         ]
       : [];
@@ -207,15 +217,22 @@ export class ReuseKit {
 
   /**
    * The scoring pass over `rows` (consecutive positions; full layer 0, layer-1 Q/K/V: layer 0 and 1
-   * caches become fresh, and each row's layer-1 input is kept for continueRows), then alpha from the
-   * probe row's layer-1 attention. Returns score [ctx] by position (valid at the rows' positions).
+   * caches become fresh, and each row's layer-1 input and query are kept for continueRows), then the
+   * signals `want` asks for, read back in one copy, each [ctx] by position (valid at the rows'
+   * positions): `dv`/`dk` layer-1 |ΔV|_1/|ΔK|_1, `paper` alpha·|ΔV|_1 with alpha from the layer-1
+   * attention of the row at index `probe`.
    */
-  async scoreRows(rows: Row[], probe: number): Promise<Float32Array> {
+  async scoreRows(
+    rows: Row[],
+    probe: number,
+    want: readonly Signal[],
+  ): Promise<Partial<Record<Signal, Float32Array>>> {
     const r = this.r;
     const { device } = r.gpu;
     const s = r.scratch;
     const qDim = r.cfg.numHeads * r.cfg.headDim;
     const xBytes = r.cfg.hiddenSize * 4;
+    const qBytes = qDim * 4;
     for (let i = 1; i < rows.length; i++) {
       if (rows[i].position !== rows[0].position + i) {
         throw new Error('internal error: scoring rows must be consecutive positions');
@@ -231,16 +248,26 @@ export class ReuseKit {
       for (const op of this.scoringOps) op.encode(pass);
       pass.end();
       enc.copyBufferToBuffer(s.x, 0, this.hidden, chunk[0].position * xBytes, chunk.length * xBytes);
-      if (probe >= start && probe < start + chunk.length) {
-        enc.copyBufferToBuffer(s.q, (probe - start) * qDim * 4, this.qProbe, 0, qDim * 4);
-      }
+      enc.copyBufferToBuffer(s.q, 0, this.qKept, chunk[0].position * qBytes, chunk.length * qBytes);
       device.queue.submit([enc.finish()]);
     }
-    device.queue.writeBuffer(this.posProbe, 0, new Int32Array([rows[probe].position]));
-    this.one.set(1);
-    this.len.set(rows[rows.length - 1].position + 1);
-    submitOps(device, this.probeOps);
-    return readF32Range(device, this.score, rows[rows.length - 1].position + 1);
+    const n = rows[rows.length - 1].position + 1;
+    if (want.includes('paper')) {
+      const enc = device.createCommandEncoder({ label: 'reuse.probe' });
+      enc.copyBufferToBuffer(this.qKept, rows[probe].position * qBytes, this.qProbe, 0, qBytes);
+      device.queue.submit([enc.finish()]);
+      device.queue.writeBuffer(this.posProbe, 0, new Int32Array([rows[probe].position]));
+      this.one.set(1);
+      this.len.set(n);
+      submitOps(device, this.probeOps);
+    }
+    const from: Record<Signal, GPUBuffer> = { paper: this.score, dv: this.dev, dk: this.devK };
+    const read = await readF32Ranges(
+      device,
+      want.map((w) => from[w]),
+      n,
+    );
+    return Object.fromEntries(want.map((w, i) => [w, read[i]]));
   }
 
   /**
@@ -251,12 +278,6 @@ export class ReuseKit {
     return this.r.forward(rows, { ...opts, ops: this.continueOps });
   }
 
-  /** After scoreRows: layer-1 |ΔV|_1 and |ΔK|_1 of positions [0, n), each [n]. */
-  async readDeviation(n: number): Promise<{ dv: Float32Array; dk: Float32Array }> {
-    const { device } = this.r.gpu;
-    return { dv: await readF32Range(device, this.dev, n), dk: await readF32Range(device, this.devK, n) };
-  }
-
   destroy(): void {
     for (const b of this.buffers) b.destroy();
     this.one.destroy();
@@ -264,16 +285,20 @@ export class ReuseKit {
   }
 }
 
-async function readF32Range(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
+/** The first `count` f32 of each of `srcs`, read back in one copy. */
+async function readF32Ranges(device: GPUDevice, srcs: GPUBuffer[], count: number): Promise<Float32Array[]> {
+  if (srcs.length === 0) return [];
+  const bytes = count * 4;
   const staging = device.createBuffer({
-    size: Math.max(4, count * 4),
+    size: Math.max(4, srcs.length * bytes),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const enc = device.createCommandEncoder();
-  enc.copyBufferToBuffer(src, 0, staging, 0, count * 4);
+  for (const [i, src] of srcs.entries()) enc.copyBufferToBuffer(src, 0, staging, i * bytes, bytes);
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
-  const out = new Float32Array(staging.getMappedRange().slice(0));
+  const all = staging.getMappedRange();
+  const out = srcs.map((_, i) => new Float32Array(all.slice(i * bytes, (i + 1) * bytes)));
   staging.unmap();
   staging.destroy();
   return out;

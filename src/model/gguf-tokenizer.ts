@@ -11,7 +11,8 @@
  *
  * Token types (`tokenizer.ggml.token_type`): 2 unknown and 3 control become special added tokens,
  * 4 user-defined non-special added tokens, 5 unused and 6 byte stay plain vocabulary entries.
- * BOS/EOS follow llama.cpp: the file's `add_bos_token`/`add_eos_token` flags, else its defaults.
+ * BOS/EOS follow llama.cpp: the file's `add_bos_token`/`add_eos_token` flags, else its defaults; the
+ * stop tokens are eos, eot, eom and, as llama.cpp finds them by text, <|im_end|>, <|eot_id|> and kin.
  * `metadata` is what `@huggingface/gguf` parses: strings, arrays, numbers, and bigints for 64-bit ints.
  */
 import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
@@ -25,6 +26,18 @@ const TYPE_USER_DEFINED = 4;
 
 type Metadata = Record<string, unknown>;
 
+/** Tokens llama.cpp also ends generation on, found by their text (end of turn / message / text). */
+const END_OF_TURN = new Set([
+  '<|eot_id|>',
+  '<|eom_id|>',
+  '<|im_end|>',
+  '<|end|>',
+  '<|endoftext|>',
+  '<|end_of_text|>',
+  '<end_of_turn>',
+  '<EOT>',
+]);
+
 /** The vocabulary part of the metadata, one entry per token id. */
 interface GgufVocab {
   tokens: string[]; // [nVocab]
@@ -37,7 +50,7 @@ interface SpecialIds {
   eos: number | null;
   unk: number | null;
   pad: number | null;
-  /** End-of-turn / end-of-message ids, extra stop tokens. */
+  /** Extra stop tokens: eot/eom ids, then END_OF_TURN tokens. */
   stops: number[];
 }
 
@@ -56,7 +69,7 @@ export function tokenizerFilesFromGguf(metadata: Metadata): TokenizerFiles {
   }
   const vocab = readVocab(metadata);
   const preset = model === 'gpt2' ? bpePreset(readString(metadata, 'tokenizer.ggml.pre')) : null;
-  const ids = readSpecialIds(metadata, vocab.tokens.length, model === 'llama');
+  const ids = readSpecialIds(metadata, vocab.tokens, model === 'llama');
   const addBos = readBool(metadata, 'tokenizer.ggml.add_bos_token') ?? (preset ? preset.addBos : true);
   const addEos = readBool(metadata, 'tokenizer.ggml.add_eos_token') ?? false;
   if (addBos && ids.bos === null)
@@ -85,7 +98,6 @@ export function tokenizerFilesFromGguf(metadata: Metadata): TokenizerFiles {
     add_bos_token: addBos,
     add_eos_token: addEos,
     clean_up_tokenization_spaces: preset?.cleanUpSpaces ?? false,
-    ...(preset ? {} : { legacy: true, spaces_between_special_tokens: false }),
     ...(chatTemplate === undefined ? {} : { chat_template: chatTemplate }),
   };
   return { tokenizerJson, tokenizerConfig, chatTemplate: null, generationEosIds: ids.stops };
@@ -140,7 +152,7 @@ function bpeParts(metadata: Metadata, vocab: GgufVocab, preset: BpePreset, unk: 
 }
 
 function bpeModel(vocab: GgufVocab, merges: [string, string][], unk: string | null) {
-  const ids: Record<string, number> = {};
+  const ids: Record<string, number> = Object.create(null); // a token may be "__proto__"
   vocab.tokens.forEach((t, id) => {
     if (!Object.hasOwn(ids, t)) ids[t] = id; // a repeated token string keeps its first id
   });
@@ -246,7 +258,8 @@ function readVocab(metadata: Metadata): GgufVocab {
   return { tokens, types, scores };
 }
 
-function readSpecialIds(metadata: Metadata, n: number, spm: boolean): SpecialIds {
+function readSpecialIds(metadata: Metadata, tokens: string[], spm: boolean): SpecialIds {
+  const n = tokens.length;
   // llama.cpp's defaults for SentencePiece vocabularies: <unk> 0, <s> 1, </s> 2.
   const id = (key: string, fallback: number | null) => {
     const v = readInt(metadata, `tokenizer.ggml.${key}`);
@@ -256,6 +269,9 @@ function readSpecialIds(metadata: Metadata, n: number, spm: boolean): SpecialIds
     return v;
   };
   const stops = [id('eot_token_id', null), id('eom_token_id', null)].filter((v): v is number => v !== null);
+  tokens.forEach((t, i) => {
+    if (END_OF_TURN.has(t) && !stops.includes(i)) stops.push(i);
+  });
   return {
     bos: id('bos_token_id', spm ? 1 : null),
     eos: id('eos_token_id', spm ? 2 : null),

@@ -75,6 +75,9 @@ describe('kvshare on a similar prompt', () => {
       expect(s.fates.slice(0, prefix).every((f) => f === 'reused')).toBe(true);
       expect(s.scoringSkipped).toBe(false);
       expect(s.scoreMs).toBeGreaterThan(0);
+      expect(s.computeMs).toBeGreaterThan(0);
+      const phases = s.retrievalMs + s.patchMs + s.scoreMs + s.computeMs;
+      expect(phases).toBeLessThanOrEqual(r.stats.ttftMs);
     }
     expect(scored).toBeGreaterThan(0);
     expect(engine.cache.stats().gpuEntries).toBeGreaterThan(0);
@@ -102,6 +105,7 @@ describe('kvshare on a similar prompt', () => {
       skipped++;
       expect(s.path).toBe('prefix');
       expect(s.scoreMs).toBe(0);
+      expect(s.computeMs).toBeGreaterThan(0);
       expect(s.fates).toContain('recomputed'); // rows with a source, computed anyway
       expect(r.tokenIds).toEqual((await ask(b, 'none')).tokenIds);
     }

@@ -65,21 +65,29 @@ describe('GPU patch of cached K/V', () => {
     expect(Array.from(patched.v[0].subarray(lo, hi))).toEqual(Array.from(fresh.v[0].subarray(lo, hi)));
   });
 
-  it('the deviation score is zero for rows that are already exact', async () => {
+  it('the deviation signals are zero for rows that are already exact', async () => {
     await kvOf(A);
-    const score = await kit.scoreRows(
+    const all = ['paper', 'dv', 'dk'] as const;
+    const exact = await kit.scoreRows(
       A.map((token, position) => ({ token, position })),
       A.length - 2,
+      all,
     );
-    expect(Math.max(...score.map(Math.abs))).toBeLessThan(1e-5);
-    // ... and positive where the cached layer-1 V differs (shifted context).
+    for (const name of all) {
+      expect(exact[name]!.length).toBe(A.length);
+      expect(Math.max(...exact[name]!.map(Math.abs))).toBeLessThan(1e-5);
+    }
+    // ... and positive where the cached layer-1 K/V differ (shifted context).
     const shifted = [7, ...A.slice(0, -1)];
     await kvOf(A);
-    const s2 = await kit.scoreRows(
+    const moved = await kit.scoreRows(
       shifted.map((token, position) => ({ token, position })),
       shifted.length - 2,
+      all,
     );
-    expect(Math.max(...s2)).toBeGreaterThan(1e-4);
+    for (const name of all) expect(Math.max(...moved[name]!)).toBeGreaterThan(1e-4);
+    // only the signals asked for are read back
+    expect(Object.keys(await kit.scoreRows([{ token: 1, position: 0 }], 0, ['dk']))).toEqual(['dk']);
   });
 });
 
@@ -142,12 +150,12 @@ describe('hot tier and the continued scoring pass', () => {
     const full = await runner.forward(rowsA, { readLogits: true });
     const want = await readCacheRows(runner, A.length);
     await kvOf([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]); // stale rows everywhere
-    await kit.scoreRows(rowsA, A.length - 2);
+    await kit.scoreRows(rowsA, A.length - 2, []);
     const got = await kit.continueRows(rowsA, { readLogits: true });
     expect(Array.from(got.ids)).toEqual(Array.from(full.ids));
     expect(maxAbsDiff(got.logits!, full.logits!)).toBeLessThan(1e-4);
     const kv = await readCacheRows(runner, A.length);
-    for (const l of [0, 2, 4]) {
+    for (const l of [0, 1, 2, 4]) {
       expect(maxAbsDiff(kv.k[l], want.k[l])).toBeLessThan(1e-4);
       expect(maxAbsDiff(kv.v[l].subarray(0, A.length * kvDim), want.v[l])).toBeLessThan(1e-4);
     }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
 import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
-import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
+import { CHAT_TOKENIZERS, chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
 import { createTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
 import { ggufTokenizerMetadata } from '../helpers/gguf-tokenizer-metadata.ts';
 import { assetsDir, goldenPath, storiesDir } from '../helpers/models.ts';
@@ -24,9 +24,33 @@ const CORPUS = [
   'Math: ∑ x_i² ≤ ∞, π ≈ 3.14159, ½ + ¼',
   'Code: function f(x) { return x * 2; } // done\n    indented();',
   "UPPER CASE AND MiXeD cAsE, DON'T SHOUT",
+  "'RE you sure? 'M not, I'll see. 'D you? We'Ve a'lL ' era",
+  '3 33 333 3333 33333 333333333 3.3 3..3 3...3 ½ ¾',
+  `------======= ''''''\`\`\`\`\`\`\` """" ...... !!!!!! ??????`,
+  'нещо на Български, Việt, Ελληνικά, עברית, العربية, हिन्दी, កាន់តែពិសេស',
+  '    Hello\n    Hello\n (\n =',
   ' ',
+  '\t',
+  '\n\n\n',
+  '\t\n \n\n \t \t\t \t\n  \n   \n',
   '',
 ];
+
+/** Ids from llama.cpp's own tokenizer tests (models/ggml-vocab-{llama-bpe,qwen2}.gguf.out). */
+const LLAMA_CPP_IDS: Record<'qwen' | 'llama3', [string, number[]][]> = {
+  llama3: [
+    ['Hello world', [9906, 1917]],
+    [' Hello world', [22691, 1917]],
+    ['3333', [8765, 18]],
+    ['\n =', [198, 284]],
+  ],
+  qwen: [
+    ['Hello world', [9707, 1879]],
+    [' Hello world', [21927, 1879]],
+    ['3333', [18, 18, 18, 18]],
+    ['\n =', [198, 284]],
+  ],
+};
 
 function goldenTexts(golden: Json): string[] {
   const texts: string[] = [];
@@ -175,9 +199,15 @@ function comparesWithTokenizerJson(
     expectSameDecode(hf, gguf, expected.texts);
     expect(gguf.bosTokenId).toBe(expected.bos);
     expect(gguf.bosTokenId).toBe(hf.bosTokenId);
-    expect(gguf.eosTokenIds).toEqual(hf.eosTokenIds);
-    expect(gguf.eosTokenIds.length).toBe(1);
+    // Stop tokens: the tokenizer's eos plus, found by text as llama.cpp does, what the instruct
+    // models' generation_config.json lists.
+    const stops = CHAT_TOKENIZERS[name].stopTokens.map((t) => hf.encode(t, { addSpecialTokens: false })[0]);
+    expect(stops.length).toBe(2);
+    expect(new Set(gguf.eosTokenIds)).toEqual(new Set([...hf.eosTokenIds, ...stops]));
     expectSameChat(hf, gguf);
+    for (const [text, ids] of LLAMA_CPP_IDS[name]) {
+      expect(gguf.encode(text, { addSpecialTokens: false }), JSON.stringify(text)).toEqual(ids);
+    }
   });
   return pair;
 }
@@ -190,17 +220,16 @@ describe('GGUF tokenizer: Qwen (gpt2 / qwen2 pre-tokenizer)', () => {
   ];
   const pair = comparesWithTokenizerJson('qwen', { pre: 'qwen2', bos: null, texts, withSpecials: true });
 
-  it('accepts 64-bit ids as bigints and reports end-of-turn ids as stop tokens', async () => {
-    const { hf, meta } = pair;
-    const eot = hf.encode('<|im_end|>', { addSpecialTokens: false })[0];
+  it('accepts 64-bit ids as bigints; eot/eom ids are stop tokens', async () => {
+    const { hf, gguf, meta } = pair;
     const files = tokenizerFilesFromGguf({
       ...meta,
       'tokenizer.ggml.eos_token_id': BigInt(meta['tokenizer.ggml.eos_token_id'] as number),
-      'tokenizer.ggml.eot_token_id': BigInt(eot),
+      'tokenizer.ggml.eot_token_id': 151650n,
       'tokenizer.ggml.token_type': (meta['tokenizer.ggml.token_type'] as number[]).map(BigInt),
     });
     const tok = await createTokenizer(files);
-    expect(tok.eosTokenIds).toEqual([...new Set([eot, ...hf.eosTokenIds])]);
+    expect(tok.eosTokenIds).toEqual([151650, ...gguf.eosTokenIds]);
     expect(tok.encode(texts[2])).toEqual(hf.encode(texts[2]));
   });
 });
@@ -247,13 +276,14 @@ describe('GGUF tokenizer: errors', () => {
   const base: Json = {
     'tokenizer.ggml.model': 'gpt2',
     'tokenizer.ggml.pre': 'qwen2',
-    'tokenizer.ggml.tokens': ['a', 'b', 'ab'],
+    'tokenizer.ggml.tokens': ['a', 'b', 'ab', '__proto__'],
     'tokenizer.ggml.merges': ['a b'],
   };
 
   it('builds a tiny valid vocabulary', async () => {
     const tok = await createTokenizer(tokenizerFilesFromGguf(base));
     expect(tok.encode('abab')).toEqual([2, 2]);
+    expect(tok.decode([3, 0])).toBe('__proto__a');
     expect(tok.bosTokenId).toBeNull();
   });
 
@@ -276,8 +306,8 @@ describe('GGUF tokenizer: errors', () => {
       [{ ...base, 'tokenizer.ggml.model': undefined }, /tokenizer\.ggml\.model/],
       [{ ...base, 'tokenizer.ggml.merges': undefined }, /merges/],
       [{ ...base, 'tokenizer.ggml.merges': ['ab'] }, /merges\[0\]/],
-      [{ ...base, 'tokenizer.ggml.token_type': [1, 1] }, /2 entries for 3 tokens/],
-      [{ ...base, 'tokenizer.ggml.bos_token_id': 7 }, /outside the 3 tokens/],
+      [{ ...base, 'tokenizer.ggml.token_type': [1, 1] }, /2 entries for 4 tokens/],
+      [{ ...base, 'tokenizer.ggml.bos_token_id': 7 }, /outside the 4 tokens/],
       [{ ...base, 'tokenizer.ggml.bos_token_id': 1.5 }, /integer/],
       [{ ...base, 'tokenizer.ggml.add_bos_token': true }, /bos_token_id is not/],
     ];
