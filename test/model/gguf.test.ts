@@ -1,6 +1,6 @@
 // GGUF loading on the CPU: block re-packing against llama.cpp's dequantization, the llama Q/K row
 // order, config from metadata, fingerprints, URL loading with range requests, and bad files.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,10 +8,13 @@ import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors
 import { dequantizeGgml, GGML_GPU_FORMAT, repackGgml } from '../../src/model/gguf-blocks.ts';
 import { ggufLocation } from '../../src/model/gguf-load.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
+import { loadModelTokenizer } from '../../src/model/model-tokenizer.ts';
 import { dequantizeRows } from '../../src/model/quantize.ts';
+import type { Tokenizer } from '../../src/model/tokenizer.ts';
 import { isQuantFormat } from '../../src/ops/weight-format.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
-import { type GgufKV, ggufFromModel, patchTensorType } from '../helpers/gguf-writer.ts';
+import { ggufTokenizerMetadata } from '../helpers/gguf-tokenizer-metadata.ts';
+import { type GgufKV, ggufFromModel, kvsFromJson, patchTensorType } from '../helpers/gguf-writer.ts';
 import { KQUANT_QWEN2, randomTensors, tokenList, writeStoriesGguf } from '../helpers/gguf-writer-models.ts';
 import { GGML_TYPE_IDS, quantizeGgml } from '../helpers/gguf-writer-quant.ts';
 import { storiesDir } from '../helpers/models.ts';
@@ -123,6 +126,34 @@ describe('loading stories260K from GGUF', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the tokenizer of a GGUF file', () => {
+  it('without tokenizer.json beside it: built from tokenizer.ggml.*, chat template from tokenizer.chat_template', async () => {
+    const st = await loadModelFiles(storiesDir());
+    const json = (f: string) => JSON.parse(readFileSync(join(storiesDir(), f), 'utf8'));
+    const template = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}\n{% endfor %}";
+    const meta = ggufTokenizerMetadata(json('tokenizer.json'), {
+      ...json('tokenizer_config.json'),
+      chat_template: template,
+    });
+    const dir = join(tmp, 'chat');
+    mkdirSync(dir);
+    const path = join(dir, 'stories-chat.gguf');
+    writeFileSync(
+      path,
+      ggufFromModel(st.config, st.tensors, { type: 'Q8_0', tokenizerKVs: kvsFromJson(meta) }),
+    );
+    let tok: Tokenizer | undefined;
+    await loadModelFiles(path, {
+      beforeWeights: async (config, from) => {
+        tok = await loadModelTokenizer(path, config, from);
+      },
+    });
+    expect(tok?.hasChatTemplate).toBe(true);
+    expect(tok?.renderChatTemplate([{ role: 'user', content: 'Hi' }])).toBe('<user>Hi\n');
+    expect(tok?.encode('Once upon a time')).toEqual([1, 403, 407, 261, 378]);
   });
 });
 
