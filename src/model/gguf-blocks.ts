@@ -9,6 +9,7 @@ import { bf16BitsToF32, f16BitsToF32 } from './dtype.ts';
  *   Q8_0 [34 B / 32]:  f16 d, i8 q[32];                         x = d·q
  *   Q4_0 [18 B / 32]:  f16 d, u8 qs[16] (x[j] low nibble of qs[j], x[j+16] high); x = d·(q − 8)
  *   Q4_1 [20 B / 32]:  f16 d, f16 m, u8 qs[16] (as Q4_0);       x = d·q + m
+ *   Q5_0 [22 B / 32]:  f16 d, u32 qh (bit j: 5th bit of x[j]), u8 qs[16] (as Q4_0); x = d·(q − 16)
  *   Q4_K [144 B / 256]: f16 d, f16 dmin, u8 scales[12] (8 packed 6-bit scales and mins),
  *                      u8 qs[128]: 32-byte run j holds sub-block 2j (low nibbles) and 2j+1 (high);
  *                      x = (d·sc)·q − dmin·m
@@ -22,6 +23,7 @@ export const GGML_TYPES = {
   8: { name: 'Q8_0', elems: 32, bytes: 34 },
   2: { name: 'Q4_0', elems: 32, bytes: 18 },
   3: { name: 'Q4_1', elems: 32, bytes: 20 },
+  6: { name: 'Q5_0', elems: 32, bytes: 22 },
   12: { name: 'Q4_K', elems: 256, bytes: 144 },
   14: { name: 'Q6_K', elems: 256, bytes: 210 },
 } as const;
@@ -35,7 +37,8 @@ export function isGgmlType(id: number): id is GgmlTypeId {
 
 /**
  * What a 2-D GGML tensor becomes on the GPU: the float types keep their width; Q8_0 / Q4_0 / Q4_1 are
- * re-packed into q8 / q4 / q4m (same values, our region layout); Q4_K into q4m_f32 (d·sc and dmin·m
+ * re-packed into q8 / q4 / q4m (same values, our region layout); Q5_0 into q8 (its codes q − 16 fit
+ * int8, same f16 scale: exact, at 8.5 bits instead of 5.5); Q4_K into q4m_f32 (d·sc and dmin·m
  * are exact in f32); Q6_K keeps its blocks in a kernel format of its own, q6k (see WeightFormat).
  */
 export const GGML_GPU_FORMAT: Record<GgmlTypeName, WeightFormat> = {
@@ -45,6 +48,7 @@ export const GGML_GPU_FORMAT: Record<GgmlTypeName, WeightFormat> = {
   Q8_0: 'q8',
   Q4_0: 'q4',
   Q4_1: 'q4m',
+  Q5_0: 'q8',
   Q4_K: 'q4m_f32',
   Q6_K: 'q6k',
 };
@@ -64,6 +68,13 @@ function checkHalf(name: string, bits: number, block: number): void {
       `Tensor ${name} has a non-finite scale (${f16BitsToF32(bits)}) in block ${block}.`,
     );
   }
+}
+
+/** The 5-bit code of value e (0..31) of the Q5_0 block at byte o: nibble as Q4_0, 5th bit from qh. */
+function q5(raw: Uint8Array, o: number, e: number): number {
+  const qh = raw[o + 2] | (raw[o + 3] << 8) | (raw[o + 4] << 16) | (raw[o + 5] << 24);
+  const nib = e < 16 ? raw[o + 6 + e] & 15 : raw[o + 6 + e - 16] >> 4;
+  return nib | (((qh >>> e) & 1) << 4);
 }
 
 /** The 6-bit scale and min of Q4_K sub-block j (llama.cpp's get_scale_min_k4). */
@@ -122,6 +133,10 @@ export function repackGgml(
       out8.set(raw.subarray(o + 2, o + 34), b * codeBytes);
       continue;
     }
+    if (type.name === 'Q5_0') {
+      for (let e = 0; e < 32; e++) out8[b * codeBytes + e] = (q5(raw, o, e) - 16) & 255;
+      continue;
+    }
     const qs = o + (type.name === 'Q4_1' ? 4 : 2);
     if (type.name === 'Q4_1') {
       const m = dv.getUint16(o + 2, true);
@@ -159,6 +174,9 @@ export function dequantizeGgml(raw: Uint8Array, id: GgmlTypeId, n: number): Floa
     if (type.name === 'Q8_0') {
       const d = half(o);
       for (let j = 0; j < 32; j++) out[y + j] = f32(d * dv.getInt8(o + 2 + j));
+    } else if (type.name === 'Q5_0') {
+      const d = half(o);
+      for (let j = 0; j < 32; j++) out[y + j] = f32(d * (q5(raw, o, j) - 16));
     } else if (type.name === 'Q4_0' || type.name === 'Q4_1') {
       const d = half(o);
       const m = type.name === 'Q4_1' ? half(o + 2) : 0;

@@ -176,7 +176,6 @@ export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] 
 /** "Q5_K (13)" for known GGML types, else the id. */
 function ggmlTypeLabel(id: number): string {
   const names: Record<number, string> = {
-    6: 'Q5_0',
     7: 'Q5_1',
     9: 'Q8_1',
     10: 'Q2_K',

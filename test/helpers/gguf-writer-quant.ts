@@ -1,4 +1,4 @@
-// GGML block quantizers in TypeScript for the test GGUF writer: Q8_0, Q4_0 and Q4_1 by llama.cpp's
+// GGML block quantizers in TypeScript for the test GGUF writer: Q8_0, Q4_0, Q4_1, Q5_0 by llama.cpp's
 // reference rules (quantize_row_*_ref); Q4_K and Q6_K by a plain max-based rule (not llama.cpp's
 // search, but the same block layout, so the files are valid GGUF).
 import { encodeFromF32, f16BitsToF32, f32ToF16Bits } from '../../src/model/dtype.ts';
@@ -10,6 +10,7 @@ export const GGML_TYPE_IDS = {
   Q8_0: 8,
   Q4_0: 2,
   Q4_1: 3,
+  Q5_0: 6,
   Q4_K: 12,
   Q6_K: 14,
 } as const;
@@ -26,7 +27,14 @@ const half = (x: number): [number, number] => {
 /** Row-major values (rows whole blocks long) as GGML blocks of `type`. */
 export function quantizeGgml(x: Float32Array, type: GgmlName): Uint8Array {
   if (type === 'F32' || type === 'F16' || type === 'BF16') return encodeFromF32(x, type);
-  const spec = { Q8_0: [32, 34], Q4_0: [32, 18], Q4_1: [32, 20], Q4_K: [256, 144], Q6_K: [256, 210] }[type];
+  const spec = {
+    Q8_0: [32, 34],
+    Q4_0: [32, 18],
+    Q4_1: [32, 20],
+    Q5_0: [32, 22],
+    Q4_K: [256, 144],
+    Q6_K: [256, 210],
+  }[type];
   const [elems, bytes] = spec;
   const out = new Uint8Array((x.length / elems) * bytes);
   const dv = new DataView(out.buffer);
@@ -35,6 +43,7 @@ export function quantizeGgml(x: Float32Array, type: GgmlName): Uint8Array {
     const o = b * bytes;
     if (type === 'Q8_0') q8_0(v, dv, o);
     else if (type === 'Q4_0' || type === 'Q4_1') q4(v, dv, o, type === 'Q4_1');
+    else if (type === 'Q5_0') q5_0(v, dv, o);
     else if (type === 'Q4_K') q4K(v, out, dv, o);
     else q6K(v, out, dv, o);
   }
@@ -69,6 +78,23 @@ function q4(v: Float32Array, dv: DataView, o: number, withMin: boolean): void {
   const code = (x: number) => Math.min(15, Math.trunc(withMin ? (x - min) * id + 0.5 : x * id + 8.5));
   const qs = o + (withMin ? 4 : 2);
   for (let j = 0; j < 16; j++) dv.setUint8(qs + j, code(v[j]) | (code(v[j + 16]) << 4));
+}
+
+/** llama.cpp's quantize_row_q5_0_ref: d = max / −16, codes trunc(x / d + 16.5) ≤ 31, 5th bits in qh. */
+function q5_0(v: Float32Array, dv: DataView, o: number): void {
+  let max = 0;
+  for (const x of v) if (Math.abs(x) > Math.abs(max)) max = x;
+  const d = max / -16;
+  const id = d ? 1 / d : 0;
+  dv.setUint16(o, f32ToF16Bits(d), true);
+  let qh = 0;
+  for (let j = 0; j < 16; j++) {
+    const a = Math.min(31, Math.trunc(v[j] * id + 16.5));
+    const b = Math.min(31, Math.trunc(v[j + 16] * id + 16.5));
+    dv.setUint8(o + 6 + j, (a & 15) | ((b & 15) << 4));
+    qh |= ((a >> 4) << j) | ((b >> 4) << (j + 16));
+  }
+  dv.setUint32(o + 2, qh >>> 0, true);
 }
 
 /** Q4_K: per 32-value sub-block scale (max − min) / 15 and min −min(0, ·), both as 6 bits of d / dmin. */
