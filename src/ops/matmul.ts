@@ -89,11 +89,21 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
     : same('matmul_gemv_packed_scalar', 'gemv_scalar', { BF16 });
 }
 
-/** The GEMM kernel for a weight format: matmul_gemm (f32), matmul_gemm_packed, matmul_gemm_quant. */
-function gemmKernel(k: KernelContext, format: WeightFormat): GPUComputePipeline {
+/**
+ * The GEMM kernel for a weight format and K: on software adapters the barrier-free block kernels
+ * matmul_gemm_thread (f32, K % 4 == 0) and matmul_gemm_thread_packed (16-bit, K % 8 == 0), which
+ * measured 1.5-3x the tiled ones on SwiftShader and lavapipe (bench/kernels.ts --rows 128); else
+ * the shared-memory tiled matmul_gemm, matmul_gemm_packed, matmul_gemm_quant.
+ */
+function gemmKernel(k: KernelContext, format: WeightFormat, K: number): GPUComputePipeline {
   if (isQuantFormat(format)) return k.pipelines.get('matmul_gemm_quant', 'gemm', quantConstants(format));
-  if (format === 'f32') return k.pipelines.get('matmul_gemm', 'gemm');
-  return k.pipelines.get('matmul_gemm_packed', 'gemm', { BF16: format === 'bf16' ? 1 : 0 });
+  if (format === 'f32') {
+    if (k.software && K % 4 === 0) return k.pipelines.get('matmul_gemm_thread', 'gemm_vec4');
+    return k.pipelines.get('matmul_gemm', 'gemm');
+  }
+  const BF16 = format === 'bf16' ? 1 : 0;
+  if (k.software && K % 8 === 0) return k.pipelines.get('matmul_gemm_thread_packed', 'gemm_vec8', { BF16 });
+  return k.pipelines.get('matmul_gemm_packed', 'gemm', { BF16 });
 }
 
 /**
@@ -117,7 +127,7 @@ function matmulKernels(
   return {
     one: gemv(g.one, 1, g.multi ? 4 : 1),
     few: gemv(g.few, GEMV_MAX_ROWS, 1),
-    gemm: gemmKernel(k, format),
+    gemm: gemmKernel(k, format, K),
   };
 }
 
