@@ -75,7 +75,7 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
   if (isQuantFormat(format)) {
     const q = quantConstants(format);
     return K % 32 === 0
-      ? same('matmul_gemv_quant', 'gemv', q)
+      ? { file: 'matmul_gemv_quant', one: 'gemv', few: 'gemv_rows', multi: false, consts: q }
       : same('matmul_gemv_quant_scalar', 'gemv_scalar', q);
   }
   if (format === 'f32') {
