@@ -206,9 +206,8 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
     // The normalised weights stay in probs [n, H, ctx] (the deviation probe reads them).
     const gotProbs = await h.read(probs, n * H * ctx);
     const wantProbs = new Float32Array(n * H * ctx);
-    expected.probs.forEach((heads, r) =>
-      heads.forEach((p, hh) => wantProbs.set(Float32Array.from(p), (r * H + hh) * ctx)),
-    );
+    for (const [r, heads] of expected.probs.entries())
+      for (const [hh, p] of heads.entries()) wantProbs.set(Float32Array.from(p), (r * H + hh) * ctx);
     expect(toleranceRatio(gotProbs, wantProbs, ATOL, RTOL)).toBeLessThan(1);
   });
 });
