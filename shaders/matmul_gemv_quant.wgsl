@@ -1,10 +1,10 @@
 // GEMV for few rows with group-quantized weights (quant_prelude), K % 32 == 0:
-// y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude with OPT = 1, each
-// thread taking whole 32-value groups: per row scale * dot(x, code - zero) (+ min * sum(x)), the
-// codes widened in registers, x read as 8 vec4. Two entry points, written out without register
-// arrays indexed by a loop counter (software adapters spill those to memory):
-//   gemv      ROWS = 1;
-//   gemv_rows ROWS = 4: the group's scale and min read once for four rows of x.
+// y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude, each thread taking
+// whole 32-value groups: per row scale * dot(x, code - zero) (+ min * sum(x)), the codes widened in
+// registers, x read as 8 vec4. Two entry points, written out without register arrays indexed by a
+// loop counter (software adapters spill those to memory):
+//   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
+//   gemv_rows ROWS = 4, OPT = 1: the group's scale and min read once for four rows of x.
 #include matmul_prelude
 #include matmul_gemv_prelude
 #include quant_prelude
@@ -21,40 +21,75 @@ fn c8(word: u32) -> vec4<f32> {
   return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
 }
 
-// (dot(x[xr .. xr + 8] (vec4s), codes of group gi minus the zero point), sum of those x).
-fn groupDot(xr: u32, gi: u32) -> vec2<f32> {
+// dot(x0 .. x7 (the group's 32 values of x), codes of group gi minus the zero point).
+fn codesDot(gi: u32, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>, x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> f32 {
   var dq: vec4<f32>;
   if (BITS == 4u) {
     let a = w[gi];
-    dq = x[xr] * lo4(a.x) + x[xr + 1u] * hi4(a.x) + x[xr + 2u] * lo4(a.y) + x[xr + 3u] * hi4(a.y)
-       + x[xr + 4u] * lo4(a.z) + x[xr + 5u] * hi4(a.z) + x[xr + 6u] * lo4(a.w) + x[xr + 7u] * hi4(a.w);
+    dq = x0 * lo4(a.x) + x1 * hi4(a.x) + x2 * lo4(a.y) + x3 * hi4(a.y) + x4 * lo4(a.z) + x5 * hi4(a.z) + x6 * lo4(a.w) + x7 * hi4(a.w);
   } else {
     let a = w[2u * gi];
     let b = w[2u * gi + 1u];
-    dq = x[xr] * c8(a.x) + x[xr + 1u] * c8(a.y) + x[xr + 2u] * c8(a.z) + x[xr + 3u] * c8(a.w)
-       + x[xr + 4u] * c8(b.x) + x[xr + 5u] * c8(b.y) + x[xr + 6u] * c8(b.z) + x[xr + 7u] * c8(b.w);
+    dq = x0 * c8(a.x) + x1 * c8(a.y) + x2 * c8(a.z) + x3 * c8(a.w) + x4 * c8(b.x) + x5 * c8(b.y) + x6 * c8(b.z) + x7 * c8(b.w);
   }
-  var sx = 0.0;
-  if (HAS_MIN != 0u) {
-    let v = x[xr] + x[xr + 1u] + x[xr + 2u] + x[xr + 3u] + x[xr + 4u] + x[xr + 5u] + x[xr + 6u] + x[xr + 7u];
-    sx = dot(v, vec4<f32>(1.0));
-  }
-  return vec2<f32>(dot(dq, vec4<f32>(1.0)), sx);
+  return dot(dq, vec4<f32>(1.0));
+}
+
+// scale * codesDot + min * sum(x) of group gi, for the group's x at vec4 index xr.
+fn groupDot(L: QLayout, xr: u32, gi: u32) -> f32 {
+  let x0 = x[xr];
+  let x1 = x[xr + 1u];
+  let x2 = x[xr + 2u];
+  let x3 = x[xr + 3u];
+  let x4 = x[xr + 4u];
+  let x5 = x[xr + 5u];
+  let x6 = x[xr + 6u];
+  let x7 = x[xr + 7u];
+  let c = codesDot(gi, x0, x1, x2, x3, x4, x5, x6, x7);
+  if (HAS_MIN == 0u) { return qscale(L, gi) * c; }
+  let sx = dot(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7, vec4<f32>(1.0));
+  return qscale(L, gi) * c + qmin(L, gi) * sx;
 }
 
 @compute @workgroup_size(WG)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let r = wid.y;
   if (r >= count.n) { return; }
-  let o = gemvOutput(wid.x, lid.x); // OPT = 1
+  let o = gemvOutput(wid.x, lid.x);
   let L = qlayout(p.outRows, p.K);
   let K4 = p.K / 4u;
-  var s = vec4<f32>(0.0); // s.x: row r
+  // First group index of each of the thread's 4 weight rows (clamped past outRows).
+  let g0 = gemvWeightRow(o, 0u) * L.groups;
+  let g1 = gemvWeightRow(o, 1u) * L.groups;
+  let g2 = gemvWeightRow(o, 2u) * L.groups;
+  let g3 = gemvWeightRow(o, 3u) * L.groups;
+  var s = vec4<f32>(0.0); // outputs o .. o + 3
   if (o < p.outRows) {
     for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
-      let gi = o * L.groups + grp;
-      let g = groupDot(r * K4 + grp * 8u, gi);
-      s.x += qscale(L, gi) * g.x + qmin(L, gi) * g.y;
+      let xr = r * K4 + grp * 8u;
+      let x0 = x[xr];
+      let x1 = x[xr + 1u];
+      let x2 = x[xr + 2u];
+      let x3 = x[xr + 3u];
+      let x4 = x[xr + 4u];
+      let x5 = x[xr + 5u];
+      let x6 = x[xr + 6u];
+      let x7 = x[xr + 7u];
+      let a = g0 + grp;
+      let b = g1 + grp;
+      let c = g2 + grp;
+      let d = g3 + grp;
+      let dots = vec4<f32>(
+        codesDot(a, x0, x1, x2, x3, x4, x5, x6, x7),
+        codesDot(b, x0, x1, x2, x3, x4, x5, x6, x7),
+        codesDot(c, x0, x1, x2, x3, x4, x5, x6, x7),
+        codesDot(d, x0, x1, x2, x3, x4, x5, x6, x7),
+      );
+      s += vec4<f32>(qscale(L, a), qscale(L, b), qscale(L, c), qscale(L, d)) * dots;
+      if (HAS_MIN != 0u) {
+        let sx = dot(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7, vec4<f32>(1.0));
+        s += vec4<f32>(qmin(L, a), qmin(L, b), qmin(L, c), qmin(L, d)) * sx;
+      }
     }
   }
   gemvFinish(lid.x, o, r, s);
@@ -75,14 +110,8 @@ fn gemv_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   if (o < p.outRows) {
     for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
       let gi = o * L.groups + grp;
-      let d = qscale(L, gi);
-      let m = qmin(L, gi);
       let xg = grp * 8u;
-      let g0 = groupDot(x0 + xg, gi);
-      let g1 = groupDot(x1 + xg, gi);
-      let g2 = groupDot(x2 + xg, gi);
-      let g3 = groupDot(x3 + xg, gi);
-      s += d * vec4<f32>(g0.x, g1.x, g2.x, g3.x) + m * vec4<f32>(g0.y, g1.y, g2.y, g3.y);
+      s += vec4<f32>(groupDot(L, x0 + xg, gi), groupDot(L, x1 + xg, gi), groupDot(L, x2 + xg, gi), groupDot(L, x3 + xg, gi));
     }
   }
   gemvFinish(lid.x, o, r0, s);

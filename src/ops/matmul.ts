@@ -75,7 +75,7 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
   if (isQuantFormat(format)) {
     const q = quantConstants(format);
     return K % 32 === 0
-      ? { file: 'matmul_gemv_quant', one: 'gemv', few: 'gemv_rows', multi: false, consts: q }
+      ? { file: 'matmul_gemv_quant', one: 'gemv', few: 'gemv_rows', multi: true, consts: q }
       : same('matmul_gemv_quant_scalar', 'gemv_scalar', q);
   }
   if (format === 'f32') {
