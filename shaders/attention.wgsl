@@ -60,9 +60,7 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
 
   var m = -3.4e38;
   for (var j = t; j < len; j += WG) {
-    var s = 0.0;
-    for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[j * kvDim + koff + d]; }
-    s *= p.scale;
+    let s = score(qb, j * kvDim + koff);
     probs[sb + j] = s;
     m = max(m, s);
   }
@@ -76,11 +74,21 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let inv = 1.0 / reduce_sum(sum, t);
   for (var j = t; j < len; j += WG) { probs[sb + j] *= inv; }
   storageBarrier();
-  for (var d = t; d < p.headDim; d += WG) {
-    var acc = 0.0;
-    for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + koff + d]; }
-    out[qb + d] = acc;
-  }
+  for (var d = t; d < p.headDim; d += WG) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
+}
+
+// q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale
+fn score(qb: u32, kb: u32) -> f32 {
+  var s = 0.0;
+  for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[kb + d]; }
+  return s * p.scale;
+}
+
+// sum_j probs[sb + j] * vc[j * kvDim + vd] over positions j < len
+fn weighted(sb: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
+  var acc = 0.0;
+  for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + vd]; }
+  return acc;
 }
 
 @compute @workgroup_size(64)
@@ -95,9 +103,7 @@ fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
   let sb = (r * p.nHeads + h) * p.ctx;
   var m = -3.4e38;
   for (var j = 0u; j < len; j++) {
-    var s = 0.0;
-    for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[j * kvDim + koff + d]; }
-    s *= p.scale;
+    let s = score(qb, j * kvDim + koff);
     probs[sb + j] = s;
     m = max(m, s);
   }
@@ -109,9 +115,5 @@ fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let inv = 1.0 / sum;
   for (var j = 0u; j < len; j++) { probs[sb + j] *= inv; }
-  for (var d = 0u; d < p.headDim; d++) {
-    var acc = 0.0;
-    for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + koff + d]; }
-    out[qb + d] = acc;
-  }
+  for (var d = 0u; d < p.headDim; d++) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
 }

@@ -18,24 +18,18 @@ fn gemm_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let o0 = blockOut(wid, lid);
   if (r0 >= count.n || o0 >= p.outRows) { return; }
   let K4 = p.K / 4u;
-  let x0 = xRow(r0) * K4;
-  let x1 = xRow(r0 + 1u) * K4;
-  let x2 = xRow(r0 + 2u) * K4;
-  let x3 = xRow(r0 + 3u) * K4;
-  let w0 = wRow(o0) * K4;
-  let w1 = wRow(o0 + 1u) * K4;
-  let w2 = wRow(o0 + 2u) * K4;
-  let w3 = wRow(o0 + 3u) * K4;
+  let xb = xRows(r0, K4);
+  let wb = wRows(o0, K4);
   var acc: mat4x4<f32>; // acc[i][j]: row r0 + i, output o0 + j
   for (var k = 0u; k < K4; k++) {
-    let a = w[w0 + k];
-    let b = w[w1 + k];
-    let c = w[w2 + k];
-    let d = w[w3 + k];
-    acc[0] += dots(x[x0 + k], a, b, c, d);
-    acc[1] += dots(x[x1 + k], a, b, c, d);
-    acc[2] += dots(x[x2 + k], a, b, c, d);
-    acc[3] += dots(x[x3 + k], a, b, c, d);
+    let a = w[wb.x + k];
+    let b = w[wb.y + k];
+    let c = w[wb.z + k];
+    let d = w[wb.w + k];
+    acc[0] += dots(x[xb.x + k], a, b, c, d);
+    acc[1] += dots(x[xb.y + k], a, b, c, d);
+    acc[2] += dots(x[xb.z + k], a, b, c, d);
+    acc[3] += dots(x[xb.w + k], a, b, c, d);
   }
   blockStore(r0, o0, acc);
 }

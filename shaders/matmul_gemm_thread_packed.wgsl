@@ -32,24 +32,18 @@ fn gemm_vec8(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let o0 = blockOut(wid, lid);
   if (r0 >= count.n || o0 >= p.outRows) { return; }
   let K8 = p.K / 8u;
-  let x0 = xRow(r0) * K8 * 2u;
-  let x1 = xRow(r0 + 1u) * K8 * 2u;
-  let x2 = xRow(r0 + 2u) * K8 * 2u;
-  let x3 = xRow(r0 + 3u) * K8 * 2u;
-  let w0 = wRow(o0) * K8;
-  let w1 = wRow(o0 + 1u) * K8;
-  let w2 = wRow(o0 + 2u) * K8;
-  let w3 = wRow(o0 + 3u) * K8;
+  let xb = xRows(r0, K8 * 2u);
+  let wb = wRows(o0, K8);
   var acc: mat4x4<f32>; // acc[i][j]: row r0 + i, output o0 + j
   for (var k = 0u; k < K8; k++) {
-    let a = widen(w[w0 + k]);
-    let b = widen(w[w1 + k]);
-    let c = widen(w[w2 + k]);
-    let d = widen(w[w3 + k]);
-    acc[0] += dots8(x0 + 2u * k, a, b, c, d);
-    acc[1] += dots8(x1 + 2u * k, a, b, c, d);
-    acc[2] += dots8(x2 + 2u * k, a, b, c, d);
-    acc[3] += dots8(x3 + 2u * k, a, b, c, d);
+    let a = widen(w[wb.x + k]);
+    let b = widen(w[wb.y + k]);
+    let c = widen(w[wb.z + k]);
+    let d = widen(w[wb.w + k]);
+    acc[0] += dots8(xb.x + 2u * k, a, b, c, d);
+    acc[1] += dots8(xb.y + 2u * k, a, b, c, d);
+    acc[2] += dots8(xb.z + 2u * k, a, b, c, d);
+    acc[3] += dots8(xb.w + 2u * k, a, b, c, d);
   }
   blockStore(r0, o0, acc);
 }

@@ -6,9 +6,14 @@
 // The thread's first row and first output.
 fn blockRow(wid: vec3<u32>, lid: vec3<u32>) -> u32 { return wid.y * 32u + lid.y * 4u; }
 fn blockOut(wid: vec3<u32>, lid: vec3<u32>) -> u32 { return wid.x * 32u + lid.x * 4u; }
-// Row r of x and row o of W, clamped to the last one (their results are never stored).
-fn xRow(r: u32) -> u32 { return min(r, count.n - 1u); }
-fn wRow(o: u32) -> u32 { return min(o, p.outRows - 1u); }
+// Where rows r0 .. r0 + 3 of x and rows o0 .. o0 + 3 of W start (`stride` elements per row),
+// clamped to the last row (their results are never stored).
+fn xRows(r0: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(r0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(count.n - 1u)) * stride;
+}
+fn wRows(o0: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(o0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.outRows - 1u)) * stride;
+}
 
 // acc[i][j] (row r0 + i, output o0 + j) through the fused epilogue, skipping rows past n and
 // outputs past outRows.

@@ -16,15 +16,12 @@ fn gemv_vec4(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   if (r >= count.n) { return; }
   let o = gemvOutput(wid.x, lid.x);
   let K4 = p.K / 4u;
-  let w0 = gemvWeightRow(o, 0u) * K4;
-  let w1 = gemvWeightRow(o, 1u) * K4;
-  let w2 = gemvWeightRow(o, 2u) * K4;
-  let w3 = gemvWeightRow(o, 3u) * K4;
+  let wb = gemvWeightBases(o, K4);
   var s = vec4<f32>(0.0); // outputs o .. o + 3
   if (o < p.outRows) {
     for (var k = lid.x % TPO; k < K4; k += TPO) {
       let xv = x[r * K4 + k];
-      s += vec4<f32>(dot(xv, w[w0 + k]), dot(xv, w[w1 + k]), dot(xv, w[w2 + k]), dot(xv, w[w3 + k]));
+      s += vec4<f32>(dot(xv, w[wb.x + k]), dot(xv, w[wb.y + k]), dot(xv, w[wb.z + k]), dot(xv, w[wb.w + k]));
     }
   }
   gemvFinish(lid.x, o, r, s);
@@ -36,15 +33,12 @@ fn gemv_vec4_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocati
   if (r0 >= count.n) { return; }
   let o = gemvOutput(wid.x, lid.x);
   let K4 = p.K / 4u;
-  let x0 = gemvRow(r0, 0u) * K4;
-  let x1 = gemvRow(r0, 1u) * K4;
-  let x2 = gemvRow(r0, 2u) * K4;
-  let x3 = gemvRow(r0, 3u) * K4;
+  let xb = gemvRowBases(r0, K4);
   var s = vec4<f32>(0.0); // rows r0 .. r0 + 3
   if (o < p.outRows) {
     for (var k = lid.x % TPO; k < K4; k += TPO) {
       let wv = w[o * K4 + k];
-      s += vec4<f32>(dot(x[x0 + k], wv), dot(x[x1 + k], wv), dot(x[x2 + k], wv), dot(x[x3 + k], wv));
+      s += vec4<f32>(dot(x[xb.x + k], wv), dot(x[xb.y + k], wv), dot(x[xb.z + k], wv), dot(x[xb.w + k], wv));
     }
   }
   gemvFinish(lid.x, o, r0, s);

@@ -11,12 +11,17 @@ override WG: u32 = 256u;  // threads per workgroup
 override OUT_PER_WG: u32 = WG / TPO * OPT;
 #include matmul_gemv_reduce
 
-// The first output of thread `lid` in workgroup `wgx`, and the row of W it reads for its output j
-// (clamped to the last row: outputs past outRows are computed from it and never stored).
+// The first output of thread `lid` in workgroup `wgx`.
 fn gemvOutput(wgx: u32, lid: u32) -> u32 { return wgx * OUT_PER_WG + lid / TPO * OPT; }
-fn gemvWeightRow(o: u32, j: u32) -> u32 { return min(o + j, p.outRows - 1u); }
-// Row r0 + i of x, clamped to the last row (rows past count.n are computed from it, never stored).
-fn gemvRow(r0: u32, i: u32) -> u32 { return min(r0 + i, count.n - 1u); }
+// Rows r0 .. r0 + 3 of x, clamped to the last row (rows past count.n are computed from it, never
+// stored), times `stride`: where each row starts.
+fn gemvRowBases(r0: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(r0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(count.n - 1u)) * stride;
+}
+// Weight rows o .. o + 3 (clamped as gemvWeightRow) times `stride`.
+fn gemvWeightBases(o: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(o) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.outRows - 1u)) * stride;
+}
 
 // The outputs o.. (OPT, below outRows) of rows r0.. (ROWS, below count.n) through the epilogue.
 fn gemvStore(o: u32, r0: u32, acc: vec4<f32>) {

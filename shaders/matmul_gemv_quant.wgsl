@@ -4,7 +4,7 @@
 // registers, x read as 8 vec4. Two entry points, written out without register arrays indexed by a
 // loop counter (software adapters spill those to memory):
 //   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
-//   gemv_rows ROWS = 4, OPT = 1: the group's scale and min read once for four rows of x.
+//   gemv_rows ROWS = 4, OPT = 1: each weight group serves four rows of x.
 #include matmul_prelude
 #include matmul_gemv_prelude
 #include quant_prelude
@@ -21,34 +21,36 @@ fn c8(word: u32) -> vec4<f32> {
   return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
 }
 
-// dot(x0 .. x7 (the group's 32 values of x), codes of group gi minus the zero point).
-fn codesDot(gi: u32, x0: vec4<f32>, x1: vec4<f32>, x2: vec4<f32>, x3: vec4<f32>, x4: vec4<f32>, x5: vec4<f32>, x6: vec4<f32>, x7: vec4<f32>) -> f32 {
+// A group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
+struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
+
+fn xGroup(xr: u32) -> XGroup {
+  return XGroup(x[xr], x[xr + 1u], x[xr + 2u], x[xr + 3u], x[xr + 4u], x[xr + 5u], x[xr + 6u], x[xr + 7u]);
+}
+
+// sum of the group's x (for the per-group min).
+fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }
+
+// dot(the group's x, codes of group gi minus the zero point).
+fn codesDot(gi: u32, v: XGroup) -> f32 {
   var dq: vec4<f32>;
   if (BITS == 4u) {
     let a = w[gi];
-    dq = x0 * lo4(a.x) + x1 * hi4(a.x) + x2 * lo4(a.y) + x3 * hi4(a.y) + x4 * lo4(a.z) + x5 * hi4(a.z) + x6 * lo4(a.w) + x7 * hi4(a.w);
+    dq = v.a * lo4(a.x) + v.b * hi4(a.x) + v.c * lo4(a.y) + v.d * hi4(a.y) + v.e * lo4(a.z) + v.f * hi4(a.z) + v.g * lo4(a.w) + v.h * hi4(a.w);
   } else {
     let a = w[2u * gi];
     let b = w[2u * gi + 1u];
-    dq = x0 * c8(a.x) + x1 * c8(a.y) + x2 * c8(a.z) + x3 * c8(a.w) + x4 * c8(b.x) + x5 * c8(b.y) + x6 * c8(b.z) + x7 * c8(b.w);
+    dq = v.a * c8(a.x) + v.b * c8(a.y) + v.c * c8(a.z) + v.d * c8(a.w) + v.e * c8(b.x) + v.f * c8(b.y) + v.g * c8(b.z) + v.h * c8(b.w);
   }
   return dot(dq, vec4<f32>(1.0));
 }
 
-// scale * codesDot + min * sum(x) of group gi, for the group's x at vec4 index xr.
+// scale * codesDot (+ min * sum(x)) of group gi, for the group's x at vec4 index xr.
 fn groupDot(L: QLayout, xr: u32, gi: u32) -> f32 {
-  let x0 = x[xr];
-  let x1 = x[xr + 1u];
-  let x2 = x[xr + 2u];
-  let x3 = x[xr + 3u];
-  let x4 = x[xr + 4u];
-  let x5 = x[xr + 5u];
-  let x6 = x[xr + 6u];
-  let x7 = x[xr + 7u];
-  let c = codesDot(gi, x0, x1, x2, x3, x4, x5, x6, x7);
-  if (HAS_MIN == 0u) { return qscale(L, gi) * c; }
-  let sx = dot(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7, vec4<f32>(1.0));
-  return qscale(L, gi) * c + qmin(L, gi) * sx;
+  let v = xGroup(xr);
+  let c = qscale(L, gi) * codesDot(gi, v);
+  if (HAS_MIN == 0u) { return c; }
+  return c + qmin(L, gi) * xSum(v);
 }
 
 @compute @workgroup_size(WG)
@@ -58,38 +60,15 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let o = gemvOutput(wid.x, lid.x);
   let L = qlayout(p.outRows, p.K);
   let K4 = p.K / 4u;
-  // First group index of each of the thread's 4 weight rows (clamped past outRows).
-  let g0 = gemvWeightRow(o, 0u) * L.groups;
-  let g1 = gemvWeightRow(o, 1u) * L.groups;
-  let g2 = gemvWeightRow(o, 2u) * L.groups;
-  let g3 = gemvWeightRow(o, 3u) * L.groups;
+  let gb = gemvWeightBases(o, L.groups); // first group of each of the thread's 4 weight rows
   var s = vec4<f32>(0.0); // outputs o .. o + 3
   if (o < p.outRows) {
     for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
-      let xr = r * K4 + grp * 8u;
-      let x0 = x[xr];
-      let x1 = x[xr + 1u];
-      let x2 = x[xr + 2u];
-      let x3 = x[xr + 3u];
-      let x4 = x[xr + 4u];
-      let x5 = x[xr + 5u];
-      let x6 = x[xr + 6u];
-      let x7 = x[xr + 7u];
-      let a = g0 + grp;
-      let b = g1 + grp;
-      let c = g2 + grp;
-      let d = g3 + grp;
-      let dots = vec4<f32>(
-        codesDot(a, x0, x1, x2, x3, x4, x5, x6, x7),
-        codesDot(b, x0, x1, x2, x3, x4, x5, x6, x7),
-        codesDot(c, x0, x1, x2, x3, x4, x5, x6, x7),
-        codesDot(d, x0, x1, x2, x3, x4, x5, x6, x7),
-      );
-      s += vec4<f32>(qscale(L, a), qscale(L, b), qscale(L, c), qscale(L, d)) * dots;
-      if (HAS_MIN != 0u) {
-        let sx = dot(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7, vec4<f32>(1.0));
-        s += vec4<f32>(qmin(L, a), qmin(L, b), qmin(L, c), qmin(L, d)) * sx;
-      }
+      let v = xGroup(r * K4 + grp * 8u);
+      let gi = gb + vec4<u32>(grp);
+      let d = vec4<f32>(qscale(L, gi.x), qscale(L, gi.y), qscale(L, gi.z), qscale(L, gi.w));
+      s += d * vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v));
+      if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xSum(v); }
     }
   }
   gemvFinish(lid.x, o, r, s);
@@ -102,16 +81,13 @@ fn gemv_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let o = gemvOutput(wid.x, lid.x); // OPT = 1
   let L = qlayout(p.outRows, p.K);
   let K4 = p.K / 4u;
-  let x0 = gemvRow(r0, 0u) * K4;
-  let x1 = gemvRow(r0, 1u) * K4;
-  let x2 = gemvRow(r0, 2u) * K4;
-  let x3 = gemvRow(r0, 3u) * K4;
+  let xb = gemvRowBases(r0, K4);
   var s = vec4<f32>(0.0); // rows r0 .. r0 + 3
   if (o < p.outRows) {
     for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
       let gi = o * L.groups + grp;
       let xg = grp * 8u;
-      s += vec4<f32>(groupDot(L, x0 + xg, gi), groupDot(L, x1 + xg, gi), groupDot(L, x2 + xg, gi), groupDot(L, x3 + xg, gi));
+      s += vec4<f32>(groupDot(L, xb.x + xg, gi), groupDot(L, xb.y + xg, gi), groupDot(L, xb.z + xg, gi), groupDot(L, xb.w + xg, gi));
     }
   }
   gemvFinish(lid.x, o, r0, s);

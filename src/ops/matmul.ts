@@ -19,13 +19,13 @@ interface Gemv {
   rowsPerWg: number;
 }
 
-/** The GEMVs' work split: threads per output, threads per workgroup, and the reduction's prelude. */
+/** The GEMVs' work split: how many threads share one dot product and how they reduce it. */
 export type GemvSplit = 'thread' | 'subgroup' | 'shared';
 
 /**
  * The GEMV work split for an adapter: 'thread' (TPO = 1, 64 threads per workgroup, nothing to
  * reduce) on software adapters, where it measured fastest on both SwiftShader and lavapipe
- * (bench/kernels.ts --reduce); 'subgroup' (TPO = min(32, subgroup size), reduced by subgroup
+ * (bench/kernels.ts --split); 'subgroup' (TPO = min(32, subgroup size), reduced by subgroup
  * shuffles) on GPUs with subgroups; else 'shared' (TPO = 8, shared memory and one barrier).
  */
 export function gemvSplit(k: KernelContext): GemvSplit {
