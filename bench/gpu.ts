@@ -14,6 +14,8 @@ export async function benchKernels(): Promise<{ gpu: GpuContext; device: GPUDevi
     pipelines: new PipelineCache(device, nodeShaderLibrary()),
     dummy: storageBuffer(device, 16, 'dummy'),
     owned: [],
+    subgroupSize: gpu.subgroupSize,
+    software: gpu.software,
   };
   return { gpu, device, k };
 }

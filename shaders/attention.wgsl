@@ -2,9 +2,11 @@
 // row r, head h attends to cache positions 0..pos[r] of KV head h / (nHeads / nKvHeads).
 //   s[p]   = q[r, h, :] . K[p, kvh, :] * scale
 //   out[r, h, :] = sum_p softmax(s)[p] * V[p, kvh, :]
-// One workgroup per (head, row). The normalised weights are left in `probs`: this is the kernel of
-// KVShare's deviation probe (src/llama/reuse.ts) and of forward steps over many rows; steps of a
-// few rows (decode) use attention_flash.wgsl.
+// attend: one workgroup per (head, row); attend_thread (software adapters, many rows): one thread
+// per (head, row), no shared memory and no barrier, same arithmetic per weight and output. The
+// normalised weights are left in `probs`: this is the kernel of KVShare's deviation probe
+// (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
+// attention_flash.wgsl.
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -58,9 +60,7 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
 
   var m = -3.4e38;
   for (var j = t; j < len; j += WG) {
-    var s = 0.0;
-    for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[j * kvDim + koff + d]; }
-    s *= p.scale;
+    let s = score(qb, j * kvDim + koff);
     probs[sb + j] = s;
     m = max(m, s);
   }
@@ -74,9 +74,46 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let inv = 1.0 / reduce_sum(sum, t);
   for (var j = t; j < len; j += WG) { probs[sb + j] *= inv; }
   storageBarrier();
-  for (var d = t; d < p.headDim; d += WG) {
-    var acc = 0.0;
-    for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + koff + d]; }
-    out[qb + d] = acc;
+  for (var d = t; d < p.headDim; d += WG) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
+}
+
+// q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale
+fn score(qb: u32, kb: u32) -> f32 {
+  var s = 0.0;
+  for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[kb + d]; }
+  return s * p.scale;
+}
+
+// sum_j probs[sb + j] * vc[j * kvDim + vd] over positions j < len
+fn weighted(sb: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
+  var acc = 0.0;
+  for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + vd]; }
+  return acc;
+}
+
+@compute @workgroup_size(64)
+fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let h = gid.x % p.nHeads;
+  let r = gid.x / p.nHeads;
+  if (r >= count.n) { return; }
+  let len = u32(pos[r]) + 1u;
+  let kvDim = p.nKvHeads * p.headDim;
+  let koff = (h / (p.nHeads / p.nKvHeads)) * p.headDim;
+  let qb = (r * p.nHeads + h) * p.headDim;
+  let sb = (r * p.nHeads + h) * p.ctx;
+  var m = -3.4e38;
+  for (var j = 0u; j < len; j++) {
+    let s = score(qb, j * kvDim + koff);
+    probs[sb + j] = s;
+    m = max(m, s);
   }
+  var sum = 0.0;
+  for (var j = 0u; j < len; j++) {
+    let e = exp(probs[sb + j] - m);
+    probs[sb + j] = e;
+    sum += e;
+  }
+  let inv = 1.0 / sum;
+  for (var j = 0u; j < len; j++) { probs[sb + j] *= inv; }
+  for (var d = 0u; d < p.headDim; d++) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
 }

@@ -10,16 +10,16 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let row0 = wid.y * TM;
   let col0 = wid.x * TN;
   let tid = lid.y * 8u + lid.x;
-  var acc: array<f32, 16>;
+  var acc: mat4x4<f32>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     loadXTile(row0, k0, tid);
     for (var i = 0u; i < 8u; i++) {
       let e = tid + i * 64u;
       let rr = e / TK;
-      let gk = k0 + e % TK;
+      let kk = e % TK;
       var bv = 0.0;
-      if (col0 + rr < p.outRows && gk < p.K) { bv = w[(col0 + rr) * p.K + gk]; }
-      Bs[e] = bv;
+      if (col0 + rr < p.outRows && k0 + kk < p.K) { bv = w[(col0 + rr) * p.K + k0 + kk]; }
+      setB(rr, kk, bv);
     }
     workgroupBarrier();
     tileMac(&acc, lid);

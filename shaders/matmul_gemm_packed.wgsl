@@ -14,7 +14,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let col0 = wid.x * TN;
   let tid = lid.y * 8u + lid.x;
   let K2 = (p.K + 1u) / 2u;
-  var acc: array<f32, 16>;
+  var acc: mat4x4<f32>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     loadXTile(row0, k0, tid);
     // 32 weight rows x 8 words: 4 words per thread; a padded odd-K word has a zero high half.
@@ -26,8 +26,8 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       if (col0 + rr < p.outRows && k0 + 2u * kw < p.K) {
         bv = unpack2(w[(col0 + rr) * K2 + k0 / 2u + kw]);
       }
-      Bs[rr * TK + 2u * kw] = bv.x;
-      Bs[rr * TK + 2u * kw + 1u] = bv.y;
+      setB(rr, 2u * kw, bv.x);
+      setB(rr, 2u * kw + 1u, bv.y);
     }
     workgroupBarrier();
     tileMac(&acc, lid);

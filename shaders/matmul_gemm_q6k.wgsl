@@ -13,7 +13,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let col0 = wid.x * TN;
   let tid = lid.y * 8u + lid.x;
   let L = q6layout(p.outRows, p.K);
-  var acc: array<f32, 16>;
+  var acc: mat4x4<f32>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     loadXTile(row0, k0, tid);
     // 32 weight rows x TK values: 8 per thread.
@@ -23,7 +23,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let o = col0 + rr;
       var v = 0.0;
       if (o < p.outRows) { v = q6value(L, o, k0 + e % TK); }
-      Bs[e] = v;
+      setB(rr, e % TK, v);
     }
     workgroupBarrier();
     tileMac(&acc, lid);

@@ -16,7 +16,7 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let L = qlayout(p.outRows, p.K);
   let per = 32u / BITS;  // codes per word
   let wpr = TK / per;    // code words per tile row: 2 (4-bit) or 4 (8-bit)
-  var acc: array<f32, 16>;
+  var acc: mat4x4<f32>;
   for (var k0 = 0u; k0 < p.K; k0 += TK) {
     loadXTile(row0, k0, tid);
     // 32 weight rows x wpr words; values past K multiply zeros in As.
@@ -30,9 +30,9 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
         let word = qword(gi * BITS + ((k0 % 32u) / per) + kw);
         let d = qscale(L, gi);
         let m = qmin(L, gi);
-        for (var n = 0u; n < per; n++) { Bs[rr * TK + kw * per + n] = d * (qcode(word, n) - qzero()) + m; }
+        for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, d * (qcode(word, n) - qzero()) + m); }
       } else {
-        for (var n = 0u; n < per; n++) { Bs[rr * TK + kw * per + n] = 0.0; }
+        for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, 0.0); }
       }
     }
     workgroupBarrier();

@@ -1,8 +1,10 @@
 // GEMV for few rows with group-quantized weights (quant_prelude), K % 32 == 0:
-// y[r, o] (+)= sum_k x[r, k] * W[o, k]. TPO threads per output, each taking whole 32-value groups:
-// the group's codes widened to 8 vec4<f32> in registers (zero point subtracted), then per row
-// scale * dot(x, code) (+ min * sum(x)) from vec4 loads of x. Codes are read once for up to ROWS rows,
-// then summed by gemvFinish.
+// y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude, each thread taking
+// whole 32-value groups: per row scale * dot(x, code - zero) (+ min * sum(x)), the codes widened in
+// registers, x read as 8 vec4. Two entry points, written out without register arrays indexed by a
+// loop counter (software adapters spill those to memory):
+//   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
+//   gemv_rows ROWS = 4, OPT = 1: each weight group serves four rows of x.
 #include matmul_prelude
 #include matmul_gemv_prelude
 #include quant_prelude
@@ -19,42 +21,73 @@ fn c8(word: u32) -> vec4<f32> {
   return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
 }
 
+// A group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
+struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
+
+fn xGroup(xr: u32) -> XGroup {
+  return XGroup(x[xr], x[xr + 1u], x[xr + 2u], x[xr + 3u], x[xr + 4u], x[xr + 5u], x[xr + 6u], x[xr + 7u]);
+}
+
+// sum of the group's x (for the per-group min).
+fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }
+
+// dot(the group's x, codes of group gi minus the zero point).
+fn codesDot(gi: u32, v: XGroup) -> f32 {
+  var dq: vec4<f32>;
+  if (BITS == 4u) {
+    let a = w[gi];
+    dq = v.a * lo4(a.x) + v.b * hi4(a.x) + v.c * lo4(a.y) + v.d * hi4(a.y) + v.e * lo4(a.z) + v.f * hi4(a.z) + v.g * lo4(a.w) + v.h * hi4(a.w);
+  } else {
+    let a = w[2u * gi];
+    let b = w[2u * gi + 1u];
+    dq = v.a * c8(a.x) + v.b * c8(a.y) + v.c * c8(a.z) + v.d * c8(a.w) + v.e * c8(b.x) + v.f * c8(b.y) + v.g * c8(b.z) + v.h * c8(b.w);
+  }
+  return dot(dq, vec4<f32>(1.0));
+}
+
+// scale * codesDot (+ min * sum(x)) of group gi, for the group's x at vec4 index xr.
+fn groupDot(L: QLayout, xr: u32, gi: u32) -> f32 {
+  let v = xGroup(xr);
+  let c = qscale(L, gi) * codesDot(gi, v);
+  if (HAS_MIN == 0u) { return c; }
+  return c + qmin(L, gi) * xSum(v);
+}
+
 @compute @workgroup_size(WG)
 fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let r0 = wid.y * ROWS;
-  if (r0 >= count.n) { return; }
-  let o = wid.x * OUT_PER_WG + lid.x / TPO;
-  let t = lid.x % TPO;
+  let r = wid.y;
+  if (r >= count.n) { return; }
+  let o = gemvOutput(wid.x, lid.x);
   let L = qlayout(p.outRows, p.K);
   let K4 = p.K / 4u;
-  var s = vec4<f32>(0.0);
+  let gb = gemvWeightBases(o, L.groups); // first group of each of the thread's 4 weight rows
+  var s = vec4<f32>(0.0); // outputs o .. o + 3
   if (o < p.outRows) {
-    for (var grp = t; grp < L.groups; grp += TPO) {
+    for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
+      let v = xGroup(r * K4 + grp * 8u);
+      let gi = gb + vec4<u32>(grp);
+      let d = vec4<f32>(qscale(L, gi.x), qscale(L, gi.y), qscale(L, gi.z), qscale(L, gi.w));
+      s += d * vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v));
+      if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xSum(v); }
+    }
+  }
+  gemvFinish(lid.x, o, r, s);
+}
+
+@compute @workgroup_size(WG)
+fn gemv_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let r0 = wid.y * 4u;
+  if (r0 >= count.n) { return; }
+  let o = gemvOutput(wid.x, lid.x); // OPT = 1
+  let L = qlayout(p.outRows, p.K);
+  let K4 = p.K / 4u;
+  let xb = gemvRowBases(r0, K4);
+  var s = vec4<f32>(0.0); // rows r0 .. r0 + 3
+  if (o < p.outRows) {
+    for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
       let gi = o * L.groups + grp;
-      // The group's 32 codes (minus the zero point) as 8 vec4<f32>.
-      var c: array<vec4<f32>, 8>;
-      if (BITS == 4u) {
-        let wv = w[gi];
-        c = array<vec4<f32>, 8>(lo4(wv.x), hi4(wv.x), lo4(wv.y), hi4(wv.y), lo4(wv.z), hi4(wv.z), lo4(wv.w), hi4(wv.w));
-      } else {
-        let wa = w[2u * gi];
-        let wb = w[2u * gi + 1u];
-        c = array<vec4<f32>, 8>(c8(wa.x), c8(wa.y), c8(wa.z), c8(wa.w), c8(wb.x), c8(wb.y), c8(wb.z), c8(wb.w));
-      }
-      let d = qscale(L, gi);
-      let m = qmin(L, gi);
-      for (var i = 0u; i < ROWS; i++) {
-        if (r0 + i >= count.n) { break; }
-        let xr = (r0 + i) * K4 + grp * 8u; // vec4 index of the group's x
-        var dq = vec4<f32>(0.0);
-        var sx = vec4<f32>(0.0);
-        for (var j = 0u; j < 8u; j++) {
-          let xv = x[xr + j];
-          dq += xv * c[j];
-          if (HAS_MIN != 0u) { sx += xv; }
-        }
-        s[i] += d * dot(dq, vec4<f32>(1.0)) + m * dot(sx, vec4<f32>(1.0));
-      }
+      let xg = grp * 8u;
+      s += vec4<f32>(groupDot(L, xb.x + xg, gi), groupDot(L, xb.y + xg, gi), groupDot(L, xb.z + xg, gi), groupDot(L, xb.w + xg, gi));
     }
   }
   gemvFinish(lid.x, o, r0, s);

@@ -13,7 +13,7 @@
 fn gemv_scalar(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let r0 = wid.y * ROWS;
   if (r0 >= count.n) { return; }
-  let o = wid.x * OUT_PER_WG + lid.x / TPO;
+  let o = gemvOutput(wid.x, lid.x); // OPT = 1
   let t = lid.x % TPO;
   let L = qlayout(p.outRows, p.K);
   let per = 32u / BITS; // codes per word

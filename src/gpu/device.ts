@@ -14,6 +14,13 @@ export interface GpuContext {
   /** Human-readable adapter description, e.g. "llvmpipe (Mesa 25) via vulkan". */
   adapterName: string;
   hasF16: boolean;
+  /**
+   * The adapter's smallest subgroup size when it has the `subgroups` feature (requested on the
+   * device), else null: kernels may then reduce within groups of that many lanes without barriers.
+   */
+  subgroupSize: number | null;
+  /** A CPU implementation (SwiftShader, lavapipe / llvmpipe, or any fallback adapter). */
+  software: boolean;
   limits: {
     maxStorageBufferBindingSize: number;
     maxBufferSize: number;
@@ -61,8 +68,12 @@ export async function acquireDevice(gpu: GPU | undefined, req: GpuRequirements =
     );
   }
   const hasF16 = adapter.features.has('shader-f16');
+  const subgroupSize = adapterSubgroupSize(adapter);
+  const features: GPUFeatureName[] = [];
+  if (hasF16) features.push('shader-f16');
+  if (subgroupSize) features.push('subgroups' as GPUFeatureName);
   const device = await adapter.requestDevice({
-    requiredFeatures: hasF16 ? ['shader-f16'] : [],
+    requiredFeatures: features,
     requiredLimits: {
       maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
       maxBufferSize: a.maxBufferSize,
@@ -77,6 +88,8 @@ export async function acquireDevice(gpu: GPU | undefined, req: GpuRequirements =
     adapter,
     adapterName: describeAdapter(adapter),
     hasF16,
+    subgroupSize,
+    software: isSoftwareAdapter(adapter),
     limits: {
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
       maxBufferSize: device.limits.maxBufferSize,
@@ -91,4 +104,22 @@ export async function acquireDevice(gpu: GPU | undefined, req: GpuRequirements =
       ctx.lost = new DeviceLostError(`The GPU device was lost: ${info.message}`);
   });
   return ctx;
+}
+
+/**
+ * The smallest subgroup size of an adapter with `subgroups` (adapter.info.subgroupMinSize), if it is
+ * a power of two from 4 to 64; otherwise null (the kernels then reduce through shared memory).
+ */
+function adapterSubgroupSize(adapter: GPUAdapter): number | null {
+  if (!adapter.features.has('subgroups')) return null;
+  const min = (adapter.info as GPUAdapterInfo & { subgroupMinSize?: number }).subgroupMinSize;
+  if (typeof min !== 'number' || min < 4 || min > 64 || (min & (min - 1)) !== 0) return null;
+  return min;
+}
+
+/** Whether the adapter runs on the CPU: a fallback adapter, SwiftShader or lavapipe (llvmpipe). */
+function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  if (info?.isFallbackAdapter) return true;
+  return /swiftshader|llvmpipe|lavapipe/i.test(describeAdapter(adapter));
 }

@@ -20,18 +20,29 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
-  get(file: string, entryPoint: string, constants: Constants = {}): GPUComputePipeline {
-    const ckey = Object.keys(constants)
-      .sort()
-      .map((k) => `${k}=${constants[k]}`)
-      .join(',');
-    const key = `${file}:${entryPoint}:${ckey}`;
+  /**
+   * The pipeline of `entryPoint` in `file`, with `constants` as override defaults and `includes`
+   * swapping an included prelude for another (e.g. { matmul_gemv_reduce: 'matmul_gemv_reduce_subgroup' }).
+   */
+  get(
+    file: string,
+    entryPoint: string,
+    constants: Constants = {},
+    includes: Record<string, string> = {},
+  ): GPUComputePipeline {
+    const named = (o: Record<string, string | number>) =>
+      Object.keys(o)
+        .sort()
+        .map((k) => `${k}=${o[k]}`)
+        .join(',');
+    const swaps = named(includes);
+    const key = `${file}:${entryPoint}:${named(constants)}${swaps ? `:${swaps}` : ''}`;
     let p = this.pipelines.get(key);
     if (!p) {
       p = this.device.createComputePipeline({
         label: key,
         layout: 'auto',
-        compute: { module: this.module(file, constants), entryPoint },
+        compute: { module: this.module(file, constants, includes), entryPoint },
       });
       this.pipelines.set(key, p);
     }
@@ -42,11 +53,11 @@ export class PipelineCache {
    * Specialisation rewrites the default of each `override NAME: T = value;` declaration rather than
    * passing pipeline `constants`: Dawn for Node (webgpu 0.6) crashes the process when constants are given.
    */
-  private module(file: string, constants: Constants): GPUShaderModule {
-    const key = `${file}:${JSON.stringify(Object.entries(constants).sort())}`;
+  private module(file: string, constants: Constants, includes: Record<string, string>): GPUShaderModule {
+    const key = `${file}:${JSON.stringify(Object.entries(constants).sort())}:${JSON.stringify(Object.entries(includes).sort())}`;
     let m = this.modules.get(key);
     if (!m) {
-      let code = this.source(file);
+      let code = this.source(file, includes);
       for (const [name, value] of Object.entries(constants)) {
         const decl = new RegExp(`override\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`);
         if (!decl.test(code)) throw new Error(`${file}.wgsl has no override ${name}`);
@@ -58,14 +69,29 @@ export class PipelineCache {
     return m;
   }
 
-  /** A file's text with each `#include name` line replaced by name.wgsl (a shared prelude, one level). */
-  private source(file: string): string {
-    const code = this.shaders[file];
-    if (code === undefined) throw new Error(`no shader named ${file}.wgsl`);
-    return code.replace(/^#include (\w+)$/gm, (_m, name: string) => {
-      const inc = this.shaders[name];
-      if (inc === undefined) throw new Error(`${file}.wgsl includes ${name}.wgsl, which does not exist`);
-      return inc;
-    });
+  /**
+   * A file's text with each `#include name` line replaced by name.wgsl (or by the file `includes`
+   * names for it), recursively; `enable` and `diagnostic` directives of included files are moved to
+   * the top, where WGSL requires them.
+   */
+  private source(file: string, includes: Record<string, string>): string {
+    const directives: string[] = [];
+    const expand = (name: string, from: string, depth: number): string => {
+      const code = this.shaders[name];
+      if (code === undefined) {
+        throw new Error(
+          from ? `${from}.wgsl includes ${name}.wgsl, which does not exist` : `no shader named ${name}.wgsl`,
+        );
+      }
+      if (depth > 4) throw new Error(`${name}.wgsl: includes nested too deep`);
+      return code
+        .replace(/^(enable|diagnostic)\b[^\n]*\n/gm, (d) => {
+          if (!directives.includes(d)) directives.push(d);
+          return '';
+        })
+        .replace(/^#include (\w+)$/gm, (_m, inc: string) => expand(includes[inc] ?? inc, name, depth + 1));
+    };
+    const body = expand(file, '', 0);
+    return directives.join('') + body;
   }
 }

@@ -89,7 +89,14 @@ export class LlamaRunner {
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');
-    const k: KernelContext = { device, pipelines, dummy, owned: [dummy] };
+    const k: KernelContext = {
+      device,
+      pipelines,
+      dummy,
+      owned: [dummy],
+      subgroupSize: gpu.subgroupSize,
+      software: gpu.software,
+    };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
     const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);

@@ -16,7 +16,7 @@ export interface AttentionArgs {
   label: string;
 }
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps). */
+/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps). Several rows on a software adapter run attend_thread (one thread per head and row). */
 export function attentionOp(
   k: KernelContext,
   a: AttentionArgs & {
@@ -35,6 +35,11 @@ export function attentionOp(
   const many = k.pipelines.get('attention', 'attend', { WG: 64 });
   const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
   const opOne = makeOp(k.device, `${a.label}.one`, one, binds, () => [a.nHeads, a.rows.n]);
-  const opMany = makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
+  // Many rows on a software adapter: one thread per (head, row), no barriers (attend_thread).
+  const opMany = k.software
+    ? makeOp(k.device, `${a.label}.many`, k.pipelines.get('attention', 'attend_thread'), binds, () => [
+        Math.ceil((a.nHeads * a.rows.n) / 64),
+      ])
+    : makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
   return { label: a.label, encode: (pass) => (a.rows.n === 1 ? opOne : opMany).encode(pass) };
 }

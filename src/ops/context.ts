@@ -8,6 +8,10 @@ export interface KernelContext {
   dummy: GPUBuffer;
   /** Uniform buffers created by op builders, destroyed with the model. */
   owned: GPUBuffer[];
+  /** The adapter's smallest subgroup size when the device has `subgroups` (GpuContext.subgroupSize). */
+  subgroupSize?: number | null;
+  /** The adapter runs on the CPU (GpuContext.software): kernels pick CPU-friendly work splits. */
+  software?: boolean;
 }
 
 export function ceilDiv(a: number, b: number): number {

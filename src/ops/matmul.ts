@@ -1,6 +1,5 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { PipelineCache } from '../gpu/pipelines.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import {
   isQuantFormat,
@@ -20,60 +19,118 @@ interface Gemv {
   rowsPerWg: number;
 }
 
+/** The GEMVs' work split: how many threads share one dot product and how they reduce it. */
+export type GemvSplit = 'thread' | 'subgroup' | 'shared';
+
 /**
- * The kernels for a weight format and K. f32: matmul_gemv (vec4 loads, K % 4 == 0) or
- * matmul_gemv_scalar, one row per workgroup, and matmul_gemm. f16 / bf16 (two values per u32):
- * matmul_gemv_packed (K % 8 == 0) or matmul_gemv_packed_scalar, specialised by BF16 = 1 | 0 and by
- * ROWS (1 for one row; 4 so that a few rows share each weight load), e.g.
- * `matmul_gemv_packed:gemv_vec8:BF16=1,ROWS=1`, and matmul_gemm_packed. Quantized formats:
- * matmul_gemv_quant (K % 32 == 0, vec4 loads) or matmul_gemv_quant_scalar, and matmul_gemm_quant,
- * specialised by the format (quantConstants) and ROWS. q6k (K % 256 == 0): matmul_gemv_q6k and
- * matmul_gemm_q6k.
+ * The GEMV work split for an adapter: 'thread' (TPO = 1, 64 threads per workgroup, nothing to
+ * reduce) on software adapters, where it measured fastest on both SwiftShader and lavapipe
+ * (bench/kernels.ts --split); 'subgroup' (TPO = min(32, subgroup size), reduced by subgroup
+ * shuffles) on GPUs with subgroups; else 'shared' (TPO = 8, shared memory and one barrier).
  */
-function matmulKernels(
-  pipelines: PipelineCache,
-  format: WeightFormat,
-  K: number,
-): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
-  if (format === 'q6k') {
-    const gemv = (ROWS: number): Gemv => ({
-      pipeline: pipelines.get('matmul_gemv_q6k', 'gemv', { ROWS }),
-      outPerWg: 32,
-      rowsPerWg: ROWS,
-    });
-    return { one: gemv(1), few: gemv(GEMV_MAX_ROWS), gemm: pipelines.get('matmul_gemm_q6k', 'gemm') };
-  }
+export function gemvSplit(k: KernelContext): GemvSplit {
+  if (k.software) return 'thread';
+  return k.subgroupSize ? 'subgroup' : 'shared';
+}
+
+function splitConstants(
+  split: GemvSplit,
+  subgroupSize: number | null | undefined,
+): { TPO: number; WG: number; includes: Record<string, string> } {
+  if (split === 'thread')
+    return { TPO: 1, WG: 64, includes: { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' } };
+  if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
+  if (!subgroupSize) throw new Error('the subgroup GEMV split needs an adapter with subgroups');
+  return {
+    TPO: Math.min(32, subgroupSize),
+    WG: 256,
+    includes: { matmul_gemv_reduce: 'matmul_gemv_reduce_subgroup' },
+  };
+}
+
+/** A GEMV kernel: file, entry point for one row and for GEMV_MAX_ROWS rows, and its constants. */
+interface GemvKernel {
+  file: string;
+  one: string;
+  few: string;
+  /** The entry points take OPT = 4 outputs per thread for one row (else OPT = 1). */
+  multi: boolean;
+  consts: Record<string, number>;
+}
+
+/**
+ * The GEMV kernel for a weight format and K: f32 matmul_gemv (vec4 loads, K % 4 == 0) or
+ * matmul_gemv_scalar; f16 / bf16 (two values per u32) matmul_gemv_packed (K % 8 == 0) or
+ * matmul_gemv_packed_scalar, specialised by BF16 = 1 | 0; quantized formats matmul_gemv_quant
+ * (K % 32 == 0, vec4 loads) or matmul_gemv_quant_scalar, specialised by the format (quantConstants);
+ * q6k (K % 256 == 0) matmul_gemv_q6k.
+ */
+function gemvKernel(format: WeightFormat, K: number): GemvKernel {
+  const same = (file: string, entry: string, consts: Record<string, number>) => ({
+    file,
+    one: entry,
+    few: entry,
+    multi: false,
+    consts,
+  });
+  if (format === 'q6k') return same('matmul_gemv_q6k', 'gemv', {});
   if (isQuantFormat(format)) {
     const q = quantConstants(format);
-    const [file, entry] =
-      K % 32 === 0 ? ['matmul_gemv_quant', 'gemv'] : ['matmul_gemv_quant_scalar', 'gemv_scalar'];
-    const gemv = (ROWS: number): Gemv => ({
-      pipeline: pipelines.get(file, entry, { ...q, ROWS }),
-      outPerWg: 32,
-      rowsPerWg: ROWS,
-    });
-    return { one: gemv(1), few: gemv(GEMV_MAX_ROWS), gemm: pipelines.get('matmul_gemm_quant', 'gemm', q) };
+    return K % 32 === 0
+      ? { file: 'matmul_gemv_quant', one: 'gemv', few: 'gemv_rows', multi: true, consts: q }
+      : same('matmul_gemv_quant_scalar', 'gemv_scalar', q);
   }
   if (format === 'f32') {
-    const pipeline =
-      K % 4 === 0
-        ? pipelines.get('matmul_gemv', 'gemv_vec4')
-        : pipelines.get('matmul_gemv_scalar', 'gemv_scalar');
-    const gemv = { pipeline, outPerWg: 8, rowsPerWg: 1 };
-    return { one: gemv, few: gemv, gemm: pipelines.get('matmul_gemm', 'gemm') };
+    return K % 4 === 0
+      ? { file: 'matmul_gemv', one: 'gemv_vec4', few: 'gemv_vec4_rows', multi: true, consts: {} }
+      : same('matmul_gemv_scalar', 'gemv_scalar', {});
   }
   const BF16 = format === 'bf16' ? 1 : 0;
-  const [file, entry] =
-    K % 8 === 0 ? ['matmul_gemv_packed', 'gemv_vec8'] : ['matmul_gemv_packed_scalar', 'gemv_scalar'];
-  const gemv = (ROWS: number): Gemv => ({
-    pipeline: pipelines.get(file, entry, { BF16, ROWS }),
-    outPerWg: 32,
+  return K % 8 === 0
+    ? { file: 'matmul_gemv_packed', one: 'gemv_vec8', few: 'gemv_vec8_rows', multi: true, consts: { BF16 } }
+    : same('matmul_gemv_packed_scalar', 'gemv_scalar', { BF16 });
+}
+
+/**
+ * The GEMM kernel for a weight format and K: on software adapters the barrier-free block kernels
+ * matmul_gemm_thread (f32, K % 4 == 0) and matmul_gemm_thread_packed (16-bit, K % 8 == 0), which
+ * measured 1.5-3x the tiled ones on SwiftShader and lavapipe (bench/kernels.ts --rows 128); else
+ * the shared-memory tiled matmul_gemm, matmul_gemm_packed, matmul_gemm_quant, matmul_gemm_q6k.
+ */
+function gemmKernel(k: KernelContext, format: WeightFormat, K: number): GPUComputePipeline {
+  if (format === 'q6k') return k.pipelines.get('matmul_gemm_q6k', 'gemm');
+  if (isQuantFormat(format)) return k.pipelines.get('matmul_gemm_quant', 'gemm', quantConstants(format));
+  if (format === 'f32') {
+    if (k.software && K % 4 === 0) return k.pipelines.get('matmul_gemm_thread', 'gemm_vec4');
+    return k.pipelines.get('matmul_gemm', 'gemm');
+  }
+  const BF16 = format === 'bf16' ? 1 : 0;
+  if (k.software && K % 8 === 0) return k.pipelines.get('matmul_gemm_thread_packed', 'gemm_vec8', { BF16 });
+  return k.pipelines.get('matmul_gemm_packed', 'gemm', { BF16 });
+}
+
+/**
+ * The GEMV pipelines for one row and for up to GEMV_MAX_ROWS rows (matmul_gemv_prelude's work
+ * split, keyed by every specialisation, e.g. `matmul_gemv_packed:gemv_vec8:BF16=1,OPT=4,ROWS=1,TPO=8`
+ * plus the reduction swap) and the GEMM pipeline.
+ */
+function matmulKernels(
+  k: KernelContext,
+  format: WeightFormat,
+  K: number,
+  split: GemvSplit,
+): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
+  const { TPO, WG, includes } = splitConstants(split, k.subgroupSize);
+  const g = gemvKernel(format, K);
+  const gemv = (entry: string, ROWS: number, OPT: number): Gemv => ({
+    pipeline: k.pipelines.get(g.file, entry, { ...g.consts, ROWS, OPT, TPO, WG }, includes),
+    outPerWg: (WG / TPO) * OPT,
     rowsPerWg: ROWS,
   });
   return {
-    one: gemv(1),
-    few: gemv(GEMV_MAX_ROWS),
-    gemm: pipelines.get('matmul_gemm_packed', 'gemm', { BF16 }),
+    one: gemv(g.one, 1, g.multi ? 4 : 1),
+    few: gemv(g.few, GEMV_MAX_ROWS, 1),
+    gemm: gemmKernel(k, format, K),
   };
 }
 
@@ -96,9 +153,11 @@ export function matmulOps(
     label: string;
     accumulate?: boolean;
     gate?: GPUBuffer; // [n, outStride]
+    /** The GEMV work split (default: gemvSplit(k), the adapter's). */
+    split?: GemvSplit;
   },
 ): Op[] {
-  const kernels = matmulKernels(k.pipelines, partsFormat(a.w, a.label), a.K);
+  const kernels = matmulKernels(k, partsFormat(a.w, a.label), a.K, a.split ?? gemvSplit(k));
   if (a.bias && a.w.length > 1) throw new Error(`${a.label}: a bias on a split weight is not supported`);
   return a.w.map((part, i) => {
     const params = paramsBuffer(
@@ -122,7 +181,7 @@ export function matmulOps(
         ceilDiv(a.rows.n, g.rowsPerWg),
       ]);
     const one = gemv(kernels.one, 'gemv');
-    const few = kernels.few === kernels.one ? one : gemv(kernels.few, 'gemv_rows');
+    const few = gemv(kernels.few, 'gemv_rows');
     const big = makeOp(k.device, `${a.label}[${i}].gemm`, kernels.gemm, binds, () => [
       ceilDiv(part.rows, 32),
       ceilDiv(a.rows.n, 32),

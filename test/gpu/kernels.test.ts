@@ -145,12 +145,15 @@ describe('rope', () => {
   });
 });
 
+// software: the many-row kernel of software adapters (attend_thread) or of GPUs (attend).
 describe('kv scatter + attention (GQA, causal by position)', () => {
   it.each([
-    [1, 4, 2, 8, [9]],
-    [4, 6, 2, 12, [0, 5, 2, 11]],
-    [3, 8, 8, 7, [3, 30, 100]],
-  ])('n=%i H=%i KV=%i hd=%i', async (n, H, KV, hd, positions) => {
+    [1, 4, 2, 8, [9], false],
+    [4, 6, 2, 12, [0, 5, 2, 11], false],
+    [3, 8, 8, 7, [3, 30, 100], false],
+    [4, 6, 2, 12, [0, 5, 2, 11], true],
+    [3, 8, 8, 7, [3, 30, 100], true],
+  ])('n=%i H=%i KV=%i hd=%i positions=%j software=%s', async (n, H, KV, hd, positions, software) => {
     const ctx = 128;
     const kvDim = KV * hd;
     const kc = randn(ctx * kvDim, 8);
@@ -162,6 +165,7 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
     const vcBuf = h.f32(vc);
     const pos = h.u32(new Int32Array(positions));
     const out = h.zeros(n * H * hd);
+    const probs = h.zeros(n * H * ctx);
     const rows = h.rows(n);
     h.run([
       kvScatterOp(h.k, {
@@ -174,28 +178,37 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
         rows,
         label: 's',
       }),
-      attentionOp(h.k, {
-        q: h.f32(q),
-        kc: kcBuf,
-        vc: vcBuf,
-        pos,
-        probs: h.zeros(n * H * ctx),
-        out,
-        nHeads: H,
-        nKvHeads: KV,
-        headDim: hd,
-        ctx,
-        rows,
-        label: 'a',
-      }),
+      attentionOp(
+        { ...h.k, software },
+        {
+          q: h.f32(q),
+          kc: kcBuf,
+          vc: vcBuf,
+          pos,
+          probs,
+          out,
+          nHeads: H,
+          nKvHeads: KV,
+          headDim: hd,
+          ctx,
+          rows,
+          label: 'a',
+        },
+      ),
     ]);
     positions.forEach((p, i) => {
       kc.set(kNew.subarray(i * kvDim, (i + 1) * kvDim), p * kvDim);
       vc.set(vNew.subarray(i * kvDim, (i + 1) * kvDim), p * kvDim);
     });
     expect(Array.from(await h.read(kcBuf, ctx * kvDim))).toEqual(Array.from(kc));
-    const expected = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
-    expect(toleranceRatio(await h.read(out, n * H * hd), expected, ATOL, RTOL)).toBeLessThan(1);
+    const expected = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd });
+    expect(toleranceRatio(await h.read(out, n * H * hd), expected.out, ATOL, RTOL)).toBeLessThan(1);
+    // The normalised weights stay in probs [n, H, ctx] (the deviation probe reads them).
+    const gotProbs = await h.read(probs, n * H * ctx);
+    const wantProbs = new Float32Array(n * H * ctx);
+    for (const [r, heads] of expected.probs.entries())
+      for (const [hh, p] of heads.entries()) wantProbs.set(Float32Array.from(p), (r * H + hh) * ctx);
+    expect(toleranceRatio(gotProbs, wantProbs, ATOL, RTOL)).toBeLessThan(1);
   });
 });
 

@@ -55,16 +55,19 @@ describe.each(['BF16', 'F16'] as const)('packed %s matmul (GEMV vec4 / scalar, G
     const x = randn(n * K, 4);
     const w = rounded(randn(outDim * K, 5, 0.2), dtype);
     const b = withBias && nParts === 1 ? randn(outDim, 6) : undefined;
-    const run = async (d: DType) => {
+    const run = async (d: DType, k = h.k) => {
       const y = h.zeros(n * outDim);
       const args = { x: h.f32(x), w: parts(w, K, nParts, d), y, K, outStride: outDim, rows: h.rows(n) };
-      h.run(matmulOps(h.k, { ...args, bias: b && h.f32(b), label: `mm.${d}` }));
+      h.run(matmulOps(k, { ...args, bias: b && h.f32(b), label: `mm.${d}` }));
       return h.read(y, n * outDim);
     };
     const got = await run(dtype);
     expect(toleranceRatio(got, ref.matmul(x, w, K, b), ATOL, RTOL)).toBeLessThan(1);
-    // The GEMM keeps the f32 GEMM's loads and accumulation order: identical results.
-    if (n > GEMV_MAX_ROWS) expect(Array.from(got)).toEqual(Array.from(await run('F32')));
+    // The tiled GEMM keeps the f32 tiled GEMM's loads and accumulation order: identical results.
+    if (n > GEMV_MAX_ROWS) {
+      const tiled = { ...h.k, software: false };
+      expect(Array.from(await run(dtype, tiled))).toEqual(Array.from(await run('F32', tiled)));
+    }
   });
 });
 

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { dequantizeGgml } from '../../src/model/gguf-blocks.ts';
 import { dequantizeQ6k, repackQ6K, sliceQ6kRows } from '../../src/model/q6k.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
-import { matmulOps } from '../../src/ops/matmul.ts';
+import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import { q6kLayout, type WeightPart } from '../../src/ops/weight-format.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { quantizeGgml } from '../helpers/gguf-writer-quant.ts';
@@ -79,6 +79,24 @@ describe('q6k matmul (GEMV, GEMM) and epilogues', () => {
     );
     expect(toleranceRatio(await h.read(y, n * outDim), ref.matmul(x, deq, K, b), ATOL, RTOL)).toBeLessThan(1);
   });
+
+  it.each(['thread', 'shared', 'subgroup'] as GemvSplit[])(
+    'GEMV split %s, one row and a few',
+    async (split) => {
+      for (const [n, K, outDim] of [
+        [1, 256, 40],
+        [3, 512, 19],
+      ]) {
+        const x = randn(n * K, 9);
+        const { parts: w, deq } = parts(randn(outDim * K, 10, 0.2), K, 1);
+        const y = h.zeros(n * outDim);
+        const args = { x: h.f32(x), w, y, K, outStride: outDim, rows: h.rows(n), label: 'q6', split };
+        h.run(matmulOps(h.k, args));
+        const got = await h.read(y, n * outDim);
+        expect(toleranceRatio(got, ref.matmul(x, deq, K), ATOL, RTOL), `n=${n}`).toBeLessThan(1);
+      }
+    },
+  );
 
   it.each([
     [1, 256, 40, 1],

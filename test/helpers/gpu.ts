@@ -29,7 +29,14 @@ export async function kernelHarness(): Promise<KernelHarness> {
   const gpu = await testGpu();
   const device = gpu.device;
   const pipelines = new PipelineCache(device, nodeShaderLibrary());
-  const k: KernelContext = { device, pipelines, dummy: storageBuffer(device, 16, 'dummy'), owned: [] };
+  const k: KernelContext = {
+    device,
+    pipelines,
+    dummy: storageBuffer(device, 16, 'dummy'),
+    owned: [],
+    subgroupSize: gpu.subgroupSize,
+    software: gpu.software,
+  };
   return {
     k,
     f32: (d) => uploadF32(device, d instanceof Float32Array ? d : new Float32Array(d), 't'),

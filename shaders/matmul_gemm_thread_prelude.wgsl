@@ -1,0 +1,27 @@
+// Shared by the barrier-free GEMMs for software adapters (#include matmul_gemm_thread_prelude,
+// after matmul_prelude): 8x8 threads per workgroup, each computing a 4x4 block of y (rows r0.. x
+// outputs o0..) straight from global memory, the workgroup covering a 32x32 tile (the grid of the
+// tiled GEMMs). On a CPU the caches do the tiling, and every barrier switches coroutines.
+
+// The thread's first row and first output.
+fn blockRow(wid: vec3<u32>, lid: vec3<u32>) -> u32 { return wid.y * 32u + lid.y * 4u; }
+fn blockOut(wid: vec3<u32>, lid: vec3<u32>) -> u32 { return wid.x * 32u + lid.x * 4u; }
+// Where rows r0 .. r0 + 3 of x and rows o0 .. o0 + 3 of W start (`stride` elements per row),
+// clamped to the last row (their results are never stored).
+fn xRows(r0: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(r0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(count.n - 1u)) * stride;
+}
+fn wRows(o0: u32, stride: u32) -> vec4<u32> {
+  return min(vec4<u32>(o0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(p.outRows - 1u)) * stride;
+}
+
+// acc[i][j] (row r0 + i, output o0 + j) through the fused epilogue, skipping rows past n and
+// outputs past outRows.
+fn blockStore(r0: u32, o0: u32, acc: mat4x4<f32>) {
+  for (var i = 0u; i < 4u; i++) {
+    if (r0 + i >= count.n) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      if (o0 + j < p.outRows) { store(r0 + i, o0 + j, acc[i][j]); }
+    }
+  }
+}

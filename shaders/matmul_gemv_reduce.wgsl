@@ -1,0 +1,16 @@
+// gemvFinish through shared memory (#include matmul_gemv_reduce, from matmul_gemv_prelude).
+var<workgroup> partial: array<vec4<f32>, WG>; // [WG] every thread's partial sums
+
+// Thread `lid`'s partial sums `s` (see matmul_gemv_prelude) of outputs o..: one barrier, then the
+// first thread of each output group adds its TPO partials in order and stores them through the
+// epilogue. Call it from uniform control flow (it holds a barrier).
+fn gemvFinish(lid: u32, o: u32, r0: u32, s: vec4<f32>) {
+  partial[lid] = s;
+  workgroupBarrier();
+  if (lid % TPO == 0u) {
+    var acc = s;
+    for (var j = 1u; j < TPO; j++) { acc += partial[lid + j]; }
+    gemvStore(o, r0, acc);
+  }
+}
+
