@@ -12,16 +12,6 @@
 
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; // [n, K/4]
 
-// 4-bit codes 0..3 of a code word, code j as code * 16^j (masked in place, no shift; exact in f32).
-const NIBBLES = vec4<u32>(0xFu, 0xF0u, 0xF00u, 0xF000u);
-fn nib4(word: u32) -> vec4<f32> { return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) & NIBBLES)); }
-// 16^-j: a dot with this undoes nib4's place values (powers of two: exact).
-const NIBBLE_PLACES = vec4<f32>(1.0, 1.0 / 16.0, 1.0 / 256.0, 1.0 / 4096.0);
-// The four 8-bit (two's complement) codes of a word as f32.
-fn c8(word: u32) -> vec4<f32> {
-  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
-}
-
 // A group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
 struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
 
