@@ -76,6 +76,7 @@ for (const n of values.rows.split(',').map(Number)) {
           outStride: out,
           rows,
           label: name,
+          split,
         });
         const times: number[] = [];
         const cpu: number[] = [];

@@ -4,7 +4,6 @@
 // per step: 8 loads per 64 multiply-adds.
 #include matmul_prelude
 #include matmul_gemm_thread_prelude
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
 @group(0) @binding(3) var<storage, read> w: array<vec4<f32>>;  // [outRows, K/4]
 
 // (dot(xv, a), dot(xv, b), dot(xv, c), dot(xv, d))

@@ -6,24 +6,11 @@
 #include matmul_prelude
 #include packed16_prelude
 #include matmul_gemm_thread_prelude
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]
 
 // The 8 values packed in wv: columns 0 (values 0..3) and 1 (values 4..7).
 fn widen(wv: vec4<u32>) -> mat2x4<f32> {
   return mat2x4<f32>(vec4<f32>(unpack2(wv.x), unpack2(wv.y)), vec4<f32>(unpack2(wv.z), unpack2(wv.w)));
-}
-
-// The dot products of 8 values of x (at vec4 index i) with the 8 widened values of a, b, c, d.
-fn dots8(i: u32, a: mat2x4<f32>, b: mat2x4<f32>, c: mat2x4<f32>, d: mat2x4<f32>) -> vec4<f32> {
-  let lo = x[i];
-  let hi = x[i + 1u];
-  return vec4<f32>(
-    dot(lo, a[0]) + dot(hi, a[1]),
-    dot(lo, b[0]) + dot(hi, b[1]),
-    dot(lo, c[0]) + dot(hi, c[1]),
-    dot(lo, d[0]) + dot(hi, d[1]),
-  );
 }
 
 @compute @workgroup_size(8, 8)

@@ -1,8 +1,9 @@
 // GEMV for few rows with group-quantized weights (quant_prelude), K % 32 == 0:
 // y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude, each thread taking
-// whole 32-value groups: per row scale * dot(x, code - zero) (+ min * sum(x)), the codes widened in
-// registers, x read as 8 vec4. Two entry points, written out without register arrays indexed by a
-// loop counter (software adapters spill those to memory):
+// whole 32-value groups: per row scale * (dot(x, code) - zero * sum(x)) (+ min * sum(x)), the codes
+// widened in registers (4-bit: masked in place and converted, no shifts, no per-value subtract),
+// x read as 8 vec4. Two entry points, written out without register arrays indexed by a loop
+// counter (software adapters spill those to memory):
 //   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
 //   gemv_rows ROWS = 4, OPT = 1: each weight group serves four rows of x.
 #include matmul_prelude
@@ -11,16 +12,6 @@
 
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; // [n, K/4]
 
-// 4-bit codes 0..3 (lo) and 4..7 (hi) of a code word, minus the zero point, as f32.
-fn lo4(word: u32) -> vec4<f32> {
-  return vec4<f32>(vec4<u32>(word, word >> 4u, word >> 8u, word >> 12u) & vec4<u32>(15u)) - qzero();
-}
-fn hi4(word: u32) -> vec4<f32> { return lo4(word >> 16u); }
-// The four 8-bit (two's complement) codes of a word as f32.
-fn c8(word: u32) -> vec4<f32> {
-  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
-}
-
 // A group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
 struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
 
@@ -28,29 +19,35 @@ fn xGroup(xr: u32) -> XGroup {
   return XGroup(x[xr], x[xr + 1u], x[xr + 2u], x[xr + 3u], x[xr + 4u], x[xr + 5u], x[xr + 6u], x[xr + 7u]);
 }
 
-// sum of the group's x (for the per-group min).
+// sum of the group's x (for the zero point and the per-group min).
 fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }
 
-// dot(the group's x, codes of group gi minus the zero point).
+// dot(the group's x, the codes of group gi) (the zero point not subtracted).
 fn codesDot(gi: u32, v: XGroup) -> f32 {
-  var dq: vec4<f32>;
   if (BITS == 4u) {
     let a = w[gi];
-    dq = v.a * lo4(a.x) + v.b * hi4(a.x) + v.c * lo4(a.y) + v.d * hi4(a.y) + v.e * lo4(a.z) + v.f * hi4(a.z) + v.g * lo4(a.w) + v.h * hi4(a.w);
-  } else {
-    let a = w[2u * gi];
-    let b = w[2u * gi + 1u];
-    dq = v.a * c8(a.x) + v.b * c8(a.y) + v.c * c8(a.z) + v.d * c8(a.w) + v.e * c8(b.x) + v.f * c8(b.y) + v.g * c8(b.z) + v.h * c8(b.w);
+    let dq = v.a * nib4(a.x) + v.b * nib4(a.x >> 16u) + v.c * nib4(a.y) + v.d * nib4(a.y >> 16u) + v.e * nib4(a.z) + v.f * nib4(a.z >> 16u) + v.g * nib4(a.w) + v.h * nib4(a.w >> 16u);
+    return dot(dq, NIBBLE_PLACES);
   }
+  let a = w[2u * gi];
+  let b = w[2u * gi + 1u];
+  let dq = v.a * c8(a.x) + v.b * c8(a.y) + v.c * c8(a.z) + v.d * c8(a.w) + v.e * c8(b.x) + v.f * c8(b.y) + v.g * c8(b.z) + v.h * c8(b.w);
   return dot(dq, vec4<f32>(1.0));
 }
 
-// scale * codesDot (+ min * sum(x)) of group gi, for the group's x at vec4 index xr.
+// sum(x) of the group when the zero point or a min needs it, else 0.
+fn xSumIfUsed(v: XGroup) -> f32 {
+  if (qzero() == 0.0 && HAS_MIN == 0u) { return 0.0; }
+  return xSum(v);
+}
+
+// scale * (codesDot - zero * sum(x)) (+ min * sum(x)) of group gi, for the group's x at vec4 index xr.
 fn groupDot(L: QLayout, xr: u32, gi: u32) -> f32 {
   let v = xGroup(xr);
-  let c = qscale(L, gi) * codesDot(gi, v);
+  let xs = xSumIfUsed(v);
+  let c = qscale(L, gi) * (codesDot(gi, v) - qzero() * xs);
   if (HAS_MIN == 0u) { return c; }
-  return c + qmin(L, gi) * xSum(v);
+  return c + qmin(L, gi) * xs;
 }
 
 @compute @workgroup_size(WG)
@@ -65,10 +62,11 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (o < p.outRows) {
     for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
       let v = xGroup(r * K4 + grp * 8u);
+      let xs = xSumIfUsed(v); // once for the four weight rows
       let gi = gb + vec4<u32>(grp);
       let d = vec4<f32>(qscale(L, gi.x), qscale(L, gi.y), qscale(L, gi.z), qscale(L, gi.w));
-      s += d * vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v));
-      if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xSum(v); }
+      s += d * (vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v)) - qzero() * xs);
+      if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xs; }
     }
   }
   gemvFinish(lid.x, o, r, s);

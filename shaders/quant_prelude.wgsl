@@ -52,3 +52,13 @@ fn qvalue(L: QLayout, gi: u32, e: u32) -> f32 {
   let code = qcode(qword(gi * BITS + e / per), e % per);
   return qscale(L, gi) * (code - qzero()) + qmin(L, gi);
 }
+
+// Codes widened four at a time in registers (the vec4 GEMV and GEMM): 4-bit codes 0..3 of a code
+// word, code j as code * 16^j (masked in place, no shift; exact in f32), whose place values a dot or
+// a scale with NIBBLE_PLACES (16^-j, powers of two: exact) undoes; the four 8-bit codes of a word.
+const NIBBLES = vec4<u32>(0xFu, 0xF0u, 0xF00u, 0xF000u);
+const NIBBLE_PLACES = vec4<f32>(1.0, 1.0 / 16.0, 1.0 / 256.0, 1.0 / 4096.0);
+fn nib4(word: u32) -> vec4<f32> { return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word) & NIBBLES)); }
+fn c8(word: u32) -> vec4<f32> {
+  return vec4<f32>(bitcast<vec4<i32>>(vec4<u32>(word << 24u, word << 16u, word << 8u, word)) >> vec4<u32>(24u));
+}

@@ -35,7 +35,9 @@ export async function runBench(args: CliArgs): Promise<number> {
   );
   const r = await engine.generate({ tokenIds }, { maxNewTokens: newTokens, ignoreEos: true, ...plain });
   await engine.unload();
-  const profile = args.profile ? await profileModel(str(args, 'model'), tokenIds) : undefined;
+  const profile = args.profile
+    ? (await profileModel(str(args, 'model'), tokenIds, quantize)).steps
+    : undefined;
   const row = {
     model: info.location,
     quantize: quantize ?? 'none',

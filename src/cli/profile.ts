@@ -2,7 +2,9 @@ import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
 import { LlamaRunner, type Row } from '../llama/runner.ts';
+import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
+import type { QuantizeOption } from '../model/types.ts';
 
 /** Time per op kind (labels with the layer prefix `L<n>.` and the part suffix `[i]` removed). */
 export interface OpKindTime {
@@ -37,12 +39,20 @@ export function groupByKind(ops: { label: string; ms: number }[]): OpKindTime[] 
 
 /**
  * Per-op profile (isolated submits: every op waits for the previous one to finish) of one prefill
- * step of `promptIds` and one decode step after it, on a runner of its own.
+ * step of `promptIds` and one decode step after it, on a runner of its own, with the weights
+ * quantized on load as `quantize` asks (as the benchmarked engine loads them).
  */
-export async function profileModel(model: string, promptIds: number[]): Promise<StepProfile[]> {
+export async function profileModel(
+  model: string,
+  promptIds: number[],
+  quantize?: QuantizeOption,
+): Promise<{ weightBytes: number; steps: StepProfile[] }> {
   const gpu = await acquireDevice(await nodeGPU());
   try {
-    const files = await loadModelFiles(model);
+    const files = await loadModelFiles(model, {
+      checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, quantize),
+      prep: { keep: 'gpu', quantize },
+    });
     const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
       contextLength: promptIds.length + 2,
     });
@@ -58,8 +68,9 @@ export async function profileModel(model: string, promptIds: number[]): Promise<
       const totalMs = kinds.reduce((a, k) => a + k.ms, 0);
       out.push({ rows: rows.length, totalMs, baselineMs: p.baselineMs, kinds });
     }
+    const weightBytes = runner.weights.bytes;
     runner.destroy();
-    return out;
+    return { weightBytes, steps: out };
   } finally {
     gpu.device.destroy();
   }

@@ -93,13 +93,17 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
 
 /**
  * The GEMM kernel for a weight format and K: on software adapters the barrier-free block kernels
- * matmul_gemm_thread (f32, K % 4 == 0) and matmul_gemm_thread_packed (16-bit, K % 8 == 0), which
- * measured 1.5-3x the tiled ones on SwiftShader and lavapipe (bench/kernels.ts --rows 128); else
+ * matmul_gemm_thread (f32, K % 4 == 0), matmul_gemm_thread_packed (16-bit, K % 8 == 0) and
+ * matmul_gemm_thread_quant (quantized, K % 32 == 0), which measured 1.5-3x the tiled ones on
+ * SwiftShader and lavapipe (bench/kernels.ts --rows 128); else
  * the shared-memory tiled matmul_gemm, matmul_gemm_packed, matmul_gemm_quant, matmul_gemm_q6k.
  */
 function gemmKernel(k: KernelContext, format: WeightFormat, K: number): GPUComputePipeline {
   if (format === 'q6k') return k.pipelines.get('matmul_gemm_q6k', 'gemm');
-  if (isQuantFormat(format)) return k.pipelines.get('matmul_gemm_quant', 'gemm', quantConstants(format));
+  if (isQuantFormat(format)) {
+    const file = k.software && K % 32 === 0 ? 'matmul_gemm_thread_quant' : 'matmul_gemm_quant';
+    return k.pipelines.get(file, 'gemm', quantConstants(format));
+  }
   if (format === 'f32') {
     if (k.software && K % 4 === 0) return k.pipelines.get('matmul_gemm_thread', 'gemm_vec4');
     return k.pipelines.get('matmul_gemm', 'gemm');

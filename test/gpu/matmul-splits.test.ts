@@ -3,7 +3,8 @@
 // software adapters), TPO threads reduced through shared memory ('shared') or subgroup shuffles
 // ('subgroup', needs the adapter's `subgroups`: lavapipe and SwiftShader have them), both entry
 // points (one row with four outputs per thread, a few rows sharing each weight load). GEMM: the
-// barrier-free 4x4 blocks of software adapters and the shared-memory tiles of GPUs.
+// barrier-free 4x4 blocks of software adapters (quantized: K % 32 == 0) and the shared-memory
+// tiles of GPUs.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/dtype.ts';
 import { dequantizeRows, quantizeRows } from '../../src/model/quantize.ts';
@@ -98,9 +99,11 @@ describe.each([
 ] as const)('GEMM %s', (_name, software) => {
   it.each(FORMATS)('%s', async (format) => {
     const k = { ...h.k, software };
-    // n, K, out, parts: partial tiles, K a multiple of 8 / of 4 only / odd, split weight
+    // n, K, out, parts: partial tiles, K a multiple of 32 (quantized 4x4 blocks) / of 8 / of 4
+    // only / odd, split weight
     for (const [n, K, outDim, nParts] of [
       [37, 64, 70, 1],
+      [6, 32, 45, 1],
       [70, 96, 130, 3],
       [5, 36, 33, 1],
       [9, 37, 19, 2],
