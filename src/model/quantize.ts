@@ -61,7 +61,7 @@ function bestSymmetric4(data: Float32Array, i0: number, i1: number, big: number)
     for (let i = i0; i < i1; i++) {
       const x = data[i];
       let q = Math.round(x * inv);
-      q = q > 7 ? 7 : q < -8 ? -8 : q;
+      q = Math.min(7, Math.max(-8, q));
       vq += x * q;
       qq += q * q;
     }
@@ -112,7 +112,7 @@ export function quantizeRows(data: Float32Array, cols: number, format: QuantForm
         let code = zero;
         if (e < len) {
           code = Math.round((data[i0 + e] - m) * inv) + zero;
-          code = code > maxCode ? maxCode : code < minCode ? minCode : code;
+          code = Math.min(maxCode, Math.max(minCode, code));
         }
         out[base + (e >> shift)] |= (code & mask) << ((e & (perWord - 1)) * s.bits);
       }
