@@ -5,25 +5,14 @@
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<f32>;        // [outRows, K]
 
-@compute @workgroup_size(8, 8)
-fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row0 = wid.y * TM;
-  let col0 = wid.x * TN;
-  let tid = lid.y * 8u + lid.x;
-  var acc: mat4x4<f32>;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    loadXTile(row0, k0, tid);
-    for (var i = 0u; i < 8u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / TK;
-      let kk = e % TK;
-      var bv = 0.0;
-      if (col0 + rr < p.outRows && k0 + kk < p.K) { bv = w[(col0 + rr) * p.K + k0 + kk]; }
-      setB(rr, kk, bv);
-    }
-    workgroupBarrier();
-    tileMac(&acc, lid);
-    workgroupBarrier();
+// Bs = W[col0 .. col0 + TN, k0 .. k0 + TK], zeros past outRows and K: 8 values per thread.
+fn loadWTile(col0: u32, k0: u32, tid: u32) {
+  for (var i = 0u; i < 8u; i++) {
+    let e = tid + i * 64u;
+    let rr = e / TK;
+    let kk = e % TK;
+    var bv = 0.0;
+    if (col0 + rr < p.outRows && k0 + kk < p.K) { bv = w[(col0 + rr) * p.K + k0 + kk]; }
+    setB(rr, kk, bv);
   }
-  storeTile(&acc, row0, col0, lid);
 }

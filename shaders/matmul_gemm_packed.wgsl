@@ -8,30 +8,19 @@
 @group(0) @binding(2) var<storage, read> x: array<f32>;        // [n, K]
 @group(0) @binding(3) var<storage, read> w: array<u32>;        // [outRows, ceil(K/2)]
 
-@compute @workgroup_size(8, 8)
-fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row0 = wid.y * TM;
-  let col0 = wid.x * TN;
-  let tid = lid.y * 8u + lid.x;
+// Bs = W[col0 .. col0 + TN, k0 .. k0 + TK], zeros past outRows and K: 32 weight rows x 8 words,
+// 4 words per thread; a padded odd-K word has a zero high half.
+fn loadWTile(col0: u32, k0: u32, tid: u32) {
   let K2 = (p.K + 1u) / 2u;
-  var acc: mat4x4<f32>;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    loadXTile(row0, k0, tid);
-    // 32 weight rows x 8 words: 4 words per thread; a padded odd-K word has a zero high half.
-    for (var i = 0u; i < 4u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / (TK / 2u);
-      let kw = e % (TK / 2u);
-      var bv = vec2<f32>(0.0);
-      if (col0 + rr < p.outRows && k0 + 2u * kw < p.K) {
-        bv = unpack2(w[(col0 + rr) * K2 + k0 / 2u + kw]);
-      }
-      setB(rr, 2u * kw, bv.x);
-      setB(rr, 2u * kw + 1u, bv.y);
+  for (var i = 0u; i < 4u; i++) {
+    let e = tid + i * 64u;
+    let rr = e / (TK / 2u);
+    let kw = e % (TK / 2u);
+    var bv = vec2<f32>(0.0);
+    if (col0 + rr < p.outRows && k0 + 2u * kw < p.K) {
+      bv = unpack2(w[(col0 + rr) * K2 + k0 / 2u + kw]);
     }
-    workgroupBarrier();
-    tileMac(&acc, lid);
-    workgroupBarrier();
+    setB(rr, 2u * kw, bv.x);
+    setB(rr, 2u * kw + 1u, bv.y);
   }
-  storeTile(&acc, row0, col0, lid);
 }

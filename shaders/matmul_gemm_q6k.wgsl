@@ -7,27 +7,16 @@
 
 @group(0) @binding(2) var<storage, read> x: array<f32>; // [n, K]
 
-@compute @workgroup_size(8, 8)
-fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row0 = wid.y * TM;
-  let col0 = wid.x * TN;
-  let tid = lid.y * 8u + lid.x;
+// Bs = W[col0 .. col0 + TN, k0 .. k0 + TK] dequantized, zeros past outRows: 32 weight rows x TK
+// values, 8 per thread.
+fn loadWTile(col0: u32, k0: u32, tid: u32) {
   let L = q6layout(p.outRows, p.K);
-  var acc: mat4x4<f32>;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    loadXTile(row0, k0, tid);
-    // 32 weight rows x TK values: 8 per thread.
-    for (var i = 0u; i < 8u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / TK;
-      let o = col0 + rr;
-      var v = 0.0;
-      if (o < p.outRows) { v = q6value(L, o, k0 + e % TK); }
-      setB(rr, e % TK, v);
-    }
-    workgroupBarrier();
-    tileMac(&acc, lid);
-    workgroupBarrier();
+  for (var i = 0u; i < 8u; i++) {
+    let e = tid + i * 64u;
+    let rr = e / TK;
+    let o = col0 + rr;
+    var v = 0.0;
+    if (o < p.outRows) { v = q6value(L, o, k0 + e % TK); }
+    setB(rr, e % TK, v);
   }
-  storeTile(&acc, row0, col0, lid);
 }

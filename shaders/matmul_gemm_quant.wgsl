@@ -8,36 +8,25 @@
 
 @group(0) @binding(2) var<storage, read> x: array<f32>; // [n, K]
 
-@compute @workgroup_size(8, 8)
-fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let row0 = wid.y * TM;
-  let col0 = wid.x * TN;
-  let tid = lid.y * 8u + lid.x;
+// Bs = W[col0 .. col0 + TN, k0 .. k0 + TK] dequantized, zeros past outRows: 32 weight rows x wpr
+// code words; values past K multiply zeros in As.
+fn loadWTile(col0: u32, k0: u32, tid: u32) {
   let L = qlayout(p.outRows, p.K);
   let per = 32u / BITS;  // codes per word
   let wpr = TK / per;    // code words per tile row: 2 (4-bit) or 4 (8-bit)
-  var acc: mat4x4<f32>;
-  for (var k0 = 0u; k0 < p.K; k0 += TK) {
-    loadXTile(row0, k0, tid);
-    // 32 weight rows x wpr words; values past K multiply zeros in As.
-    for (var i = 0u; i < wpr / 2u; i++) {
-      let e = tid + i * 64u;
-      let rr = e / wpr;
-      let kw = e % wpr;
-      let o = col0 + rr;
-      if (o < p.outRows) {
-        let gi = o * L.groups + k0 / 32u;
-        let word = qword(gi * BITS + ((k0 % 32u) / per) + kw);
-        let d = qscale(L, gi);
-        let m = qmin(L, gi);
-        for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, d * (qcode(word, n) - qzero()) + m); }
-      } else {
-        for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, 0.0); }
-      }
+  for (var i = 0u; i < wpr / 2u; i++) {
+    let e = tid + i * 64u;
+    let rr = e / wpr;
+    let kw = e % wpr;
+    let o = col0 + rr;
+    if (o < p.outRows) {
+      let gi = o * L.groups + k0 / 32u;
+      let word = qword(gi * BITS + ((k0 % 32u) / per) + kw);
+      let d = qscale(L, gi);
+      let m = qmin(L, gi);
+      for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, d * (qcode(word, n) - qzero()) + m); }
+    } else {
+      for (var n = 0u; n < per; n++) { setB(rr, kw * per + n, 0.0); }
     }
-    workgroupBarrier();
-    tileMac(&acc, lid);
-    workgroupBarrier();
   }
-  storeTile(&acc, row0, col0, lid);
 }

@@ -1,7 +1,9 @@
 // Shared by the tiled GEMM kernels (#include matmul_gemm_tile, after matmul_prelude and the x
 // binding): a workgroup of 8x8 threads computes a 32x32 tile of y (4x4 outputs per thread), K in
-// steps of TK. The kernel fills Bs with its weight tile (setB: f32, widened 16-bit or dequantized);
-// the x tile, the multiply-accumulate and the fused store are the same for every weight format.
+// steps of TK. This file holds the entry point `gemm`; the including kernel defines
+// loadWTile(col0, k0, tid), which fills Bs with its weight tile through setB (f32, widened 16-bit or
+// dequantized): the x tile, the loop, the multiply-accumulate and the fused store are the same for
+// every weight format.
 // Both tiles are stored K-major as vec4s of 4 rows (4 outputs), so each step of the inner loop is
 // two vec4 loads and four vec4 multiply-adds, with no register array indexed by a loop counter.
 const TM: u32 = 32u;
@@ -48,4 +50,22 @@ fn storeTile(acc: ptr<function, mat4x4<f32>>, row0: u32, col0: u32, lid: vec3<u3
       if (o < p.outRows) { store(r, o, (*acc)[i][j]); }
     }
   }
+}
+
+// y tile (wid.y, wid.x): K in steps of TK, each step the x tile and the kernel's weight tile
+// (loadWTile) between two barriers.
+@compute @workgroup_size(8, 8)
+fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let row0 = wid.y * TM;
+  let col0 = wid.x * TN;
+  let tid = lid.y * 8u + lid.x;
+  var acc: mat4x4<f32>;
+  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+    loadXTile(row0, k0, tid);
+    loadWTile(col0, k0, tid);
+    workgroupBarrier();
+    tileMac(&acc, lid);
+    workgroupBarrier();
+  }
+  storeTile(&acc, row0, col0, lid);
 }
