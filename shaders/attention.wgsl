@@ -46,35 +46,45 @@ fn reduce_sum(v: f32, t: u32) -> f32 {
   return m;
 }
 
+// Where head h of row r reads and writes: positions 0 .. len - 1, the K/V row stride, its K/V
+// head's offset in a K/V row, its q / out base and its probs base.
+struct HeadRow { len: u32, kvDim: u32, koff: u32, qb: u32, sb: u32 }
+
+fn headRow(h: u32, r: u32) -> HeadRow {
+  return HeadRow(
+    u32(pos[r]) + 1u,
+    p.nKvHeads * p.headDim,
+    (h / (p.nHeads / p.nKvHeads)) * p.headDim,
+    (r * p.nHeads + h) * p.headDim,
+    (r * p.nHeads + h) * p.ctx,
+  );
+}
+
 @compute @workgroup_size(WG)
 fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let h = wid.x;
   let r = wid.y;
   if (r >= count.n) { return; }
   let t = lid.x;
-  let len = u32(pos[r]) + 1u;
-  let kvDim = p.nKvHeads * p.headDim;
-  let koff = (h / (p.nHeads / p.nKvHeads)) * p.headDim;
-  let qb = (r * p.nHeads + h) * p.headDim;
-  let sb = (r * p.nHeads + h) * p.ctx;
+  let a = headRow(h, r);
 
   var m = -3.4e38;
-  for (var j = t; j < len; j += WG) {
-    let s = score(qb, j * kvDim + koff);
-    probs[sb + j] = s;
+  for (var j = t; j < a.len; j += WG) {
+    let s = score(a.qb, j * a.kvDim + a.koff);
+    probs[a.sb + j] = s;
     m = max(m, s);
   }
   let mx = reduce_max(m, t);
   var sum = 0.0;
-  for (var j = t; j < len; j += WG) {
-    let e = exp(probs[sb + j] - mx);
-    probs[sb + j] = e;
+  for (var j = t; j < a.len; j += WG) {
+    let e = exp(probs[a.sb + j] - mx);
+    probs[a.sb + j] = e;
     sum += e;
   }
   let inv = 1.0 / reduce_sum(sum, t);
-  for (var j = t; j < len; j += WG) { probs[sb + j] *= inv; }
+  for (var j = t; j < a.len; j += WG) { probs[a.sb + j] *= inv; }
   storageBarrier();
-  for (var d = t; d < p.headDim; d += WG) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
+  for (var d = t; d < p.headDim; d += WG) { out[a.qb + d] = weighted(a.sb, a.len, a.koff + d, a.kvDim); }
 }
 
 // q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale
@@ -96,24 +106,20 @@ fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
   let h = gid.x % p.nHeads;
   let r = gid.x / p.nHeads;
   if (r >= count.n) { return; }
-  let len = u32(pos[r]) + 1u;
-  let kvDim = p.nKvHeads * p.headDim;
-  let koff = (h / (p.nHeads / p.nKvHeads)) * p.headDim;
-  let qb = (r * p.nHeads + h) * p.headDim;
-  let sb = (r * p.nHeads + h) * p.ctx;
+  let a = headRow(h, r);
   var m = -3.4e38;
-  for (var j = 0u; j < len; j++) {
-    let s = score(qb, j * kvDim + koff);
-    probs[sb + j] = s;
+  for (var j = 0u; j < a.len; j++) {
+    let s = score(a.qb, j * a.kvDim + a.koff);
+    probs[a.sb + j] = s;
     m = max(m, s);
   }
   var sum = 0.0;
-  for (var j = 0u; j < len; j++) {
-    let e = exp(probs[sb + j] - m);
-    probs[sb + j] = e;
+  for (var j = 0u; j < a.len; j++) {
+    let e = exp(probs[a.sb + j] - m);
+    probs[a.sb + j] = e;
     sum += e;
   }
   let inv = 1.0 / sum;
-  for (var j = 0u; j < len; j++) { probs[sb + j] *= inv; }
-  for (var d = 0u; d < p.headDim; d++) { out[qb + d] = weighted(sb, len, koff + d, kvDim); }
+  for (var j = 0u; j < a.len; j++) { probs[a.sb + j] *= inv; }
+  for (var d = 0u; d < p.headDim; d++) { out[a.qb + d] = weighted(a.sb, a.len, a.koff + d, a.kvDim); }
 }
