@@ -17,7 +17,8 @@ Commands:
       Temperature 0 (the default) is greedy decoding.
   bench --model <dir|url|x.gguf> [--prompt-tokens N] [--new-tokens N] [--quantize q4|q8] [--profile] [--json]
       Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
-      step and one decode step (every op in its own submit; the weights as --quantize loads them).
+      step and one decode step (timestamps around each op where the adapter has timestamp queries,
+      else every op in its own submit; the weights as --quantize loads them).
   perplexity --model <dir|url|x.gguf> --text-file <f> [--quantize q4|q8] [--context N] [--json]
       Mean negative log-likelihood (nats/token) and perplexity of the text (tokenized with special
       tokens), in windows of --context tokens (default: the whole text, up to the model's maximum).

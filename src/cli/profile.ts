@@ -16,8 +16,10 @@ export interface OpKindTime {
 export interface StepProfile {
   rows: number;
   totalMs: number;
-  /** Median time of an empty submit: each op's time includes about this much overhead. */
+  /** Median time of an empty submit: with isolated submits each op's time includes about this much. */
   baselineMs: number;
+  /** 'timestamps': one submit, a timestamp before and after each op; else one submit per op. */
+  method: 'timestamps' | 'isolated submits';
   kinds: OpKindTime[];
 }
 
@@ -38,7 +40,8 @@ export function groupByKind(ops: { label: string; ms: number }[]): OpKindTime[] 
 }
 
 /**
- * Per-op profile (isolated submits: every op waits for the previous one to finish) of one prefill
+ * Per-op profile (timestamps around every op of one submit where the adapter has timestamp
+ * queries, else isolated submits: every op waits for the previous one to finish) of one prefill
  * step of `promptIds` and one decode step after it, on a runner of its own, with the weights
  * quantized on load as `quantize` asks (as the benchmarked engine loads them).
  */
@@ -66,7 +69,7 @@ export async function profileModel(
       const p = await runner.profile(rows);
       const kinds = groupByKind(p.ops);
       const totalMs = kinds.reduce((a, k) => a + k.ms, 0);
-      out.push({ rows: rows.length, totalMs, baselineMs: p.baselineMs, kinds });
+      out.push({ rows: rows.length, totalMs, baselineMs: p.baselineMs, method: p.method, kinds });
     }
     const weightBytes = runner.weights.bytes;
     runner.destroy();
@@ -78,7 +81,7 @@ export async function profileModel(
 
 export function formatProfile(p: StepProfile): string {
   const lines = [
-    `profile of one ${p.rows === 1 ? 'decode' : 'prefill'} step (${p.rows} rows): ${p.totalMs.toFixed(1)} ms in isolated submits (empty submit ${p.baselineMs.toFixed(2)} ms)`,
+    `profile of one ${p.rows === 1 ? 'decode' : 'prefill'} step (${p.rows} rows): ${p.totalMs.toFixed(1)} ms ${p.method === 'timestamps' ? 'by timestamps in one submit' : `in isolated submits (empty submit ${p.baselineMs.toFixed(2)} ms)`}`,
     '  op                      ops      ms  share',
   ];
   for (const k of p.kinds) {

@@ -72,6 +72,8 @@ export async function acquireDevice(gpu: GPU | undefined, req: GpuRequirements =
   const features: GPUFeatureName[] = [];
   if (hasF16) features.push('shader-f16');
   if (subgroupSize) features.push('subgroups' as GPUFeatureName);
+  // Only the per-op profile (LlamaRunner.profile) writes timestamps; the feature costs nothing unused.
+  if (adapter.features.has('timestamp-query')) features.push('timestamp-query');
   const device = await adapter.requestDevice({
     requiredFeatures: features,
     requiredLimits: {
