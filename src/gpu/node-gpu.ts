@@ -35,5 +35,7 @@ export async function nodeGPU(): Promise<GPU> {
     throw new WebGPUUnavailableError('The `webgpu` package (Dawn for Node) could not be loaded.', { cause });
   }
   Object.assign(globalThis, mod.globals);
-  return mod.create([]);
+  // Timestamps at full resolution for the per-op profile (Dawn rounds them to ~66 µs by default, a
+  // browser's defence against timing attacks that a local process does not need).
+  return mod.create(['disable-dawn-features=timestamp_quantization']);
 }

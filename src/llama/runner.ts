@@ -209,8 +209,7 @@ export class LlamaRunner {
    * own compute pass between two timestamps (`method: 'timestamps'`: the ops' times as they run in a
    * real step, back to back); otherwise every op gets its own submit (`'isolated submits'`: each
    * time includes a submit's round trip, `baselineMs`, the median time of an empty one). For
-   * profiling only. With timestamps each op's time is the mean of `reps` steps (a software adapter's
-   * clock ticks in steps of ~66 µs, longer than many ops).
+   * profiling only. With timestamps each op's time is the mean of `reps` steps.
    */
   async profile(
     rows: Row[],
