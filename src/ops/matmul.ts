@@ -23,7 +23,7 @@ interface Gemv {
 export type GemvSplit = 'thread' | 'subgroup' | 'shared';
 
 /**
- * The GEMV work split for an adapter: 'thread' (TPO = 1, 64 threads per workgroup, nothing to
+ * The GEMV work split for an adapter: 'thread' (TPO = 1, up to 64 threads per workgroup (threadSplitWg), nothing to
  * reduce) on software adapters, where it measured fastest on both SwiftShader and lavapipe
  * (bench/kernels.ts --split); 'subgroup' (TPO = min(32, subgroup size), reduced by subgroup
  * shuffles) on GPUs with subgroups; else 'shared' (TPO = 8, shared memory and one barrier).
@@ -33,12 +33,32 @@ export function gemvSplit(k: KernelContext): GemvSplit {
   return k.subgroupSize ? 'subgroup' : 'shared';
 }
 
+/** Workgroups a 'thread'-split GEMV aims for at least: a few per CPU thread of a software adapter. */
+const THREAD_SPLIT_MIN_WGS = 8;
+
+/**
+ * Threads per workgroup of a 'thread'-split GEMV over `outRows` weight rows: 64, or fewer (a multiple
+ * of 8, the SIMD width of lavapipe) so that small matrices still make THREAD_SPLIT_MIN_WGS
+ * workgroups. A software adapter runs each workgroup on one CPU thread: 576 rows in 64-thread
+ * workgroups of 4 outputs each (3 workgroups) keep one of two cores idle a third of the time.
+ */
+export function threadSplitWg(outRows: number): number {
+  if (process.env.WG64) return 64;
+  const perWg = Math.ceil(outRows / 4 / THREAD_SPLIT_MIN_WGS);
+  return Math.min(64, Math.max(8, Math.ceil(perWg / 8) * 8));
+}
+
 function splitConstants(
   split: GemvSplit,
   subgroupSize: number | null | undefined,
+  outRows: number,
 ): { TPO: number; WG: number; includes: Record<string, string> } {
-  if (split === 'thread')
-    return { TPO: 1, WG: 64, includes: { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' } };
+  if (split === 'thread') {
+    const includes: Record<string, string> = { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' };
+    // Every thread needs the same x: a subgroup of 8+ lanes reads it once (matmul_gemv_x_subgroup).
+    if (subgroupSize && subgroupSize >= 8) includes.matmul_gemv_x = 'matmul_gemv_x_subgroup';
+    return { TPO: 1, WG: threadSplitWg(outRows), includes };
+  }
   if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
   if (!subgroupSize) throw new Error('the subgroup GEMV split needs an adapter with subgroups');
   return {
@@ -123,8 +143,9 @@ function matmulKernels(
   format: WeightFormat,
   K: number,
   split: GemvSplit,
+  outRows: number,
 ): { one: Gemv; few: Gemv; gemm: GPUComputePipeline } {
-  const { TPO, WG, includes } = splitConstants(split, k.subgroupSize);
+  const { TPO, WG, includes } = splitConstants(split, k.subgroupSize, outRows);
   const g = gemvKernel(format, K);
   const gemv = (entry: string, ROWS: number, OPT: number): Gemv => ({
     pipeline: k.pipelines.get(g.file, entry, { ...g.consts, ROWS, OPT, TPO, WG }, includes),
@@ -161,9 +182,10 @@ export function matmulOps(
     split?: GemvSplit;
   },
 ): Op[] {
-  const kernels = matmulKernels(k, partsFormat(a.w, a.label), a.K, a.split ?? gemvSplit(k));
+  const format = partsFormat(a.w, a.label);
   if (a.bias && a.w.length > 1) throw new Error(`${a.label}: a bias on a split weight is not supported`);
   return a.w.map((part, i) => {
+    const kernels = matmulKernels(k, format, a.K, a.split ?? gemvSplit(k), part.rows);
     const params = paramsBuffer(
       k.device,
       [

@@ -1,0 +1,9 @@
+// x of the 16-bit GEMV kernels (#include matmul_gemv_x), each thread reading the 8 values it needs
+// itself. matmul_gemv_x_subgroup is the drop-in that shares the reads across a subgroup.
+@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
+
+// Eight consecutive values of x.
+struct X8 { lo: vec4<f32>, hi: vec4<f32> }
+
+// x[e .. e + 8] (flat element index e, a multiple of 8); `lid` (unused here) as in the subgroup drop-in.
+fn x8(e: u32, lid: u32) -> X8 { return X8(x[e / 4u], x[e / 4u + 1u]); }
