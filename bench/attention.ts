@@ -1,6 +1,7 @@
 // Attention kernel sweep: the probe kernel (attention.wgsl, one workgroup per (head, row), weights
-// kept) against flash attention (attention_flash.wgsl, split + combine) at a model's head shape,
-// median and min of reps, each launch in its own submit.
+// kept) against flash attention (attention_flash.wgsl, split + combine) and the software decode path
+// (attention_thread.wgsl, scores + output, no barrier) at a model's head shape, median and min of
+// reps, each launch in its own submit, the kernels alternated.
 // usage: node --import tsx bench/attention.ts [--shape smollm2|stories260K|stories15m] [--rows 1,128]
 //        [--len 144] [--reps 7]   (VK_ICD_FILENAMES picks the adapter: lavapipe or SwiftShader)
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../src/gpu/op.ts';
 import { attentionOp } from '../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../src/ops/attention-flash.ts';
+import { threadAttentionFits, threadAttentionOps } from '../src/ops/attention-thread.ts';
 import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
@@ -64,11 +66,17 @@ for (const n of values.rows.split(',').map(Number)) {
   const shape = { q, kc, vc, pos, out, nHeads: H, nKvHeads: KV, headDim: hd, rows };
   const probe = [attentionOp(k, { ...shape, probs, ctx, label: 'probe' })];
   const flash = flashAttentionOps(k, { ...shape, part, splits, label: 'flash' });
+  const kernels: [string, Op[]][] = [
+    ['probe', probe],
+    ['flash', flash],
+  ];
+  if (threadAttentionFits({ nHeads: H, nKvHeads: KV, headDim: hd }))
+    kernels.push([
+      'thread',
+      threadAttentionOps(k, { ...shape, scores: probs, ctx, chunks: splits.chunks, label: 'thread' }),
+    ]);
   for (let round = 0; round < 2; round++) {
-    for (const [name, ops] of [
-      ['probe', probe],
-      ['flash', flash],
-    ] as const) {
+    for (const [name, ops] of kernels) {
       const r = await time(ops);
       if (round === 1)
         console.log(

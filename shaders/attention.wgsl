@@ -6,7 +6,7 @@
 // per (head, row), no shared memory and no barrier, same arithmetic per weight and output. The
 // normalised weights are left in `probs`: this is the kernel of KVShare's deviation probe
 // (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
-// attention_flash.wgsl.
+// attention_flash.wgsl (attention_thread.wgsl on software adapters).
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 

@@ -5,7 +5,7 @@
 //   combine: out[r, h, d] = sum_s exp(m_s - M) acc_s[d] / sum_s exp(m_s - M) l_s, M = max_s m_s.
 // S (splits per (row, head)) comes from the host as `splits.n` (grid y of split); any S >= 1 gives
 // the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
-// has its own kernel (attention.wgsl).
+// has its own kernel (attention.wgsl). Decode on GPUs; software adapters take attention_thread.wgsl (no barrier).
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 

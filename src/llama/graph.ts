@@ -3,6 +3,7 @@ import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
 import { type AttentionSplits, FLASH_MAX_ROWS, flashAttentionOps } from '../ops/attention-flash.ts';
+import { threadAttentionFits, threadAttentionOps } from '../ops/attention-thread.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
@@ -93,17 +94,29 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos: flash decoding for a few rows;
-    // one workgroup per (head, row) for many (on SwiftShader 4x faster than flash at 128 rows)
+    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos. A few rows (decode): on a
+    // software adapter the barrier-free scores + output passes (attention_thread.wgsl, on lavapipe
+    // 3.7x faster than flash at 144 positions), else flash decoding. Many rows: one workgroup per
+    // (head, row) (on SwiftShader 4x faster than flash at 128 rows).
     const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], pos: s.pos, out: s.attn, rows };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
-    const flash = flashAttentionOps(k, {
-      ...att,
-      ...heads,
-      part: s.attnPart,
-      splits: a.splits,
-      label: at('attention.flash'),
-    });
+    const few =
+      k.software && threadAttentionFits(heads)
+        ? threadAttentionOps(k, {
+            ...att,
+            ...heads,
+            scores: s.probs, // [maxRows, H, ctx]: rows.n <= maxRows
+            ctx: cache.ctx,
+            chunks: a.splits.chunks,
+            label: at('attention.thread'),
+          })
+        : flashAttentionOps(k, {
+            ...att,
+            ...heads,
+            part: s.attnPart,
+            splits: a.splits,
+            label: at('attention.flash'),
+          });
     const many = attentionOp(k, {
       ...att,
       ...heads,
@@ -114,7 +127,7 @@ export function buildForwardGraph(
     ops.push({
       label: at('attention'),
       encode: (pass) => {
-        for (const op of rows.n <= FLASH_MAX_ROWS ? flash : [many]) op.encode(pass);
+        for (const op of rows.n <= FLASH_MAX_ROWS ? few : [many]) op.encode(pass);
       },
     });
     // x += Wo · attn (the residual add is the o projection's epilogue)

@@ -101,7 +101,7 @@ export class LlamaRunner {
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
     const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
     const splits = new AttentionSplits(device);
-    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, splits.count.buffer);
+    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
     const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });
     return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable, splits);
   }

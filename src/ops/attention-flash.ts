@@ -1,6 +1,7 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, RowCount } from '../gpu/op.ts';
 import type { AttentionArgs } from './attention.ts';
+import { THREAD_MAX_CHUNKS, THREAD_SPAN_PER_CHUNK } from './attention-thread.ts';
 import type { KernelContext } from './context.ts';
 
 /**
@@ -15,18 +16,29 @@ export const FLASH_MAX_SPLITS = 16;
 
 /**
  * How many workgroups share one (row, head) of flash attention: ceil(span / FLASH_SPAN_PER_SPLIT)
- * capped at FLASH_MAX_SPLITS, where span is the longest attended length of the step (max position + 1). Set
- * by the host before a step; any value >= 1 gives the same result, so a stale one is only slower.
+ * capped at FLASH_MAX_SPLITS, where span is the longest attended length of the step (max position + 1),
+ * and how many scores workgroups of the software path (threadAttentionOps) do: ceil(span /
+ * THREAD_SPAN_PER_CHUNK) capped at THREAD_MAX_CHUNKS. Set by the host before a step; any values >= 1
+ * give the same result, so stale ones are only slower.
  */
 export class AttentionSplits {
   readonly count: RowCount;
+  readonly chunks: RowCount;
   constructor(device: GPUDevice, label = 'attention.splits') {
     this.count = new RowCount(device, FLASH_MAX_SPLITS, label);
     this.count.set(1);
+    this.chunks = new RowCount(device, THREAD_MAX_CHUNKS, `${label}.chunks`);
+    this.chunks.set(1);
+  }
+  /** The uniform buffers, for whoever owns them. */
+  get buffers(): GPUBuffer[] {
+    return [this.count.buffer, this.chunks.buffer];
   }
   setSpan(span: number): void {
     const s = Math.min(FLASH_MAX_SPLITS, Math.max(1, Math.ceil(span / FLASH_SPAN_PER_SPLIT)));
     if (s !== this.count.n) this.count.set(s);
+    const c = Math.min(THREAD_MAX_CHUNKS, Math.max(1, Math.ceil(span / THREAD_SPAN_PER_CHUNK)));
+    if (c !== this.chunks.n) this.chunks.set(c);
   }
 }
 

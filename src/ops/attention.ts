@@ -16,7 +16,7 @@ export interface AttentionArgs {
   label: string;
 }
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps). Several rows on a software adapter run attend_thread (one thread per head and row). */
+/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
 export function attentionOp(
   k: KernelContext,
   a: AttentionArgs & {
