@@ -2,22 +2,15 @@
 // y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude, each thread taking
 // whole 32-value groups: per row scale * (dot(x, code) - zero * sum(x)) (+ min * sum(x)), the codes
 // widened in registers (4-bit: masked in place and converted, no shifts, no per-value subtract),
-// x read as 8 vec4. Two entry points, written out without register arrays indexed by a loop
+// x read through x32 (matmul_gemv_x, or its subgroup drop-in; every thread runs the group loop,
+// rows past the end clamped and never stored). Two entry points, written out without register arrays indexed by a loop
 // counter (software adapters spill those to memory):
 //   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
 //   gemv_rows ROWS = 4, OPT = 1: each weight group serves four rows of x.
 #include matmul_prelude
 #include matmul_gemv_prelude
 #include quant_prelude
-
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; // [n, K/4]
-
-// A group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
-struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
-
-fn xGroup(xr: u32) -> XGroup {
-  return XGroup(x[xr], x[xr + 1u], x[xr + 2u], x[xr + 3u], x[xr + 4u], x[xr + 5u], x[xr + 6u], x[xr + 7u]);
-}
+#include matmul_gemv_x
 
 // sum of the group's x (for the zero point and the per-group min).
 fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }
@@ -41,9 +34,8 @@ fn xSumIfUsed(v: XGroup) -> f32 {
   return xSum(v);
 }
 
-// scale * (codesDot - zero * sum(x)) (+ min * sum(x)) of group gi, for the group's x at vec4 index xr.
-fn groupDot(L: QLayout, xr: u32, gi: u32) -> f32 {
-  let v = xGroup(xr);
+// scale * (codesDot - zero * sum(x)) (+ min * sum(x)) of group gi, for the group's x v.
+fn groupDot(L: QLayout, v: XGroup, gi: u32) -> f32 {
   let xs = xSumIfUsed(v);
   let c = qscale(L, gi) * (codesDot(gi, v) - qzero() * xs);
   if (HAS_MIN == 0u) { return c; }
@@ -56,18 +48,15 @@ fn gemv(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   if (r >= count.n) { return; }
   let o = gemvOutput(wid.x, lid.x);
   let L = qlayout(p.outRows, p.K);
-  let K4 = p.K / 4u;
   let gb = gemvWeightBases(o, L.groups); // first group of each of the thread's 4 weight rows
   var s = vec4<f32>(0.0); // outputs o .. o + 3
-  if (o < p.outRows) {
-    for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
-      let v = xGroup(r * K4 + grp * 8u);
-      let xs = xSumIfUsed(v); // once for the four weight rows
-      let gi = gb + vec4<u32>(grp);
-      let d = vec4<f32>(qscale(L, gi.x), qscale(L, gi.y), qscale(L, gi.z), qscale(L, gi.w));
-      s += d * (vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v)) - qzero() * xs);
-      if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xs; }
-    }
+  for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
+    let v = x32(r * p.K + grp * 32u, lid.x);
+    let xs = xSumIfUsed(v); // once for the four weight rows
+    let gi = gb + vec4<u32>(grp);
+    let d = vec4<f32>(qscale(L, gi.x), qscale(L, gi.y), qscale(L, gi.z), qscale(L, gi.w));
+    s += d * (vec4<f32>(codesDot(gi.x, v), codesDot(gi.y, v), codesDot(gi.z, v), codesDot(gi.w, v)) - qzero() * xs);
+    if (HAS_MIN != 0u) { s += vec4<f32>(qmin(L, gi.x), qmin(L, gi.y), qmin(L, gi.z), qmin(L, gi.w)) * xs; }
   }
   gemvFinish(lid.x, o, r, s);
 }
@@ -78,15 +67,13 @@ fn gemv_rows(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   if (r0 >= count.n) { return; }
   let o = gemvOutput(wid.x, lid.x); // OPT = 1
   let L = qlayout(p.outRows, p.K);
-  let K4 = p.K / 4u;
-  let xb = gemvRowBases(r0, K4);
+  let xb = gemvRowBases(r0, p.K);
+  let gb = gemvWeightBases(o, L.groups).x;
   var s = vec4<f32>(0.0); // rows r0 .. r0 + 3
-  if (o < p.outRows) {
-    for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
-      let gi = o * L.groups + grp;
-      let xg = grp * 8u;
-      s += vec4<f32>(groupDot(L, xb.x + xg, gi), groupDot(L, xb.y + xg, gi), groupDot(L, xb.z + xg, gi), groupDot(L, xb.w + xg, gi));
-    }
+  for (var grp = lid.x % TPO; grp < L.groups; grp += TPO) {
+    let gi = gb + grp;
+    let e = grp * 32u;
+    s += vec4<f32>(groupDot(L, x32(xb.x + e, lid.x), gi), groupDot(L, x32(xb.y + e, lid.x), gi), groupDot(L, x32(xb.z + e, lid.x), gi), groupDot(L, x32(xb.w + e, lid.x), gi));
   }
   gemvFinish(lid.x, o, r0, s);
 }
