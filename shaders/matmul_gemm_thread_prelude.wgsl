@@ -1,9 +1,11 @@
 // Shared by the barrier-free GEMMs for software adapters (#include matmul_gemm_thread_prelude,
 // after matmul_prelude): 8x8 threads per workgroup, each computing a 4x4 block of y (rows r0.. x
 // outputs o0..) straight from global memory, the workgroup covering a 32x32 tile (the grid of the
-// tiled GEMMs). On a CPU the caches do the tiling, and every barrier switches coroutines. Declares
-// x (vec4 loads, K % 4 == 0); the including kernel declares w.
-@group(0) @binding(2) var<storage, read> x: array<vec4<f32>>; // [n, K/4]
+// tiled GEMMs). On a CPU the caches do the tiling, and every barrier switches coroutines. x comes
+// from matmul_x (vec4 loads, K % 4 == 0; the 16-bit and quantized kernels read it through x8, which
+// the subgroup drop-in serves once per subgroup: the 8 threads of a subgroup, one lid.y, share their
+// rows); the including kernel declares w.
+#include matmul_x
 
 // The thread's first row and first output.
 fn blockRow(wid: vec3<u32>, lid: vec3<u32>) -> u32 { return wid.y * 32u + lid.y * 4u; }
@@ -28,10 +30,15 @@ fn blockStore(r0: u32, o0: u32, acc: mat4x4<f32>) {
   }
 }
 
-// The dot products of 8 values of x (at vec4 index i) with the 8 widened values of a, b, c, d.
-fn dots8(i: u32, a: mat2x4<f32>, b: mat2x4<f32>, c: mat2x4<f32>, d: mat2x4<f32>) -> vec4<f32> {
-  let lo = x[i];
-  let hi = x[i + 1u];
+// The thread's index in the 8x8 workgroup (x8's `lid`).
+fn flatLid(lid: vec3<u32>) -> u32 { return lid.y * 8u + lid.x; }
+
+// The dot products of 8 values of x (from element e; x8, so every thread of the subgroup calls it
+// with its own row's e at the same step) with the 8 widened values of a, b, c, d.
+fn dots8(e: u32, lid: u32, a: mat2x4<f32>, b: mat2x4<f32>, c: mat2x4<f32>, d: mat2x4<f32>) -> vec4<f32> {
+  let v = x8(e, lid);
+  let lo = v.lo;
+  let hi = v.hi;
   return vec4<f32>(
     dot(lo, a[0]) + dot(hi, a[1]),
     dot(lo, b[0]) + dot(hi, b[1]),

@@ -3,7 +3,8 @@
 // thread, no shared memory, no barrier), one 32-value group per step: each weight row's codes read
 // as one vec4<u32> (4-bit) or two (8-bit), dequantized 8 values at a time in registers as
 // code * scale + (min - zero * scale) (4-bit nibbles masked in place, their place values folded
-// into the scale), then dotted with two vec4 of x per row; accumulated in f32.
+// into the scale), then dotted with 8 values of x per row at a time (x8); accumulated in f32. Outputs
+// past the end are clamped, not skipped: the subgroup's threads share the x reads.
 #include matmul_prelude
 #include quant_prelude
 #include matmul_gemm_thread_prelude
@@ -41,10 +42,10 @@ fn widen(g: QGroup, s: u32) -> mat2x4<f32> {
 fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let r0 = blockRow(wid, lid);
   let o0 = blockOut(wid, lid);
-  if (r0 >= count.n || o0 >= p.outRows) { return; }
+  if (r0 >= count.n) { return; }
+  let t = flatLid(lid);
   let L = qlayout(p.outRows, p.K);
-  let K4 = p.K / 4u;
-  let xb = xRows(r0, K4);
+  let xb = xRows(r0, p.K);
   let g0 = wRows(o0, L.groups); // first group of each of the thread's 4 weight rows
   var acc: mat4x4<f32>; // acc[i][j]: row r0 + i, output o0 + j
   for (var grp = 0u; grp < L.groups; grp++) {
@@ -57,11 +58,11 @@ fn gemm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
       let b = widen(qb, s);
       let c = widen(qc, s);
       let d = widen(qd, s);
-      let xi = grp * 8u + 2u * s;
-      acc[0] += dots8(xb.x + xi, a, b, c, d);
-      acc[1] += dots8(xb.y + xi, a, b, c, d);
-      acc[2] += dots8(xb.z + xi, a, b, c, d);
-      acc[3] += dots8(xb.w + xi, a, b, c, d);
+      let e = grp * 32u + 8u * s;
+      acc[0] += dots8(xb.x + e, t, a, b, c, d);
+      acc[1] += dots8(xb.y + e, t, a, b, c, d);
+      acc[2] += dots8(xb.z + e, t, a, b, c, d);
+      acc[3] += dots8(xb.w + e, t, a, b, c, d);
     }
   }
   blockStore(r0, o0, acc);

@@ -2,7 +2,7 @@
 // y[r, outOffset + o] (+)= sum_k x[r, k] * W[o, k] (+ b[o]).
 // Work split of matmul_gemv_prelude, 8 values of K per step (one vec4<u32> of weights, widened in
 // registers: BF16 exactly by a shift, F16 exactly by unpack2x16float), reduced by gemvFinish; x comes
-// through x8 (matmul_gemv_x, or its subgroup drop-in). Every thread runs the K loop (rows past the end
+// through x8 (matmul_x, or its subgroup drop-in). Every thread runs the K loop (rows past the end
 // are clamped, never stored), as the subgroup drop-in needs. Two entry points, written out as in
 // matmul_gemv.wgsl:
 //   gemv_vec8      ROWS = 1, OPT = 4: one x load serves four weight rows;
@@ -10,7 +10,7 @@
 #include matmul_prelude
 #include packed16_prelude
 #include matmul_gemv_prelude
-#include matmul_gemv_x
+#include matmul_x
 @group(0) @binding(3) var<storage, read> w: array<vec4<u32>>;  // [outRows, K/8]: 8 packed values each
 
 // dot((lo, hi) (8 values of x), the 8 values packed in wv)

@@ -2,7 +2,7 @@
 // y[r, o] (+)= sum_k x[r, k] * W[o, k]. Work split of matmul_gemv_prelude, each thread taking
 // whole 32-value groups: per row scale * (dot(x, code) - zero * sum(x)) (+ min * sum(x)), the codes
 // widened in registers (4-bit: masked in place and converted, no shifts, no per-value subtract),
-// x read through x32 (matmul_gemv_x, or its subgroup drop-in; every thread runs the group loop,
+// x read through x32 (matmul_x, or its subgroup drop-in; every thread runs the group loop,
 // rows past the end clamped and never stored). Two entry points, written out without register arrays indexed by a loop
 // counter (software adapters spill those to memory):
 //   gemv      ROWS = 1, OPT = 4: the group's 8 x loads (and sum) serve four weight rows;
@@ -10,7 +10,7 @@
 #include matmul_prelude
 #include matmul_gemv_prelude
 #include quant_prelude
-#include matmul_gemv_x
+#include matmul_x
 
 // sum of the group's x (for the zero point and the per-group min).
 fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }

@@ -54,8 +54,8 @@ function splitConstants(
 ): { TPO: number; WG: number; includes: Record<string, string> } {
   if (split === 'thread') {
     const includes: Record<string, string> = { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' };
-    // Every thread needs the same x: a subgroup of 8+ lanes reads it once (matmul_gemv_x_subgroup).
-    if (subgroupSize && subgroupSize >= 8) includes.matmul_gemv_x = 'matmul_gemv_x_subgroup';
+    // Every thread needs the same x: a subgroup of 8+ lanes reads it once (matmul_x_subgroup).
+    if (subgroupSize && subgroupSize >= 8) includes.matmul_x = 'matmul_x_subgroup';
     return { TPO: 1, WG: threadSplitWg(outRows), includes };
   }
   if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
@@ -119,16 +119,21 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
  */
 function gemmKernel(k: KernelContext, format: WeightFormat, K: number): GPUComputePipeline {
   if (format === 'q6k') return k.pipelines.get('matmul_gemm_q6k', 'gemm');
+  // The thread GEMMs' 8 threads of one lid.y share rows of x: read once per subgroup where it has 8+ lanes.
+  const includes: Record<string, string> =
+    k.subgroupSize && k.subgroupSize >= 8 ? { matmul_x: 'matmul_x_subgroup' } : {};
   if (isQuantFormat(format)) {
-    const file = k.software && K % 32 === 0 ? 'matmul_gemm_thread_quant' : 'matmul_gemm_quant';
-    return k.pipelines.get(file, 'gemm', quantConstants(format));
+    if (k.software && K % 32 === 0)
+      return k.pipelines.get('matmul_gemm_thread_quant', 'gemm', quantConstants(format), includes);
+    return k.pipelines.get('matmul_gemm_quant', 'gemm', quantConstants(format));
   }
   if (format === 'f32') {
     if (k.software && K % 4 === 0) return k.pipelines.get('matmul_gemm_thread', 'gemm_vec4');
     return k.pipelines.get('matmul_gemm', 'gemm');
   }
   const BF16 = format === 'bf16' ? 1 : 0;
-  if (k.software && K % 8 === 0) return k.pipelines.get('matmul_gemm_thread_packed', 'gemm_vec8', { BF16 });
+  if (k.software && K % 8 === 0)
+    return k.pipelines.get('matmul_gemm_thread_packed', 'gemm_vec8', { BF16 }, includes);
   return k.pipelines.get('matmul_gemm_packed', 'gemm', { BF16 });
 }
 

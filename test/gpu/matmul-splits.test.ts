@@ -3,7 +3,7 @@
 // software adapters), TPO threads reduced through shared memory ('shared') or subgroup shuffles
 // ('subgroup', needs the adapter's `subgroups`: lavapipe and SwiftShader have them), both entry
 // points (one row with four outputs per thread, a few rows sharing each weight load; on lavapipe the
-// 'thread' split reads x once per subgroup, matmul_gemv_x_subgroup, for 16-bit weights). GEMM: the
+// 'thread' split reads x once per subgroup, matmul_x_subgroup, for 16-bit weights). GEMM: the
 // barrier-free 4x4 blocks of software adapters (quantized: K % 32 == 0) and the shared-memory
 // tiles of GPUs.
 import { beforeAll, describe, expect, it } from 'vitest';

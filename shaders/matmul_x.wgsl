@@ -1,5 +1,5 @@
-// x of the 16-bit and quantized GEMV kernels (#include matmul_gemv_x), each thread reading the values
-// it needs itself. matmul_gemv_x_subgroup is the drop-in that shares the reads across a subgroup.
+// x of the 16-bit and quantized GEMV kernels (#include matmul_x), each thread reading the values
+// it needs itself. matmul_x_subgroup is the drop-in that shares the reads across a subgroup.
 @group(0) @binding(2) var<storage, read> x: array<vec4<f32>>;  // [n, K/4]
 
 // Eight consecutive values of x.

@@ -1,4 +1,4 @@
-// x of the 16-bit and quantized GEMV kernels read once per subgroup (#include'd in place of matmul_gemv_x on
+// x of the 16-bit and quantized GEMV kernels read once per subgroup (#include'd in place of matmul_x on
 // software adapters with subgroups of 8 or more lanes, where every thread of a group needs the same
 // 8 values of x: 'thread' split). Lane i of each 8 loads value i and subgroupBroadcast hands it to
 // all: one load per thread instead of 8. On lavapipe a load from a computed address is a per-lane
