@@ -11,6 +11,7 @@
 #include matmul_gemv_prelude
 #include quant_prelude
 #include matmul_x
+#include matmul_x_group
 
 // sum of the group's x (for the zero point and the per-group min).
 fn xSum(v: XGroup) -> f32 { return dot(v.a + v.b + v.c + v.d + v.e + v.f + v.g + v.h, vec4<f32>(1.0)); }

@@ -3,7 +3,7 @@
 // 8 values of x: 'thread' split). Lane i of each 8 loads value i and subgroupBroadcast hands it to
 // all: one load per thread instead of 8. On lavapipe a load from a computed address is a per-lane
 // scalar load (~8 instructions), a broadcast one vector permute. Every thread of the subgroup must
-// call x8 / x32 with the same e (the kernels run the K loop for every thread, clamping rows instead of
+// call x8 with the same e (the kernels run the K loop for every thread, clamping rows instead of
 // returning). Assumes subgroups of consecutive local invocation indices, aligned to their size, so
 // that lid % 8 names the lane's place within an aligned group of 8 (lanes 8.. repeat lanes 0..7).
 enable subgroups;
@@ -23,14 +23,3 @@ fn x8(e: u32, lid: u32) -> X8 {
   );
 }
 
-// A quantization group's 32 values of x as 8 vec4 (named fields: no register array indexed by a counter).
-struct XGroup { a: vec4<f32>, b: vec4<f32>, c: vec4<f32>, d: vec4<f32>, e: vec4<f32>, f: vec4<f32>, g: vec4<f32>, h: vec4<f32> }
-
-// x[e .. e + 32] (flat element index e, a multiple of 32) in every lane: four loads per thread.
-fn x32(e: u32, lid: u32) -> XGroup {
-  let v0 = x8(e, lid);
-  let v1 = x8(e + 8u, lid);
-  let v2 = x8(e + 16u, lid);
-  let v3 = x8(e + 24u, lid);
-  return XGroup(v0.lo, v0.hi, v1.lo, v1.hi, v2.lo, v2.hi, v3.lo, v3.hi);
-}

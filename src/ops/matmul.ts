@@ -47,6 +47,17 @@ export function threadSplitWg(outRows: number): number {
   return Math.min(64, Math.max(8, Math.ceil(perWg / 8) * 8));
 }
 
+/**
+ * How the 'thread'-split GEMVs and the thread GEMMs (16-bit and quantized) read x, which all threads
+ * of a subgroup share: once per subgroup through subgroupBroadcast where the adapter has subgroups of
+ * 4 (matmul_x_subgroup4) or 8+ lanes (matmul_x_subgroup), else every thread itself (matmul_x).
+ */
+function xIncludes(subgroupSize: number | null | undefined): Record<string, string> {
+  if (subgroupSize && subgroupSize >= 8) return { matmul_x: 'matmul_x_subgroup' };
+  if (subgroupSize === 4) return { matmul_x: 'matmul_x_subgroup4' };
+  return {};
+}
+
 function splitConstants(
   split: GemvSplit,
   subgroupSize: number | null | undefined,
@@ -54,8 +65,7 @@ function splitConstants(
 ): { TPO: number; WG: number; includes: Record<string, string> } {
   if (split === 'thread') {
     const includes: Record<string, string> = { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' };
-    // Every thread needs the same x: a subgroup of 8+ lanes reads it once (matmul_x_subgroup).
-    if (subgroupSize && subgroupSize >= 8) includes.matmul_x = 'matmul_x_subgroup';
+    Object.assign(includes, xIncludes(subgroupSize));
     return { TPO: 1, WG: threadSplitWg(outRows), includes };
   }
   if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
@@ -119,9 +129,8 @@ function gemvKernel(format: WeightFormat, K: number): GemvKernel {
  */
 function gemmKernel(k: KernelContext, format: WeightFormat, K: number): GPUComputePipeline {
   if (format === 'q6k') return k.pipelines.get('matmul_gemm_q6k', 'gemm');
-  // The thread GEMMs' 8 threads of one lid.y share rows of x: read once per subgroup where it has 8+ lanes.
-  const includes: Record<string, string> =
-    k.subgroupSize && k.subgroupSize >= 8 ? { matmul_x: 'matmul_x_subgroup' } : {};
+  // The thread GEMMs' 8 threads of one lid.y share rows of x.
+  const includes = xIncludes(k.subgroupSize);
   if (isQuantFormat(format)) {
     if (k.software && K % 32 === 0)
       return k.pipelines.get('matmul_gemm_thread_quant', 'gemm', quantConstants(format), includes);
