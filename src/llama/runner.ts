@@ -239,7 +239,10 @@ export class LlamaRunner {
     const baselineMs = base.sort((a, b) => a - b)[2];
     if (device.features.has('timestamp-query')) {
       const ms = new Array<number>(this.ops.length).fill(0);
-      for (let r = 0; r < reps; r++) (await this.timestampOps()).forEach((t, i) => (ms[i] += t / reps));
+      for (let r = 0; r < reps; r++) {
+        const t = await this.timestampOps();
+        for (let i = 0; i < t.length; i++) ms[i] += t[i] / reps;
+      }
       return {
         ops: this.ops.map((op, i) => ({ label: op.label, ms: ms[i] })),
         baselineMs,
