@@ -23,8 +23,8 @@ interface Gemv {
 export type GemvSplit = 'thread' | 'subgroup' | 'shared';
 
 /**
- * The GEMV work split for an adapter: 'thread' (TPO = 1, up to 64 threads per workgroup (threadSplitWg), nothing to
- * reduce) on software adapters, where it measured fastest on both SwiftShader and lavapipe
+ * The GEMV work split for an adapter: 'thread' (TPO = 1, up to 64 threads per workgroup
+ * (threadSplitWg), nothing to reduce) on software adapters, where it measured fastest on both SwiftShader and lavapipe
  * (bench/kernels.ts --split); 'subgroup' (TPO = min(32, subgroup size), reduced by subgroup
  * shuffles) on GPUs with subgroups; else 'shared' (TPO = 8, shared memory and one barrier).
  */
@@ -39,8 +39,9 @@ const THREAD_SPLIT_MIN_WGS = 6;
 /**
  * Threads per workgroup of a 'thread'-split GEMV over `outRows` weight rows: 64, or fewer (a multiple
  * of 8, the SIMD width of lavapipe) so that small matrices still make THREAD_SPLIT_MIN_WGS
- * workgroups (gate/up of SmolLM2, 1536 rows, keep 64: measured no better smaller). A software adapter runs each workgroup on one CPU thread: 576 rows in 64-thread
- * workgroups of 4 outputs each (3 workgroups) keep one of two cores idle a third of the time.
+ * workgroups. A software adapter runs each workgroup on one CPU thread: 576 rows in 64-thread
+ * workgroups of 4 outputs each (3 workgroups) keep one of two cores idle a third of the time; 1536
+ * rows (SmolLM2's gate and up) keep 64 threads, where smaller measured no better.
  */
 export function threadSplitWg(outRows: number): number {
   const perWg = Math.ceil(outRows / 4 / THREAD_SPLIT_MIN_WGS);
