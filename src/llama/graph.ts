@@ -94,40 +94,41 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos. A few rows (decode): on a
-    // software adapter the barrier-free scores + output passes (attention_thread.wgsl, on lavapipe
-    // 3.7x faster than flash at 144 positions), else flash decoding. Many rows: one workgroup per
-    // (head, row) (on SwiftShader 4x faster than flash at 128 rows).
+    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos. On a software adapter, any
+    // number of rows: the barrier-free scores + output passes (attention_thread.wgsl; on lavapipe
+    // 3.7x faster than flash at 1 row and 144 positions, 2x the one-workgroup-per-(head, row)
+    // kernel at 128 rows and 512 positions, 2.4x on SwiftShader). Elsewhere flash decoding for a
+    // few rows, one workgroup per (head, row) for many.
     const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], pos: s.pos, out: s.attn, rows };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
-    const few =
-      k.software && threadAttentionFits(heads)
-        ? threadAttentionOps(k, {
-            ...att,
-            ...heads,
-            scores: s.probs, // [maxRows, H, ctx]: rows.n <= maxRows
-            ctx: cache.ctx,
-            chunks: a.splits.chunks,
-            label: at('attention.thread'),
-          })
-        : flashAttentionOps(k, {
-            ...att,
-            ...heads,
-            part: s.attnPart,
-            splits: a.splits,
-            label: at('attention.flash'),
-          });
-    const many = attentionOp(k, {
-      ...att,
-      ...heads,
-      probs: s.probs,
-      ctx: cache.ctx,
-      label: at('attention.many'),
-    });
+    let pick: () => Op[];
+    if (k.software && threadAttentionFits(heads)) {
+      const thread = threadAttentionOps(k, {
+        ...att,
+        ...heads,
+        scores: s.probs, // [maxRows, H, ctx]: rows.n <= maxRows
+        ctx: cache.ctx,
+        chunks: a.splits.chunks,
+        label: at('attention.thread'),
+      });
+      pick = () => thread;
+    } else {
+      const flash = flashAttentionOps(k, {
+        ...att,
+        ...heads,
+        part: s.attnPart,
+        splits: a.splits,
+        label: at('attention.flash'),
+      });
+      const many = [
+        attentionOp(k, { ...att, ...heads, probs: s.probs, ctx: cache.ctx, label: at('attention.many') }),
+      ];
+      pick = () => (rows.n <= FLASH_MAX_ROWS ? flash : many);
+    }
     ops.push({
       label: at('attention'),
       encode: (pass) => {
-        for (const op of rows.n <= FLASH_MAX_ROWS ? few : [many]) op.encode(pass);
+        for (const op of pick()) op.encode(pass);
       },
     });
     // x += Wo · attn (the residual add is the o projection's epilogue)

@@ -18,7 +18,7 @@ beforeAll(async () => {
   h = await kernelHarness();
 });
 
-describe('thread attention (scores + output, software decode path) vs the reference', () => {
+describe('thread attention (scores + output, the software adapters\' path) vs the reference', () => {
   // [rows, H, KV, hd, positions, span the host announces]: exact spans, spans longer than one
   // chunk of 64, rows of different lengths (and lengths not a multiple of 4), GQA and MHA, and a
   // stale (too small) span that makes each scores thread loop over several chunks.
@@ -34,6 +34,10 @@ describe('thread attention (scores + output, software decode path) vs the refere
     [2, 3, 1, 24, [700, 300], 701],
     [1, 2, 2, 256, [1000], 65],
     [2, 16, 1, 8, [90, 40], 91],
+    // prefill chunks (software adapters take this path for any row count): a chunk after cached
+    // positions, and a whole 128-row chunk from position 0
+    [40, 9, 3, 64, Array.from({ length: 40 }, (_, i) => 60 + i), 100],
+    [128, 4, 2, 16, Array.from({ length: 128 }, (_, i) => i), 128],
   ])('n=%i H=%i KV=%i hd=%i positions %j span %i', async (n, H, KV, hd, positions, span) => {
     // the scores buffer is [maxRows, H, ctx] with ctx above the longest row, as in the scratch
     const ctx = Math.max(...positions) + 7;
@@ -56,7 +60,7 @@ describe('thread attention (scores + output, software decode path) vs the refere
         nHeads: H,
         nKvHeads: KV,
         headDim: hd,
-        rows: h.rows(n, 4),
+        rows: h.rows(n, Math.max(4, n)),
         chunks: splits.chunks,
         label: 'ta',
       }),
