@@ -18,7 +18,7 @@ beforeAll(async () => {
   h = await kernelHarness();
 });
 
-describe('thread attention (scores + output, the software adapters\' path) vs the reference', () => {
+describe('thread attention (scores + output, the path of software adapters) vs the reference', () => {
   // [rows, H, KV, hd, positions, span the host announces]: exact spans, spans longer than one
   // chunk of 64, rows of different lengths (and lengths not a multiple of 4), GQA and MHA, and a
   // stale (too small) span that makes each scores thread loop over several chunks.
