@@ -1,11 +1,12 @@
-// x of the 16-bit and quantized GEMV kernels read once per subgroup (#include'd in place of matmul_x on
-// software adapters with subgroups of 8 or more lanes, where every thread of a group needs the same
-// 8 values of x: 'thread' split). Lane i of each 8 loads value i and subgroupBroadcast hands it to
-// all: one load per thread instead of 8. On lavapipe a load from a computed address is a per-lane
-// scalar load (~8 instructions), a broadcast one vector permute. Every thread of the subgroup must
-// call x8 with the same e (the kernels run the K loop for every thread, clamping rows instead of
-// returning). Assumes subgroups of consecutive local invocation indices, aligned to their size, so
-// that lid % 8 names the lane's place within an aligned group of 8 (lanes 8.. repeat lanes 0..7).
+// x of the 16-bit and quantized 'thread'-split GEMVs and thread GEMMs read once per subgroup
+// (#include'd in place of matmul_x on software adapters with subgroups of 8 or more lanes, where
+// every thread of a subgroup needs the same 8 values of x: one row for the GEMVs, one lid.y for the
+// GEMMs). Lane i of each 8 loads value i and subgroupBroadcast hands it to all: one load per thread
+// instead of 8. On lavapipe a load from a computed address is a per-lane scalar load (~8
+// instructions), a broadcast one vector permute. Every thread of the subgroup must call x8 with the
+// same e (the kernels run the K loop for every thread, clamping rows instead of returning). Assumes
+// subgroups of consecutive local invocation indices, aligned to their size, so that lid % 8 names
+// the lane's place within an aligned group of 8 (lanes 8.. repeat lanes 0..7).
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 

@@ -65,8 +65,7 @@ function splitConstants(
   outRows: number,
 ): { TPO: number; WG: number; includes: Record<string, string> } {
   if (split === 'thread') {
-    const includes: Record<string, string> = { matmul_gemv_reduce: 'matmul_gemv_reduce_thread' };
-    Object.assign(includes, xIncludes(subgroupSize));
+    const includes = { matmul_gemv_reduce: 'matmul_gemv_reduce_thread', ...xIncludes(subgroupSize) };
     return { TPO: 1, WG: threadSplitWg(outRows), includes };
   }
   if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
