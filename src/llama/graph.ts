@@ -8,7 +8,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
-import { rmsnormOp } from '../ops/rmsnorm.ts';
+import { rmsnormHeadsOp, rmsnormOp } from '../ops/rmsnorm.ts';
 import { ropeOp } from '../ops/rope.ts';
 import type { KVCache } from './kv-cache.ts';
 import type { Scratch } from './scratch.ts';
@@ -76,6 +76,23 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
+    // Qwen3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
+    if (L.qNorm && L.kNorm) {
+      ops.push(
+        rmsnormHeadsOp(k, {
+          x: s.q,
+          w: L.qNorm,
+          nHeads: H,
+          rowStride: qDim,
+          second: { x: s.k, w: L.kNorm, nHeads: KV, rowStride: kvDim },
+          headDim: hd,
+          eps: cfg.rmsNormEps,
+          rows,
+          label: at('qk_norm'),
+        }),
+      );
+    }
+    // RoPE frequencies (scaled for Llama 3 / linear) live in the table, so every rotation agrees
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };

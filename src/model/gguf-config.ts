@@ -5,16 +5,18 @@ import type { GgufHeader } from './gguf-header.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from './layout.ts';
 import type { ModelConfig } from './types.ts';
 
-const ARCHS = ['llama', 'qwen2'] as const;
+const ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 
 /**
  * The ModelConfig of a GGUF file, from `<arch>.*` metadata (as llama.cpp's converter writes it):
  * embedding_length, block_count, feed_forward_length, attention.head_count(_kv), context_length,
  * attention.layer_norm_rms_epsilon, rope.freq_base, rope.dimension_count, attention.key_length;
- * vocabulary size = the length of tokenizer.ggml.tokens; tied LM head when `output.weight` is absent.
+ * rope.scaling.type / rope.scaling.factor (`linear`); vocabulary size = the length of
+ * tokenizer.ggml.tokens; tied LM head when `output.weight` is absent. Llama 3's scaling is no key but
+ * the `rope_freqs.weight` tensor: loadGgufFiles reads it into `ropeScaling` (see ggufRopeFreqs).
  * The result goes through parseConfig, so it gets the same checks as a config.json.
- * Throws UnsupportedArchitectureError for other architectures or RoPE scaling, ModelFormatError for
- * missing or mistyped keys.
+ * Throws UnsupportedArchitectureError for other architectures or RoPE scaling types, ModelFormatError
+ * for missing or mistyped keys.
  */
 export function ggufConfig(header: GgufHeader): ModelConfig {
   const m = header.metadata;
@@ -39,9 +41,15 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     return Number(v);
   };
   const scaling = m[key('rope.scaling.type')];
-  if (scaling !== undefined && scaling !== 'none') {
+  if (scaling !== undefined && scaling !== 'none' && scaling !== 'linear') {
     throw new UnsupportedArchitectureError(
-      `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain RoPE is implemented.`,
+      `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain and linear RoPE are implemented (and Llama 3's rope_freqs).`,
+    );
+  }
+  const factor = scaling === 'linear' ? (num(key('rope.scaling.factor'), false) ?? 1) : 1;
+  if (!(factor > 0)) {
+    throw new ModelFormatError(
+      `${header.file}: ${key('rope.scaling.factor')} must be positive (got ${factor}).`,
     );
   }
   const hidden = num(key('embedding_length')) as number;
@@ -67,6 +75,7 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     max_position_embeddings: num(key('context_length')),
     rms_norm_eps: shortestF32(num(key('attention.layer_norm_rms_epsilon')) as number),
     rope_theta: shortestF32(num(key('rope.freq_base'), false) ?? 10000),
+    rope_scaling: factor === 1 ? null : { rope_type: 'linear', factor: shortestF32(factor) },
     vocab_size: vocab,
     tie_word_embeddings: !header.tensors.some((t) => t.name === 'output.weight'),
     bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
@@ -81,6 +90,37 @@ function shortestF32(x: number): number {
     if (Math.fround(v) === Math.fround(x)) return v;
   }
   return x;
+}
+
+/** Name of llama.cpp's per-frequency RoPE divisors [headDim/2] (written for Llama 3's rope scaling). */
+export const ROPE_FREQS = 'rope_freqs.weight';
+
+/**
+ * The header's `rope_freqs.weight` (llama only): F32 [headDim/2], or null when absent. Throws
+ * ModelFormatError for another type, shape or a range past the file's end, and
+ * UnsupportedArchitectureError beside a linear scaling (llama.cpp would apply both).
+ */
+export function ggufRopeFreqs(
+  header: GgufHeader,
+  cfg: ModelConfig,
+): { start: number; byteLength: number } | null {
+  const t = header.tensors.find((x) => x.name === ROPE_FREQS);
+  if (!t || cfg.modelType !== 'llama') return null;
+  const half = cfg.headDim / 2;
+  if (t.type !== 0 || t.shape.length !== 1 || t.shape[0] !== half) {
+    throw new ModelFormatError(
+      `${header.file}: ${ROPE_FREQS} must be F32 [${half}] (got type ${t.type}, shape [${t.shape.join(', ')}]).`,
+    );
+  }
+  if (cfg.ropeScaling) {
+    throw new UnsupportedArchitectureError(
+      `${header.file}: ${ROPE_FREQS} together with rope scaling '${cfg.ropeScaling.type}' is not supported.`,
+    );
+  }
+  if (t.start + half * 4 > header.size) {
+    throw new ModelFormatError(`${header.file} is truncated: ${ROPE_FREQS} ends past the file's end.`);
+  }
+  return { start: t.start, byteLength: half * 4 };
 }
 
 /** A GGUF tensor under its Hugging Face name, with where its bytes are and how to undo llama.cpp's Q/K row order. */
@@ -102,6 +142,8 @@ const LAYER_NAMES: Record<string, string> = {
   attn_k: 'self_attn.k_proj',
   attn_v: 'self_attn.v_proj',
   attn_output: 'self_attn.o_proj',
+  attn_q_norm: 'self_attn.q_norm',
+  attn_k_norm: 'self_attn.k_norm',
   ffn_norm: 'post_attention_layernorm',
   ffn_gate: 'mlp.gate_proj',
   ffn_up: 'mlp.up_proj',
@@ -129,6 +171,7 @@ export function hfTensorName(name: string): string | null {
 export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] {
   const out: GgufTensor[] = [];
   for (const t of header.tensors) {
+    if (t.name === ROPE_FREQS && cfg.modelType === 'llama') continue; // read into the config (ggufRopeFreqs)
     if (!isGgmlType(t.type)) {
       throw new UnsupportedArchitectureError(
         `Tensor ${t.name} in ${header.file} has GGML type ${ggmlTypeLabel(t.type)}, which is not supported (supported: ${Object.values(

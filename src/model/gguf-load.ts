@@ -2,7 +2,7 @@ import { ModelFormatError } from '../errors.ts';
 import type { QuantFormat, WeightFormat } from '../ops/weight-format.ts';
 import { modelFingerprint, sha256Hex, type TensorDigest } from './fingerprint.ts';
 import { dequantizeGgml, GGML_GPU_FORMAT, GGML_TYPES, repackGgml } from './gguf-blocks.ts';
-import { type GgufTensor, ggufConfig, ggufTensors, unpermuteRows } from './gguf-config.ts';
+import { type GgufTensor, ggufConfig, ggufRopeFreqs, ggufTensors, unpermuteRows } from './gguf-config.ts';
 import { readGgufHeader } from './gguf-header.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
@@ -27,8 +27,8 @@ export function ggufLocation(location: string): { base: string; file: string } |
 const MAX_PROGRESS_STEP = 1 << 20;
 
 /**
- * Loads a GGUF file (architectures llama and qwen2): the header with range reads, the config from its
- * metadata, every check (types, names, shapes, `checkTensors`, `beforeWeights`), then each tensor's
+ * Loads a GGUF file (architectures llama, qwen2 and qwen3): the header with range reads, the config from
+ * its metadata (and llama's `rope_freqs.weight`, read first), every check (types, names, shapes, `checkTensors`, `beforeWeights`), then each tensor's
  * bytes with one range read each, converted (see GGML_GPU_FORMAT) and handed to `onTensor` before the
  * next is read. llama's attn_q / attn_k rows are put back into Hugging Face order first.
  *
@@ -44,7 +44,18 @@ export async function loadGgufFiles(
   if (!where) throw new ModelFormatError(`${location} is not a .gguf file.`);
   const source: ModelSource = openModelSource(where.base);
   const header = await readGgufHeader(source, where.file, signal);
-  const config = ggufConfig(header);
+  let config = ggufConfig(header);
+  const freqs = ggufRopeFreqs(header, config);
+  if (freqs) {
+    const raw = await source.readRange(where.file, freqs.start, freqs.start + freqs.byteLength, signal);
+    const divisors = [...new Float32Array(raw.slice().buffer)];
+    if (!divisors.every((d) => Number.isFinite(d) && d > 0)) {
+      throw new ModelFormatError(
+        `${where.file}: rope_freqs.weight holds a divisor that is not positive and finite.`,
+      );
+    }
+    config = { ...config, ropeScaling: { type: 'divisors', divisors } };
+  }
   const tensors = ggufTensors(header, config);
   validateTensors(config, tensors);
   throwIfAborted(signal);

@@ -15,7 +15,8 @@ export function layerPrefix(i: number): string {
  * checkpoint order: embedding, layers 0..L-1, final norm, then lm_head unless tied.
  *
  *   embed_tokens [V, D]; per layer: input_layernorm [D], q_proj [H·hd, D] (+ bias [H·hd]),
- *   k_proj / v_proj [KV·hd, D] (+ bias [KV·hd]), o_proj [D, H·hd], post_attention_layernorm [D],
+ *   k_proj / v_proj [KV·hd, D] (+ bias [KV·hd]), q_norm / k_norm [hd] (qkNorm), o_proj [D, H·hd],
+ *   post_attention_layernorm [D],
  *   gate_proj / up_proj [F, D], down_proj [D, F]; norm [D]; lm_head [V, D].
  */
 export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
@@ -34,6 +35,10 @@ export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
       m.set(`${p}self_attn.q_proj.bias`, [q]);
       m.set(`${p}self_attn.k_proj.bias`, [kv]);
       m.set(`${p}self_attn.v_proj.bias`, [kv]);
+    }
+    if (cfg.qkNorm) {
+      m.set(`${p}self_attn.q_norm.weight`, [hd]);
+      m.set(`${p}self_attn.k_norm.weight`, [hd]);
     }
     m.set(`${p}self_attn.o_proj.weight`, [D, q]);
     m.set(`${p}post_attention_layernorm.weight`, [D]);

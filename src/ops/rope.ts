@@ -1,14 +1,25 @@
 import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import { ropeInvFreqs } from '../model/rope-freqs.ts';
+import type { RopeScaling } from '../model/types.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 
-/** cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64. */
-export function ropeTable(maxPos: number, headDim: number, theta: number): Float32Array {
+/**
+ * cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64 from the
+ * (possibly scaled, see ropeInvFreqs) inverse frequencies: angle = pos · invFreq[i].
+ */
+export function ropeTable(
+  maxPos: number,
+  headDim: number,
+  theta: number,
+  scaling?: RopeScaling,
+): Float32Array {
   const half = headDim / 2;
+  const inv = ropeInvFreqs(headDim, theta, scaling); // [half]
   const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
   for (let p = 0; p < maxPos; p++) {
     for (let i = 0; i < half; i++) {
-      const angle = p * theta ** (-(2 * i) / headDim);
+      const angle = p * inv[i];
       t[(p * half + i) * 2] = Math.cos(angle);
       t[(p * half + i) * 2 + 1] = Math.sin(angle);
     }
@@ -21,8 +32,9 @@ export function uploadRopeTable(
   maxPos: number,
   headDim: number,
   theta: number,
+  scaling?: RopeScaling,
 ): GPUBuffer {
-  return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
+  return uploadF32(device, ropeTable(maxPos, headDim, theta, scaling), 'rope.table');
 }
 
 /**

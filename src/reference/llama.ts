@@ -42,7 +42,12 @@ export class ReferenceLlama {
       const q = matmul(xn, this.w(`${p}self_attn.q_proj.weight`), D, bias('q'));
       const k = matmul(xn, this.w(`${p}self_attn.k_proj.weight`), D, bias('k'));
       const v = matmul(xn, this.w(`${p}self_attn.v_proj.weight`), D, bias('v'));
-      const ro = { headDim: c.headDim, theta: c.ropeTheta };
+      if (c.qkNorm) {
+        // per-head RMSNorm: q as [n·H, hd], k as [n·KV, hd]
+        q.set(rmsnorm(q, this.w(`${p}self_attn.q_norm.weight`), c.headDim, c.rmsNormEps));
+        k.set(rmsnorm(k, this.w(`${p}self_attn.k_norm.weight`), c.headDim, c.rmsNormEps));
+      }
+      const ro = { headDim: c.headDim, theta: c.ropeTheta, scaling: c.ropeScaling };
       rope(q, pos, { ...ro, nHeads: c.numHeads, rowStride: c.numHeads * c.headDim });
       rope(k, pos, { ...ro, nHeads: c.numKvHeads, rowStride: kvDim });
       rows.forEach((r, i) => {

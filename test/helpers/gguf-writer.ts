@@ -1,6 +1,7 @@
 // A small GGUF (v3) writer for tests: header, metadata of every value type, tensor infos, alignment
 // and data, plus `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's converter does.
 import { LM_HEAD } from '../../src/model/layout.ts';
+import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
 import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
 import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-writer-quant.ts';
 
@@ -147,6 +148,7 @@ const GGUF_NAMES: [RegExp, string][] = [
   [/^model\.layers\.(\d+)\.input_layernorm\.weight$/, 'blk.$1.attn_norm.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.(q|k|v)_proj\.(weight|bias)$/, 'blk.$1.attn_$2.$3'],
   [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.(q|k)_norm\.weight$/, 'blk.$1.attn_$2_norm.weight'],
   [/^model\.layers\.(\d+)\.post_attention_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
 ];
@@ -206,8 +208,33 @@ export function modelKVs(cfg: ModelConfig): GgufKV[] {
     { key: `${a}.attention.head_count_kv`, type: 'UINT32', value: cfg.numKvHeads },
     { key: `${a}.rope.freq_base`, type: 'FLOAT32', value: cfg.ropeTheta },
     { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.attention.key_length`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.attention.value_length`, type: 'UINT32', value: cfg.headDim },
     { key: `${a}.attention.layer_norm_rms_epsilon`, type: 'FLOAT32', value: cfg.rmsNormEps },
+    ...(cfg.ropeScaling?.type === 'linear'
+      ? ([
+          { key: `${a}.rope.scaling.type`, type: 'STRING', value: 'linear' },
+          { key: `${a}.rope.scaling.factor`, type: 'FLOAT32', value: cfg.ropeScaling.factor },
+        ] as GgufKV[])
+      : []),
   ];
+}
+
+/**
+ * The `rope_freqs.weight` F32 [headDim/2] llama.cpp's converter writes for a `llama3` rope scaling:
+ * each frequency's divisor (1 for short wavelengths, `factor` for long ones, blended between).
+ */
+export function ropeFreqsTensor(cfg: ModelConfig): GgufTensorSpec | null {
+  if (cfg.ropeScaling?.type !== 'llama3') return null;
+  const plain = ropeInvFreqs(cfg.headDim, cfg.ropeTheta);
+  const scaled = ropeInvFreqs(cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
+  const divisors = new Float32Array(plain.map((f, i) => f / scaled[i])); // [headDim/2]
+  return {
+    name: 'rope_freqs.weight',
+    shape: [divisors.length],
+    type: GGML_TYPE_IDS.F32,
+    data: new Uint8Array(divisors.buffer),
+  };
 }
 
 /** Converts f32 Hugging Face tensors into a GGUF file like convert_hf_to_gguf.py + llama-quantize. */
@@ -244,6 +271,8 @@ export function ggufFromModel(
       data: quantizeGgml(data, type),
     });
   }
+  const freqs = ropeFreqsTensor(cfg);
+  if (freqs) specs.unshift(freqs);
   const kvs = [...modelKVs(cfg), ...tok];
   return buildGguf(opts.editKVs ? opts.editKVs(kvs) : kvs, specs);
 }
