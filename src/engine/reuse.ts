@@ -120,7 +120,7 @@ const range = (from: number, to: number) =>
 const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, computed: 0, continued: 0, ...w });
 
 /*
- * Which reused rows kvshare recomputes (DESIGN §3 step 5), and why the default is `dkv`.
+ * Which reused rows kvshare recomputes (docs/DESIGN.md, Select), and why the default is `dkv`.
  *
  * The scoring pass runs layer 0 and layer 1's Q/K/V for every prompt row (so layers 0–1 become fresh for
  * all rows) and yields, per reused row, layer-1 |ΔV|_1, |ΔK|_1 (cached key re-rotated to its new
