@@ -1,4 +1,4 @@
-/** Write-back (DESIGN §3 step 7): the live KV cache rows of a prompt become a cache entry. */
+/** Write-back (docs/DESIGN.md, Write back): the live KV cache rows of a prompt become a cache entry. */
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
