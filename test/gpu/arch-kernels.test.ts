@@ -2,6 +2,7 @@
 // and RoPE with scaled frequencies (Llama 3, linear) from the host-computed table.
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RopeScaling } from '../../src/model/types.ts';
+import { kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { rmsnormHeadsOp } from '../../src/ops/rmsnorm.ts';
 import { ropeOp, uploadRopeTable } from '../../src/ops/rope.ts';
 import * as ref from '../../src/reference/ops.ts';
@@ -130,4 +131,58 @@ describe('rope with scaled frequencies', () => {
       ).toBeGreaterThan(1);
     },
   );
+});
+
+describe('kv patch re-rotation with scaled frequencies', () => {
+  it('a key rotated at its old position and patched to a new one equals the key rotated at the new one', async () => {
+    const scaling: RopeScaling = {
+      type: 'llama3',
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositions: 32,
+    };
+    const [nKv, hd, ctx] = [2, 16, 128];
+    const kvDim = nKv * hd;
+    const ro = { nHeads: nKv, headDim: hd, rowStride: kvDim, theta: 500000, scaling };
+    const moves: [number, number][] = [
+      [3, 70],
+      [90, 10],
+      [5, 5],
+    ]; // (old, new)
+    const raw = randn(moves.length * kvDim, 41); // [T, kvDim] keys before RoPE
+    const atOld = Float32Array.from(raw);
+    ref.rope(
+      atOld,
+      moves.map(([o]) => o),
+      ro,
+    );
+    const atNew = Float32Array.from(raw);
+    ref.rope(
+      atNew,
+      moves.map(([, n]) => n),
+      ro,
+    );
+    const kc = h.zeros(ctx * kvDim);
+    const rowmap = new Int32Array(moves.flatMap(([o, n], i) => [i, n, o, 0]));
+    h.run([
+      kvPatchOp(h.k, {
+        rowmap: h.u32(rowmap),
+        table: uploadRopeTable(h.k.device, ctx, hd, 500000, scaling),
+        ksrc: h.f32(atOld),
+        vsrc: h.f32(raw),
+        kc,
+        vc: h.zeros(ctx * kvDim),
+        nKvHeads: nKv,
+        headDim: hd,
+        rows: h.rows(moves.length),
+        label: 'patch',
+      }),
+    ]);
+    const got = await h.read(kc, ctx * kvDim);
+    for (const [i, [, n]] of moves.entries()) {
+      const row = got.subarray(n * kvDim, (n + 1) * kvDim);
+      expect(toleranceRatio(row, atNew.subarray(i * kvDim, (i + 1) * kvDim), 1e-5, 1e-4)).toBeLessThan(1);
+    }
+  });
 });
