@@ -173,7 +173,7 @@ function readScaling(c: Json, o: Json, field: string): RopeScaling | undefined {
     );
   }
   const num = (key: string, fallback?: number): number => {
-    const v = optional(o, key, (x, k) => posNum(x, k));
+    const v = optional(o, key, posNum);
     if (v !== undefined) return v;
     if (fallback !== undefined) return fallback;
     throw new ModelFormatError(`config.json field ${field}.${key} is missing (rope_type '${type}').`);
