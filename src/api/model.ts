@@ -5,8 +5,8 @@
 
 /** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
 export interface ModelConfig {
-  /** 'llama' | 'mistral' | 'qwen2' | 'qwen3' — the config's model_type. */
-  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3';
+  /** 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' — the config's model_type. */
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3';
   vocabSize: number;
   hiddenSize: number; // D
   intermediateSize: number; // F
@@ -24,6 +24,11 @@ export interface ModelConfig {
   qkNorm?: true;
   /** Scaled RoPE frequencies; absent = plain RoPE (inverse frequency theta^(-2i/headDim)). */
   ropeScaling?: RopeScaling;
+  /**
+   * Dimensions of each head RoPE rotates (Phi-4-mini's partial_rotary_factor 0.75 × headDim), the
+   * first ones of the Hugging Face head; absent = headDim.
+   */
+  rotaryDim?: number;
   bosTokenId: number | null;
   eosTokenIds: number[];
 }
@@ -36,6 +41,9 @@ export interface ModelConfig {
  *   blended between);
  * - `divisors`: each divided by its own divisor [headDim/2] (llama.cpp's `rope_freqs.weight`, which its
  *   converter writes for `llama3`).
+ * - `longrope` (Phi-3): each divided by its own factor [rotaryDim/2], the long ones when the context
+ *   exceeds originalMaxPositions, else the short ones; queries and keys are also scaled by
+ *   attentionFactor (so the attention scores by its square).
  */
 export type RopeScaling =
   | { type: 'linear'; factor: number }
@@ -46,7 +54,14 @@ export type RopeScaling =
       highFreqFactor: number;
       originalMaxPositions: number;
     }
-  | { type: 'divisors'; divisors: number[] };
+  | { type: 'divisors'; divisors: number[] }
+  | {
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositions: number;
+      attentionFactor: number;
+    };
 
 /** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
 export type QuantizeOption = 'q4' | 'q8';

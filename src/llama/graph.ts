@@ -1,4 +1,5 @@
 import type { Op, RowCount } from '../gpu/op.ts';
+import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -92,8 +93,11 @@ export function buildForwardGraph(
         }),
       );
     }
-    // RoPE frequencies (scaled for Llama 3 / linear) live in the table, so every rotation agrees
-    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
+    // RoPE frequencies (scaled, partial) live in the table, so every rotation agrees; longrope's
+    // attention factor m on the rotated dims of q and k is m² on q's alone, so cached keys stay
+    // plainly rotated
+    const qScale = { factor: ropeAttentionFactor(cfg.ropeScaling) ** 2, pairs: (cfg.rotaryDim ?? hd) / 2 };
+    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
     const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l] };

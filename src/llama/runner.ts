@@ -99,7 +99,14 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta, cfg.ropeScaling);
+    const ropeTable = uploadRopeTable(
+      device,
+      ctx,
+      cfg.headDim,
+      cfg.ropeTheta,
+      cfg.ropeScaling,
+      cfg.rotaryDim,
+    );
     const splits = new AttentionSplits(device);
     k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
     const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });

@@ -8,8 +8,9 @@ const ARCHITECTURES: Record<string, ModelConfig['modelType']> = {
   MistralForCausalLM: 'mistral',
   Qwen2ForCausalLM: 'qwen2',
   Qwen3ForCausalLM: 'qwen3',
+  Phi3ForCausalLM: 'phi3',
 };
-const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2', 'qwen3'];
+const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2', 'qwen3', 'phi3'];
 
 /**
  * Normalises a Hugging Face `config.json` of a Llama-family decoder (Llama 2/3.x, SmolLM2, TinyLlama,
@@ -19,7 +20,9 @@ const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'q
  * rope_theta = 10000 (also read from transformers v5 `rope_parameters`); rms_norm_eps = 1e-6;
  * tie_word_embeddings = false; hidden_act = silu. Qwen2 always has q/k/v biases; Qwen3 never has them
  * and always normalises each query and key head (q_norm / k_norm) before RoPE. `rope_scaling` (or
- * `rope_parameters`) of type `linear` or `llama3` becomes `ropeScaling`.
+ * `rope_parameters`) of type `linear` or `llama3` becomes `ropeScaling`. Phi-3 (fused qkv_proj and
+ * gate_up_proj, split at load) may have `longrope` (alias `su`) scaling and a partial_rotary_factor
+ * (`rotaryDim` = headDim × factor).
  *
  * Throws `ModelFormatError` (naming the field) for missing or mistyped fields and
  * `UnsupportedArchitectureError` for what the engine does not implement: other model types,
@@ -65,7 +68,18 @@ export function parseConfig(json: unknown): ModelConfig {
       'mlp_bias=true is not supported: the MLP projections must have no bias.',
     );
   }
-  const { theta: ropeTheta, scaling: ropeScaling } = readRope(c);
+  const rotaryDim = readRotaryDim(c, headDim);
+  const { theta: ropeTheta, scaling: ropeScaling } = readRope(
+    c,
+    modelType,
+    rotaryDim ?? headDim,
+    maxPositions,
+  );
+  if (rotaryDim !== undefined && ropeScaling && ropeScaling.type !== 'longrope') {
+    throw new UnsupportedArchitectureError(
+      `partial rotary (${rotaryDim} of ${headDim} dims) with rope scaling '${ropeScaling.type}' is not supported.`,
+    );
+  }
   checkSlidingWindow(c, modelType, maxPositions);
 
   // Llama's and Qwen3's attention_bias puts a bias on o_proj too, which the forward pass does not
@@ -102,6 +116,7 @@ export function parseConfig(json: unknown): ModelConfig {
     attentionBias,
     ...(modelType === 'qwen3' ? { qkNorm: true as const } : {}),
     ...(ropeScaling ? { ropeScaling } : {}),
+    ...(rotaryDim !== undefined ? { rotaryDim } : {}),
     bosTokenId,
     eosTokenIds,
   };
@@ -148,7 +163,12 @@ function unsupportedArch(archs: string[]): UnsupportedArchitectureError {
  * rope_theta and the scaling, from `rope_scaling` (transformers v4) or `rope_parameters` (v5, which
  * also holds rope_theta). Types `default`, `linear` and `llama3` are read; every other is refused.
  */
-function readRope(c: Json): { theta: number; scaling?: RopeScaling } {
+function readRope(
+  c: Json,
+  modelType: ModelConfig['modelType'],
+  rotaryDim: number,
+  maxPositions: number,
+): { theta: number; scaling?: RopeScaling } {
   let scaling: RopeScaling | undefined;
   let theta: number | undefined;
   for (const field of ['rope_scaling', 'rope_parameters'] as const) {
@@ -157,13 +177,64 @@ function readRope(c: Json): { theta: number; scaling?: RopeScaling } {
     if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(field, 'an object', v);
     const o = v as Json;
     if (field === 'rope_parameters') theta = optional(o, 'rope_theta', posNum);
-    const read = readScaling(c, o, field);
+    const read =
+      modelType === 'phi3' && ['longrope', 'su'].includes(String(o.rope_type ?? o.type))
+        ? readLongrope(c, o, field, rotaryDim, maxPositions)
+        : readScaling(c, o, field);
     if (read) scaling = read;
   }
   return { theta: theta ?? optional(c, 'rope_theta', posNum) ?? 10000, ...(scaling ? { scaling } : {}) };
 }
 
 const ROPE_TYPES = ['default', 'linear', 'llama3'];
+
+/** partial_rotary_factor (also in rope_parameters) as the rotated dims of a head; undefined = all. */
+function readRotaryDim(c: Json, headDim: number): number | undefined {
+  const params = c.rope_parameters;
+  const fromParams =
+    params && typeof params === 'object' && !Array.isArray(params)
+      ? optional(params as Json, 'partial_rotary_factor', posNum)
+      : undefined;
+  const factor = fromParams ?? optional(c, 'partial_rotary_factor', posNum) ?? 1;
+  const dim = Math.floor(headDim * factor);
+  if (factor > 1 || dim % 2 !== 0 || dim === 0) {
+    throw new ModelFormatError(
+      `config.json field partial_rotary_factor ${factor} gives ${dim} rotated dims of ${headDim}: it must be an even number from 2 to head_dim.`,
+    );
+  }
+  return dim === headDim ? undefined : dim;
+}
+
+/**
+ * Phi-3's longrope: short_factor / long_factor [rotaryDim/2] and the attention factor
+ * (rope_scaling.attention_factor, else sqrt(1 + ln(s) / ln(original)) for s = max_position_embeddings
+ * / original_max_position_embeddings > 1, else 1), as transformers computes it.
+ */
+function readLongrope(c: Json, o: Json, field: string, rotaryDim: number, maxPositions: number): RopeScaling {
+  const factors = (key: string): number[] => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.length !== rotaryDim / 2 || !v.every((x) => typeof x === 'number' && x > 0)) {
+      throw new ModelFormatError(
+        `config.json field ${field}.${key} must be ${rotaryDim / 2} positive numbers (half the rotated dims).`,
+      );
+    }
+    return v as number[];
+  };
+  const original =
+    optional(o, 'original_max_position_embeddings', posInt) ??
+    optional(c, 'original_max_position_embeddings', posInt) ??
+    maxPositions;
+  const s = maxPositions / original;
+  const attentionFactor =
+    optional(o, 'attention_factor', posNum) ?? (s > 1 ? Math.sqrt(1 + Math.log(s) / Math.log(original)) : 1);
+  return {
+    type: 'longrope',
+    shortFactor: factors('short_factor'),
+    longFactor: factors('long_factor'),
+    originalMaxPositions: original,
+    attentionFactor,
+  };
+}
 
 function readScaling(c: Json, o: Json, field: string): RopeScaling | undefined {
   const type = o.rope_type ?? o.type ?? 'default';

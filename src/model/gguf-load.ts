@@ -1,8 +1,16 @@
 import { ModelFormatError } from '../errors.ts';
 import type { QuantFormat, WeightFormat } from '../ops/weight-format.ts';
 import { modelFingerprint, sha256Hex, type TensorDigest } from './fingerprint.ts';
+import { splitFused } from './fused.ts';
 import { dequantizeGgml, GGML_GPU_FORMAT, GGML_TYPES, repackGgml } from './gguf-blocks.ts';
-import { type GgufTensor, ggufConfig, ggufRopeFreqs, ggufTensors, unpermuteRows } from './gguf-config.ts';
+import {
+  type GgufTensor,
+  ggufConfig,
+  ggufRopeScaling,
+  ggufRopeTensors,
+  ggufTensors,
+  unpermuteRows,
+} from './gguf-config.ts';
 import { readGgufHeader } from './gguf-header.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
@@ -45,17 +53,13 @@ export async function loadGgufFiles(
   const source: ModelSource = openModelSource(where.base);
   const header = await readGgufHeader(source, where.file, signal);
   let config = ggufConfig(header);
-  const freqs = ggufRopeFreqs(header, config);
-  if (freqs) {
-    const raw = await source.readRange(where.file, freqs.start, freqs.start + freqs.byteLength, signal);
-    const divisors = [...new Float32Array(raw.slice().buffer)];
-    if (!divisors.every((d) => Number.isFinite(d) && d > 0)) {
-      throw new ModelFormatError(
-        `${where.file}: rope_freqs.weight holds a divisor that is not positive and finite.`,
-      );
-    }
-    config = { ...config, ropeScaling: { type: 'divisors', divisors } };
+  const ropeValues = new Map<string, number[]>();
+  for (const [name, at] of ggufRopeTensors(header, config)) {
+    const raw = await source.readRange(where.file, at.start, at.start + at.byteLength, signal);
+    ropeValues.set(name, [...new Float32Array(raw.slice().buffer)]);
   }
+  const ropeScaling = ggufRopeScaling(header, config, ropeValues);
+  if (ropeScaling) config = { ...config, ropeScaling };
   const tensors = ggufTensors(header, config);
   validateTensors(config, tensors);
   throwIfAborted(signal);
@@ -95,9 +99,15 @@ export async function loadGgufFiles(
     report(loaded === totalBytes);
     const dtype = GGML_TYPES[t.type].name;
     digests.push({ name: t.name, shape: t.shape, dtype, digest: await sha256Hex(raw) });
-    const host = (opts.onTensor ?? ((x: HostTensor) => x))(prepareGgufTensor(raw, t, prep));
-    hostBytes += host.gpu ? host.gpu.hostBytes : host.data.byteLength + (host.packed?.words.byteLength ?? 0);
-    out.set(t.name, host);
+    for (const part of splitFused(config, { name: t.name, shape: t.shape, raw })) {
+      const host = (opts.onTensor ?? ((x: HostTensor) => x))(
+        prepareGgufTensor(part.raw, { ...t, ...part }, prep),
+      );
+      hostBytes += host.gpu
+        ? host.gpu.hostBytes
+        : host.data.byteLength + (host.packed?.words.byteLength ?? 0);
+      out.set(part.name, host);
+    }
     throwIfAborted(signal);
   }
   const fingerprint = await modelFingerprint(config, digests, prep.quantize);

@@ -1,6 +1,7 @@
 import { AbortError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
+import { splitFused } from './fused.ts';
 import { ggufLocation, loadGgufFiles } from './gguf-load.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
@@ -75,11 +76,14 @@ export async function loadModelFiles(
       onChunk,
       opts.prep,
       opts.onTensor,
+      (t) => splitFused(config, t),
     );
-    for (const { tensor, digest } of streamed) {
-      tensors.set(tensor.name, tensor);
-      hostBytes += hostSize(tensor);
-      digests.push({ name: tensor.name, shape: tensor.shape, dtype: tensor.dtype, digest });
+    for (const { entry, tensors: parts, digest } of streamed) {
+      for (const t of parts) {
+        tensors.set(t.name, t);
+        hostBytes += hostSize(t);
+      }
+      digests.push({ name: entry.name, shape: entry.shape, dtype: entry.dtype, digest });
     }
   }
   if (signal?.aborted) throw new AbortError();

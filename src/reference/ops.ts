@@ -44,10 +44,19 @@ export function matmul(x: Float32Array, w: Float32Array, K: number, bias?: Float
 export function rope(
   x: Float32Array,
   pos: ArrayLike<number>,
-  a: { nHeads: number; headDim: number; rowStride: number; theta: number; scaling?: RopeScaling },
+  a: {
+    nHeads: number;
+    headDim: number;
+    rowStride: number;
+    theta: number;
+    scaling?: RopeScaling;
+    /** Partial rotary (pairs past rotaryDim/2 keep angle 0) and the context longrope picks by. */
+    rotaryDim?: number;
+    contextLength?: number;
+  },
 ): void {
   const half = a.headDim / 2;
-  const inv = ropeInvFreqs(a.headDim, a.theta, a.scaling); // [half]
+  const inv = ropeInvFreqs(a.headDim, a.theta, a.scaling, a); // [half]
   for (let r = 0; r < pos.length; r++) {
     for (let h = 0; h < a.nHeads; h++) {
       const base = r * a.rowStride + h * a.headDim;
@@ -135,12 +144,19 @@ export function kvPatch(
   vsrc: Float32Array,
   kc: Float32Array,
   vc: Float32Array,
-  a: { nKvHeads: number; headDim: number; theta: number; scaling?: RopeScaling },
+  a: {
+    nKvHeads: number;
+    headDim: number;
+    theta: number;
+    scaling?: RopeScaling;
+    rotaryDim?: number;
+    contextLength?: number;
+  },
 ): void {
   const kvDim = a.nKvHeads * a.headDim;
   for (const [src, dst, old] of rowmap) {
     const k = ksrc.slice(src * kvDim, (src + 1) * kvDim);
-    const ro = { headDim: a.headDim, theta: a.theta, scaling: a.scaling };
+    const ro = { ...a, headDim: a.headDim };
     rope(k, [dst - old], { ...ro, nHeads: a.nKvHeads, rowStride: kvDim });
     kc.set(k, dst * kvDim);
     vc.set(vsrc.subarray(src * kvDim, (src + 1) * kvDim), dst * kvDim);

@@ -1,4 +1,5 @@
-// KV reuse on each newer architecture (Llama 3 and linear RoPE scaling, Qwen2, Qwen3 q/k norm), on
+// KV reuse on each newer architecture (Llama 3 and linear RoPE scaling, Qwen2, Qwen3 q/k norm, Phi-3
+// longrope with partial rotary), on
 // small random-weight models: exact repeats and prefix reuse answer exactly as mode `none` (the
 // patch's re-rotation uses the same scaled frequencies), and kvshare answers a similar prompt.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'kvshare-arch-reuse-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const NEW = 12;
 
-describe.each(['llama3', 'llama-linear', 'qwen2', 'qwen3'] as ArchName[])('%s', (arch) => {
+describe.each(['llama3', 'llama-linear', 'qwen2', 'qwen3', 'phi3'] as ArchName[])('%s', (arch) => {
   it('exact repeat and prefix reuse answer as none; kvshare answers a similar prompt', async () => {
     const { folder } = await writeArchModel(arch, tmp, []);
     const engine = createNodeTokenEngine();

@@ -186,3 +186,38 @@ describe('kv patch re-rotation with scaled frequencies', () => {
     }
   });
 });
+
+describe("rope's query scale (longrope's attention factor on the rotated pairs)", () => {
+  it('scales pairs i < pairs of the queries only; keys are rotated unscaled', async () => {
+    const [n, hq, hk, hd] = [3, 2, 1, 10];
+    const [sq, sk] = [hq * hd, hk * hd];
+    const pos = [0, 7, 40];
+    const q = randn(n * sq, 51); // [n, hq·hd]
+    const kx = randn(n * sk, 52); // [n, hk·hd]
+    const [qb, kb] = [h.f32(q), h.f32(kx)];
+    h.run([
+      ropeOp(h.k, {
+        x: qb,
+        pos: h.u32(new Int32Array(pos)),
+        table: uploadRopeTable(h.k.device, 64, hd, 10000, undefined, 6),
+        nHeads: hq,
+        headDim: hd,
+        rowStride: sq,
+        second: { x: kb, nHeads: hk, rowStride: sk },
+        rows: h.rows(n),
+        qScale: { factor: 1.7, pairs: 3 },
+        label: 'rope',
+      }),
+    ]);
+    const ro = { headDim: hd, theta: 10000, rotaryDim: 6 };
+    const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
+    ref.rope(eq, pos, { ...ro, nHeads: hq, rowStride: sq });
+    ref.rope(ek, pos, { ...ro, nHeads: hk, rowStride: sk });
+    for (let i = 0; i < eq.length; i++) if (i % (hd / 2) < 3) eq[i] *= 1.7;
+    expect(toleranceRatio(await h.read(qb, n * sq), eq, ATOL, RTOL)).toBeLessThan(1);
+    expect(toleranceRatio(await h.read(kb, n * sk), ek, ATOL, RTOL)).toBeLessThan(1);
+    // the pairs past rotaryDim/2 (4, 9 of each head) are left as they were
+    const got = await h.read(qb, n * sq);
+    expect(got[2 * sq + 4]).toBe(q[2 * sq + 4]);
+  });
+});

@@ -64,6 +64,23 @@ export const ARCH_CONFIGS = {
     attention_bias: false,
     tie_word_embeddings: true,
   },
+  // Phi-3 / Phi-4-mini: fused qkv_proj and gate_up_proj, partial rotary (48 of 64 dims), longrope
+  // with an original context of 64, so contexts of 256 take the long factors and an attention
+  // factor sqrt(1 + ln 16 / ln 64).
+  phi3: {
+    ...BASE,
+    architectures: ['Phi3ForCausalLM'],
+    model_type: 'phi3',
+    rope_theta: 10000,
+    partial_rotary_factor: 0.75,
+    original_max_position_embeddings: 64,
+    rope_scaling: {
+      type: 'longrope',
+      short_factor: Array.from({ length: 24 }, (_, i) => 1 + i / 48),
+      long_factor: Array.from({ length: 24 }, (_, i) => 1 + (7 * i) / 23),
+    },
+    sliding_window: null,
+  },
 } as const;
 
 export type ArchName = keyof typeof ARCH_CONFIGS;

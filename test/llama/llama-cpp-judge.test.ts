@@ -11,7 +11,7 @@ import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { ARCH_NAMES, type ArchModel, type ArchName, writeArchModel } from '../helpers/arch-models.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { LlamaCppJudge } from '../helpers/llama-cpp.ts';
+import { CONTEXT, LlamaCppJudge } from '../helpers/llama-cpp.ts';
 import { goldenPath } from '../helpers/models.ts';
 
 const V = 512;
@@ -85,7 +85,7 @@ interface Ours {
 async function runOurs(location: string): Promise<Ours> {
   const files = await loadModelFiles(location, { prep: { keep: 'gpu' } });
   const r = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
-    contextLength: 256,
+    contextLength: CONTEXT,
     maxRows: 16,
     maxLogitRows: 16,
   });

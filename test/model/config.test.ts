@@ -105,6 +105,33 @@ const qwen3 = {
   eos_token_id: 151645,
 };
 
+/** Phi-4-mini-instruct's config.json (factors shortened to their count). */
+const phi4mini = {
+  architectures: ['Phi3ForCausalLM'],
+  model_type: 'phi3',
+  vocab_size: 200064,
+  hidden_size: 3072,
+  intermediate_size: 8192,
+  num_hidden_layers: 32,
+  num_attention_heads: 24,
+  num_key_value_heads: 8,
+  max_position_embeddings: 131072,
+  original_max_position_embeddings: 4096,
+  partial_rotary_factor: 0.75,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000.0,
+  rope_scaling: {
+    type: 'longrope',
+    long_factor: Array.from({ length: 48 }, (_, i) => 1 + i),
+    short_factor: Array.from({ length: 48 }, () => 1),
+  },
+  sliding_window: 262144,
+  hidden_act: 'silu',
+  tie_word_embeddings: true,
+  bos_token_id: 199999,
+  eos_token_id: 199999,
+};
+
 /** Qwen2.5-0.5B-Instruct's config.json. */
 const qwen25 = {
   architectures: ['Qwen2ForCausalLM'],
@@ -280,6 +307,25 @@ describe('parseConfig', () => {
     expect(c.ropeScaling).toBeUndefined();
   });
 
+  it("reads Phi-4-mini: longrope factors for 3/4 of the head, transformers' attention factor", () => {
+    const c = parseConfig(phi4mini);
+    expect(c).toMatchObject({ modelType: 'phi3', headDim: 128, rotaryDim: 96, tieWordEmbeddings: true });
+    if (c.ropeScaling?.type !== 'longrope') throw new Error('expected longrope');
+    expect(c.ropeScaling.shortFactor).toHaveLength(48);
+    expect(c.ropeScaling.originalMaxPositions).toBe(4096);
+    // sqrt(1 + ln(131072 / 4096) / ln(4096))
+    expect(c.ropeScaling.attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
+    const given = { ...phi4mini, rope_scaling: { ...phi4mini.rope_scaling, attention_factor: 1.5 } };
+    expect(parseConfig(given).ropeScaling).toMatchObject({ attentionFactor: 1.5 });
+  });
+
+  it('refuses longrope factors of the wrong length and an odd rotary width (ModelFormatError)', () => {
+    const short = { ...phi4mini, rope_scaling: { ...phi4mini.rope_scaling, short_factor: [1, 2] } };
+    expect(() => parseConfig(short)).toThrow(ModelFormatError);
+    expect(() => parseConfig(short)).toThrow(/short_factor must be 48 positive numbers/);
+    expect(() => parseConfig({ ...phi4mini, partial_rotary_factor: 0.2 })).toThrow(/partial_rotary_factor/);
+  });
+
   it('derives model_type from architectures when it is absent', () => {
     const c = { ...qwen25 } as Record<string, unknown>;
     delete c.model_type;
@@ -290,7 +336,12 @@ describe('parseConfig', () => {
     ['rope_scaling dynamic', { ...tinyllama, rope_scaling: { type: 'dynamic', factor: 2 } }, /rope_scaling/],
     ['rope_scaling longrope', { ...tinyllama, rope_scaling: { type: 'longrope' } }, /longrope/],
     ['qwen3 attention_bias', { ...qwen3, attention_bias: true }, /qwen3.*o_proj/],
-    ['phi3', { ...tinyllama, model_type: 'phi3', architectures: ['Phi3ForCausalLM'] }, /'phi3'/],
+    ['longrope off phi3', { ...tinyllama, rope_scaling: { type: 'longrope', short_factor: [] } }, /longrope/],
+    [
+      'partial rotary with llama3 scaling',
+      { ...llama32, partial_rotary_factor: 0.5 },
+      /partial rotary \(32 of 64 dims\) with rope scaling 'llama3'/,
+    ],
     ['gemma2', { ...tinyllama, model_type: 'gemma2', architectures: ['Gemma2ForCausalLM'] }, /'gemma2'/],
     [
       'rope_parameters yarn',

@@ -62,13 +62,44 @@ describe('GGUF architectures', () => {
     }
   });
 
+  it("phi3: fused attn_qkv / ffn_up split at load, longrope from rope_factors_long/short and the metadata's attention factor", async () => {
+    const cfg = parseConfig(ARCH_CONFIGS.phi3);
+    const src = randomTensors(cfg, 3);
+    const files = await loadModelFiles(write('phi3', 'phi3.gguf'));
+    expect(files.config.rotaryDim).toBe(48);
+    expect(files.config.ropeScaling).toMatchObject({ type: 'longrope', originalMaxPositions: 64 });
+    if (files.config.ropeScaling?.type !== 'longrope' || cfg.ropeScaling?.type !== 'longrope')
+      throw new Error('longrope');
+    expect(files.config.ropeScaling.attentionFactor).toBeCloseTo(cfg.ropeScaling.attentionFactor, 6);
+    expect(files.config.ropeScaling.longFactor).toEqual(
+      Array.from(Float32Array.from(cfg.ropeScaling.longFactor)),
+    );
+    // gate_up_proj [2F, D]: gate = its first F rows, up the next F
+    const D = cfg.hiddenSize;
+    const F = cfg.intermediateSize;
+    const fused = src.get('model.layers.1.mlp.gate_up_proj.weight')!.data;
+    expect(Array.from(files.tensors.get('model.layers.1.mlp.up_proj.weight')!.data)).toEqual(
+      Array.from(fused.subarray(F * D)),
+    );
+    // v_proj: the last KV·hd rows of qkv_proj (no rotary reorder); q_proj in partialRotaryRows order
+    const kv = cfg.numKvHeads * cfg.headDim;
+    const qkv = src.get('model.layers.0.self_attn.qkv_proj.weight')!.data;
+    expect(Array.from(files.tensors.get('model.layers.0.self_attn.v_proj.weight')!.data)).toEqual(
+      Array.from(qkv.subarray(qkv.length - kv * D)),
+    );
+    const q = files.tensors.get('model.layers.0.self_attn.q_proj.weight')!.data;
+    expect(Array.from(q.subarray(0, D))).toEqual(Array.from(qkv.subarray(0, D))); // row 0 stays
+    expect(Array.from(q.subarray(32 * D, 33 * D))).toEqual(Array.from(qkv.subarray(24 * D, 25 * D))); // pair of 0
+    expect(files.tensors.has('model.layers.0.self_attn.qkv_proj.weight')).toBe(false);
+  });
+
   it('refuses other RoPE scaling types and architectures by name, before any weight is read', async () => {
     const yarn = write('llama', 'yarn.gguf', {
       editKVs: (kvs) => [...kvs, { key: 'llama.rope.scaling.type', type: 'STRING', value: 'yarn' }],
     });
     await expect(loadModelFiles(yarn)).rejects.toThrow(UnsupportedArchitectureError);
     await expect(loadModelFiles(yarn)).rejects.toThrow(/yarn/);
-    for (const arch of ['gemma2', 'gemma3', 'phi3']) {
+    for (const arch of ['gemma2', 'gemma3']) {
       const path = write('llama', `${arch}.gguf`, { editKVs: editKV('general.architecture', arch) });
       await expect(loadModelFiles(path)).rejects.toThrow(new RegExp(`"${arch}"`));
     }

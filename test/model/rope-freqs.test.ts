@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
+import { partialRotaryRows, ropeAttentionFactor, ropeInvFreqs } from '../../src/model/rope-freqs.ts';
 
 // Llama-3.2-1B: head_dim 64, rope_theta 500000, llama3 scaling (factor 32, low 1, high 4, original 8192).
 const LLAMA32 = {
@@ -50,5 +50,41 @@ describe('ropeInvFreqs', () => {
       const divisor = wavelen < 2048 ? 1 : wavelen > 8192 ? 32 : 1 / ((1 - smooth) / 32 + smooth);
       expect(p / scaled[i]).toBeCloseTo(divisor, 10);
     });
+  });
+});
+
+describe('partial rotary and longrope', () => {
+  it('partial: theta^(-2i/rotaryDim) for the rotated pairs, 0 (no turn) past them', () => {
+    const f = ropeInvFreqs(16, 10000, undefined, { rotaryDim: 12 });
+    expect(f).toHaveLength(8);
+    expect(f[1]).toBeCloseTo(10000 ** (-2 / 12), 15);
+    expect(Array.from(f.subarray(6))).toEqual([0, 0]);
+  });
+
+  it('longrope: short factors up to the original context, long ones past it', () => {
+    const scaling = {
+      type: 'longrope' as const,
+      shortFactor: [1, 2, 3],
+      longFactor: [4, 5, 6],
+      originalMaxPositions: 64,
+      attentionFactor: 1.2,
+    };
+    const plain = ropeInvFreqs(8, 100, undefined, { rotaryDim: 6 });
+    const short = ropeInvFreqs(8, 100, scaling, { rotaryDim: 6, contextLength: 64 });
+    const long = ropeInvFreqs(8, 100, scaling, { rotaryDim: 6, contextLength: 65 });
+    for (let i = 0; i < 3; i++) {
+      expect(short[i]).toBeCloseTo(plain[i] / (i + 1), 15);
+      expect(long[i]).toBeCloseTo(plain[i] / (i + 4), 15);
+    }
+    expect(short[3]).toBe(0);
+    expect(ropeAttentionFactor(scaling)).toBe(1.2);
+    expect(ropeAttentionFactor(undefined)).toBe(1);
+  });
+
+  it('partialRotaryRows is a permutation pairing rotated dims (i, i + r/2) as (j, j + hd/2)', () => {
+    const from = partialRotaryRows(8, 4);
+    expect(Array.from(from)).toEqual([0, 1, 4, 5, 2, 3, 6, 7]);
+    expect([...from].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(Array.from(partialRotaryRows(6, 6))).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
