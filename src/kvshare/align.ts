@@ -66,7 +66,7 @@ export interface PlanRun {
 }
 
 /** Plan that computes every position. */
-export function emptyPlan(length: number): PatchPlan {
+function emptyPlan(length: number): PatchPlan {
   return {
     length,
     srcEntry: new Int32Array(length).fill(-1),
