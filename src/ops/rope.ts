@@ -1,44 +1,6 @@
-import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import { ropeInvFreqs } from '../model/rope-freqs.ts';
-import type { RopeScaling } from '../model/types.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-
-/**
- * cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64 from the
- * (possibly scaled or partial, see ropeInvFreqs; longrope picks its factors by maxPos, the context)
- * inverse frequencies: angle = pos · invFreq[i].
- */
-export function ropeTable(
-  maxPos: number,
-  headDim: number,
-  theta: number,
-  scaling?: RopeScaling,
-  rotaryDim?: number,
-): Float32Array {
-  const half = headDim / 2;
-  const inv = ropeInvFreqs(headDim, theta, scaling, { rotaryDim, contextLength: maxPos }); // [half]
-  const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
-  for (let p = 0; p < maxPos; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * inv[i];
-      t[(p * half + i) * 2] = Math.cos(angle);
-      t[(p * half + i) * 2 + 1] = Math.sin(angle);
-    }
-  }
-  return t;
-}
-
-export function uploadRopeTable(
-  device: GPUDevice,
-  maxPos: number,
-  headDim: number,
-  theta: number,
-  scaling?: RopeScaling,
-  rotaryDim?: number,
-): GPUBuffer {
-  return uploadF32(device, ropeTable(maxPos, headDim, theta, scaling, rotaryDim), 'rope.table');
-}
 
 /**
  * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half; then its
