@@ -13,6 +13,7 @@ import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
+import { resolveKVDtype } from '../kvshare/kv-dtype.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ResidentKV } from '../llama/resident-kv.ts';
 import { ReuseKit } from '../llama/reuse.ts';
@@ -125,9 +126,11 @@ export class Engine {
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
+        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
+          kvDtype,
           onTensor: (tensor, bytes) => {
             uploaded += bytes;
             opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
@@ -154,6 +157,7 @@ export class Engine {
           contextLength: runner.contextLength,
           weightBytes: runner.weights.bytes,
           kvCacheBytes: runner.cache.bytes,
+          kvDtype,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
         const memory = new MemoryKVCache({
@@ -162,6 +166,7 @@ export class Engine {
           kvDim,
           vocabSize: files.config.vocabSize,
           contextLength: runner.contextLength,
+          kvDtype,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
@@ -199,7 +204,14 @@ export class Engine {
     get: (id) => this.need().cache.get(id),
     stats: () => {
       const m = this.need();
-      return { ...cacheStats(m.cache), ...m.resident.stats() };
+      const live = m.runner.cache;
+      return {
+        ...cacheStats(m.cache),
+        ...m.resident.stats(),
+        kvDtype: live.dtype,
+        kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
+        gpuLiveBytes: live.bytes,
+      };
     },
     list: () => this.need().cache.list(),
     delete: (id) =>

@@ -1,3 +1,4 @@
+import { type KVDtype, roundF16 } from '../kvshare/kv-dtype.ts';
 // Plain TypeScript references for every kernel (float64 accumulation), used by the kernel tests
 // and by the reference forward pass.
 
@@ -162,4 +163,13 @@ export function deviationScores(
     score[j] = (alpha / probs.length) * dev[j];
   }
   return score;
+}
+
+/**
+ * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half. The
+ * f16 kernels' reference is the f32 reference with its stored K/V passed through this (they compute
+ * in f32 and narrow only what they store; readers widen exactly).
+ */
+export function kvStored(a: Float32Array, dtype: KVDtype): Float32Array {
+  return dtype === 'f16' ? a.map(roundF16) : a.slice();
 }

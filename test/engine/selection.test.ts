@@ -4,6 +4,7 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { evalReuse } from '../../src/eval/reuse.ts';
+import { kvToF32 } from '../../src/kvshare/kv-dtype.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
@@ -22,7 +23,7 @@ afterAll(() => engine.unload());
 async function layer1V(ids: number[]): Promise<Float32Array> {
   await engine.cache.clear();
   const meta = await engine.cache.add({ tokenIds: ids });
-  return (await engine.cache.get(meta.id))!.v[1];
+  return kvToF32((await engine.cache.get(meta.id))!.v[1]);
 }
 
 describe('deviation-based selection', () => {

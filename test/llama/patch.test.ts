@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { makeEntry } from '../../src/kvshare/entry.ts';
+import { type KVArray, kvToF32 } from '../../src/kvshare/kv-dtype.ts';
 import { ResidentKV } from '../../src/llama/resident-kv.ts';
 import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
@@ -26,7 +27,8 @@ async function kvOf(tokens: number[]) {
   return readCacheRows(runner, tokens.length);
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+function maxAbsDiff(x: KVArray, y: KVArray): number {
+  const [a, b] = [kvToF32(x), kvToF32(y)];
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
