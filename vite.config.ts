@@ -5,8 +5,8 @@ import { serveComponentAt } from './scripts/vite-component-path.ts';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
-/** Model folders served at /models/<name>/ (e.g. /models/stories260K-hf/). */
-const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/assets');
+/** Model folders served at /models/<name>/ (e.g. /models/stories260K-hf/): the repo's assets/, or $KVSHARE_ASSETS. */
+const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, 'assets');
 
 // `npm start` serves the chat demo from demo/. The browser tests (e2e/harness.ts) reuse this config
 // with `root: 'e2e/pages'`.

@@ -12,7 +12,7 @@ import { randomTensors, tokenList } from '../test/helpers/gguf-writer-models.ts'
 import type { GgmlName } from '../test/helpers/gguf-writer-quant.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const assets = process.env.KVSHARE_ASSETS ?? `${root}../shared/assets`;
+const assets = `${root}assets`;
 const dir = `${root}tmp/gguf-bench`;
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 2;
