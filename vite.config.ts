@@ -14,8 +14,8 @@ export default defineConfig({
   root: resolve(projectRoot, 'demo'),
   plugins: [serveModels(assets), serveComponentAt(resolve(projectRoot, 'src/component/index.ts'))],
   resolve: {
-    // onnxruntime-web (imported by @huggingface/transformers, never run here) would otherwise put its
-    // ~27 MB wasm into the build; this condition picks its build that fetches the wasm only if used.
+    // For the peer benchmark's page only (bench/peer, @huggingface/transformers): onnxruntime-web's
+    // build that fetches its wasm when used rather than embedding it. The engine does not use it.
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
   server: {
@@ -26,7 +26,7 @@ export default defineConfig({
   optimizeDeps: {
     // Found only inside the worker (and by a dynamic import): pre-bundle them up front so the dev
     // server does not re-optimise and reload the page mid-session.
-    include: ['comlink', '@huggingface/transformers', 'idb-keyval'],
+    include: ['comlink', '@huggingface/tokenizers', '@huggingface/jinja', 'idb-keyval'],
   },
   build: {
     outDir: resolve(projectRoot, 'dist-demo'),

@@ -18,7 +18,8 @@ const MAX_PROGRESS_STEP = 1 << 20;
 /**
  * Loads a Hugging Face model folder or base URL, or a `.gguf` file (path or URL; see loadGgufFiles):
  * config.json, then the safetensors headers (range
- * reads only), then the caller's `checkTensors`, then the weight data, decoded to f32 as it streams.
+ * reads only), then the caller's `checkTensors`, then the weight data one tensor at a time as it
+ * streams, each kept as `opts.prep` says (prepare.ts: f32, or already in its GPU form).
  *
  * Tensor names and shapes are checked against the config from the headers, before any data is
  * read. Errors: ModelFileMissingError, ModelFormatError, UnsupportedArchitectureError, AbortError
