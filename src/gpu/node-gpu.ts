@@ -14,7 +14,11 @@ function hasHardwareGpu(): boolean {
   return existsSync('/dev/nvidia0') || existsSync('/dev/dri/renderD128');
 }
 
-type DawnModule = typeof import('webgpu');
+/** What kvshare uses of the `webgpu` package (declared here so the shipped types need no `webgpu`). */
+export interface DawnModule {
+  globals: object;
+  create(flags: string[]): GPU;
+}
 
 /** The package kvshare-web/node and the CLI run WebGPU on: an optional peer dependency. */
 export const DAWN_PACKAGE = 'webgpu';
