@@ -8,13 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, ModelFileMissingError } from '../../src/errors.ts';
+import {
+  InvalidArgumentError,
+  ModelFileMissingError,
+  UnsupportedArchitectureError,
+} from '../../src/errors.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from '../../src/model/gguf-convert.ts';
 import { readGgufHeader } from '../../src/model/gguf-header.ts';
 import { GGML_TYPE_IDS } from '../../src/model/gguf-quantize.ts';
 import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { openModelSource } from '../../src/model/source.ts';
 import { createTokenizer } from '../../src/model/tokenizer.ts';
@@ -182,6 +187,31 @@ describe('kvshare convert: stories260K safetensors → GGUF', () => {
     mkdirSync(noTok);
     for (const f of ['config.json', 'model.safetensors']) copyFileSync(join(storiesDir(), f), join(noTok, f));
     await expect(convertToGguf(noTok, { type: 'f16' })).rejects.toBeInstanceOf(ModelFileMissingError);
+  });
+
+  it('library errors: tokenizers the converter does not handle are UnsupportedArchitectureError', () => {
+    const wordPiece = { model: { type: 'WordPiece', vocab: { '[UNK]': 0, hello: 1 } } };
+    expect(() => ggufTokenizerMetadata(wordPiece, {})).toThrow(UnsupportedArchitectureError);
+    expect(() => ggufTokenizerMetadata({}, {})).toThrow(/missing model/);
+    const otherSplit = {
+      model: { type: 'BPE', vocab: { a: 0, b: 1, ab: 2 }, merges: ['a b'] },
+      pre_tokenizer: { type: 'Split', pattern: { Regex: '\\s+' } },
+    };
+    expect(() => ggufTokenizerMetadata(otherSplit, {})).toThrow(UnsupportedArchitectureError);
+  });
+
+  it('pads the vocabulary to config vocab_size with unused [PADn] tokens, as llama.cpp does', () => {
+    const tok = JSON.parse(readFileSync(join(storiesDir(), 'tokenizer.json'), 'utf8'));
+    const meta = ggufTokenizerMetadata(tok, {}, { vocabSize: 515 });
+    const last = Object.keys(tok.model.vocab).find((k) => tok.model.vocab[k] === 511);
+    expect((meta['tokenizer.ggml.tokens'] as string[]).slice(511)).toEqual([
+      last,
+      '[PAD512]',
+      '[PAD513]',
+      '[PAD514]',
+    ]);
+    expect((meta['tokenizer.ggml.token_type'] as number[]).slice(512)).toEqual([5, 5, 5]);
+    expect((meta['tokenizer.ggml.scores'] as number[]).slice(512)).toEqual([-1000, -1000, -1000]);
   });
 });
 
