@@ -61,7 +61,11 @@ export async function convertToGguf(location: string, opts: ConvertToGgufOptions
     ? await source.readBytes('tokenizer.model', undefined, signal)
     : undefined;
   const tokenizerKVs = kvsFromJson(
-    ggufTokenizerMetadata(tokenizerJson, tokenizerConfig, { sentencepieceModel, vocabSize }),
+    ggufTokenizerMetadata(tokenizerJson, tokenizerConfig, {
+      sentencepieceModel,
+      vocabSize,
+      scoresFromMerges: true,
+    }),
   );
 
   const { config, tensors } = await loadModelFiles(source, { signal });

@@ -36,6 +36,13 @@ export interface GgufVocabOptions {
    * `[PADn]` tokens, as llama.cpp's converter does (e.g. Qwen2: 151,669 tokens, 151,936 rows).
    */
   vocabSize?: number;
+  /**
+   * SentencePiece-style vocabularies without tokenizer.model: score each merged piece by its first
+   * merge's rank (−rank; other tokens −1000) instead of llama.cpp's −1000 placeholder for all. llama.cpp's
+   * tokenizer merges the highest-scoring piece first, so with the placeholder it merges in another
+   * order than tokenizer.json; with ranks it merges as tokenizer.json does. (kvshare convert sets it.)
+   */
+  scoresFromMerges?: boolean;
 }
 
 export function ggufTokenizerMetadata(
@@ -52,14 +59,19 @@ export function ggufTokenizerMetadata(
   const vocabIds = model.vocab as Record<string, number>;
   const meta: Json =
     model.type === 'BPE' && model.byte_fallback === true
-      ? llamaVocab(vocabIds, added, opts.sentencepieceModel)
+      ? llamaVocab(vocabIds, added, opts.sentencepieceModel, opts.scoresFromMerges ? model.merges : undefined)
       : gpt2Vocab(tokenizerJson, vocabIds, added);
   if (opts.vocabSize !== undefined) padVocab(meta, opts.vocabSize);
   Object.assign(meta, specialVocab(tokenizerJson, tokenizerConfig, added));
   return meta;
 }
 
-function llamaVocab(vocab: Record<string, number>, added: AddedToken[], spModel?: Uint8Array): Json {
+function llamaVocab(
+  vocab: Record<string, number>,
+  added: AddedToken[],
+  spModel?: Uint8Array,
+  merges?: unknown,
+): Json {
   const base = { 'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.pre': 'default' };
   if (spModel) {
     const pieces = sentencepiecePieces(spModel);
@@ -72,10 +84,21 @@ function llamaVocab(vocab: Record<string, number>, added: AddedToken[], spModel?
   }
   const tokens = byId(vocab, added);
   const special = new Set(added.filter((t) => t.special).map((t) => t.id));
+  const scores = tokens.map(() => -1000);
+  if (Array.isArray(merges)) {
+    const scored = new Set<number>();
+    merges.forEach((m: unknown, rank) => {
+      const joined = typeof m === 'string' ? m.replace(' ', '') : Array.isArray(m) ? m.join('') : null;
+      const id = joined === null ? undefined : vocab[joined];
+      if (id === undefined || scored.has(id)) return;
+      scored.add(id);
+      scores[id] = -rank;
+    });
+  }
   return {
     ...base,
     'tokenizer.ggml.tokens': tokens,
-    'tokenizer.ggml.scores': tokens.map(() => -1000),
+    'tokenizer.ggml.scores': scores,
     'tokenizer.ggml.token_type': tokens.map((t, id) =>
       /^<0x[0-9A-Fa-f]{2}>$/.test(t) ? 6 : special.has(id) ? 3 : 1,
     ),
