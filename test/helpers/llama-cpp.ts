@@ -11,6 +11,12 @@ import {
 
 let llama: Promise<Llama> | undefined;
 
+/**
+ * Context size of every evaluation: the judged runners use the same, as longrope picks its factors
+ * by the context (long ones past the original context).
+ */
+export const CONTEXT = 256;
+
 /** The shared CPU backend; never builds or downloads (build: 'never'). */
 function backend(): Promise<Llama> {
   llama ??= getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: LlamaLogLevel.error });
@@ -33,8 +39,8 @@ export class LlamaCppJudge {
   /** Logits [ids.length, V] of each position (ids fed as they are: no BOS added). */
   async logits(ids: number[], vocab: number): Promise<Float32Array> {
     const ctx = await this.model.createContext({
-      contextSize: Math.max(64, ids.length + 8),
-      batchSize: Math.max(64, ids.length + 8),
+      contextSize: CONTEXT,
+      batchSize: CONTEXT,
       flashAttention: false,
       threads: 1,
       experimentalKvCacheKeyType: 'F32',
@@ -65,8 +71,8 @@ export class LlamaCppJudge {
     vocab: number,
   ): Promise<{ ids: number[]; logits: Float32Array }> {
     const ctx = await this.model.createContext({
-      contextSize: Math.max(64, ids.length + steps + 8),
-      batchSize: Math.max(64, ids.length + 8),
+      contextSize: CONTEXT,
+      batchSize: CONTEXT,
       flashAttention: false,
       threads: 1,
       experimentalKvCacheKeyType: 'F32',
