@@ -39,7 +39,6 @@ export const ALL_FORMATS: WeightFormat[] = [
 
 /** A kernel context with the GPU / software path and GEMV split forced, and whether the adapter picks it. */
 export interface Variant {
-  name: string;
   k: KernelContext;
   split: GemvSplit;
   /** This is what the adapter itself selects. */
@@ -61,7 +60,6 @@ export function variants(h: KernelHarness): Variant[] {
     for (const split of splits) {
       const selected = software === Boolean(h.k.software) && split === own;
       out.push({
-        name: `${software ? 'software' : 'gpu'}/${split}`,
         k: { ...h.k, software },
         split,
         selected,

@@ -2,7 +2,8 @@
 // of a few rows under each work split (thread / shared / subgroup), and the GEMM of many rows on the
 // GPU path (shared-memory tiles) and the software path (barrier-free blocks), all with the bias and
 // residual-add epilogue (y += W x + b).
-import { GEMV_MAX_ROWS, type GemvSplit, matmulOps } from '../../../src/ops/matmul.ts';
+import type { KernelContext } from '../../../src/ops/context.ts';
+import { GEMV_MAX_ROWS, type GemvSplit, gemvSplit, matmulOps } from '../../../src/ops/matmul.ts';
 import type { WeightFormat } from '../../../src/ops/weight-format.ts';
 import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
@@ -61,27 +62,29 @@ export const DRY_SPLITS: GemvSplit[] = ['thread', 'subgroup'];
 const ATOL = 1e-4;
 const RTOL = 1e-3;
 
-/** Where each variant of a row count runs: the GEMV splits for a few rows, the two GEMMs for more. */
+/**
+ * The runs of a row count: each GEMV split of `vs` for a few rows; for more, the GEMM of the GPU path
+ * (tiles) and of the software path (thread blocks), whichever splits `vs` holds.
+ */
 function runsFor(
+  h: KernelHarness,
   vs: Variant[],
   n: number,
-): { variant: string; v: Variant; split: GemvSplit; selected: boolean }[] {
+): { variant: string; k: KernelContext; split: GemvSplit; selected: boolean }[] {
   if (n <= GEMV_MAX_ROWS) {
-    return vs
-      .filter((v) => !v.k.software || v.split === 'thread')
-      .map((v) => ({
-        variant: `gemv ${n === 1 ? 'one row' : 'rows'} ${v.split}`,
-        v,
-        split: v.split,
-        selected: v.selected,
-      }));
+    return vs.map((v) => ({
+      variant: `gemv ${n === 1 ? 'one row' : 'rows'} ${v.split}`,
+      k: v.k,
+      split: v.split,
+      selected: v.selected,
+    }));
   }
-  const own = vs.find((v) => v.selected)!;
-  return [false, true].map((software) => {
-    const v = vs.find((x) => Boolean(x.k.software) === software)!;
-    const selected = Boolean(own.k.software) === software;
-    return { variant: `gemm ${software ? 'thread blocks' : 'tiles'}`, v, split: v.split, selected };
-  });
+  return [false, true].map((software) => ({
+    variant: `gemm ${software ? 'thread blocks' : 'tiles'}`,
+    k: { ...h.k, software },
+    split: gemvSplit(h.k), // unused by the GEMMs
+    selected: Boolean(h.k.software) === software,
+  }));
 }
 
 export async function checkMatmuls(
@@ -100,11 +103,11 @@ export async function checkMatmuls(
         const y0 = randn(n * s.out, 14); // [n, out]
         const want = ref.matmul(x, w.exact, s.K, w.bias).map((v, i) => v + y0[i]); // [n, out]
         const atol = ATOL * Math.max(1, Math.sqrt(s.K / 64));
-        for (const run of runsFor(vs, n)) {
+        for (const run of runsFor(h, vs, n)) {
           const t0 = performance.now();
           const y = h.f32(y0);
           h.run(
-            matmulOps(run.v.k, {
+            matmulOps(run.k, {
               x: h.f32(x),
               w: w.parts,
               bias: w.bias && h.f32(w.bias),

@@ -71,7 +71,9 @@ export async function adapterPart(ctx: PartContext): Promise<PartData> {
     },
   };
   ctx.save(data);
-  data.copyBandwidth = await copyBandwidth(gpu.device, ctx.dryRun ? 32 : 512);
+  data.copyBandwidth = ctx.dryRun
+    ? await copyBandwidth(gpu.device, 32, 2)
+    : await copyBandwidth(gpu.device, 512, 32);
   data.nominalPeak = nominalPeak(gpu.adapterName);
   gpu.device.destroy();
   return data;
@@ -79,9 +81,14 @@ export async function adapterPart(ctx: PartContext): Promise<PartData> {
 
 /**
  * GB/s of copyBufferToBuffer between two buffers of `mib` MiB (each byte read once and written once,
- * counted twice), the median of 5 timed copies after a warm-up, by wall time to onSubmittedWorkDone.
+ * counted twice): the median of 5 submits of `per` copies after a warm-up, by wall time to
+ * onSubmittedWorkDone (enough copies per submit that the submit's own cost is small).
  */
-async function copyBandwidth(device: GPUDevice, mib: number): Promise<{ mib: number; gbps: number }> {
+async function copyBandwidth(
+  device: GPUDevice,
+  mib: number,
+  per: number,
+): Promise<{ mib: number; gbps: number }> {
   const bytes = mib * 2 ** 20;
   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
   const a = device.createBuffer({ size: bytes, usage, label: 'bw.a' });
@@ -95,7 +102,6 @@ async function copyBandwidth(device: GPUDevice, mib: number): Promise<{ mib: num
     return performance.now() - t;
   };
   await copy(2);
-  const per = 4;
   const ms: number[] = [];
   for (let i = 0; i < 5; i++) ms.push(await copy(per));
   ms.sort((x, y) => x - y);

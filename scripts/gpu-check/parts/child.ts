@@ -10,15 +10,24 @@ export interface ChildRun {
 }
 
 /**
- * Runs `node <script> ...args` (this Node, with its flags, e.g. `--import tsx` from the sources), killing it (SIGKILL, its whole process group) after
- * `timeoutMs`; stdout and stderr are kept, and passed on to ours as they come when `echo` is set.
+ * Runs `node <script> ...args` (this Node, with its flags, e.g. `--import tsx` from the sources),
+ * killing it with SIGKILL after `timeoutMs`; stdout and stderr are kept, and passed on to ours as they
+ * come when `echo` is set. `group`: the child leads a process group of its own and the kill takes the
+ * whole group (the check starts each part so; a part's own children stay in the part's group and die
+ * with it).
  */
-export function runNode(script: string, args: string[], timeoutMs: number, echo = true): Promise<ChildRun> {
+export function runNode(
+  script: string,
+  args: string[],
+  timeoutMs: number,
+  opts: { echo?: boolean; group?: boolean } = {},
+): Promise<ChildRun> {
+  const { echo = true, group = false } = opts;
   const t0 = performance.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      detached: group,
     });
     let stdout = '';
     let stderr = '';
@@ -35,9 +44,10 @@ export function runNode(script: string, args: string[], timeoutMs: number, echo 
       () => {
         timedOut = true;
         try {
-          process.kill(-child.pid!, 'SIGKILL');
+          if (group) process.kill(-child.pid!, 'SIGKILL');
+          else child.kill('SIGKILL');
         } catch {
-          child.kill('SIGKILL');
+          // already gone
         }
       },
       Math.max(1, timeoutMs),
