@@ -87,6 +87,7 @@ fi
   echo "glibc: $(ldd --version 2>/dev/null | head -n 1)"
   echo "cpus: $(nproc 2>/dev/null); memory: $(grep MemTotal /proc/meminfo 2>/dev/null)"
   echo "node: $("$SCRATCH/bin/node" --version)"
+  echo "vulkan loader: $(ls "$SCRATCH"/sysroot/usr/lib/x86_64-linux-gnu/libvulkan.so.1* 2>/dev/null | tr '\n' ' ')(on LD_LIBRARY_PATH)"
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-} VK_ICD_FILENAMES=${VK_ICD_FILENAMES:-}"
   [ -n "${VK_DRIVER_FILES:-}" ] && [ -f "$VK_DRIVER_FILES" ] && cat "$VK_DRIVER_FILES"
   echo "devices: $(ls /dev/nvidia* /dev/dri 2>/dev/null | tr '\n' ' ')"
