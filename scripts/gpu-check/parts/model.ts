@@ -78,11 +78,11 @@ export async function goldenPart(ctx: PartContext): Promise<PartData> {
   };
   ctx.save(data);
 
-  // KV reuse: A cached, then A again (exact repeat) and B (A with a few words changed) under kvshare,
+  // KV reuse: A cached, then A again (exact repeat) and B (A with four tokens changed) under kvshare,
   // each against the answer of a full computation from an empty cache.
   const A = story.slice(0, 120);
   const B = [...A];
-  for (const i of [30, 31, 70, 95]) B[i] = A[(i * 7) % A.length] === B[i] ? B[i] + 1 : A[(i * 7) % A.length];
+  for (const i of [30, 31, 70, 95]) B[i] = 3 + ((A[i] + 7) % (V - 3));
   const full = async (p: number[]) => {
     await engine.cache.clear();
     return engine.generate({ tokenIds: p }, { maxNewTokens: 24, ...plain });
