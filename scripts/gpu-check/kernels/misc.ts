@@ -1,12 +1,14 @@
-// The kernels with one path each against their references: RoPE on q and k, RoPE with the K/V cache
-// write (rope_kv), the K/V scatter, the reuse patch (kvpatch: gather, re-rotate, scatter), the
+// The kernels with one path each against their references: RoPE on q and k (also with longrope's
+// query scale and a partial rotary), RoPE with the K/V cache write (rope_kv), Qwen3's per-head q/k
+// rmsnorm (rmsnorm_heads), the K/V scatter, the reuse patch (kvpatch: gather, re-rotate, scatter), the
 // deviation and score passes (kvscore), rmsnorm, the embedding gather per weight format, argmax.
+import { uploadRopeTable } from '../../../src/llama/rope-table.ts';
 import { argmaxOp } from '../../../src/ops/argmax.ts';
 import { gatherRowsOps } from '../../../src/ops/embed.ts';
 import { kvScatterOp } from '../../../src/ops/kvcache.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../../../src/ops/kvpatch.ts';
-import { rmsnormOp } from '../../../src/ops/rmsnorm.ts';
-import { ropeOp, uploadRopeTable } from '../../../src/ops/rope.ts';
+import { rmsnormHeadsOp, rmsnormOp } from '../../../src/ops/rmsnorm.ts';
+import { ropeOp } from '../../../src/ops/rope.ts';
 import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
 import { ALL_FORMATS, compare, type KernelResult, result, weightParts } from './common.ts';
@@ -21,6 +23,8 @@ export interface MiscShape {
   vocab: number;
   /** Positions of the rows (the cache holds max + 1 positions). */
   positions: number[];
+  /** Head size of the per-head q/k rmsnorm (Qwen3's 128). */
+  normHeadDim: number;
 }
 
 export const FULL_MISC: MiscShape = {
@@ -31,6 +35,7 @@ export const FULL_MISC: MiscShape = {
   headDim: 64,
   vocab: 151936,
   positions: [5, 2047, 0, 1024, 77, 1500, 3, 640],
+  normHeadDim: 128,
 };
 
 export const DRY_MISC: MiscShape = {
@@ -41,6 +46,7 @@ export const DRY_MISC: MiscShape = {
   headDim: 16,
   vocab: 1000,
   positions: [5, 150, 0],
+  normHeadDim: 16,
 };
 
 const THETA = 1_000_000;
@@ -78,6 +84,55 @@ export async function checkMisc(
     const cq = compare(await h.read(qb, n * qDim), eq, 1e-5, 1e-4);
     const ck = compare(await h.read(kb, n * kvDim), ek, 1e-5, 1e-4);
     onResult(result({ kernel: 'rope q+k', ...only, shape: dims }, t0, cq, ck));
+  }
+  {
+    // Longrope's attention factor on the first pairs of the queries, over a partial rotary (the
+    // pairs past rotaryDim / 2 keep angle 0), as Phi-3 / Phi-4-mini run it.
+    const t0 = performance.now();
+    const rotaryDim = (s.headDim * 3) / 4;
+    const pairs = s.headDim / 8;
+    const [qb, kb] = [h.f32(q), h.f32(kx)];
+    const partial = uploadRopeTable(h.k.device, ctx, s.headDim, THETA, undefined, rotaryDim);
+    const second = { x: kb, nHeads: s.nKvHeads, rowStride: kvDim };
+    const qScale = { factor: 1.7, pairs };
+    h.run([ropeOp(h.k, { ...rope, table: partial, x: qb, second, qScale, label: 'rope_scaled' })]);
+    const ro = { headDim: s.headDim, theta: THETA, rotaryDim };
+    const [sq, sk] = [Float32Array.from(q), Float32Array.from(kx)];
+    ref.rope(sq, s.positions, { ...ro, nHeads: s.nHeads, rowStride: qDim });
+    ref.rope(sk, s.positions, { ...ro, nHeads: s.nKvHeads, rowStride: kvDim });
+    for (let i = 0; i < sq.length; i++) if (i % (s.headDim / 2) < pairs) sq[i] *= qScale.factor;
+    const cq = compare(await h.read(qb, n * qDim), sq, 1e-5, 1e-4);
+    const ck = compare(await h.read(kb, n * kvDim), sk, 1e-5, 1e-4);
+    const shape = `${dims} rotary=${rotaryDim} qScale pairs=${pairs}`;
+    onResult(result({ kernel: 'rope q+k, query scale, partial rotary', ...only, shape }, t0, cq, ck));
+  }
+  {
+    // Qwen3's q_norm / k_norm: every head of q and k normalized in place, one dispatch.
+    const t0 = performance.now();
+    const hd = s.normHeadDim;
+    const [sq, sk] = [s.nHeads * hd, s.nKvHeads * hd];
+    const qn = randn(n * sq, 3, 2); // [n, nHeads * hd]
+    const kn = randn(n * sk, 4, 2); // [n, nKvHeads * hd]
+    const wq = randn(hd, 5).map((v) => 1 + 0.3 * v); // [hd]
+    const wk = randn(hd, 6).map((v) => 1 + 0.3 * v); // [hd]
+    const [qb, kb] = [h.f32(qn), h.f32(kn)];
+    h.run([
+      rmsnormHeadsOp(h.k, {
+        x: qb,
+        w: h.f32(wq),
+        nHeads: s.nHeads,
+        rowStride: sq,
+        second: { x: kb, w: h.f32(wk), nHeads: s.nKvHeads, rowStride: sk },
+        headDim: hd,
+        eps: 1e-6,
+        rows,
+        label: 'qk_norm',
+      }),
+    ]);
+    const cq = compare(await h.read(qb, n * sq), ref.rmsnorm(qn, wq, hd, 1e-6), 1e-5, 1e-4);
+    const ck = compare(await h.read(kb, n * sk), ref.rmsnorm(kn, wk, hd, 1e-6), 1e-5, 1e-4);
+    const shape = `n=${n} H=${s.nHeads} KV=${s.nKvHeads} hd=${hd}`;
+    onResult(result({ kernel: 'rmsnorm_heads (q/k norm)', ...only, shape }, t0, cq, ck));
   }
   // The caches after writing the rotated keys and the values at each row's position.
   const [wantKc, wantVc] = [Float32Array.from(kc), Float32Array.from(vc)];

@@ -17,12 +17,14 @@ interface BenchRun {
 
 /**
  * In order of what matters most. `--quantize q4` quantizes on the CPU as the model loads (seconds per
- * 100 M weights), and the profile loads it again: Qwen2.5-0.5B in q4 runs without the profile.
+ * 100 M weights), and the profile loads it again: Qwen2.5-0.5B in q4 runs last, without the profile,
+ * and Llama-3.2-1B (1.2 B weights, 2.5 GB in BF16) in BF16 only.
  */
 const FULL: BenchRun[] = [
   { shape: 'smollm2-135m', promptTokens: 512, newTokens: 64 },
   { shape: 'smollm2-135m', quantize: 'q4', promptTokens: 512, newTokens: 64 },
   { shape: 'qwen2.5-0.5b', promptTokens: 512, newTokens: 64 },
+  { shape: 'llama-3.2-1b', promptTokens: 512, newTokens: 64 },
   { shape: 'stories15m', promptTokens: 128, newTokens: 64 },
   { shape: 'stories15m', quantize: 'q4', promptTokens: 128, newTokens: 64 },
   { shape: 'qwen2.5-0.5b', quantize: 'q4', promptTokens: 512, newTokens: 64, profile: false },

@@ -2,7 +2,7 @@ import { existsSync, renameSync, rmSync } from 'node:fs';
 import { runNode, tail } from './child.ts';
 import type { PartContext } from './types.ts';
 
-export type SynthShape = 'stories15m' | 'smollm2-135m' | 'qwen2.5-0.5b';
+export type SynthShape = 'stories15m' | 'smollm2-135m' | 'qwen2.5-0.5b' | 'llama-3.2-1b';
 
 /**
  * The folder of a random-weight BF16 model of `shape` in the kit's scratch folder, written by
