@@ -55,29 +55,6 @@ const inlineShaders: Plugin = {
   },
 };
 
-/**
- * @huggingface/transformers (the tokenizers) loads onnxruntime-node and sharp, native packages the
- * tokenizers never use: onnxruntime-node becomes an empty object, sharp a function that throws.
- */
-const withoutNativeDeps: Plugin = {
-  name: 'without-native-deps',
-  setup(b) {
-    b.onResolve({ filter: /^sharp$/ }, () => ({ path: 'sharp', namespace: 'kit-stub' }));
-    b.onLoad({ filter: /.*/, namespace: 'kit-stub' }, () => ({
-      contents:
-        "export default function sharp() { throw new Error('sharp is not part of the GPU check kit'); }",
-      loader: 'js',
-    }));
-    b.onLoad({ filter: /@huggingface[\\/]transformers[\\/]dist[\\/]transformers\.node\.mjs$/ }, (a) => {
-      const text = readFileSync(a.path, 'utf8');
-      const call = 'requireFromHere("onnxruntime-node")';
-      if (text.split(call).length !== 2)
-        throw new Error(`${a.path}: expected one ${call} (transformers updated?)`);
-      return { contents: text.replace(call, '{}'), loader: 'js' };
-    });
-  },
-};
-
 async function gzipFile(src: string, dst: string): Promise<void> {
   await pipeline(createReadStream(src), createGzip({ level: 6 }), createWriteStream(dst));
 }
@@ -161,7 +138,7 @@ async function main(): Promise<void> {
     format: 'esm',
     target: 'node20',
     outfile: join(out, 'js', 'kit.mjs'),
-    plugins: [inlineShaders, withoutNativeDeps],
+    plugins: [inlineShaders],
     // CommonJS dependencies call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __kitRequire } from 'node:module'; const require = __kitRequire(import.meta.url);",

@@ -90,7 +90,7 @@ function kernelLines(lines: string[], k: Record<string, unknown> | undefined): v
   lines.push(
     '',
     `kernels: ${k.checked} runs, ${k.failed} outside tolerance (max |error| against src/reference; * = what this adapter selects)`,
-    '  kernel                        variant                 runs  max|err|  tol ratio',
+    '  kernel                                 variant                 runs  max|err|  tol ratio',
   );
   const groups = new Map<string, KernelResult[]>();
   for (const x of results) {
@@ -103,7 +103,7 @@ function kernelLines(lines: string[], k: Record<string, unknown> | undefined): v
     const sel = g.some((x) => x.selected) ? '*' : ' ';
     const bad = g.some((x) => !x.pass) ? '  FAIL' : '';
     lines.push(
-      `${sel} ${g[0].kernel.padEnd(29)} ${g[0].variant.padEnd(23)} ${String(g.length).padStart(4)}  ${exp(worst).padStart(8)}  ${fixed(ratio, 3).padStart(9)}${bad}`,
+      `${sel} ${g[0].kernel.padEnd(38)} ${g[0].variant.padEnd(23)} ${String(g.length).padStart(4)}  ${exp(worst).padStart(8)}  ${fixed(ratio, 3).padStart(9)}${bad}`,
     );
   }
   for (const x of results.filter((r) => !r.pass)) {
