@@ -19,11 +19,12 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -37,7 +38,7 @@ export const TRAVEL_LIMIT = 64 * MiB;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'gpu-kit' } } });
-const out = join(root, values.out);
+const out = resolve(root, values.out);
 const cache = join(root, 'tmp', 'gpu-kit-cache');
 
 /** The WGSL shaders inlined: shaders-node.ts reads them from disk, the bundle carries them. */
@@ -66,7 +67,7 @@ async function cachedGzip(src: string, dst: string, key: string): Promise<void> 
   if (!existsSync(cached)) {
     mkdirSync(cache, { recursive: true });
     await gzipFile(src, `${cached}.tmp`);
-    execFileSync('mv', [`${cached}.tmp`, cached]);
+    renameSync(`${cached}.tmp`, cached);
   }
   copyFileSync(cached, dst);
 }

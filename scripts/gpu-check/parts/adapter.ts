@@ -90,7 +90,7 @@ async function copyBandwidth(
   per: number,
 ): Promise<{ mib: number; gbps: number }> {
   const bytes = mib * 2 ** 20;
-  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST | GPUBufferUsage.STORAGE;
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const a = device.createBuffer({ size: bytes, usage, label: 'bw.a' });
   const b = device.createBuffer({ size: bytes, usage, label: 'bw.b' });
   const copy = async (times: number) => {

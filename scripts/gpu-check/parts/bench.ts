@@ -55,7 +55,11 @@ export interface BenchRow {
 export async function benchPart(ctx: PartContext): Promise<PartData> {
   const t0 = performance.now();
   const rows: BenchRow[] = [];
-  const data = (): PartData => ({ pass: rows.every((r) => r.status === 'ok'), rows });
+  // Runs skipped or cut by the budget are a matter of time, shown in the table; a failed run fails.
+  const data = (): PartData => ({
+    pass: rows.some((r) => r.status === 'ok') && !rows.some((r) => r.status === 'failed'),
+    rows,
+  });
   for (const run of ctx.dryRun ? DRY : FULL) {
     const row: BenchRow = {
       model: run.shape,
