@@ -33,8 +33,8 @@ import { build, type Plugin } from 'esbuild';
 import { assetsDir } from '../../test/helpers/models.ts';
 
 const MiB = 2 ** 20;
-export const KIT_LIMIT = 60 * MiB;
-export const TRAVEL_LIMIT = 64 * MiB;
+const KIT_LIMIT = 60 * MiB;
+const TRAVEL_LIMIT = 64 * MiB;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const { values } = parseArgs({ options: { out: { type: 'string', default: 'gpu-kit' } } });

@@ -14,7 +14,7 @@ import { formatReport, type PartReport, type Report } from './report.ts';
  * device's 10-minute command limit) and in the rehearsal, where the budgets are generous (a software
  * adapter compiling pipelines on two busy cores varies 3x; the rehearsal usually takes 1-2.5 min).
  */
-export const PARTS: { name: string; title: string; full: number; dry: number }[] = [
+const PARTS: { name: string; title: string; full: number; dry: number }[] = [
   { name: 'adapter', title: 'adapter, features, limits, copy bandwidth', full: 25, dry: 60 },
   { name: 'kernels', title: 'every kernel variant vs the TypeScript reference', full: 90, dry: 240 },
   { name: 'golden', title: 'stories260K golden outputs, KV reuse answers', full: 40, dry: 120 },

@@ -20,7 +20,7 @@ const FULL: TtftRun[] = [
 const DRY: TtftRun[] = [{ shape: 'stories15m', promptTokens: 128, reps: 1, scenarios: 'repeat,similar' }];
 
 /** One row of a scenario's table: the mode's median TTFT and its ratio to a full prefill. */
-export interface TtftRow {
+interface TtftRow {
   mode: string;
   ttftMs: number;
   speedup: number;
@@ -39,7 +39,7 @@ export interface TtftTable {
 }
 
 /** The scenario tables of bench/ttft-reuse.ts's output. */
-export function parseTtft(text: string): TtftTable['scenarios'] {
+function parseTtft(text: string): TtftTable['scenarios'] {
   const out: TtftTable['scenarios'] = [];
   for (const line of text.split('\n')) {
     const head = /^(repeat|repeat-stored|follow-up|similar): (.*)$/.exec(line);
