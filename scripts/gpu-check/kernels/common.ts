@@ -1,12 +1,12 @@
 // What every kernel check shares: the result row, the kernel contexts to run (the adapter's own
 // selection and the variants forced on it), the weights in each format, and the comparison.
 import { decodeToF32, encodeFromF32, packHalfRows } from '../../../src/model/dtype.ts';
+import { quantizeGgml } from '../../../src/model/gguf-quantize.ts';
 import { dequantizeQ6k, repackQ6K } from '../../../src/model/q6k.ts';
 import { dequantizeRows, quantizeRows } from '../../../src/model/quantize.ts';
 import type { KernelContext } from '../../../src/ops/context.ts';
 import { type GemvSplit, gemvSplit } from '../../../src/ops/matmul.ts';
 import { isQuantFormat, type WeightFormat, type WeightPart } from '../../../src/ops/weight-format.ts';
-import { quantizeGgml } from '../../../test/helpers/gguf-writer-quant.ts';
 import type { KernelHarness } from '../../../test/helpers/gpu.ts';
 
 /** One kernel run against its reference. */
