@@ -30,6 +30,8 @@ export const DAWN_PACKAGE = 'webgpu';
  */
 export async function loadDawn(specifier: string = DAWN_PACKAGE): Promise<DawnModule> {
   try {
+    // The package by its literal name, so bundlers (the GPU check kit's esbuild bundle) can see it.
+    if (specifier === DAWN_PACKAGE) return (await import('webgpu')) as DawnModule;
     return (await import(specifier)) as DawnModule;
   } catch (cause) {
     const code = (cause as { code?: unknown } | null)?.code;

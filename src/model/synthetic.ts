@@ -395,10 +395,18 @@ function stopId(tokJson: string, content: string): number {
   return id;
 }
 
-/** The repository's assets/stories260K-hf (its tokenizer files also ship in the npm package). */
+/**
+ * $KVSHARE_ASSETS/stories260K-hf when that holds it (a bundle, such as the GPU check kit, has no
+ * repository around it), else the repository's assets/stories260K-hf (its tokenizer files also ship in
+ * the npm package).
+ */
 async function defaultTokenizerDir(): Promise<string> {
   const { fileURLToPath } = await import('node:url');
   const { existsSync } = await import('node:fs');
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  if (env?.KVSHARE_ASSETS && existsSync(`${env.KVSHARE_ASSETS}/stories260K-hf`)) {
+    return `${env.KVSHARE_ASSETS}/stories260K-hf`;
+  }
   // From src/model/ or from the built dist/src/model/.
   const dirs = ['../../assets/stories260K-hf', '../../../assets/stories260K-hf'].map((rel) =>
     fileURLToPath(new URL(rel, import.meta.url)),
