@@ -23,7 +23,7 @@ import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
-import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
+import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
 import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
@@ -220,11 +220,15 @@ export class Engine {
       const m = this.need();
       return exportCachePack(m.cache, m.info.fingerprint, ids);
     },
-    importPack: (pack) =>
-      this.queue.run(async () => {
+    importPack: async (pack) => {
+      // A pack URL is downloaded before the import takes its turn: a slow server holds this call,
+      // never the requests queued behind it.
+      const data = typeof pack === 'string' ? await fetchCachePack(pack, this.need().expect) : pack;
+      return this.queue.run(async () => {
         const m = this.need();
-        return importCachePack(m.cache, pack, m.expect);
-      }),
+        return importCachePack(m.cache, data, m.expect);
+      });
+    },
   };
 
   /** Stop the request being served now (it finishes with finishReason 'abort'); queued ones still run. */

@@ -26,6 +26,12 @@ export interface GgufHeader {
 }
 
 /**
+ * The most header bytes read: metadata and tensor infos of real files take a few MB (a 256k-token
+ * vocabulary with its merges ~10 MB); past this the file is refused before more is fetched.
+ */
+export const MAX_GGUF_HEADER_BYTES = 64 * 2 ** 20;
+
+/**
  * Reads and parses the header of `file` (metadata and tensor infos) with `@huggingface/gguf`, whose
  * range requests are answered by `source.readRange` (the parser reads 2 MB chunks from byte 0 until
  * the tensor infos end; no tensor data is read on purpose). Throws ModelFormatError for a file that
@@ -43,6 +49,10 @@ export async function readGgufHeader(
     if (!m) throw new ModelFormatError('internal error: the GGUF parser asked for an unexpected range');
     const start = Math.min(Number(m[1]), size);
     const end = Math.min(Number(m[2]) + 1, size);
+    if (end > MAX_GGUF_HEADER_BYTES)
+      throw new ModelFormatError(
+        `${file} at ${source.location} has a header (metadata and tensor list) longer than ${MAX_GGUF_HEADER_BYTES} bytes.`,
+      );
     const bytes = await source.readRange(file, start, end, signal);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       status: 206,
