@@ -93,7 +93,7 @@ export function parseConfig(json: unknown): ModelConfig {
     numKvHeads,
     headDim,
     maxPositions,
-    rmsNormEps: optional(c, 'rms_norm_eps', posNum) ?? 1e-6,
+    rmsNormEps: optional(c, 'rms_norm_eps', f32In(RMS_NORM_EPS)) ?? 1e-6,
     ropeTheta,
     tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
     attentionBias,
@@ -156,10 +156,10 @@ function readRope(c: Json): number {
         `rope_parameters ${JSON.stringify(params)} are not supported: only rope_type 'default' is implemented.`,
       );
     }
-    const theta = optional(params as Json, 'rope_theta', posNum);
+    const theta = optional(params as Json, 'rope_theta', f32In(ROPE_THETA));
     if (theta !== undefined) return theta;
   }
-  return optional(c, 'rope_theta', posNum) ?? 10000;
+  return optional(c, 'rope_theta', f32In(ROPE_THETA)) ?? 10000;
 }
 
 function isDefaultRope(v: unknown): boolean {
@@ -223,10 +223,22 @@ function tokenId(o: Json, key: string): number {
   return v;
 }
 
-function posNum(o: Json, key: string): number {
-  const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw wrongType(key, 'a positive number', v);
-  return v;
+/**
+ * Float fields reach the GPU as f32: each must be positive and finite *as f32* (1e308 is finite in
+ * JSON but Infinity in f32) and within a sane range (bounds inclusive).
+ */
+const RMS_NORM_EPS = { min: 1e-12, max: 1 };
+const ROPE_THETA = { min: 1, max: 1e12 };
+
+function f32In(range: { min: number; max: number }) {
+  return (o: Json, key: string): number => {
+    const v = o[key];
+    const want = `a number in [${range.min}, ${range.max}]`;
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)))
+      throw wrongType(key, `${want}, finite as f32`, v);
+    if (!(v >= range.min && v <= range.max)) throw wrongType(key, want, v);
+    return v;
+  };
 }
 
 function str(o: Json, key: string): string {

@@ -44,9 +44,23 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
       `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain RoPE is implemented.`,
     );
   }
-  const hidden = num(key('embedding_length')) as number;
-  const heads = num(key('attention.head_count')) as number;
-  const headDim = num(key('attention.key_length'), false) ?? hidden / heads;
+  const count = (k: string, required = true): number | undefined => {
+    const v = num(k, required);
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0))
+      throw new ModelFormatError(
+        `${header.file}: GGUF metadata key ${k} must be a positive integer (got ${v}).`,
+      );
+    return v;
+  };
+  const hidden = count(key('embedding_length')) as number;
+  const heads = count(key('attention.head_count')) as number;
+  const keyLength = count(key('attention.key_length'), false);
+  if (keyLength === undefined && hidden % heads !== 0)
+    throw new ModelFormatError(
+      `${header.file}: ${key('embedding_length')} ${hidden} is not a multiple of ${key('attention.head_count')} ${heads} (and there is no key_length).`,
+    );
+  const headDim = keyLength ?? hidden / heads;
+  checkGeometry(header, hidden, heads * headDim);
   const ropeDims = num(key('rope.dimension_count'), false);
   if (ropeDims !== undefined && ropeDims !== headDim) {
     throw new UnsupportedArchitectureError(
@@ -72,6 +86,21 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
     eos_token_id: eos ?? null,
   });
+}
+
+/** The embedding and the first query projection must have the widths the metadata gives. */
+function checkGeometry(header: GgufHeader, hidden: number, qRows: number): void {
+  const shapeOf = (name: string) => header.tensors.find((t) => t.name === name)?.shape;
+  const embd = shapeOf('token_embd.weight');
+  if (embd && embd[embd.length - 1] !== hidden)
+    throw new ModelFormatError(
+      `${header.file}: embedding_length is ${hidden} but token_embd.weight has rows of ${embd[embd.length - 1]} values.`,
+    );
+  const q = shapeOf('blk.0.attn_q.weight');
+  if (q && (q[0] !== qRows || q[q.length - 1] !== hidden))
+    throw new ModelFormatError(
+      `${header.file}: head_count × key_length is ${qRows} and embedding_length ${hidden}, but blk.0.attn_q.weight is [${q.join(', ')}].`,
+    );
 }
 
 /** The shortest decimal that is the same f32 (GGUF stores f32: 1e-5 reads back as 9.99999974e-6). */
@@ -170,7 +199,32 @@ export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] 
       permuteHeads,
     });
   }
+  checkPacking(header, out);
   return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * gguf.cpp's rule: in header order, each tensor's data starts where the one before ends, padded to
+ * the alignment, from the start of the data section. So every offset is aligned and no two tensors
+ * share bytes.
+ */
+function checkPacking(header: GgufHeader, tensors: GgufTensor[]): void {
+  let expected = 0;
+  for (const t of tensors) {
+    const offset = t.start - header.dataStart;
+    if (offset !== expected) {
+      const why =
+        offset % header.alignment !== 0
+          ? `is not a multiple of the alignment ${header.alignment}`
+          : offset < expected
+            ? 'overlaps the tensor before it'
+            : 'leaves a gap after the tensor before it';
+      throw new ModelFormatError(
+        `${header.file}: tensor ${t.ggufName} starts at data offset ${offset}, expected ${expected}: its offset ${why}.`,
+      );
+    }
+    expected += Math.ceil(t.byteLength / header.alignment) * header.alignment;
+  }
 }
 
 /** "Q5_K (13)" for known GGML types, else the id. */

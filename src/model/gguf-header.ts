@@ -23,6 +23,10 @@ export interface GgufHeader {
   tensors: GgufTensorInfo[];
   /** File size in bytes. */
   size: number;
+  /** general.alignment (default 32): a power of two. */
+  alignment: number;
+  /** Where tensor data starts: the end of the tensor infos, padded to the alignment. */
+  dataStart: number;
 }
 
 /**
@@ -75,7 +79,10 @@ export async function readGgufHeader(
       cause: e,
     });
   }
-  const dataStart = Number(parsed.tensorDataOffset);
+  // The parser pads with 32-bit arithmetic (2^31 gives a negative offset): redone here, checked.
+  const alignment = ggufAlignment((parsed.metadata as GgufMetadata)['general.alignment'], file, source);
+  const infoEnd = Number(parsed.tensorInfoByteRange[1]);
+  const dataStart = Math.ceil(infoEnd / alignment) * alignment;
   if (dataStart > size) throw truncated(file, source, dataStart, size);
   const tensors = parsed.tensorInfos.map((t) => ({
     name: t.name,
@@ -83,7 +90,18 @@ export async function readGgufHeader(
     type: t.dtype,
     start: dataStart + Number(t.offset),
   }));
-  return { file, metadata: parsed.metadata as GgufMetadata, tensors, size };
+  return { file, metadata: parsed.metadata as GgufMetadata, tensors, size, alignment, dataStart };
+}
+
+/** general.alignment as gguf.cpp accepts it: absent (32) or a u32 power of two. */
+function ggufAlignment(v: unknown, file: string, source: ModelSource): number {
+  if (v === undefined) return 32;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 || (v & (v - 1)) !== 0) {
+    throw new ModelFormatError(
+      `${file} at ${source.location}: general.alignment must be a power of two (got ${String(v)}).`,
+    );
+  }
+  return v;
 }
 
 function truncated(file: string, source: ModelSource, need: number, size: number): ModelFormatError {

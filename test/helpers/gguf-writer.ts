@@ -266,3 +266,31 @@ export function patchTensorType(file: Uint8Array, name: string, typeId: number):
   }
   throw new Error(`tensor ${name} not found`);
 }
+
+/** Sets the data offset of tensor `name` in a built file's tensor infos (to test packing rules). */
+export function patchTensorOffset(file: Uint8Array, name: string, offset: number): Uint8Array {
+  const out = file.slice();
+  const needle = new TextEncoder().encode(name);
+  const dv = new DataView(out.buffer);
+  for (let i = 8; i + needle.length < out.length; i++) {
+    if (dv.getBigUint64(i - 8, true) !== BigInt(needle.length)) continue;
+    if (!needle.every((b, k) => out[i + k] === b)) continue;
+    const dims = dv.getUint32(i + needle.length, true);
+    dv.setBigUint64(i + needle.length + 4 + 8 * dims + 4, BigInt(offset), true);
+    return out;
+  }
+  throw new Error(`tensor ${name} not found`);
+}
+
+/** The data offset of tensor `name` in a built file's tensor infos. */
+export function tensorOffset(file: Uint8Array, name: string): number {
+  const needle = new TextEncoder().encode(name);
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  for (let i = 8; i + needle.length < file.length; i++) {
+    if (dv.getBigUint64(i - 8, true) !== BigInt(needle.length)) continue;
+    if (!needle.every((b, k) => file[i + k] === b)) continue;
+    const dims = dv.getUint32(i + needle.length, true);
+    return Number(dv.getBigUint64(i + needle.length + 4 + 8 * dims + 4, true));
+  }
+  throw new Error(`tensor ${name} not found`);
+}
