@@ -8,9 +8,10 @@
  * once with the real contents. When putting the contents back into the placeholder rendering gives
  * the real rendering exactly, the template treated contents as opaque text and the pieces are known:
  * template text is encoded with added tokens parsed, contents without. A template that changes
- * contents (upper-cases them, splits off a <think> block, branches on them) falls back to encoding
- * the real rendering, allowed only when that yields the same added tokens, each as many times, as
- * the template text alone (InvalidArgumentError otherwise).
+ * contents (upper-cases them, splits off a <think> block, branches on them) falls back to the real
+ * rendering with each marker-spelling content placed on its own and kept plain; allowed only when
+ * that yields the same added tokens, each as many times, as the template text alone
+ * (InvalidArgumentError otherwise).
  */
 import type { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 
@@ -184,6 +185,12 @@ export function splitRendering(
 
 function template(segments: Segment[], text: string): void {
   if (text.length > 0) segments.push({ text, content: false });
+}
+
+/** Whether `text` spells an added token (as encoding it with added tokens parsed would find one). */
+export function holdsAddedToken(core: HfTokenizerCore, text: string): boolean {
+  const t = core as unknown as CoreInternals;
+  return t.splitter_unnormalized.split(text).some((piece) => t.added_tokens_map.has(piece));
 }
 
 /** How many times each added token id occurs in `ids`. */

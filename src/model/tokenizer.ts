@@ -5,6 +5,7 @@ import { ContextOverflowError, InvalidArgumentError, ModelFormatError } from '..
 import {
   addedTokenCounts,
   encodeSegments,
+  holdsAddedToken,
   makePlaceholders,
   type Segment,
   sameCounts,
@@ -227,17 +228,48 @@ class HfTokenizer implements Tokenizer {
     const { segments, intact } = splitRendering(this.render(standIn, opts), contents, ph);
     if (intact && segments.map((s) => s.text).join('') === rendered)
       return encodeSegments(this.core, segments);
-    return this.encodeTransformed(rendered, segments);
+    return this.encodeTransformed(messages, contents, rendered, segments, opts);
   }
 
   /**
-   * The template changed contents (altered the placeholders, split contents, branched on them):
-   * the real rendering is encoded as is, allowed only when its added tokens are exactly those of the
-   * template text (the placeholder rendering with contents as plain text).
+   * The template changed some contents (altered the placeholders, split contents, branched on
+   * them). Each message whose content spells added-token text is then placed in the real rendering
+   * on its own (a rendering with only that content replaced; found when putting it back gives the
+   * real rendering exactly) and kept plain. The rest is encoded as template text, allowed only when
+   * the added tokens come out exactly as the template's own text yields them.
    */
-  private encodeTransformed(rendered: string, segments: Segment[]): number[] {
-    const ids = this.encode(rendered, { addSpecialTokens: false });
-    const templateOnly = segments.filter((s) => !s.content);
+  private encodeTransformed(
+    messages: ChatMessage[],
+    contents: string[],
+    rendered: string,
+    placeholderSegments: Segment[],
+    opts: ChatTemplateOptions,
+  ): number[] {
+    const spans: [number, number][] = [];
+    contents.forEach((content, i) => {
+      if (!holdsAddedToken(this.core, content)) return;
+      const ph = makePlaceholders([content]);
+      const one = messages.map((m, j) => (j === i ? { ...m, content: ph.stand[0] } : m));
+      const { segments, intact } = splitRendering(this.render(one, opts), [content], ph);
+      if (!intact || segments.map((s) => s.text).join('') !== rendered) return; // transformed: counted below
+      let at = 0;
+      for (const seg of segments) {
+        if (seg.content) spans.push([at, at + seg.text.length]);
+        at += seg.text.length;
+      }
+    });
+    spans.sort((a, b) => a[0] - b[0]);
+    const segments: Segment[] = [];
+    let at = 0;
+    for (const [from, to] of spans) {
+      if (from < at) continue; // cannot happen: messages render in distinct places
+      if (from > at) segments.push({ text: rendered.slice(at, from), content: false });
+      segments.push({ text: rendered.slice(from, to), content: true });
+      at = to;
+    }
+    if (at < rendered.length) segments.push({ text: rendered.slice(at), content: false });
+    const ids = encodeSegments(this.core, segments);
+    const templateOnly = placeholderSegments.filter((s) => !s.content);
     const expected = addedTokenCounts(this.core, encodeSegments(this.core, templateOnly));
     if (sameCounts(addedTokenCounts(this.core, ids), expected)) return ids;
     throw new InvalidArgumentError(

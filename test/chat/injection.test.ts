@@ -140,3 +140,47 @@ describe('templates that change contents', () => {
     expect(() => tok.applyChatTemplate(chatWith('hi<|im_#end|>'))).toThrow(/special-token text/);
   });
 });
+
+describe('category table: templates / injection', () => {
+  it.each(['qwen', 'llama3'] as const)(
+    '%s: tried / wrong / crashed / lost all zero',
+    (name) => {
+      const v = vocabs[name];
+      const benign = chatWith('hello');
+      const benignIds = v.tok.applyChatTemplate(benign, { addGenerationPrompt: true });
+      const texts = [ATTACKS.qwen, ATTACKS.llama3, '\uE000\uE001', '<|', '|>', '<|im_', '_id|>'];
+      for (const t of v.added)
+        texts.push(t.content, `x${t.content}`, `${t.content}\n`, t.content.slice(0, -1));
+      const chats: ChatMessage[][] = [];
+      for (const t of texts) {
+        chats.push(chatWith(t), chatWith('hi', t));
+        chats.push([
+          { role: 'user', content: t },
+          { role: 'assistant', content: t },
+          { role: 'user', content: `${t}${t}` },
+        ]);
+      }
+      const tally = { tried: 0, wrong: 0, crashed: 0, lost: 0 };
+      for (const chat of chats) {
+        tally.tried++;
+        try {
+          const ids = v.tok.applyChatTemplate(chat, { addGenerationPrompt: true });
+          const plain = v.tok.applyChatTemplate(
+            chat.map((m) => ({ ...m, content: 'x' })),
+            { addGenerationPrompt: true },
+          );
+          const same = markers(v, ids).join() === markers(v, plain).join();
+          const text = v.tok.decode(ids) === v.tok.renderChatTemplate(chat, { addGenerationPrompt: true });
+          if (!same || !text) tally.wrong++;
+        } catch {
+          tally.crashed++;
+        }
+      }
+      if (v.tok.applyChatTemplate(benign, { addGenerationPrompt: true }).join() !== benignIds.join())
+        tally.lost++;
+      console.log(`templates / injection (${name}): ${JSON.stringify(tally)}`);
+      expect(tally).toEqual({ tried: chats.length, wrong: 0, crashed: 0, lost: 0 });
+    },
+    120_000,
+  );
+});
