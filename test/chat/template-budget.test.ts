@@ -118,5 +118,12 @@ describe('an engine whose model ships a hostile template', () => {
       engine.generate('Once upon a time '.repeat(200_000), { maxNewTokens: 4 }),
     ).rejects.toBeInstanceOf(ContextOverflowError);
     expect(performance.now() - t0).toBeLessThan(500);
+    // A 2 MB chat message too (this model's template is the bomb: refused before it runs).
+    const t1 = performance.now();
+    const long = [{ role: 'user' as const, content: 'x'.repeat(2_000_000) }];
+    await expect(chat.chat.completions.create({ messages: long, max_tokens: 4 })).rejects.toBeInstanceOf(
+      ContextOverflowError,
+    );
+    expect(performance.now() - t1).toBeLessThan(500);
   });
 });
