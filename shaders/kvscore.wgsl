@@ -1,4 +1,4 @@
-// Deviation-based token selection (DESIGN §3 step 5).
+// Deviation-based token selection (docs/DESIGN.md, Select).
 //   deviation: dev[pos[r]] = sum_j |v[r, j] - vc[pos[r], j]|   (fresh layer-1 V vs the cached, patched V)
 //   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)
 struct Params { kvDim: u32, nHeads: u32, ctx: u32, _p0: u32 }

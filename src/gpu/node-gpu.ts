@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebGPUUnavailableError } from '../errors.ts';
 
-/** Software Vulkan drivers tried in order when no GPU is present (DESIGN §5). */
+/** Software Vulkan drivers tried in order when no GPU is present (docs/DESIGN.md, WebGPU without a GPU). */
 const SOFTWARE_ICDS = [
   '/usr/share/vulkan/icd.d/lvp_icd.json', // lavapipe (Mesa llvmpipe), ~5x SwiftShader
   '/usr/share/vulkan/icd.d/lvp_icd.x86_64.json',

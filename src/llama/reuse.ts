@@ -26,7 +26,7 @@ export interface PatchSource {
 
 /**
  * KVShare's GPU work on a runner: patch cached entries into the live KV cache, score reused rows by
- * deviation (DESIGN §3 step 5), continue the scored rows from layer 1 on, and read prompt K/V back
+ * deviation (docs/DESIGN.md, Select), continue the scored rows from layer 1 on, and read prompt K/V back
  * for a new entry. Buffers and the scoring ops are made once per model; patch ops (bound to one
  * request's sources) once per request.
  */

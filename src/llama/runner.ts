@@ -6,9 +6,9 @@ import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
-import { uploadRopeTable } from '../ops/rope.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
 import { KVCache } from './kv-cache.ts';
+import { uploadRopeTable } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
 
@@ -99,7 +99,14 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
+    const ropeTable = uploadRopeTable(
+      device,
+      ctx,
+      cfg.headDim,
+      cfg.ropeTheta,
+      cfg.ropeScaling,
+      cfg.rotaryDim,
+    );
     const splits = new AttentionSplits(device);
     k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
     const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });

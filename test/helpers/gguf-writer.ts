@@ -1,6 +1,7 @@
 // A small GGUF (v3) writer for tests: header, metadata of every value type, tensor infos, alignment
 // and data, plus `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's converter does.
 import { LM_HEAD } from '../../src/model/layout.ts';
+import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
 import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
 import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-writer-quant.ts';
 
@@ -147,6 +148,9 @@ const GGUF_NAMES: [RegExp, string][] = [
   [/^model\.layers\.(\d+)\.input_layernorm\.weight$/, 'blk.$1.attn_norm.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.(q|k|v)_proj\.(weight|bias)$/, 'blk.$1.attn_$2.$3'],
   [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.(q|k)_norm\.weight$/, 'blk.$1.attn_$2_norm.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.qkv_proj\.weight$/, 'blk.$1.attn_qkv.weight'],
+  [/^model\.layers\.(\d+)\.mlp\.gate_up_proj\.weight$/, 'blk.$1.ffn_up.weight'],
   [/^model\.layers\.(\d+)\.post_attention_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
 ];
@@ -205,8 +209,52 @@ export function modelKVs(cfg: ModelConfig): GgufKV[] {
     { key: `${a}.attention.head_count`, type: 'UINT32', value: cfg.numHeads },
     { key: `${a}.attention.head_count_kv`, type: 'UINT32', value: cfg.numKvHeads },
     { key: `${a}.rope.freq_base`, type: 'FLOAT32', value: cfg.ropeTheta },
-    { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.rotaryDim ?? cfg.headDim },
+    { key: `${a}.attention.key_length`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.attention.value_length`, type: 'UINT32', value: cfg.headDim },
     { key: `${a}.attention.layer_norm_rms_epsilon`, type: 'FLOAT32', value: cfg.rmsNormEps },
+    ...(cfg.ropeScaling?.type === 'longrope'
+      ? ([
+          { key: `${a}.rope.scaling.attn_factor`, type: 'FLOAT32', value: cfg.ropeScaling.attentionFactor },
+          {
+            key: `${a}.rope.scaling.original_context_length`,
+            type: 'UINT32',
+            value: cfg.ropeScaling.originalMaxPositions,
+          },
+        ] as GgufKV[])
+      : []),
+    ...(a === 'phi3' ? [{ key: `${a}.attention.sliding_window`, type: 'UINT32', value: 0 } as GgufKV] : []),
+    ...(cfg.ropeScaling?.type === 'linear'
+      ? ([
+          { key: `${a}.rope.scaling.type`, type: 'STRING', value: 'linear' },
+          { key: `${a}.rope.scaling.factor`, type: 'FLOAT32', value: cfg.ropeScaling.factor },
+        ] as GgufKV[])
+      : []),
+  ];
+}
+
+/**
+ * The RoPE factor tensors llama.cpp's converter writes: for `llama3`, `rope_freqs.weight` F32
+ * [headDim/2], each frequency's divisor (1 for short wavelengths, `factor` for long ones, blended
+ * between); for `longrope`, `rope_factors_long.weight` and `rope_factors_short.weight` [rotaryDim/2].
+ */
+export function ropeFactorTensors(cfg: ModelConfig): GgufTensorSpec[] {
+  const f32 = (name: string, values: ArrayLike<number>): GgufTensorSpec => {
+    const data = Float32Array.from(values); // [n]
+    return { name, shape: [data.length], type: GGML_TYPE_IDS.F32, data: new Uint8Array(data.buffer) };
+  };
+  const s = cfg.ropeScaling;
+  if (s?.type === 'longrope') {
+    return [f32('rope_factors_long.weight', s.longFactor), f32('rope_factors_short.weight', s.shortFactor)];
+  }
+  if (s?.type !== 'llama3') return [];
+  const plain = ropeInvFreqs(cfg.headDim, cfg.ropeTheta);
+  const scaled = ropeInvFreqs(cfg.headDim, cfg.ropeTheta, s);
+  return [
+    f32(
+      'rope_freqs.weight',
+      plain.map((f, i) => f / scaled[i]),
+    ),
   ];
 }
 
@@ -244,6 +292,7 @@ export function ggufFromModel(
       data: quantizeGgml(data, type),
     });
   }
+  specs.unshift(...ropeFactorTensors(cfg));
   const kvs = [...modelKVs(cfg), ...tok];
   return buildGguf(opts.editKVs ? opts.editKVs(kvs) : kvs, specs);
 }
