@@ -71,7 +71,12 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
       `${header.file}: ${key('embedding_length')} ${hidden} is not a multiple of ${key('attention.head_count')} ${heads} (and there is no key_length).`,
     );
   const headDim = keyLength ?? hidden / heads;
-  checkGeometry(header, hidden, heads * headDim);
+  const kvHeads = count(key('attention.head_count_kv'), false) ?? heads;
+  if (heads % kvHeads !== 0)
+    throw new ModelFormatError(
+      `${header.file}: ${key('attention.head_count')} ${heads} is not a multiple of ${key('attention.head_count_kv')} ${kvHeads}.`,
+    );
+  checkGeometry(header, hidden);
   const ropeDims = num(key('rope.dimension_count'), false);
   if (ropeDims !== undefined && ropeDims !== headDim && arch !== 'phi3') {
     throw new UnsupportedArchitectureError(
@@ -87,7 +92,7 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     intermediate_size: num(key('feed_forward_length')),
     num_hidden_layers: num(key('block_count')),
     num_attention_heads: heads,
-    num_key_value_heads: num(key('attention.head_count_kv'), false) ?? heads,
+    num_key_value_heads: kvHeads,
     head_dim: headDim,
     max_position_embeddings: num(key('context_length')),
     rms_norm_eps: shortestF32(num(key('attention.layer_norm_rms_epsilon')) as number),
@@ -101,18 +106,12 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
   });
 }
 
-/** The embedding and the first query projection must have the widths the metadata gives. */
-function checkGeometry(header: GgufHeader, hidden: number, qRows: number): void {
-  const shapeOf = (name: string) => header.tensors.find((t) => t.name === name)?.shape;
-  const embd = shapeOf('token_embd.weight');
+/** The embedding must have the width the metadata gives (other shapes are checked against the config later). */
+function checkGeometry(header: GgufHeader, hidden: number): void {
+  const embd = header.tensors.find((t) => t.name === 'token_embd.weight')?.shape;
   if (embd && embd[embd.length - 1] !== hidden)
     throw new ModelFormatError(
       `${header.file}: embedding_length is ${hidden} but token_embd.weight has rows of ${embd[embd.length - 1]} values.`,
-    );
-  const q = shapeOf('blk.0.attn_q.weight');
-  if (q && (q[0] !== qRows || q[q.length - 1] !== hidden))
-    throw new ModelFormatError(
-      `${header.file}: head_count × key_length is ${qRows} and embedding_length ${hidden}, but blk.0.attn_q.weight is [${q.join(', ')}].`,
     );
 }
 
@@ -295,18 +294,21 @@ export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] 
       permuteHeads,
     });
   }
-  checkPacking(header, out);
+  checkPacking(header);
   return out.sort((a, b) => a.start - b.start);
 }
 
 /**
  * gguf.cpp's rule: in header order, each tensor's data starts where the one before ends, padded to
  * the alignment, from the start of the data section. So every offset is aligned and no two tensors
- * share bytes.
+ * share bytes. (A tensor of an unknown type or partial blocks is refused by the caller.)
  */
-function checkPacking(header: GgufHeader, tensors: GgufTensor[]): void {
+function checkPacking(header: GgufHeader): void {
   let expected = 0;
-  for (const t of tensors) {
+  for (const t of header.tensors) {
+    if (!isGgmlType(t.type)) return;
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n % GGML_TYPES[t.type].elems !== 0) return;
     const offset = t.start - header.dataStart;
     if (offset !== expected) {
       const why =
@@ -316,10 +318,10 @@ function checkPacking(header: GgufHeader, tensors: GgufTensor[]): void {
             ? 'overlaps the tensor before it'
             : 'leaves a gap after the tensor before it';
       throw new ModelFormatError(
-        `${header.file}: tensor ${t.ggufName} starts at data offset ${offset}, expected ${expected}: its offset ${why}.`,
+        `${header.file}: tensor ${t.name} starts at data offset ${offset}, expected ${expected}: its offset ${why}.`,
       );
     }
-    expected += Math.ceil(t.byteLength / header.alignment) * header.alignment;
+    expected += Math.ceil(ggmlBytes(t.type, n) / header.alignment) * header.alignment;
   }
 }
 
