@@ -62,7 +62,6 @@ type JinjaNode = {
   property?: JinjaNode;
   object?: JinjaNode;
   callee?: JinjaNode;
-  filter?: JinjaNode;
 };
 type FunctionValueCtor = new (
   fn: (args: RuntimeValueLike[], scope: unknown) => RuntimeValueLike,
@@ -116,7 +115,9 @@ class BudgetInterpreter extends OpenInterpreter {
       throw new BudgetExceeded(`nested deeper than ${this.budget.maxDepth}`);
     try {
       const v = super.evaluate(statement, environment);
-      this.checkSize(v);
+      // Looking a value up makes nothing new: only its size is checked.
+      const type = (statement as JinjaNode | undefined)?.type;
+      this.checkSize(v, type !== 'Identifier' && type !== 'MemberExpression');
       return v;
     } finally {
       this.depth--;
@@ -131,13 +132,13 @@ class BudgetInterpreter extends OpenInterpreter {
     return v;
   }
 
-  private checkSize(v: RuntimeValueLike | undefined): void {
+  private checkSize(v: RuntimeValueLike | undefined, made = true): void {
     if (!v) return;
     if (typeof v.value === 'string') {
       const n = v.value.length;
       if (n > this.budget.maxChars)
         throw new BudgetExceeded(`a string of more than ${this.budget.maxChars} characters`);
-      this.produced += n;
+      if (made) this.produced += n;
       if (this.produced > PRODUCED_FACTOR * this.budget.maxChars)
         throw new BudgetExceeded(`more than ${PRODUCED_FACTOR * this.budget.maxChars} characters produced`);
     } else if (Array.isArray(v.value) && v.value.length > this.budget.maxItems) {
