@@ -60,6 +60,12 @@ export interface ChatCompletionRequestBase {
   /** KV reuse for this request (overrides the engine default given to load()). */
   reuse?: ReuseOptions;
   /**
+   * Trusted messages only: let message contents hold special tokens (a content spelling
+   * `<|im_end|>` becomes that token, as transformers.js renders chats). Default false: contents
+   * are plain text and only the chat template writes turn markers.
+   */
+  special_tokens_in_content?: boolean;
+  /**
    * Aborting stops the request: one already producing tokens ends with finish_reason 'abort'; one
    * not yet started rejects with AbortError.
    */

@@ -6,7 +6,8 @@ import type { CacheStats, GpuCacheStats, PackImportResult } from '../api/cache.t
 import { CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
-import { DEFAULT_PACK_MAX_BYTES, exportPack, importPack } from '../store/pack.ts';
+import { DEFAULT_PACK_MAX_BYTES, declaredPackBytes, exportPack, importPack } from '../store/pack.ts';
+import { readBounded, responseBody } from '../util/bounded-read.ts';
 
 /**
  * Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures (the
@@ -46,24 +47,47 @@ export async function importCachePack(
   pack: Blob | ArrayBuffer | Uint8Array | string,
   expect: EntryExpectation,
 ): Promise<PackImportResult> {
-  const data = typeof pack === 'string' ? await fetchPack(pack) : pack;
+  const data = typeof pack === 'string' ? await fetchCachePack(pack, expect) : pack;
   return importPack(cache, data, expect);
 }
 
-/** The pack at `url`; a declared Content-Length over the size cap is refused before the download. */
-async function fetchPack(url: string, maxBytes = DEFAULT_PACK_MAX_BYTES): Promise<Uint8Array> {
+/**
+ * The pack at `url`, at most `maxBytes`: a declared Content-Length over the cap is refused before
+ * the download, a body that grows past it is cancelled there, and one cut short (or a connection
+ * that breaks) is a CachePackError too. The pack's own header is checked as soon as it arrives: a
+ * body that is not a pack for this model stops after 88 bytes, a pack stops at its declared end.
+ */
+export async function fetchCachePack(
+  url: string,
+  expect: EntryExpectation,
+  maxBytes = DEFAULT_PACK_MAX_BYTES,
+): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
   } catch (e) {
     throw new CachePackError(`Could not fetch the KV pack at ${url}: ${String(e)}`, { cause: e });
   }
-  if (!res.ok) throw new CachePackError(`Could not fetch the KV pack at ${url}: HTTP ${res.status}`);
-  const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-  if (declared > maxBytes) {
-    await res.body?.cancel();
-    throw new CachePackError(`KV pack is too large: ${declared} bytes, the limit is ${maxBytes}`);
+  if (!res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new CachePackError(`Could not fetch the KV pack at ${url}: HTTP ${res.status}`);
   }
-  // A body larger than declared is refused by decodePack's own size cap.
-  return new Uint8Array(await res.arrayBuffer());
+  const body = responseBody(
+    res,
+    (e) => new CachePackError(`The download of the KV pack at ${url} broke off: ${String(e)}`, { cause: e }),
+  );
+  return readBounded(
+    body,
+    maxBytes,
+    {
+      tooLarge: (bytes, cap, declared) =>
+        new CachePackError(
+          `KV pack is too large: ${declared ? `${bytes} bytes` : `more than ${cap} bytes sent`}, the limit is ${cap}`,
+        ),
+      cut: (got, total) =>
+        new CachePackError(`The KV pack at ${url} is cut short: ${got} of ${total} bytes arrived`),
+    },
+    undefined,
+    (head) => declaredPackBytes(head, expect, { maxBytes }),
+  );
 }

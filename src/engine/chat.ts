@@ -74,7 +74,10 @@ function prepare(engine: Engine, req: ChatCompletionRequestBase): Prepared {
   checkSignal('signal', req.signal);
   if (req.signal?.aborted) throw new AbortError();
   const messages = checkMessages(req.messages);
-  const ids = engine.chatPromptIds(messages);
+  const special = req.special_tokens_in_content;
+  if (special !== undefined && typeof special !== 'boolean')
+    throw new InvalidArgumentError('special_tokens_in_content must be a boolean');
+  const ids = engine.chatPromptIds(messages, { specialTokensInContent: special });
   const info = engine.info!; // chatPromptIds threw EngineNotLoadedError otherwise
   const left = info.contextLength - ids.length;
   const opts: GenerateOptions = {

@@ -30,7 +30,7 @@ import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
 import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
-import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
+import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
 import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
@@ -238,11 +238,15 @@ export class Engine {
       const m = this.need();
       return exportCachePack(m.cache, m.info.fingerprint, ids);
     },
-    importPack: (pack) =>
-      this.queue.run(async () => {
+    importPack: async (pack) => {
+      // A pack URL is downloaded before the import takes its turn: a slow server holds this call,
+      // never the requests queued behind it.
+      const data = typeof pack === 'string' ? await fetchCachePack(pack, this.need().expect) : pack;
+      return this.queue.run(async () => {
         const m = this.need();
-        return importCachePack(m.cache, pack, m.expect);
-      }),
+        return importCachePack(m.cache, data, m.expect);
+      });
+    },
   };
 
   /** Stop the request being served now (it finishes with finishReason 'abort'); queued ones still run. */
@@ -251,13 +255,20 @@ export class Engine {
   }
 
   /**
-   * Token ids of a chat: the model's chat template with the generation prompt appended. A model
-   * without a template (e.g. stories260K) gets BOS + the messages' contents joined by newlines.
+   * Token ids of a chat: the model's chat template with the generation prompt appended, message
+   * contents as plain text unless `specialTokensInContent`. A model without a template (e.g.
+   * stories260K) gets BOS + the messages' contents joined by newlines. Messages far longer than
+   * the context (maxPromptChars) are refused before they are rendered or tokenized.
    */
-  chatPromptIds(messages: ChatMessage[]): number[] {
-    const t = this.need().tokenizer;
-    if (t.hasChatTemplate) return t.applyChatTemplate(messages, { addGenerationPrompt: true });
-    return t.encode(messages.map((m) => m.content).join('\n'), { addSpecialTokens: true });
+  chatPromptIds(messages: ChatMessage[], opts: { specialTokensInContent?: boolean } = {}): number[] {
+    const m = this.need();
+    const maxChars = maxPromptChars(m.runner.contextLength);
+    const t = m.tokenizer;
+    if (t.hasChatTemplate)
+      return t.applyChatTemplate(messages, { addGenerationPrompt: true, maxChars, ...opts });
+    const text = messages.map((x) => x.content).join('\n');
+    checkPromptChars(text, m.runner.contextLength);
+    return t.encode(text, { addSpecialTokens: true });
   }
 
   /** Token ids of a prompt exactly as generate() would feed them. */
@@ -402,6 +413,7 @@ export class Engine {
     addSpecialTokens: boolean | undefined,
     maxNew: number,
   ): number[] {
+    if (typeof prompt === 'string') checkPromptChars(prompt, m.runner.contextLength);
     const ids =
       typeof prompt === 'string'
         ? prompt.trim().length === 0
@@ -424,4 +436,22 @@ export class Engine {
     const ids = this.promptIds(m, prompt, true, 0);
     return cachePromptTurn(m, ids);
   }
+}
+
+/**
+ * Characters a prompt may have before it is refused untokenized: CHARS_PER_TOKEN per token of the
+ * context. Far more than real text takes (about 4 per token in English), so only prompts that
+ * could never fit are refused, before tokenizing them in full blocks the queue.
+ */
+const CHARS_PER_TOKEN = 32;
+
+export function maxPromptChars(contextLength: number): number {
+  return contextLength * CHARS_PER_TOKEN;
+}
+
+function checkPromptChars(text: string, contextLength: number): void {
+  if (text.length > maxPromptChars(contextLength))
+    throw new ContextOverflowError(
+      `The prompt has ${text.length} characters, far more than a context of ${contextLength} tokens can hold (at most ${maxPromptChars(contextLength)} characters are tokenized): shorten it.`,
+    );
 }

@@ -97,8 +97,16 @@ export function resolveReuse(
   };
   if (!REUSE_MODES.includes(r.mode))
     throw new InvalidArgumentError(`reuse mode must be one of ${REUSE_MODES.join(', ')}`);
-  if (!(r.recomputeRatio >= 0 && r.recomputeRatio <= 1))
-    throw new InvalidArgumentError('recomputeRatio must be in [0, 1]');
+  if (o !== undefined && (typeof o !== 'object' || o === null || Array.isArray(o)))
+    throw new InvalidArgumentError('reuse options must be an object');
+  const fraction = (name: string, v: unknown) => {
+    if (typeof v !== 'number' || !(v >= 0 && v <= 1))
+      throw new InvalidArgumentError(
+        `${name} must be a number in [0, 1] (got ${typeof v === 'string' ? JSON.stringify(v) : String(v)})`,
+      );
+  };
+  fraction('recomputeRatio', r.recomputeRatio);
+  fraction('minSimilarity', r.minSimilarity);
   if (!Number.isInteger(r.trickle) || r.trickle < 0)
     throw new InvalidArgumentError('trickle must be a whole number >= 0');
   if (!Number.isInteger(r.maxSources) || r.maxSources < 1)

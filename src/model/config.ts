@@ -110,7 +110,7 @@ export function parseConfig(json: unknown): ModelConfig {
     numKvHeads,
     headDim,
     maxPositions,
-    rmsNormEps: optional(c, 'rms_norm_eps', posNum) ?? 1e-6,
+    rmsNormEps: optional(c, 'rms_norm_eps', f32In(RMS_NORM_EPS)) ?? 1e-6,
     ropeTheta,
     tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
     attentionBias,
@@ -176,14 +176,17 @@ function readRope(
     if (v === undefined || v === null) continue;
     if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(field, 'an object', v);
     const o = v as Json;
-    if (field === 'rope_parameters') theta = optional(o, 'rope_theta', posNum);
+    if (field === 'rope_parameters') theta = optional(o, 'rope_theta', f32In(ROPE_THETA));
     const read =
       modelType === 'phi3' && ['longrope', 'su'].includes(String(o.rope_type ?? o.type))
         ? readLongrope(c, o, field, rotaryDim, maxPositions)
         : readScaling(c, o, field);
     if (read) scaling = read;
   }
-  return { theta: theta ?? optional(c, 'rope_theta', posNum) ?? 10000, ...(scaling ? { scaling } : {}) };
+  return {
+    theta: theta ?? optional(c, 'rope_theta', f32In(ROPE_THETA)) ?? 10000,
+    ...(scaling ? { scaling } : {}),
+  };
 }
 
 const ROPE_TYPES = ['default', 'linear', 'llama3'];
@@ -213,7 +216,11 @@ function readRotaryDim(c: Json, headDim: number): number | undefined {
 function readLongrope(c: Json, o: Json, field: string, rotaryDim: number, maxPositions: number): RopeScaling {
   const factors = (key: string): number[] => {
     const v = o[key];
-    if (!Array.isArray(v) || v.length !== rotaryDim / 2 || !v.every((x) => typeof x === 'number' && x > 0)) {
+    if (
+      !Array.isArray(v) ||
+      v.length !== rotaryDim / 2 ||
+      !v.every((x) => typeof x === 'number' && x > 0 && Number.isFinite(Math.fround(x)))
+    ) {
       throw new ModelFormatError(
         `config.json field ${field}.${key} must be ${rotaryDim / 2} positive numbers (half the rotated dims).`,
       );
@@ -324,10 +331,30 @@ function tokenId(o: Json, key: string): number {
   return v;
 }
 
+/** A positive number, finite as f32 (every float field reaches the GPU as f32). */
 function posNum(o: Json, key: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw wrongType(key, 'a positive number', v);
+  if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)) || v <= 0)
+    throw wrongType(key, 'a positive number, finite as f32', v);
   return v;
+}
+
+/**
+ * Float fields reach the GPU as f32: each must be positive and finite *as f32* (1e308 is finite in
+ * JSON but Infinity in f32) and within a sane range (bounds inclusive).
+ */
+const RMS_NORM_EPS = { min: 1e-12, max: 1 };
+const ROPE_THETA = { min: 1, max: 1e12 };
+
+function f32In(range: { min: number; max: number }) {
+  return (o: Json, key: string): number => {
+    const v = o[key];
+    const want = `a number in [${range.min}, ${range.max}]`;
+    if (typeof v !== 'number' || !Number.isFinite(Math.fround(v)))
+      throw wrongType(key, `${want}, finite as f32`, v);
+    if (!(v >= range.min && v <= range.max)) throw wrongType(key, want, v);
+    return v;
+  };
 }
 
 function str(o: Json, key: string): string {

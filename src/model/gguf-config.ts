@@ -55,9 +55,28 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
       `${header.file}: ${key('rope.scaling.factor')} must be positive (got ${factor}).`,
     );
   }
-  const hidden = num(key('embedding_length')) as number;
-  const heads = num(key('attention.head_count')) as number;
-  const headDim = num(key('attention.key_length'), false) ?? hidden / heads;
+  const count = (k: string, required = true): number | undefined => {
+    const v = num(k, required);
+    if (v !== undefined && !(Number.isSafeInteger(v) && v > 0))
+      throw new ModelFormatError(
+        `${header.file}: GGUF metadata key ${k} must be a positive integer (got ${v}).`,
+      );
+    return v;
+  };
+  const hidden = count(key('embedding_length')) as number;
+  const heads = count(key('attention.head_count')) as number;
+  const keyLength = count(key('attention.key_length'), false);
+  if (keyLength === undefined && hidden % heads !== 0)
+    throw new ModelFormatError(
+      `${header.file}: ${key('embedding_length')} ${hidden} is not a multiple of ${key('attention.head_count')} ${heads} (and there is no key_length).`,
+    );
+  const headDim = keyLength ?? hidden / heads;
+  const kvHeads = count(key('attention.head_count_kv'), false) ?? heads;
+  if (heads % kvHeads !== 0)
+    throw new ModelFormatError(
+      `${header.file}: ${key('attention.head_count')} ${heads} is not a multiple of ${key('attention.head_count_kv')} ${kvHeads}.`,
+    );
+  checkGeometry(header, hidden);
   const ropeDims = num(key('rope.dimension_count'), false);
   if (ropeDims !== undefined && ropeDims !== headDim && arch !== 'phi3') {
     throw new UnsupportedArchitectureError(
@@ -73,7 +92,7 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     intermediate_size: num(key('feed_forward_length')),
     num_hidden_layers: num(key('block_count')),
     num_attention_heads: heads,
-    num_key_value_heads: num(key('attention.head_count_kv'), false) ?? heads,
+    num_key_value_heads: kvHeads,
     head_dim: headDim,
     max_position_embeddings: num(key('context_length')),
     rms_norm_eps: shortestF32(num(key('attention.layer_norm_rms_epsilon')) as number),
@@ -85,6 +104,15 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
     eos_token_id: eos ?? null,
   });
+}
+
+/** The embedding must have the width the metadata gives (other shapes are checked against the config later). */
+function checkGeometry(header: GgufHeader, hidden: number): void {
+  const embd = header.tensors.find((t) => t.name === 'token_embd.weight')?.shape;
+  if (embd && embd[embd.length - 1] !== hidden)
+    throw new ModelFormatError(
+      `${header.file}: embedding_length is ${hidden} but token_embd.weight has rows of ${embd[embd.length - 1]} values.`,
+    );
 }
 
 /** The shortest decimal that is the same f32 (GGUF stores f32: 1e-5 reads back as 9.99999974e-6). */
@@ -266,7 +294,35 @@ export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] 
       permuteHeads,
     });
   }
+  checkPacking(header);
   return out.sort((a, b) => a.start - b.start);
+}
+
+/**
+ * gguf.cpp's rule: in header order, each tensor's data starts where the one before ends, padded to
+ * the alignment, from the start of the data section. So every offset is aligned and no two tensors
+ * share bytes. (A tensor of an unknown type or partial blocks is refused by the caller.)
+ */
+function checkPacking(header: GgufHeader): void {
+  let expected = 0;
+  for (const t of header.tensors) {
+    if (!isGgmlType(t.type)) return;
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n % GGML_TYPES[t.type].elems !== 0) return;
+    const offset = t.start - header.dataStart;
+    if (offset !== expected) {
+      const why =
+        offset % header.alignment !== 0
+          ? `is not a multiple of the alignment ${header.alignment}`
+          : offset < expected
+            ? 'overlaps the tensor before it'
+            : 'leaves a gap after the tensor before it';
+      throw new ModelFormatError(
+        `${header.file}: tensor ${t.name} starts at data offset ${offset}, expected ${expected}: its offset ${why}.`,
+      );
+    }
+    expected += Math.ceil(ggmlBytes(t.type, n) / header.alignment) * header.alignment;
+  }
 }
 
 /** "Q5_K (13)" for known GGML types, else the id. */

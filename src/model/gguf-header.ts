@@ -23,7 +23,17 @@ export interface GgufHeader {
   tensors: GgufTensorInfo[];
   /** File size in bytes. */
   size: number;
+  /** general.alignment (default 32): a power of two. */
+  alignment: number;
+  /** Where tensor data starts: the end of the tensor infos, padded to the alignment. */
+  dataStart: number;
 }
+
+/**
+ * The most header bytes read: metadata and tensor infos of real files take a few MB (a 256k-token
+ * vocabulary with its merges ~10 MB); past this the file is refused before more is fetched.
+ */
+export const MAX_GGUF_HEADER_BYTES = 64 * 2 ** 20;
 
 /**
  * Reads and parses the header of `file` (metadata and tensor infos) with `@huggingface/gguf`, whose
@@ -43,6 +53,10 @@ export async function readGgufHeader(
     if (!m) throw new ModelFormatError('internal error: the GGUF parser asked for an unexpected range');
     const start = Math.min(Number(m[1]), size);
     const end = Math.min(Number(m[2]) + 1, size);
+    if (end > MAX_GGUF_HEADER_BYTES)
+      throw new ModelFormatError(
+        `${file} at ${source.location} has a header (metadata and tensor list) longer than ${MAX_GGUF_HEADER_BYTES} bytes.`,
+      );
     const bytes = await source.readRange(file, start, end, signal);
     return new Response(bytes as Uint8Array<ArrayBuffer>, {
       status: 206,
@@ -65,7 +79,10 @@ export async function readGgufHeader(
       cause: e,
     });
   }
-  const dataStart = Number(parsed.tensorDataOffset);
+  // The parser pads with 32-bit arithmetic (2^31 gives a negative offset): redone here, checked.
+  const alignment = ggufAlignment((parsed.metadata as GgufMetadata)['general.alignment'], file, source);
+  const infoEnd = Number(parsed.tensorInfoByteRange[1]);
+  const dataStart = Math.ceil(infoEnd / alignment) * alignment;
   if (dataStart > size) throw truncated(file, source, dataStart, size);
   const tensors = parsed.tensorInfos.map((t) => ({
     name: t.name,
@@ -73,7 +90,18 @@ export async function readGgufHeader(
     type: t.dtype,
     start: dataStart + Number(t.offset),
   }));
-  return { file, metadata: parsed.metadata as GgufMetadata, tensors, size };
+  return { file, metadata: parsed.metadata as GgufMetadata, tensors, size, alignment, dataStart };
+}
+
+/** general.alignment as gguf.cpp accepts it: absent (32) or a u32 power of two. */
+function ggufAlignment(v: unknown, file: string, source: ModelSource): number {
+  if (v === undefined) return 32;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 2 ** 31 || (v & (v - 1)) !== 0) {
+    throw new ModelFormatError(
+      `${file} at ${source.location}: general.alignment must be a power of two (got ${String(v)}).`,
+    );
+  }
+  return v;
 }
 
 function truncated(file: string, source: ModelSource, need: number, size: number): ModelFormatError {

@@ -32,7 +32,17 @@ export function prepareTensor(
   const data = dtype === 'F32' && raw.byteOffset % 4 === 0 ? f32View(raw) : decodeToF32(raw, dtype);
   checkFinite(name, data);
   if (!matrix || !prep.quantize) return { name, shape, dtype, data };
-  const words = quantizeRows(data, shape[1], prep.quantize);
+  let words: Uint32Array;
+  try {
+    words = quantizeRows(data, shape[1], prep.quantize);
+  } catch (e) {
+    // Finite values whose scale overflows the format's storage (e.g. 1e7 in q8: f16 scales).
+    if (!(e instanceof RangeError)) throw e;
+    throw new ModelFormatError(
+      `Tensor ${name} cannot be quantized to ${prep.quantize}: ${e.message} (its values are too large for the format).`,
+      { cause: e },
+    );
+  }
   return { name, shape, dtype, data: new Float32Array(0), packed: { format: prep.quantize, words } };
 }
 

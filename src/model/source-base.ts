@@ -1,4 +1,7 @@
 import { AbortError, ModelFormatError } from '../errors.ts';
+import { type BodyStream, readBounded } from '../util/bounded-read.ts';
+
+export { isAbortLike } from '../util/bounded-read.ts';
 
 /** Called as bytes of one file arrive; `total` is the file size when known, else `null`. */
 export type BytesCallback = (loaded: number, total: number | null) => void;
@@ -17,7 +20,10 @@ export interface ModelSource {
   readonly kind: 'folder' | 'url';
   readJson(name: string, signal?: AbortSignal): Promise<unknown>;
   readText(name: string, signal?: AbortSignal): Promise<string>;
-  /** The whole file. `onBytes` is called as chunks arrive, with non-decreasing `loaded`. */
+  /**
+   * The whole file, at most wholeFileCap(name) bytes (ModelFormatError past it, the download
+   * stopped there). `onBytes` is called as chunks arrive, with non-decreasing `loaded`.
+   */
   readBytes(name: string, onBytes?: BytesCallback, signal?: AbortSignal): Promise<Uint8Array>;
   /**
    * Bytes [start, end) of the file. Over HTTP this sends a Range request; when the server ignores
@@ -33,9 +39,20 @@ export interface ModelSource {
 }
 
 /** An open file: its size when known and its bytes in order from byte 0. */
-export interface OpenedStream {
-  total: number | null;
-  chunks: AsyncIterable<Uint8Array>;
+export type OpenedStream = BodyStream;
+
+const MiB = 2 ** 20;
+
+/**
+ * The most bytes of a model file read whole into memory, by kind: tokenizer.json 64 MiB (the
+ * largest real ones are ~35 MB), other JSON 16 MiB, a chat template 1 MiB, anything else 64 MiB.
+ * Weights are streamed or read by range, never whole.
+ */
+export function wholeFileCap(name: string): number {
+  if (name === 'tokenizer.json' || name.endsWith('/tokenizer.json')) return 64 * MiB;
+  if (name.endsWith('.json')) return 16 * MiB;
+  if (name.endsWith('.jinja')) return MiB;
+  return 64 * MiB;
 }
 
 /** Shared parts of folder and URL sources: everything is built on `open()` and `readRange()`. */
@@ -54,19 +71,20 @@ export abstract class BaseSource implements ModelSource {
   }
 
   async readBytes(name: string, onBytes?: BytesCallback, signal?: AbortSignal): Promise<Uint8Array> {
-    const { total, chunks } = await this.open(name, signal);
-    const parts: Uint8Array[] = [];
-    let loaded = 0;
-    onBytes?.(0, total);
-    for await (const c of chunks) {
-      parts.push(c);
-      loaded += c.byteLength;
-      onBytes?.(loaded, total);
-    }
-    if (total !== null && loaded !== total) {
-      throw new ModelFormatError(`${name} at ${this.location}: expected ${total} bytes but got ${loaded}.`);
-    }
-    return concatChunks(parts, loaded);
+    const opened = await this.open(name, signal);
+    const where = `${name} at ${this.location}`;
+    return readBounded(
+      opened,
+      wholeFileCap(name),
+      {
+        tooLarge: (bytes, cap, declared) =>
+          new ModelFormatError(
+            `${where} is too large: ${declared ? `${bytes} bytes declared` : `more than ${cap} bytes sent`}, the limit for this file is ${cap} bytes.`,
+          ),
+        cut: (got, total) => new ModelFormatError(`${where}: expected ${total} bytes but got ${got}.`),
+      },
+      onBytes,
+    );
   }
 
   async readText(name: string, signal?: AbortSignal): Promise<string> {
@@ -116,11 +134,6 @@ export function checkFileName(name: string): void {
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError();
-}
-
-/** True for the DOMException (or Node error) that fetch / fs reject with when a signal aborts them. */
-export function isAbortLike(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
 }
 
 /** Joins chunks into one array of exactly `total` bytes. */

@@ -1,12 +1,6 @@
 import { AbortError, ModelFileMissingError } from '../errors.ts';
-import {
-  BaseSource,
-  checkFileName,
-  concatChunks,
-  isAbortLike,
-  type OpenedStream,
-  throwIfAborted,
-} from './source-base.ts';
+import { isAbortLike, plainLength, responseBody, responseChunks } from '../util/bounded-read.ts';
+import { BaseSource, checkFileName, concatChunks, type OpenedStream, throwIfAborted } from './source-base.ts';
 
 /**
  * Model files under a base URL, read with the global `fetch` (browsers, workers, Node 18+).
@@ -30,7 +24,7 @@ export class UrlSource extends BaseSource {
     const url = this.urlOf(name);
     const res = await this.request(name, url, 'GET', undefined, signal);
     if (!res.ok) throw this.httpError(name, url, res);
-    return { total: plainLength(res), chunks: bodyChunks(res, signal) };
+    return responseBody(res, (e) => interrupted(res, e), signal);
   }
 
   async readRange(name: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array> {
@@ -48,7 +42,7 @@ export class UrlSource extends BaseSource {
     const parts: Uint8Array[] = [];
     let seen = 0;
     let got = 0;
-    for await (const c of bodyChunks(res, signal)) {
+    for await (const c of responseChunks(res, (e) => interrupted(res, e), signal)) {
       const from = Math.max(0, skip - seen);
       seen += c.byteLength;
       if (from >= c.byteLength) continue;
@@ -76,7 +70,7 @@ export class UrlSource extends BaseSource {
     }
     if (!res.ok) throw this.httpError(name, url, res);
     let n = 0;
-    for await (const c of bodyChunks(res, signal)) n += c.byteLength;
+    for await (const c of responseChunks(res, (e) => interrupted(res, e), signal)) n += c.byteLength;
     return n;
   }
 
@@ -122,38 +116,8 @@ export class UrlSource extends BaseSource {
   }
 }
 
-/** Content-Length when it is the length of the decoded body (no Content-Encoding), else null. */
-function plainLength(res: Response): number | null {
-  const enc = res.headers.get('content-encoding');
-  if (enc && enc.toLowerCase() !== 'identity') return null;
-  const len = res.headers.get('content-length');
-  if (len === null || !/^\d+$/.test(len.trim())) return null;
-  return Number(len);
-}
-
-/** The body's chunks; converts an abort into `AbortError` and cancels the body if iteration stops early. */
-async function* bodyChunks(res: Response, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
-  if (!res.body) return;
-  const reader = res.body.getReader();
-  let done = false;
-  try {
-    while (true) {
-      let r: ReadableStreamReadResult<Uint8Array>;
-      try {
-        r = await reader.read();
-      } catch (e) {
-        if (signal?.aborted || isAbortLike(e)) throw new AbortError();
-        const why = e instanceof Error ? e.message : String(e);
-        throw new ModelFileMissingError(`Download of ${res.url} was interrupted: ${why}`, { cause: e });
-      }
-      if (r.done) {
-        done = true;
-        return;
-      }
-      yield r.value;
-    }
-  } finally {
-    if (!done) await reader.cancel().catch(() => undefined);
-    reader.releaseLock();
-  }
+/** A download cut off mid-body (connection reset, server gone). */
+function interrupted(res: Response, e: unknown): ModelFileMissingError {
+  const why = e instanceof Error ? e.message : String(e);
+  return new ModelFileMissingError(`Download of ${res.url} was interrupted: ${why}`, { cause: e });
 }

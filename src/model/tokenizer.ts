@@ -1,11 +1,41 @@
-import { Template } from '@huggingface/jinja';
+import type { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 import type { ChatMessage } from '../api/model.ts';
-import { InvalidArgumentError, ModelFormatError } from '../errors.ts';
+import { ContextOverflowError, InvalidArgumentError, ModelFormatError } from '../errors.ts';
+import {
+  addedTokenCounts,
+  encodeSegments,
+  holdsAddedToken,
+  makePlaceholders,
+  type Segment,
+  sameCounts,
+  splitRendering,
+} from './chat-content.ts';
+import { compileTemplate, DEFAULT_TEMPLATE_BUDGET, renderTemplate } from './chat-render.ts';
 import { type ModelSource, openModelSource } from './source.ts';
 import type { ModelConfig } from './types.ts';
 
 export type { ChatMessage } from '../api/model.ts';
+
+/** Default bound on the characters of a chat's messages (ChatTemplateOptions.maxChars). */
+export const DEFAULT_MAX_CHARS = 1_000_000;
+
+export interface ChatTemplateOptions {
+  /** Append the template's opening of an assistant turn. Default false. */
+  addGenerationPrompt?: boolean;
+  /**
+   * The old behaviour, for trusted text only: message contents may hold special tokens (a content
+   * spelling `<|im_end|>` becomes that token). Default false: contents are plain text.
+   */
+  specialTokensInContent?: boolean;
+  /**
+   * Longest rendering (and longest string the template may make), characters. Messages longer
+   * together are refused with ContextOverflowError before rendering. Default 1,000,000.
+   */
+  maxChars?: number;
+  /** Wall time the template may run, ms (each of its two renderings). Default 750. */
+  timeMs?: number;
+}
 
 /**
  * Text ↔ token ids for one model, built offline from its tokenizer.json and tokenizer_config.json.
@@ -24,11 +54,14 @@ export interface Tokenizer {
   decode(ids: number[], opts?: { skipSpecialTokens?: boolean }): string;
   /**
    * Renders the model's chat template and encodes the result without adding special tokens (the
-   * template writes its own). Throws InvalidArgumentError when the model has no chat template.
+   * template writes its own). Message contents are encoded as plain text: only the template's own
+   * text yields special tokens (see chat-content.ts; `specialTokensInContent` for the old way).
+   * The template runs under a time and size budget (chat-render.ts). Throws InvalidArgumentError
+   * when the model has no chat template, or the template fails or goes past its budget.
    */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): number[];
+  applyChatTemplate(messages: ChatMessage[], opts?: ChatTemplateOptions): number[];
   /** The chat template rendered as text (same rules and errors as applyChatTemplate). */
-  renderChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+  renderChatTemplate(messages: ChatMessage[], opts?: ChatTemplateOptions): string;
   readonly hasChatTemplate: boolean;
   readonly bosTokenId: number | null;
   /** Stop tokens: config.json eos ids, then generation_config.json's, then the tokenizer's eos token. */
@@ -180,31 +213,105 @@ class HfTokenizer implements Tokenizer {
     return this.core.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
 
-  renderChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+  renderChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): string {
+    return this.render(messages, opts);
+  }
+
+  applyChatTemplate(messages: ChatMessage[], opts: ChatTemplateOptions = {}): number[] {
+    const rendered = this.render(messages, opts);
+    if (opts.specialTokensInContent) return this.encode(rendered, { addSpecialTokens: false });
+    const contents = messages.map((m) => (typeof m.content === 'string' ? m.content : ''));
+    const ph = makePlaceholders(contents);
+    const standIn = messages.map((m, i) =>
+      typeof m.content === 'string' ? { ...m, content: ph.stand[i] } : m,
+    );
+    const { segments, intact } = splitRendering(this.render(standIn, opts), contents, ph);
+    if (intact && segments.map((s) => s.text).join('') === rendered)
+      return encodeSegments(this.core, segments);
+    return this.encodeTransformed(messages, contents, rendered, segments, opts);
+  }
+
+  /**
+   * The template changed some contents (altered the placeholders, split contents, branched on
+   * them). Each message whose content spells added-token text is then placed in the real rendering
+   * on its own (a rendering with only that content replaced; found when putting it back gives the
+   * real rendering exactly) and kept plain. The rest is encoded as template text, allowed only when
+   * the added tokens come out exactly as the template's own text yields them.
+   */
+  private encodeTransformed(
+    messages: ChatMessage[],
+    contents: string[],
+    rendered: string,
+    placeholderSegments: Segment[],
+    opts: ChatTemplateOptions,
+  ): number[] {
+    const spans: [number, number][] = [];
+    contents.forEach((content, i) => {
+      if (!holdsAddedToken(this.core, content)) return;
+      const ph = makePlaceholders([content]);
+      const one = messages.map((m, j) => (j === i ? { ...m, content: ph.stand[0] } : m));
+      const { segments, intact } = splitRendering(this.render(one, opts), [content], ph);
+      if (!intact || segments.map((s) => s.text).join('') !== rendered) return; // transformed: counted below
+      let at = 0;
+      for (const seg of segments) {
+        if (seg.content) spans.push([at, at + seg.text.length]);
+        at += seg.text.length;
+      }
+    });
+    spans.sort((a, b) => a[0] - b[0]);
+    const segments: Segment[] = [];
+    let at = 0;
+    for (const [from, to] of spans) {
+      if (from < at) continue; // cannot happen: messages render in distinct places
+      if (from > at) segments.push({ text: rendered.slice(at, from), content: false });
+      segments.push({ text: rendered.slice(from, to), content: true });
+      at = to;
+    }
+    if (at < rendered.length) segments.push({ text: rendered.slice(at), content: false });
+    const ids = encodeSegments(this.core, segments);
+    const templateOnly = placeholderSegments.filter((s) => !s.content);
+    const expected = addedTokenCounts(this.core, encodeSegments(this.core, templateOnly));
+    if (sameCounts(addedTokenCounts(this.core, ids), expected)) return ids;
+    throw new InvalidArgumentError(
+      'A message holds special-token text and the chat template changes message contents, so the text cannot be kept plain: remove the markers from the message, or pass specialTokensInContent: true (trusted text only).',
+    );
+  }
+
+  private render(messages: ChatMessage[], opts: ChatTemplateOptions): string {
     if (this.template === null) {
       throw new InvalidArgumentError(
         'This model has no chat template (tokenizer_config.json chat_template or chat_template.jinja): pass a plain text prompt instead of chat messages.',
       );
     }
+    const maxChars = opts.maxChars ?? DEFAULT_MAX_CHARS;
+    let chars = 0;
+    for (const m of messages) chars += typeof m.content === 'string' ? m.content.length : 0;
+    if (chars > maxChars)
+      throw new ContextOverflowError(
+        `The messages hold ${chars} characters, more than the ${maxChars} this context can take: shorten them.`,
+      );
     try {
-      this.compiled ??= new Template(chatTemplateText(this.template));
-      return this.compiled.render({
+      this.compiled ??= compileTemplate(chatTemplateText(this.template));
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw e;
+      throw new InvalidArgumentError(`The chat template could not be parsed: ${(e as Error).message}`);
+    }
+    return renderTemplate(
+      this.compiled,
+      {
         messages,
         add_generation_prompt: opts.addGenerationPrompt ?? false,
         tools: null,
         documents: null,
         ...this.specialTokens,
-      });
-    } catch (e) {
-      // Templates reject messages they cannot render (e.g. roles that do not alternate).
-      throw new InvalidArgumentError(
-        `The chat template could not render these messages: ${(e as Error).message}`,
-      );
-    }
-  }
-
-  applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): number[] {
-    return this.encode(this.renderChatTemplate(messages, opts), { addSpecialTokens: false });
+      },
+      {
+        ...DEFAULT_TEMPLATE_BUDGET,
+        // The template's own text comes on top of the contents.
+        maxChars: 2 * maxChars + 65_536,
+        timeMs: opts.timeMs ?? DEFAULT_TEMPLATE_BUDGET.timeMs,
+      },
+    );
   }
 }
 

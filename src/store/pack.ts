@@ -110,24 +110,7 @@ export function decodePack(bytes: Uint8Array, expect: EntryExpectation, opts: Pa
   if (bytes.length > maxBytes) fail(`is too large: ${bytes.length} bytes, the limit is ${maxBytes}`);
   if (bytes.length < HEADER_BYTES)
     fail(`is truncated: ${bytes.length} bytes, the header needs ${HEADER_BYTES}`);
-  for (let i = 0; i < 8; i++) {
-    if (bytes[i] !== PACK_MAGIC.charCodeAt(i))
-      fail("has the wrong magic: not a KV pack (expected 'KVSPACK\\0')");
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint32(8, true);
-  if (version !== PACK_FORMAT_VERSION)
-    fail(`has format version ${version}; this build reads ${PACK_FORMAT_VERSION}`);
-  const count = dv.getUint32(12, true);
-  const fingerprint = String.fromCharCode(...bytes.subarray(16, 80));
-  if (!FINGERPRINT.test(fingerprint)) fail('has a malformed model fingerprint');
-  if (fingerprint !== expect.fingerprint) {
-    fail(`was made for another model: pack ${fingerprint}, loaded model ${expect.fingerprint}`);
-  }
-  if (count > maxEntries) fail(`holds ${count} entries, the limit is ${maxEntries}`);
-  const tableBytes = dv.getUint32(80, true);
-  if (dv.getUint32(84, true) !== 0) fail('has reserved header bits set');
-  const tableEnd = HEADER_BYTES + tableBytes;
+  const { dv, count, tableBytes, tableEnd } = readHeader(bytes, expect, maxEntries, fail);
   if (tableEnd > bytes.length)
     fail(`is truncated: its ${tableBytes}-byte entry table ends past the pack's ${bytes.length} bytes`);
   const rows = readTable(bytes, dv, count, tableEnd, fail);
@@ -166,12 +149,64 @@ export function decodePack(bytes: Uint8Array, expect: EntryExpectation, opts: Pa
   });
 }
 
+/** The 88-byte header, checked: magic, version, fingerprint, entry count, reserved bits. */
+function readHeader(
+  bytes: Uint8Array,
+  expect: EntryExpectation,
+  maxEntries: number,
+  fail: (msg: string) => never,
+): { dv: DataView; count: number; tableBytes: number; tableEnd: number } {
+  for (let i = 0; i < 8; i++) {
+    if (bytes[i] !== PACK_MAGIC.charCodeAt(i))
+      fail("has the wrong magic: not a KV pack (expected 'KVSPACK\\0')");
+  }
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== PACK_FORMAT_VERSION)
+    fail(`has format version ${version}; this build reads ${PACK_FORMAT_VERSION}`);
+  const count = dv.getUint32(12, true);
+  const fingerprint = String.fromCharCode(...bytes.subarray(16, 80));
+  if (!FINGERPRINT.test(fingerprint)) fail('has a malformed model fingerprint');
+  if (fingerprint !== expect.fingerprint) {
+    fail(`was made for another model: pack ${fingerprint}, loaded model ${expect.fingerprint}`);
+  }
+  if (count > maxEntries) fail(`holds ${count} entries, the limit is ${maxEntries}`);
+  const tableBytes = dv.getUint32(80, true);
+  if (dv.getUint32(84, true) !== 0) fail('has reserved header bits set');
+  return { dv, count, tableBytes, tableEnd: HEADER_BYTES + tableBytes };
+}
+
+/**
+ * The length a pack declares, from its first bytes (header and entry table, checked as decodePack
+ * checks them): `{need}` until they have arrived. Lets a download stop at the declared end, or
+ * before any entry arrives when the head is not a pack for this model. CachePackError for a bad head.
+ */
+export function declaredPackBytes(
+  head: Uint8Array,
+  expect: EntryExpectation,
+  opts: PackLimits = {},
+): number | { need: number } {
+  const fail = (msg: string): never => {
+    throw new CachePackError(`KV pack ${msg}`);
+  };
+  const maxBytes = opts.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
+  if (head.length < HEADER_BYTES) return { need: HEADER_BYTES };
+  const { dv, count, tableEnd } = readHeader(head, expect, opts.maxEntries ?? DEFAULT_PACK_MAX_ENTRIES, fail);
+  if (tableEnd > maxBytes)
+    fail(`is too large: its entry table ends at byte ${tableEnd}, the limit is ${maxBytes}`);
+  if (head.length < tableEnd) return { need: tableEnd };
+  const rows = readTable(head, dv, count, tableEnd, fail, maxBytes);
+  return rows.reduce((end, r) => Math.max(end, r.offset + r.length), tableEnd);
+}
+
+/** The entry table; offsets and lengths must lie within `size` bytes (the pack's, or the cap). */
 function readTable(
   bytes: Uint8Array,
   dv: DataView,
   count: number,
   tableEnd: number,
   fail: (msg: string) => never,
+  size = bytes.length,
 ): TableRow[] {
   const dec = new TextDecoder('utf-8', { fatal: true });
   const rows: TableRow[] = [];
@@ -183,8 +218,8 @@ function readTable(
     const offset = dv.getBigUint64(pos, true);
     const length = dv.getBigUint64(pos + 8, true);
     const idLen = dv.getUint32(pos + 16, true);
-    if (offset > BigInt(bytes.length) || length > BigInt(bytes.length)) {
-      fail(`entry ${i} has offset ${offset} / length ${length} beyond the pack's ${bytes.length} bytes`);
+    if (offset > BigInt(size) || length > BigInt(size)) {
+      fail(`entry ${i} has offset ${offset} / length ${length} beyond the pack's ${size} bytes`);
     }
     if (idLen === 0 || idLen > MAX_ID_BYTES) fail(`entry ${i} has an id length of ${idLen} bytes`);
     const rowBytes = align8(ROW_FIXED_BYTES + idLen);

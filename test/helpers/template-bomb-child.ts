@@ -1,0 +1,31 @@
+// Child process of template-budget.test.ts: renders $KVSHARE_BOMB with the stories260K tokenizer
+// and prints {error, ms, peakGrowthMB, afterwards} as one JSON line.
+import { readFile } from 'node:fs/promises';
+import { createTokenizer } from '../../src/model/tokenizer.ts';
+import { GOOD_TEMPLATE } from './hostile-templates.ts';
+import { storiesDir } from './models.ts';
+
+const dir = storiesDir();
+const files = {
+  tokenizerJson: JSON.parse(await readFile(`${dir}/tokenizer.json`, 'utf8')),
+  tokenizerConfig: JSON.parse(await readFile(`${dir}/tokenizer_config.json`, 'utf8')),
+};
+const chat = [{ role: 'user' as const, content: 'Tell a story.' }];
+const good = await createTokenizer({ ...files, chatTemplate: GOOD_TEMPLATE });
+const bomb = await createTokenizer({ ...files, chatTemplate: process.env.KVSHARE_BOMB ?? '' });
+good.applyChatTemplate(chat); // warm the renderer
+const before = process.memoryUsage().rss;
+const peakBefore = process.resourceUsage().maxRSS * 1024;
+let error = 'none';
+const t0 = performance.now();
+try {
+  bomb.applyChatTemplate(chat, { addGenerationPrompt: true });
+} catch (e) {
+  error = (e as Error).name;
+}
+const ms = performance.now() - t0;
+const peak = process.resourceUsage().maxRSS * 1024;
+const afterwards = good.applyChatTemplate(chat).length > 0;
+console.log(
+  JSON.stringify({ error, ms, peakGrowthMB: (Math.max(peak, peakBefore) - before) / 2 ** 20, afterwards }),
+);
