@@ -66,6 +66,9 @@ export type RopeScaling =
 /** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
 export type QuantizeOption = 'q4' | 'q8';
 
+/** How K/V values are stored on the GPU, in memory, IndexedDB and packs: float32, or IEEE half (half the bytes). */
+export type KVDtype = 'f32' | 'f16';
+
 export type LoadProgress =
   | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }
   | { kind: 'upload'; tensor: string; loadedBytes: number; totalBytes: number }
@@ -79,7 +82,10 @@ export interface ModelInfo {
   adapter: string;
   contextLength: number;
   weightBytes: number;
+  /** Bytes of the live KV cache on the GPU (contextLength positions). */
   kvCacheBytes: number;
+  /** How K/V are stored (LoadOptions.kvDtype). */
+  kvDtype: KVDtype;
 }
 
 export interface ChatMessage {

@@ -27,6 +27,7 @@ import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
+import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
@@ -131,9 +132,11 @@ export class Engine {
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
+        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
+          kvDtype,
           onTensor: (tensor, bytes) => {
             uploaded += bytes;
             opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
@@ -160,6 +163,7 @@ export class Engine {
           contextLength: runner.contextLength,
           weightBytes: runner.weights.bytes,
           kvCacheBytes: runner.cache.bytes,
+          kvDtype,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
         const memory = new MemoryKVCache({
@@ -168,6 +172,7 @@ export class Engine {
           kvDim,
           vocabSize: files.config.vocabSize,
           contextLength: runner.contextLength,
+          kvDtype,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
@@ -205,7 +210,14 @@ export class Engine {
     get: (id) => this.need().cache.get(id),
     stats: () => {
       const m = this.need();
-      return { ...cacheStats(m.cache), ...m.resident.stats() };
+      const live = m.runner.cache;
+      return {
+        ...cacheStats(m.cache),
+        ...m.resident.stats(),
+        kvDtype: live.dtype,
+        kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
+        gpuLiveBytes: live.bytes,
+      };
     },
     list: () => this.need().cache.list(),
     delete: (id) =>

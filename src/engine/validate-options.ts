@@ -58,6 +58,9 @@ export function validateLoadArgs(location: unknown, opts: unknown): asserts opts
   if (opts.quantize !== undefined && opts.quantize !== 'q4' && opts.quantize !== 'q8') {
     fail(`quantize must be 'q4' or 'q8' (got ${show(opts.quantize)})`);
   }
+  if (opts.kvDtype !== undefined && opts.kvDtype !== 'f16' && opts.kvDtype !== 'f32') {
+    fail(`kvDtype must be 'f16' or 'f32' (got ${show(opts.kvDtype)})`);
+  }
 }
 
 /** Every generate() option; `prompt` too when given. Token ids are bounded by `vocabSize` when known. */

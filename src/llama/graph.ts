@@ -100,7 +100,7 @@ export function buildForwardGraph(
     const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
-    const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l] };
+    const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype };
     const fused = [...ops, ropeOp(k, { ...qk, cache: cacheWrite, label: at('rope_kv') })];
     ops.push(ropeOp(k, { ...qk, label: at('rope_qk') }));
     const pre = ops;
@@ -111,6 +111,7 @@ export function buildForwardGraph(
       kc: cache.k[l],
       vc: cache.v[l],
       kvDim,
+      dtype: cache.dtype,
       rows,
       label: at('kv'),
     });
@@ -120,7 +121,7 @@ export function buildForwardGraph(
     // 3.7x faster than flash at 1 row and 144 positions, 2x the one-workgroup-per-(head, row)
     // kernel at 128 rows and 512 positions, 2.4x on SwiftShader). Elsewhere flash decoding for a
     // few rows, one workgroup per (head, row) for many.
-    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], pos: s.pos, out: s.attn, rows };
+    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype, pos: s.pos, out: s.attn, rows };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
     let pick: () => Op[];
     if (k.software && threadAttentionFits(heads)) {

@@ -395,14 +395,13 @@ function stopId(tokJson: string, content: string): number {
   return id;
 }
 
+/** The repository's assets/stories260K-hf (its tokenizer files also ship in the npm package). */
 async function defaultTokenizerDir(): Promise<string> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (env?.KVSHARE_ASSETS) return `${env.KVSHARE_ASSETS}/stories260K-hf`;
   const { fileURLToPath } = await import('node:url');
   const { existsSync } = await import('node:fs');
-  // ../shared beside the project, from src/model/ or from the built dist/src/model/.
-  const dirs = ['../../../shared/assets/stories260K-hf', '../../../../shared/assets/stories260K-hf'].map(
-    (rel) => fileURLToPath(new URL(rel, import.meta.url)),
+  // From src/model/ or from the built dist/src/model/.
+  const dirs = ['../../assets/stories260K-hf', '../../../assets/stories260K-hf'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
   );
   return dirs.find((d) => existsSync(d)) ?? dirs[0];
 }
@@ -416,7 +415,7 @@ async function readTokenizerFile(
     return await fs.readFile(`${dir}/${name}`, 'utf8');
   } catch (e) {
     throw new ModelFileMissingError(
-      `Cannot copy the tokenizer: ${name} is missing from ${dir} (set KVSHARE_ASSETS to the folder holding stories260K-hf).`,
+      `Cannot copy the tokenizer: ${name} is missing from ${dir} (the repository and the npm package hold it in assets/stories260K-hf).`,
       {
         cause: e,
       },

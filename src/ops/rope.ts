@@ -1,51 +1,16 @@
-import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import { ropeInvFreqs } from '../model/rope-freqs.ts';
-import type { RopeScaling } from '../model/types.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-
-/**
- * cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64 from the
- * (possibly scaled or partial, see ropeInvFreqs; longrope picks its factors by maxPos, the context)
- * inverse frequencies: angle = pos · invFreq[i].
- */
-export function ropeTable(
-  maxPos: number,
-  headDim: number,
-  theta: number,
-  scaling?: RopeScaling,
-  rotaryDim?: number,
-): Float32Array {
-  const half = headDim / 2;
-  const inv = ropeInvFreqs(headDim, theta, scaling, { rotaryDim, contextLength: maxPos }); // [half]
-  const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
-  for (let p = 0; p < maxPos; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * inv[i];
-      t[(p * half + i) * 2] = Math.cos(angle);
-      t[(p * half + i) * 2 + 1] = Math.sin(angle);
-    }
-  }
-  return t;
-}
-
-export function uploadRopeTable(
-  device: GPUDevice,
-  maxPos: number,
-  headDim: number,
-  theta: number,
-  scaling?: RopeScaling,
-  rotaryDim?: number,
-): GPUBuffer {
-  return uploadF32(device, ropeTable(maxPos, headDim, theta, scaling, rotaryDim), 'rope.table');
-}
+import { checkKVDtypeFits } from './kv-format.ts';
 
 /**
  * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half; then its
  * first qScale.pairs pairs times qScale.factor), and in the
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
  * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
- * RoPE and the cache write in one dispatch.
+ * RoPE and the cache write in one dispatch; `cache.dtype` 'f16' stores them as packed halves (kc/vc
+ * [ctx, rowStride/2] u32), which needs headDim % 4 == 0.
  */
 export function ropeOp(
   k: KernelContext,
@@ -60,7 +25,7 @@ export function ropeOp(
     rows: RowCount;
     label: string;
     /** Write the rotated `second` (keys) to kc[pos[r]] instead of in place, and v [n, second.rowStride] to vc[pos[r]]. */
-    cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer };
+    cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer; dtype?: KVDtype };
     /** Multiplies pairs i < pairs of the rotated x (queries), not `second` (default none). */
     qScale?: { factor: number; pairs: number };
   },
@@ -80,9 +45,12 @@ export function ropeOp(
     `${a.label}.params`,
   );
   k.owned.push(params);
-  const pipeline = k.pipelines.get('rope', a.cache ? 'rope_kv' : 'rope', { WG: 64 });
+  const f16 = a.cache?.dtype === 'f16';
+  if (f16) checkKVDtypeFits('f16', a.headDim, a.label);
+  const entry = a.cache ? (f16 ? 'rope_kv16' : 'rope_kv') : 'rope';
+  const pipeline = k.pipelines.get('rope', entry, { WG: 64 });
   const heads = a.nHeads + (a.second?.nHeads ?? 0);
-  const binds = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
-  if (a.cache) binds.push(a.cache.v, a.cache.kc, a.cache.vc);
+  const binds: (GPUBuffer | null)[] = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
+  if (a.cache) binds.push(a.cache.v, ...(f16 ? [null, null] : []), a.cache.kc, a.cache.vc);
   return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv((heads * a.headDim) / 2, 64), a.rows.n]);
 }

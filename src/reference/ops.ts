@@ -2,6 +2,7 @@
 // and by the reference forward pass.
 import { ropeInvFreqs } from '../model/rope-freqs.ts';
 import type { RopeScaling } from '../model/types.ts';
+import { type KVDtype, roundF16 } from '../util/kv-dtype.ts';
 
 /** out[r, :] = table[idx[r], :]; table [rows, dim] */
 export function gatherRows(table: Float32Array, dim: number, idx: ArrayLike<number>): Float32Array {
@@ -185,4 +186,13 @@ export function deviationScores(
     score[j] = (alpha / probs.length) * dev[j];
   }
   return score;
+}
+
+/**
+ * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half. The
+ * f16 kernels' reference is the f32 reference with its stored K/V passed through this (they compute
+ * in f32 and narrow only what they store; readers widen exactly).
+ */
+export function kvStored(a: Float32Array, dtype: KVDtype): Float32Array {
+  return dtype === 'f16' ? a.map(roundF16) : a.slice();
 }

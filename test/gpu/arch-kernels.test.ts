@@ -1,10 +1,11 @@
 // Kernels of the newer architectures against their float64 references: Qwen3's per-head q/k RMSNorm
 // and RoPE with scaled frequencies (Llama 3, linear) from the host-computed table.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import type { RopeScaling } from '../../src/model/types.ts';
 import { kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { rmsnormHeadsOp } from '../../src/ops/rmsnorm.ts';
-import { ropeOp, uploadRopeTable } from '../../src/ops/rope.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 

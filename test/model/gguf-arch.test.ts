@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
+import { type ConvertOptions, type GgufKV, ggufFromModel } from '../../src/model/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
 import { ARCH_CONFIGS } from '../helpers/arch-models.ts';
-import { type ConvertOptions, type GgufKV, ggufFromModel } from '../helpers/gguf-writer.ts';
 import { randomTensors, tokenList } from '../helpers/gguf-writer-models.ts';
 import { storiesDir } from '../helpers/models.ts';
 

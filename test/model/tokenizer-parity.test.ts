@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import * as tf from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
 import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
 import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
 import { type ChatMessage, createTokenizer, type TokenizerFiles } from '../../src/model/tokenizer.ts';
-import { ggufTokenizerMetadata } from '../helpers/gguf-tokenizer-metadata.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 type Json = Record<string, unknown>;

@@ -1,9 +1,11 @@
-// A small GGUF (v3) writer for tests: header, metadata of every value type, tensor infos, alignment
-// and data, plus `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's converter does.
-import { LM_HEAD } from '../../src/model/layout.ts';
-import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
-import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
-import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-writer-quant.ts';
+// A GGUF (v3) writer: header, metadata of every value type, tensor infos, alignment and data, plus
+// `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's convert_hf_to_gguf.py does
+// (kvshare convert, src/model/gguf-convert.ts; tests build their GGUF files with it too).
+import { UnsupportedArchitectureError } from '../errors.ts';
+import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-quantize.ts';
+import { LM_HEAD } from './layout.ts';
+import { ropeInvFreqs } from './rope-freqs.ts';
+import type { HostTensor, ModelConfig } from './types.ts';
 
 /** GGUF metadata value types (gguf.md). */
 export const GGUF_VALUE = {
@@ -157,7 +159,7 @@ const GGUF_NAMES: [RegExp, string][] = [
 
 export function ggufName(hf: string): string {
   for (const [re, to] of GGUF_NAMES) if (re.test(hf)) return hf.replace(re, to);
-  throw new Error(`no GGUF name for ${hf}`);
+  throw new UnsupportedArchitectureError(`No GGUF tensor name for ${hf}.`);
 }
 
 export interface ConvertOptions {
@@ -168,9 +170,24 @@ export interface ConvertOptions {
   /** tokenizer.ggml.* metadata; default: just the token list `tokens` and bos / eos from the config. */
   tokenizerKVs?: GgufKV[];
   tokens?: string[];
+  /** general.name; default 'test model'. */
+  name?: string;
   /** Edits the metadata list before it is written (e.g. another architecture). */
   editKVs?: (kvs: GgufKV[]) => GgufKV[];
 }
+
+/** llama.cpp's LlamaFileType (general.file_type) of a file whose 2-D weights are mostly `type`. */
+const FILE_TYPE: Partial<Record<GgmlName, number>> = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q8_0: 7,
+  Q5_0: 8,
+  BF16: 32,
+};
+/** GGML_QUANT_VERSION, which llama.cpp writes as general.quantization_version. */
+const QUANT_VERSION = 2;
 
 /**
  * Metadata as `@huggingface/gguf` parses it (e.g. ggufTokenizerMetadata's) as typed KVs, the types
@@ -196,12 +213,20 @@ export function kvsFromJson(meta: Record<string, unknown>): GgufKV[] {
 }
 
 /** The `<arch>.*` and general metadata llama.cpp's converter writes for a Llama-family config. */
-export function modelKVs(cfg: ModelConfig): GgufKV[] {
-  const a = cfg.modelType;
+export function modelKVs(cfg: ModelConfig, name = 'test model', type?: GgmlName): GgufKV[] {
+  // llama.cpp writes Mistral checkpoints as architecture llama.
+  const a = cfg.modelType === 'mistral' ? 'llama' : cfg.modelType;
+  const fileType = type === undefined ? undefined : FILE_TYPE[type];
   return [
     { key: 'general.architecture', type: 'STRING', value: a },
-    { key: 'general.name', type: 'STRING', value: 'test model' },
+    { key: 'general.type', type: 'STRING', value: 'model' },
+    { key: 'general.name', type: 'STRING', value: name },
     { key: 'general.alignment', type: 'UINT32', value: 32 },
+    ...(fileType === undefined
+      ? []
+      : [{ key: 'general.file_type', type: 'UINT32', value: fileType } as GgufKV]),
+    { key: 'general.quantization_version', type: 'UINT32', value: QUANT_VERSION },
+    { key: `${a}.vocab_size`, type: 'UINT32', value: cfg.vocabSize },
     { key: `${a}.context_length`, type: 'UINT32', value: cfg.maxPositions },
     { key: `${a}.embedding_length`, type: 'UINT32', value: cfg.hiddenSize },
     { key: `${a}.block_count`, type: 'UINT32', value: cfg.numLayers },
@@ -279,7 +304,7 @@ export function ggufFromModel(
     if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
     let data = t.data;
     const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);
-    if (cfg.modelType === 'llama' && qk) {
+    if (cfg.modelType !== 'qwen2' && qk) {
       data = permuteRows(data, t.shape[0], t.shape[1], qk[1] === 'q' ? cfg.numHeads : cfg.numKvHeads);
     }
     let type: GgmlName = t.shape.length === 2 ? (opts.typeOf?.(name) ?? opts.type) : 'F32';
@@ -293,25 +318,10 @@ export function ggufFromModel(
     });
   }
   specs.unshift(...ropeFactorTensors(cfg));
-  const kvs = [...modelKVs(cfg), ...tok];
+  const kvs = [...modelKVs(cfg, opts.name, opts.type), ...tok];
   return buildGguf(opts.editKVs ? opts.editKVs(kvs) : kvs, specs);
 }
 
 function blockOf(type: GgmlName): number {
   return type === 'Q4_K' || type === 'Q6_K' ? 256 : type.startsWith('Q') ? 32 : 1;
-}
-
-/** Sets the GGML type id of tensor `name` in a built file's tensor infos (to test unsupported types). */
-export function patchTensorType(file: Uint8Array, name: string, typeId: number): Uint8Array {
-  const out = file.slice();
-  const needle = new TextEncoder().encode(name);
-  const dv = new DataView(out.buffer);
-  for (let i = 8; i + needle.length < out.length; i++) {
-    if (dv.getBigUint64(i - 8, true) !== BigInt(needle.length)) continue;
-    if (!needle.every((b, k) => out[i + k] === b)) continue;
-    const dims = dv.getUint32(i + needle.length, true);
-    dv.setUint32(i + needle.length + 4 + 8 * dims, typeId, true);
-    return out;
-  }
-  throw new Error(`tensor ${name} not found`);
 }
