@@ -68,7 +68,8 @@ export async function convertToGguf(location: string, opts: ConvertToGgufOptions
     }),
   );
 
-  const { config, tensors } = await loadModelFiles(source, { signal });
+  // as stored: Phi-3's fused qkv_proj / gate_up_proj stay whole (llama.cpp's attn_qkv / ffn_up)
+  const { config, tensors } = await loadModelFiles(source, { signal, asStored: true });
   const name =
     opts.name ??
     (location

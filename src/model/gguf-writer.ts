@@ -304,7 +304,8 @@ export function ggufFromModel(
     if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
     let data = t.data;
     const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);
-    // llama.cpp's converter permutes llama's (and Mistral's) Q/K rows only: qwen2/qwen3/phi3 rotate NEOX-style.
+    // llama.cpp's converter interleaves Q/K rows for its llama architecture (llama, and mistral
+    // written as llama) only; qwen2/qwen3/phi3 keep the NEOX (rotate-half) order.
     if ((cfg.modelType === 'llama' || cfg.modelType === 'mistral') && qk) {
       data = permuteRows(data, t.shape[0], t.shape[1], qk[1] === 'q' ? cfg.numHeads : cfg.numKvHeads);
     }

@@ -26,6 +26,12 @@ export interface LoadModelOptions {
    * uploaded to the GPU, so host memory holds one tensor at a time rather than the model).
    */
   onTensor?: (t: HostTensor) => HostTensor;
+  /**
+   * Keep every tensor as the checkpoint holds it (safetensors only): Phi-3's fused qkv_proj /
+   * gate_up_proj whole, q/k rows in their own order (see splitFused), as a converter needs them. The
+   * forward pass cannot run such a map.
+   */
+  asStored?: boolean;
 }
 
 export interface LoadedModelFiles {

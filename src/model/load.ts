@@ -77,7 +77,7 @@ export async function loadModelFiles(
       onChunk,
       opts.prep,
       opts.onTensor,
-      (t) => splitFused(config, t),
+      (t) => (opts.asStored ? [t] : splitFused(config, t)),
     );
     for (const { entry, tensors: parts, digest } of streamed) {
       for (const t of parts) {

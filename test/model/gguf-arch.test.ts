@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
+import { convertToGguf } from '../../src/model/gguf-convert.ts';
 import { type ConvertOptions, type GgufKV, ggufFromModel } from '../../src/model/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
-import { ARCH_CONFIGS } from '../helpers/arch-models.ts';
+import { ropeAttentionFactor, ropeInvFreqs } from '../../src/model/rope-freqs.ts';
+import { ARCH_CONFIGS, ARCH_NAMES, writeArchModel } from '../helpers/arch-models.ts';
 import { randomTensors, tokenList } from '../helpers/gguf-writer-models.ts';
 import { storiesDir } from '../helpers/models.ts';
 
@@ -127,4 +128,27 @@ describe('GGUF architectures', () => {
     await expect(loadModelFiles(both)).rejects.toThrow(UnsupportedArchitectureError);
     await expect(loadModelFiles(both)).rejects.toThrow(/rope_freqs/);
   });
+});
+
+describe('kvshare convert of each architecture', () => {
+  it.each(ARCH_NAMES)(
+    '%s: the converted F32 GGUF loads to the tensors of its safetensors folder',
+    async (arch) => {
+      const { folder } = await writeArchModel(arch, tmp, []);
+      const path = join(tmp, `${arch}-converted.gguf`);
+      writeFileSync(path, await convertToGguf(folder, { type: 'f32' }));
+      const [st, gguf] = [await loadModelFiles(folder), await loadModelFiles(path)];
+      // the same config but for how the RoPE scaling is written down (Llama 3: divisors; f32 factors)
+      const { ropeScaling: gs, ...g } = gguf.config;
+      const { ropeScaling: ss, ...c } = st.config;
+      expect(g).toEqual(c);
+      const freqs = (x: typeof st.config, s: typeof ss) =>
+        ropeInvFreqs(x.headDim, x.ropeTheta, s, { rotaryDim: x.rotaryDim, contextLength: 256 });
+      const [fg, fs] = [freqs(gguf.config, gs), freqs(st.config, ss)];
+      for (const [i, f] of fs.entries()) expect(fg[i]).toBeCloseTo(f, 6);
+      expect(ropeAttentionFactor(gs)).toBeCloseTo(ropeAttentionFactor(ss), 6);
+      expect([...gguf.tensors.keys()].sort()).toEqual([...st.tensors.keys()].sort());
+      for (const [name, t] of st.tensors) expect(gguf.tensors.get(name)?.data, name).toEqual(t.data);
+    },
+  );
 });
