@@ -19,6 +19,7 @@ export {
   type MatchRun,
 } from './diff.ts';
 export {
+  conformEntry,
   type EntryExpectation,
   entryBytes,
   entryMeta,
@@ -28,6 +29,15 @@ export {
   makeEntry,
   validateEntry,
 } from './entry.ts';
+export {
+  f16ArrayToF32,
+  f32ArrayToF16,
+  KV_DTYPES,
+  type KVArray,
+  type KVDtype,
+  kvConvert,
+  kvToF32,
+} from './kv-dtype.ts';
 export {
   type AddResult,
   type MemoryCacheStats,
