@@ -9,10 +9,10 @@
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../src/gpu/op.ts';
-import { checkKVDtype, type KVDtype, kvBytesPerValue } from '../src/kvshare/kv-dtype.ts';
 import { attentionOp } from '../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../src/ops/attention-flash.ts';
 import { threadAttentionFits, threadAttentionOps } from '../src/ops/attention-thread.ts';
+import { checkKVDtype, type KVDtype, kvBytesPerValue } from '../src/util/kv-dtype.ts';
 import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({

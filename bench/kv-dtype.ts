@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import type { ModelInfo } from '../src/api/model.ts';
 import type { ReuseMode } from '../src/engine/reuse.ts';
-import { checkKVDtype, type KVDtype } from '../src/kvshare/kv-dtype.ts';
 import { createNodeTokenEngine } from '../src/node/index.ts';
 import { encodeEntry } from '../src/store/codec.ts';
+import { checkKVDtype, type KVDtype } from '../src/util/kv-dtype.ts';
 import { median } from '../src/util/median.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 

@@ -15,7 +15,7 @@ process.env.KVSHARE_OFFLINE = '1';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = resolve(projectRoot, 'test-results/screenshots');
-const STORIES = resolve(projectRoot, '../shared/assets/stories260K-hf');
+const STORIES = resolve(projectRoot, 'assets/stories260K-hf');
 const VIEWPORT = { width: 1280, height: 800 };
 
 const LILY = 'Once upon a time, Lily found a red ball in the park.';

@@ -1,4 +1,4 @@
-// Decode attention for software adapters (grouped-query, causal by position), two passes with no
+// Attention for software adapters, every step (decode and prefill; grouped-query, causal by position), two passes with no
 // shared memory and no barrier (on llvmpipe every workgroupBarrier switches coroutines):
 //   scores: thread (r, kvh, 4 positions j..j+3) writes s[h, j] = q[r, h, :] . K[j, kvh, :] * scale
 //           for the G heads h of KV head kvh and j < len = pos[r] + 1, from vec4 loads (one K load

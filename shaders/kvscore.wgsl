@@ -1,4 +1,4 @@
-// Deviation-based token selection (DESIGN §3 step 5).
+// Deviation-based token selection (docs/DESIGN.md, Select).
 //   deviation: dev[pos[r]] = sum_j |round(v[r, j]) - vc[pos[r], j]|  (fresh layer-1 V, rounded as the
 //              cache stores it, vs the cached, patched V; the cache read through kv_f32.wgsl)
 //   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)

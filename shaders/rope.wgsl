@@ -7,7 +7,9 @@
 // kc[pos[r]] instead of in place, and the values v are copied to vc[pos[r]] in the same dispatch.
 // rope_kv16: the same into an f16 cache (kc16/vc16, halves packed two per u32 as pack2x16float): the
 // thread of an even pair i writes pairs i and i + 1 (one word per half-row); needs headDim % 4 == 0.
-struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, _p0: u32, _p1: u32, _p2: u32 }
+// x's (the queries') pairs i < qScalePairs are also multiplied by qScale (longrope's attention factor
+// squared on the rotated pairs; else 1).
+struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, qScale: f32, qScalePairs: u32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -47,10 +49,10 @@ fn rot(a: f32, b: f32, t: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(a * t.x - b * t.y, b * t.x + a * t.y);
 }
 
-// x's head q.h, pair q.i, rotated in place
+// x's head q.h, pair q.i, rotated (and scaled) in place
 fn ropeX(q: Pair) {
   let base = q.r * p.rowStride + q.h * p.headDim + q.i;
-  let y = rot(x[base], x[base + q.half], q.cs);
+  let y = rot(x[base], x[base + q.half], q.cs) * select(1.0, p.qScale, q.i < p.qScalePairs);
   x[base] = y.x;
   x[base + q.half] = y.y;
 }

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts';
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
 import type { QuantizeOption } from '../model/types.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 
 export type CliArgs = Record<string, string | boolean | undefined>;
 

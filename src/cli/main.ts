@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { KVShareError } from '../errors.ts';
 import { runBench } from './bench.ts';
+import { runConvert } from './convert.ts';
 import { runEvalReuse } from './eval-reuse.ts';
 import { runGenerate } from './generate.ts';
 import { runPerplexity } from './perplexity.ts';
@@ -35,10 +36,15 @@ Commands:
       none/mode over --reps alternating runs).
       --chat wraps each text as the user turn of a chat (system prompt: --system, default
       "You are a helpful assistant.") in the model's chat template.
-  synth --shape <smollm2-135m|qwen2.5-0.5b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+  synth --shape <smollm2-135m|qwen2.5-0.5b|llama-3.2-1b|qwen3-0.6b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
         [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
+  convert --model <dir|url> --out <file.gguf> [--type f32|f16|bf16|q8_0|q4_0] [--json]
+      Converts a Hugging Face safetensors model (llama, mistral, qwen2) to one GGUF file as llama.cpp's
+      convert_hf_to_gguf.py writes it: tensor names, Q/K row order, model metadata, and the tokenizer
+      (tokenizer.ggml.*) and chat template from tokenizer.json / tokenizer_config.json / tokenizer.model.
+      --type (default f16) is the type of every 2-D weight; norms and biases stay f32.
 
 The adapter in use is printed on stderr. With no GPU and no VK_ICD_FILENAMES, a software
 Vulkan driver (lavapipe, else SwiftShader) is chosen automatically.`;
@@ -82,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
       quantize: { type: 'string' },
       'kv-dtype': { type: 'string' },
       'text-file': { type: 'string' },
+      type: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -100,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
       return runEvalReuse(args);
     case 'synth':
       return runSynth(args);
+    case 'convert':
+      return runConvert(args);
     default:
       console.error(`unknown command: ${command}\n\n${USAGE}`);
       return 2;

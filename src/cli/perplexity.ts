@@ -3,13 +3,13 @@ import { InvalidArgumentError } from '../errors.ts';
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
-import { resolveKVDtype } from '../kvshare/kv-dtype.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import type { QuantizeOption } from '../model/types.ts';
+import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { type CliArgs, kvDtypeArg, num, quantizeArg, str } from './args.ts';
 
 /** Rows per forward step, all of them with logits read back. */

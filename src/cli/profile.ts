@@ -1,11 +1,11 @@
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
-import { type KVDtype, resolveKVDtype } from '../kvshare/kv-dtype.ts';
 import { LlamaRunner, type Row } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import type { QuantizeOption } from '../model/types.ts';
+import { type KVDtype, resolveKVDtype } from '../util/kv-dtype.ts';
 
 /** Time per op kind (labels with the layer prefix `L<n>.` and the part suffix `[i]` removed). */
 export interface OpKindTime {

@@ -1,3 +1,8 @@
+/**
+ * The Engine: loads one model at a time onto a WebGPU device (weights streamed to the GPU as they
+ * download), owns its KV cache tiers (live, GPU hot tier, memory/IndexedDB backend), and serves
+ * generation requests one after another through a queue (docs/DESIGN.md, A request's path).
+ */
 import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
 import {
   ContextOverflowError,
@@ -13,7 +18,6 @@ import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
 import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { resolveKVDtype } from '../kvshare/kv-dtype.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ResidentKV } from '../llama/resident-kv.ts';
 import { ReuseKit } from '../llama/reuse.ts';
@@ -23,7 +27,9 @@ import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
+import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
+import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
@@ -36,7 +42,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {

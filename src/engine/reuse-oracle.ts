@@ -4,9 +4,9 @@
  * saves time.
  */
 
-import { type KVArray, kvToF32 } from '../kvshare/kv-dtype.ts';
 import { readCacheRows } from '../llama/reuse.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
+import { type KVArray, kvToF32 } from '../util/kv-dtype.ts';
 
 export interface FreshKV {
   k: KVArray[]; // L × [n, kvDim]

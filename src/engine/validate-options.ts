@@ -4,6 +4,7 @@
  * makes every request fail.
  */
 import { InvalidArgumentError } from '../errors.ts';
+import { checkSignal } from '../util/signal.ts';
 import { validateSampling } from './sampler.ts';
 import type { GenerateOptions, LoadOptions, PromptInput } from './types.ts';
 
@@ -38,19 +39,6 @@ function optionalFunction(name: string, v: unknown): void {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** An AbortSignal or undefined (anything else, e.g. `{}`, is refused rather than failing later). */
-export function checkSignal(name: string, v: unknown): void {
-  if (v === undefined) return;
-  const s = v as Partial<AbortSignal>;
-  const ok =
-    typeof v === 'object' &&
-    v !== null &&
-    typeof s.aborted === 'boolean' &&
-    typeof s.addEventListener === 'function' &&
-    typeof s.removeEventListener === 'function';
-  if (!ok) fail(`${name} must be an AbortSignal`);
 }
 
 export function validateLoadArgs(location: unknown, opts: unknown): asserts opts is LoadOptions {

@@ -4,7 +4,7 @@
  */
 import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
-import { type KVArray, type KVDtype, kvConvert, kvDtypeOf } from './kv-dtype.ts';
+import { type KVArray, type KVDtype, kvConvert, kvDtypeOf } from '../util/kv-dtype.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
 
 export interface KVEntry {

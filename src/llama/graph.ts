@@ -1,4 +1,5 @@
 import type { Op, RowCount } from '../gpu/op.ts';
+import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -8,7 +9,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
-import { rmsnormOp } from '../ops/rmsnorm.ts';
+import { rmsnormHeadsOp, rmsnormOp } from '../ops/rmsnorm.ts';
 import { ropeOp } from '../ops/rope.ts';
 import type { KVCache } from './kv-cache.ts';
 import type { Scratch } from './scratch.ts';
@@ -76,7 +77,27 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
-    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
+    // Qwen3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
+    if (L.qNorm && L.kNorm) {
+      ops.push(
+        rmsnormHeadsOp(k, {
+          x: s.q,
+          w: L.qNorm,
+          nHeads: H,
+          rowStride: qDim,
+          second: { x: s.k, w: L.kNorm, nHeads: KV, rowStride: kvDim },
+          headDim: hd,
+          eps: cfg.rmsNormEps,
+          rows,
+          label: at('qk_norm'),
+        }),
+      );
+    }
+    // RoPE frequencies (scaled, partial) live in the table, so every rotation agrees; longrope's
+    // attention factor m on the rotated dims of q and k is m² on q's alone, so cached keys stay
+    // plainly rotated
+    const qScale = { factor: ropeAttentionFactor(cfg.ropeScaling) ** 2, pairs: (cfg.rotaryDim ?? hd) / 2 };
+    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
     const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype };

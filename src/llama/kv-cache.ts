@@ -1,5 +1,5 @@
 import { storageBuffer } from '../gpu/buffers.ts';
-import { type KVDtype, kvBytesPerValue } from '../kvshare/kv-dtype.ts';
+import { type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
 
 /**
  * Per-layer K and V on the GPU, one row per position, stored as `dtype` (f16: halves packed two per

@@ -1,7 +1,7 @@
 import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer, uploadBytes } from '../gpu/buffers.ts';
-import { type KVArray, kvConvert } from '../kvshare/kv-dtype.ts';
+import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
 import type { KVCache } from './kv-cache.ts';
 
 /** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */

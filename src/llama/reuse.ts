@@ -1,10 +1,10 @@
 import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
-import { type KVArray, kvConvert } from '../kvshare/kv-dtype.ts';
 import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
+import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
 import type { ResidentEntry } from './resident-kv.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
@@ -27,7 +27,7 @@ export interface PatchSource {
 
 /**
  * KVShare's GPU work on a runner: patch cached entries into the live KV cache, score reused rows by
- * deviation (DESIGN §3 step 5), continue the scored rows from layer 1 on, and read prompt K/V back
+ * deviation (docs/DESIGN.md, Select), continue the scored rows from layer 1 on, and read prompt K/V back
  * for a new entry. Buffers and the scoring ops are made once per model; patch ops (bound to one
  * request's sources) once per request.
  */

@@ -3,14 +3,14 @@ import { storageBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
 import { type Op, RowCount } from '../gpu/op.ts';
 import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { checkKVDtypeFits } from '../ops/kv-format.ts';
-import { uploadRopeTable } from '../ops/rope.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
 import { KVCache } from './kv-cache.ts';
+import { uploadRopeTable } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
 
@@ -105,7 +105,14 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
+    const ropeTable = uploadRopeTable(
+      device,
+      ctx,
+      cfg.headDim,
+      cfg.ropeTheta,
+      cfg.ropeScaling,
+      cfg.rotaryDim,
+    );
     const splits = new AttentionSplits(device);
     k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
     const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });

@@ -1,4 +1,4 @@
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 
 /** The include swap that makes a cache-reading kernel (#include kv_f32) read a cache of `dtype`. */
 export function kvIncludes(dtype: KVDtype = 'f32'): Record<string, string> {

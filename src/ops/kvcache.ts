@@ -1,6 +1,6 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 
 /** kc[pos[r], :] = k[r, :]; vc[pos[r], :] = v[r, :], stored as `dtype` (f16: packed halves, kc/vc [ctx, kvDim/2] u32). */

@@ -1,6 +1,6 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import { checkKVDtypeFits, kvIncludes } from './kv-format.ts';
 

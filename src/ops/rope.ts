@@ -1,34 +1,12 @@
-import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { KVDtype } from '../kvshare/kv-dtype.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import { checkKVDtypeFits } from './kv-format.ts';
 
-/** cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64. */
-export function ropeTable(maxPos: number, headDim: number, theta: number): Float32Array {
-  const half = headDim / 2;
-  const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
-  for (let p = 0; p < maxPos; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * theta ** (-(2 * i) / headDim);
-      t[(p * half + i) * 2] = Math.cos(angle);
-      t[(p * half + i) * 2 + 1] = Math.sin(angle);
-    }
-  }
-  return t;
-}
-
-export function uploadRopeTable(
-  device: GPUDevice,
-  maxPos: number,
-  headDim: number,
-  theta: number,
-): GPUBuffer {
-  return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
-}
-
 /**
- * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half), and in the
+ * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half; then its
+ * first qScale.pairs pairs times qScale.factor), and in the
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
  * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
  * RoPE and the cache write in one dispatch; `cache.dtype` 'f16' stores them as packed halves (kc/vc
@@ -48,6 +26,8 @@ export function ropeOp(
     label: string;
     /** Write the rotated `second` (keys) to kc[pos[r]] instead of in place, and v [n, second.rowStride] to vc[pos[r]]. */
     cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer; dtype?: KVDtype };
+    /** Multiplies pairs i < pairs of the rotated x (queries), not `second` (default none). */
+    qScale?: { factor: number; pairs: number };
   },
 ): Op {
   if (a.cache && !a.second) throw new Error(`${a.label}: a cache write needs the keys as 'second'`);
@@ -59,6 +39,8 @@ export function ropeOp(
       { u: a.rowStride },
       { u: a.second?.nHeads ?? 0 },
       { u: a.second?.rowStride ?? 0 },
+      { f: a.qScale?.factor ?? 1 },
+      { u: a.qScale?.pairs ?? 0 },
     ],
     `${a.label}.params`,
   );

@@ -26,7 +26,7 @@
  */
 import { CacheEntryError } from '../errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../kvshare/entry.ts';
-import { type KVArray, type KVDtype, kvBytesPerValue } from '../kvshare/kv-dtype.ts';
+import { type KVArray, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
 
 export const ENTRY_MAGIC = 'KVSE';
 export const ENTRY_FORMAT_VERSION = 2;

@@ -9,7 +9,7 @@
  */
 import type { EngineWarning } from '../api/cache.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { KV_DTYPES, type KVDtype, kvBytesPerValue } from '../kvshare/kv-dtype.ts';
+import { KV_DTYPES, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
 import { payloadLength } from './codec.ts';
 
 /**

@@ -9,11 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { perplexity } from '../../src/cli/perplexity.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
-import type { KVDtype } from '../../src/kvshare/kv-dtype.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { QuantizeOption } from '../../src/model/types.ts';
 import { ReferenceLlama } from '../../src/reference/llama.ts';
+import type { KVDtype } from '../../src/util/kv-dtype.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
 

@@ -4,9 +4,9 @@ import type { Engine } from '../../src/engine/engine.ts';
 import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { evalReuse } from '../../src/eval/reuse.ts';
-import { kvToF32 } from '../../src/kvshare/kv-dtype.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
+import { kvToF32 } from '../../src/util/kv-dtype.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const engine: Engine = createNodeTokenEngine();

@@ -1,19 +1,20 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uploadBytes } from '../../src/gpu/buffers.ts';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
+import { attentionOp } from '../../src/ops/attention.ts';
+import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
+import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
+import { kvScatterOp } from '../../src/ops/kvcache.ts';
+import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
+import * as ref from '../../src/reference/ops.ts';
 import {
   f16ArrayToF32,
   f16BitsToF32,
   f32ArrayToF16,
   f32ToF16Bits,
   roundF16,
-} from '../../src/kvshare/kv-dtype.ts';
-import { attentionOp } from '../../src/ops/attention.ts';
-import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
-import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
-import { kvScatterOp } from '../../src/ops/kvcache.ts';
-import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
-import { ropeOp, uploadRopeTable } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
+} from '../../src/util/kv-dtype.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 
 // The f16 KV cache: halves packed two per u32 (pack2x16float), arithmetic in f32. Writers are

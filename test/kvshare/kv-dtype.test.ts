@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { kvConvert, kvToF32, resolveKVDtype } from '../../src/kvshare/kv-dtype.ts';
+import { kvConvert, kvToF32, resolveKVDtype } from '../../src/util/kv-dtype.ts';
 
 describe('K/V dtype choice and conversion', () => {
   it('defaults to f16 where the head size is a multiple of 4, else f32; an explicit f16 that cannot be is an error', () => {

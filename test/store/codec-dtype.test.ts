@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { conformEntry, type KVEntry } from '../../src/kvshare/entry.ts';
-import { f16ArrayToF32, f32ArrayToF16 } from '../../src/kvshare/kv-dtype.ts';
 import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
 import { crc32, decodeEntry, encodeEntry } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
+import { f16ArrayToF32, f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
 import { MODEL, testEntry } from './helpers.ts';
 
 /** The entry as an f16 entry (what an engine loaded with kvDtype 'f16' writes back). */

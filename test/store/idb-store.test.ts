@@ -2,9 +2,9 @@ import 'fake-indexeddb/auto';
 import { del, get, keys, set } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { conformEntry, entryMeta } from '../../src/kvshare/entry.ts';
-import { f32ArrayToF16 } from '../../src/kvshare/kv-dtype.ts';
 import { encodeEntry } from '../../src/store/codec.ts';
 import { storeKeys } from '../../src/store/records.ts';
+import { f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
 import {
   expectSameEntry,
   freshDbName,
