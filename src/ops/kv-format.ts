@@ -5,14 +5,9 @@ export function kvIncludes(dtype: KVDtype = 'f32'): Record<string, string> {
   return dtype === 'f16' ? { kv_f32: 'kv_f16' } : {};
 }
 
-/** Whether a cache of `dtype` takes this head shape: f16 kernels write two rotation pairs per word (headDim % 4 == 0). */
-export function kvDtypeFits(dtype: KVDtype, headDim: number): boolean {
-  return dtype === 'f32' || headDim % 4 === 0;
-}
-
-/** Throws RangeError unless kvDtypeFits. */
+/** Throws RangeError unless a cache of `dtype` takes this head shape: f16 kernels write two rotation pairs per word (headDim % 4 == 0). */
 export function checkKVDtypeFits(dtype: KVDtype, headDim: number, label: string): void {
-  if (!kvDtypeFits(dtype, headDim)) {
+  if (dtype === 'f16' && headDim % 4 !== 0) {
     throw new RangeError(`${label}: an ${dtype} KV cache needs headDim % 4 == 0 (got ${headDim})`);
   }
 }

@@ -107,11 +107,6 @@ export function kvToF32(a: KVArray): Float32Array {
   return a instanceof Uint16Array ? f16ArrayToF32(a) : a;
 }
 
-/** Element i of `a` as f32. */
-export function kvValue(a: KVArray, i: number): number {
-  return a instanceof Uint16Array ? F16_TABLE[a[i]] : a[i];
-}
-
 /**
  * The dtype a load gets: `requested`, or by default 'f16' where the head size allows it (the f16
  * kernels write two rotation pairs per word: headDim % 4 == 0) and 'f32' elsewhere. Throws
