@@ -21,6 +21,8 @@ export default defineConfig({
   server: {
     // Pages import src/ and shaders/ from outside their root.
     fs: { allow: [projectRoot] },
+    // The browser tests' servers (playwright.config.ts): a file saved mid-run must not reload a page.
+    ...(process.env.KVSHARE_NO_HMR === '1' ? { hmr: false } : {}),
   },
   worker: { format: 'es' },
   optimizeDeps: {

@@ -1,21 +1,20 @@
 // The chat demo (demo/, `npm start`) in headless chromium, driven through its UI: load with progress,
 // greedy answers equal to the Node engine's, reuse badge and map, the cache kept across a reload and a
 // browser restart, Stop, pack export/clear/import, the no-WebGPU screen, and a clean console.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, test } from '@playwright/test';
 import { createNodeEngine } from '../src/node/index.ts';
+import { writeStoriesGguf } from '../test/helpers/gguf-writer-models.ts';
+import { storiesDir } from '../test/helpers/models.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
 
-// The dev server decides "network" by a DNS lookup; the tests want the offline default (the local model).
-process.env.KVSHARE_OFFLINE = '1';
-
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = resolve(projectRoot, 'test-results/screenshots');
-const STORIES = resolve(projectRoot, '../shared/assets/stories260K-hf');
+const STORIES = storiesDir();
 const VIEWPORT = { width: 1280, height: 800 };
 
 const LILY = 'Once upon a time, Lily found a red ball in the park.';
@@ -23,6 +22,9 @@ const TOM = 'Once upon a time, Tom found a blue ball in the park.';
 const SAM = 'Once upon a time, Sam found a green ball in the park.';
 const ANN = 'Once upon a time, Ann found a red ball in the park.';
 
+test.describe.configure({ mode: 'serial' });
+
+let assets: string;
 let server: PageServer;
 let profileDir: string;
 let browser: BrowserSession;
@@ -39,23 +41,30 @@ async function openBrowser(opts: { webgpu?: boolean } = {}): Promise<BrowserSess
   return session;
 }
 
-beforeAll(async () => {
+test.beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   profileDir = await mkdtemp(join(tmpdir(), 'kvshare-demo-e2e-'));
-  server = await startPageServer('demo');
+  // Its own dev server (offline): the stories model, the same model under a second name (a model of
+  // its own to the demo: settings and conversation kept apart), and a GGUF file of it in a folder.
+  assets = await mkdtemp(join(tmpdir(), 'kvshare-demo-assets-'));
+  await cp(STORIES, join(assets, 'stories260K-hf'), { recursive: true });
+  await cp(STORIES, join(assets, 'tiny-chat'), { recursive: true });
+  await writeStoriesGguf(join(assets, 'stories-gguf'), ['F32'], false);
+  server = await startPageServer('demo', assets);
   browser = await openBrowser();
   demo = new DemoDriver(browser.page);
   await demo.open(server.origin);
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  if (assets) await rm(assets, { recursive: true, force: true });
 });
 
-describe('the chat demo in headless chromium', () => {
-  it('offers the local stories model offline and loads it with byte progress up to 100%', async () => {
+test.describe('the chat demo in headless chromium', () => {
+  test('offers the local stories model offline and loads it with byte progress up to 100%', async () => {
     const index = await browser.page.evaluate(() => fetch('/models/index.json').then((r) => r.json()));
     expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
     expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
@@ -104,7 +113,7 @@ describe('the chat demo in headless chromium', () => {
     await browser.page.screenshot({ path: join(SHOTS, 'demo-loaded.png') });
   });
 
-  it('a greedy answer in the browser equals the Node engine greedy answer', async () => {
+  test('a greedy answer in the browser equals the Node engine greedy answer', async () => {
     const prompt = 'Lily went to the park';
     const maxTokens = 16;
     const answer = await demo.ask(prompt, { maxTokens, temperature: 0, reuseMode: 'none' });
@@ -128,7 +137,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
+  test('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
     await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     expect((await demo.cache()).entries).toBe(0);
     const first = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
@@ -157,7 +166,7 @@ describe('the chat demo in headless chromium', () => {
     await browser.page.screenshot({ path: join(SHOTS, 'demo-answer-reuse.png') });
   });
 
-  it('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
+  test('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
     await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     const cold = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
     const repeat = await demo.ask(LILY, { maxTokens: 8 });
@@ -177,7 +186,7 @@ describe('the chat demo in headless chromium', () => {
     );
   });
 
-  it('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {
+  test('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {
     const before = await demo.cache();
     expect(before.persistent).toBe(true);
     expect(before.persistedEntries).toBe(before.entries);
@@ -222,7 +231,7 @@ describe('the chat demo in headless chromium', () => {
     expect(await browser.page.getByTestId('message-assistant').count()).toBeGreaterThan(answers);
   });
 
-  it('a remembered model that loads by itself can be stopped; New chat forgets the conversation', async () => {
+  test('a remembered model that loads by itself can be stopped; New chat forgets the conversation', async () => {
     // Hold the weights download until Stop loading is clicked, so the stop lands mid-load.
     let release: () => void = () => undefined;
     const held = new Promise<void>((ok) => {
@@ -265,7 +274,7 @@ describe('the chat demo in headless chromium', () => {
     expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
   });
 
-  it('Stop ends a long answer promptly and the engine answers the next request', async () => {
+  test('Stop ends a long answer promptly and the engine answers the next request', async () => {
     await demo.setSettings({ maxTokens: 400, reuseMode: 'kvshare' });
     const index = await browser.page.getByTestId('message-assistant').count();
     const answers = await demo.counter('answers');
@@ -318,7 +327,7 @@ describe('the chat demo in headless chromium', () => {
     await answersNode.nth(index + 1).screenshot({ path: join(SHOTS, 'demo-truncated-answer.png') });
   });
 
-  it('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
+  test('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
     const entries = (await demo.cache()).entries;
     expect(entries).toBeGreaterThan(0);
     const download = browser.page.waitForEvent('download');
@@ -365,7 +374,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('shows a load error with its code', async () => {
+  test('shows a load error with its code', async () => {
     // A page of its own: the failed fetch logs console errors that are expected here.
     const page = await browser.context.newPage();
     try {
@@ -393,7 +402,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('a browser without WebGPU gets the webgpu-missing screen and no engine', async () => {
+  test('a browser without WebGPU gets the webgpu-missing screen and no engine', async () => {
     const plain = await openBrowser({ webgpu: false });
     try {
       const page = plain.page;
@@ -426,7 +435,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('logged no console errors on the happy path (page and workers)', () => {
+  test('logged no console errors on the happy path (page and workers)', () => {
     expect([...closedErrors, ...browser.errors]).toEqual([]);
   });
 });
