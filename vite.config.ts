@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { serveComponentAt } from './scripts/vite-component-path.ts';
+import { exitWithParent } from './scripts/vite-exit-with-parent.ts';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -12,7 +13,12 @@ const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/ass
 // with `root: 'e2e/pages'`.
 export default defineConfig({
   root: resolve(projectRoot, 'demo'),
-  plugins: [serveModels(assets), serveComponentAt(resolve(projectRoot, 'src/component/index.ts'))],
+  plugins: [
+    serveModels(assets),
+    serveComponentAt(resolve(projectRoot, 'src/component/index.ts')),
+    // `npm start` stopped (SIGTERM to npm) stops Vite too.
+    exitWithParent(),
+  ],
   resolve: {
     // onnxruntime-web (imported by @huggingface/transformers, never run here) would otherwise put its
     // ~27 MB wasm into the build; this condition picks its build that fetches the wasm only if used.
