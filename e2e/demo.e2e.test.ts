@@ -68,6 +68,23 @@ test.describe('the chat demo in headless chromium', () => {
     const index = await browser.page.evaluate(() => fetch('/models/index.json').then((r) => r.json()));
     expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
     expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
+    // Local .gguf files are offered beside the model folders.
+    expect(index.models).toContain('stories-gguf/stories-F32.gguf');
+    expect(
+      await browser.page
+        .locator('[data-testid="model-select"] option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(expect.arrayContaining(['stories-gguf/stories-F32.gguf', 'stories260K-hf', 'tiny-chat']));
+    // The model box says what it takes; offline, the reason the hub will not work is on the page.
+    const box = browser.page.getByTestId('hf-model-input');
+    expect(await box.getAttribute('aria-label')).toMatch(/Hugging Face id.*URL.*path on this server/);
+    expect(await box.getAttribute('placeholder')).toContain('/models/');
+    expect(await browser.page.locator('option[value="__hf__"]').textContent()).toBe('Hub id, URL or path…');
+    expect(await box.isDisabled()).toBe(true);
+    const offline = browser.page.getByTestId('offline-note');
+    expect(await offline.isVisible()).toBe(true);
+    expect(await offline.textContent()).toMatch(/^Offline: the server found no network/);
+    await browser.page.locator('#model-picker').screenshot({ path: join(SHOTS, 'demo-picker-offline.png') });
     expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
     // The cache buttons, the import label included, read as disabled until a model is loaded.
     expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('true');
@@ -180,6 +197,15 @@ test.describe('the chat demo in headless chromium', () => {
         `TTFT \\d+ ms · (~[\\d.]+× (faster|slower) than|about as fast as) computing all ${badge.prompt} tokens · answer 8 tokens$`,
       ),
     );
+    // Only a reuse that paid off wears the success style; "slower" never does.
+    const shown = browser.page.getByTestId('reuse-badge').last();
+    const verdict = badge.text.includes('faster')
+      ? 'faster'
+      : badge.text.includes('slower')
+        ? 'slower'
+        : 'same';
+    expect(await shown.getAttribute('data-verdict')).toBe(verdict);
+    expect(await shown.evaluate((b) => b.classList.contains('hit'))).toBe(verdict === 'faster');
     // Figures for the report (timing is not asserted): cold TTFT, repeat TTFT, estimated full prefill.
     console.log(
       `demo exact repeat: cold TTFT ${cold.badge?.ttftMs} ms, repeat TTFT ${badge.ttftMs} ms, estimated full ${badge.estimatedFullMs} ms`,
@@ -371,6 +397,136 @@ test.describe('the chat demo in headless chromium', () => {
       await browser.page.locator('#cache-panel').screenshot({ path: join(SHOTS, 'demo-cache-panel.png') });
     } finally {
       await rm(packPath, { force: true });
+    }
+  });
+
+  test('settings are checked as they are typed: the reason shows at once and goes when fixed', async () => {
+    const page = browser.page;
+    const error = page.getByTestId('settings-error');
+    const answers = await page.getByTestId('message-assistant').count();
+    await demo.setSettings({ maxTokens: 8, temperature: 0 });
+    expect(await error.isVisible()).toBe(false);
+    await page.getByTestId('max-tokens').fill('0');
+    await expect(error).toBeVisible();
+    await expect(error).toHaveText(/^Max new tokens must be a whole number from 1 to \d+/);
+    await expect(page.getByTestId('max-tokens')).toHaveAttribute('aria-invalid', 'true');
+    await page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-live-error.png') });
+    await page.getByTestId('max-tokens').fill('8');
+    await expect(error).toBeHidden();
+    await page.getByTestId('temperature').fill('-1');
+    await expect(error).toHaveText(/^Temperature must be from 0/);
+    await page.getByTestId('temperature').fill('0.7');
+    await expect(error).toBeHidden();
+    await expect(page.getByTestId('temperature')).toHaveAttribute('aria-invalid', 'false');
+    // Typing sent nothing.
+    expect(await page.getByTestId('message-assistant').count()).toBe(answers);
+    await demo.setSettings({ temperature: 0 });
+  });
+
+  test('settings and conversations are kept per model; ?model= loads that model and not the old chat', async () => {
+    const page = browser.page;
+    const maxTokens = page.getByTestId('max-tokens');
+    const history = page.getByTestId('history-toggle');
+    await demo.setSettings({ maxTokens: 40 });
+    await history.setChecked(false);
+    const storiesAnswers = await page.getByTestId('message-assistant').count();
+    expect(storiesAnswers).toBeGreaterThan(0);
+
+    // ?model= names another local model: it loads, with an empty chat of its own and the settings
+    // on screen carried over as they are (not replaced by defaults).
+    expect(await demo.open(server.origin, '?model=tiny-chat')).toBe('ready');
+    expect(await page.getByTestId('load-status').textContent()).toContain('tiny-chat');
+    expect(await page.getByTestId('model-select').inputValue()).toBe('tiny-chat');
+    expect(await page.getByTestId('message-assistant').count()).toBe(0);
+    expect(await maxTokens.inputValue()).toBe('40');
+    expect(await history.isChecked()).toBe(false);
+    expect(await page.getByTestId('settings-model').textContent()).toBe('Kept for tiny-chat');
+    await page.screenshot({ path: join(SHOTS, 'demo-query-model-own-chat.png') });
+    await history.setChecked(true);
+    const tiny = await demo.ask(TOM, { maxTokens: 20, temperature: 0 });
+    expect(tiny.badge?.completion).toBeLessThanOrEqual(20);
+
+    // Back to stories: its own conversation and its own settings come back.
+    expect(await demo.load('stories260K-hf')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(storiesAnswers);
+    expect(await maxTokens.inputValue()).toBe('40');
+    expect(await history.isChecked()).toBe(false);
+    expect(await page.getByTestId('settings-model').textContent()).toBe('Kept for stories260K-hf');
+    // And tiny-chat again: its one answer, 20 tokens, earlier turns on.
+    expect(await demo.load('tiny-chat')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(1);
+    expect(await maxTokens.inputValue()).toBe('20');
+    expect(await history.isChecked()).toBe(true);
+    await page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-kept-per-model.png') });
+    // A reload (no ?model=) comes back to the last model, with its chat and settings.
+    await page.goto(`${server.origin}/`);
+    expect(await demo.settled()).toBe('ready');
+    expect(await page.getByTestId('load-status').textContent()).toContain('tiny-chat');
+    expect(await maxTokens.inputValue()).toBe('20');
+    expect(await page.getByTestId('message-assistant').count()).toBe(1);
+    expect(await demo.load('stories260K-hf')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(storiesAnswers);
+  });
+
+  test('a reuse that came out slower is said plainly, never in the success style', async () => {
+    const page = browser.page;
+    // The badge the demo builds for each outcome (the page's own module, served by Vite).
+    const r = await page.evaluate(async () => {
+      const path = '/ui/reuse-map.ts';
+      const { reuseBadge } = await import(/* @vite-ignore */ path);
+      const usage = (ttft: number, est: number) => ({
+        prompt_tokens: 24,
+        completion_tokens: 8,
+        reused_tokens: 20,
+        token_fates: [...Array(20).fill('reused'), ...Array(4).fill('new')],
+        time_to_first_token_ms: ttft,
+        estimated_full_prefill_ms: est,
+        prefill_path: 'kvshare',
+      });
+      const host = document.createElement('div');
+      host.id = 'verdicts';
+      host.style.cssText = 'display:flex;flex-direction:column;gap:4px;padding:8px;background:#fff';
+      const badges = [usage(10, 50), usage(50, 51), usage(85, 50)].map((u) => reuseBadge(u, 'length'));
+      host.append(...badges);
+      document.querySelector('#chat')!.prepend(host);
+      return badges.map((b: HTMLElement) => ({
+        text: b.textContent,
+        verdict: b.dataset.verdict,
+        classes: [...b.classList],
+        background: getComputedStyle(b).backgroundColor,
+      }));
+    });
+    expect(r.map((b) => b.verdict)).toEqual(['faster', 'same', 'slower']);
+    expect(r[0].classes).toContain('hit');
+    expect(r[1].classes).not.toContain('hit');
+    expect(r[2].text).toContain('~1.7× slower than computing all 24 tokens');
+    expect(r[2].classes).toEqual(['reuse-badge', 'slower']);
+    expect(r[2].background).not.toBe(r[0].background);
+    expect(r[1].background).not.toBe(r[0].background);
+    await page.locator('#verdicts').screenshot({ path: join(SHOTS, 'demo-reuse-badge-verdicts.png') });
+    await page.evaluate(() => document.querySelector('#verdicts')?.remove());
+  });
+
+  test('no sideways scroll from 360 to 420 px wide', async () => {
+    const page = browser.page;
+    try {
+      for (const width of [360, 390, 420]) {
+        await page.setViewportSize({ width, height: 780 });
+        const sizes = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth,
+          wide: [...document.querySelectorAll<HTMLElement>('#app *')]
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+            .slice(0, 5)
+            .map((e) => `${e.localName}.${e.className}`),
+        }));
+        expect(sizes.wide, `at ${width} px`).toEqual([]);
+        expect(sizes.scroll, `at ${width} px`).toBeLessThanOrEqual(sizes.client);
+        if (width !== 390)
+          await page.screenshot({ path: join(SHOTS, `demo-narrow-${width}.png`), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize(VIEWPORT);
     }
   });
 
