@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultClientConditions, defineConfig } from 'vite';
+import { defineConfig } from 'vite';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
 
@@ -16,12 +16,6 @@ export default defineConfig({
   // Relative asset URLs: the worker is found next to the module wherever the site puts it.
   base: './',
   publicDir: false,
-  resolve: {
-    // The tokenizer comes from @huggingface/transformers, which imports onnxruntime-web (never run
-    // here). Its default build embeds the ONNX Runtime wasm, which library mode would inline as
-    // ~70 MB of base64; this export condition picks its build that fetches the wasm only if used.
-    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
-  },
   worker: { format: 'es' },
   build: {
     outDir: process.env.KVSHARE_COMPONENT_OUT ?? resolve(projectRoot, 'dist-component'),

@@ -6,8 +6,8 @@ import { exitWithParent } from './scripts/vite-exit-with-parent.ts';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
-/** Model folders served at /models/<name>/ (e.g. /models/stories260K-hf/). */
-const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, '../shared/assets');
+/** Model folders served at /models/<name>/ (e.g. /models/stories260K-hf/): the repo's assets/, or $KVSHARE_ASSETS. */
+const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, 'assets');
 
 // `npm start` serves the chat demo from demo/. The browser tests (e2e/harness.ts) reuse this config
 // with `root: 'e2e/pages'`.
@@ -20,8 +20,8 @@ export default defineConfig({
     exitWithParent(),
   ],
   resolve: {
-    // onnxruntime-web (imported by @huggingface/transformers, never run here) would otherwise put its
-    // ~27 MB wasm into the build; this condition picks its build that fetches the wasm only if used.
+    // For the peer benchmark's page only (bench/peer, @huggingface/transformers): onnxruntime-web's
+    // build that fetches its wasm when used rather than embedding it. The engine does not use it.
     conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
   },
   server: {
@@ -34,7 +34,7 @@ export default defineConfig({
   optimizeDeps: {
     // Found only inside the worker (and by a dynamic import): pre-bundle them up front so the dev
     // server does not re-optimise and reload the page mid-session.
-    include: ['comlink', '@huggingface/transformers', 'idb-keyval'],
+    include: ['comlink', '@huggingface/tokenizers', '@huggingface/jinja', 'idb-keyval'],
   },
   build: {
     outDir: resolve(projectRoot, 'dist-demo'),

@@ -1,15 +1,18 @@
 // Attention kernel sweep: the probe kernel (attention.wgsl, one workgroup per (head, row), weights
 // kept) against flash attention (attention_flash.wgsl, split + combine) and the software decode path
 // (attention_thread.wgsl, scores + output, no barrier) at a model's head shape, median and min of
-// reps, each launch in its own submit, the kernels alternated.
+// reps, each launch in its own submit, the kernels and K/V dtypes alternated round by round (ratios
+// against the first dtype come from the same run).
 // usage: node --import tsx bench/attention.ts [--shape smollm2|stories260K|stories15m] [--rows 1,128]
-//        [--len 144] [--reps 7]   (VK_ICD_FILENAMES picks the adapter: lavapipe or SwiftShader)
+//        [--len 144,1024] [--kv f32,f16] [--reps 7] [--rounds 3]
+//        (VK_ICD_FILENAMES picks the adapter: lavapipe or SwiftShader)
 import { parseArgs } from 'node:util';
 import { storageBuffer, uploadU32 } from '../src/gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../src/gpu/op.ts';
 import { attentionOp } from '../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../src/ops/attention-flash.ts';
 import { threadAttentionFits, threadAttentionOps } from '../src/ops/attention-thread.ts';
+import { checkKVDtype, type KVDtype, kvBytesPerValue } from '../src/util/kv-dtype.ts';
 import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
@@ -17,7 +20,9 @@ const { values } = parseArgs({
     shape: { type: 'string', default: 'smollm2' },
     rows: { type: 'string', default: '1,128' },
     len: { type: 'string', default: '144' },
+    kv: { type: 'string', default: 'f32,f16' },
     reps: { type: 'string', default: '7' },
+    rounds: { type: 'string', default: '3' },
   },
 });
 // [H, KV, hd]
@@ -28,13 +33,14 @@ const shapes: Record<string, [number, number, number]> = {
 };
 const [H, KV, hd] = shapes[values.shape] ?? shapes.smollm2;
 const { gpu, device, k } = await benchKernels();
-const len = Number(values.len);
 const reps = Number(values.reps);
-const ctx = len;
-const kc = storageBuffer(device, ctx * KV * hd * 4, 'kc');
-const vc = storageBuffer(device, ctx * KV * hd * 4, 'vc');
+const rounds = Number(values.rounds);
+const dtypes = values.kv.split(',').map((d) => {
+  checkKVDtype(d, '--kv');
+  return d;
+});
 
-async function time(ops: Op[]): Promise<{ med: number; min: number }> {
+async function time(ops: Op[]): Promise<number> {
   const t: number[] = [];
   for (let i = 0; i <= reps; i++) {
     const t0 = performance.now();
@@ -42,46 +48,59 @@ async function time(ops: Op[]): Promise<{ med: number; min: number }> {
     await device.queue.onSubmittedWorkDone();
     if (i > 0) t.push(performance.now() - t0);
   }
-  t.sort((a, b) => a - b);
-  return { med: t[t.length >> 1], min: t[0] };
+  return median(t);
 }
 
-console.log(`${gpu.adapterName}\nshape ${values.shape} (H ${H}, KV ${KV}, hd ${hd}), attended length ${len}`);
-console.log('rows  kernel   med ms   min ms');
-for (const n of values.rows.split(',').map(Number)) {
-  const rows = new RowCount(device, n, 'rows');
-  rows.set(n);
-  // rows at the last n positions of the span (decode: the one new position)
-  const pos = uploadU32(
-    device,
-    Int32Array.from({ length: n }, (_, i) => len - n + i),
-    'pos',
-  );
-  const q = storageBuffer(device, n * H * hd * 4, 'q');
-  const out = storageBuffer(device, n * H * hd * 4, 'out');
-  const probs = storageBuffer(device, n * H * ctx * 4, 'probs');
-  const part = storageBuffer(device, flashPartBytes(n, H, hd), 'part');
-  const splits = new AttentionSplits(device);
-  splits.setSpan(len);
-  const shape = { q, kc, vc, pos, out, nHeads: H, nKvHeads: KV, headDim: hd, rows };
-  const probe = [attentionOp(k, { ...shape, probs, ctx, label: 'probe' })];
-  const flash = flashAttentionOps(k, { ...shape, part, splits, label: 'flash' });
-  const kernels: [string, Op[]][] = [
-    ['probe', probe],
-    ['flash', flash],
-  ];
-  if (threadAttentionFits({ nHeads: H, nKvHeads: KV, headDim: hd }))
-    kernels.push([
-      'thread',
-      threadAttentionOps(k, { ...shape, scores: probs, ctx, chunks: splits.chunks, label: 'thread' }),
-    ]);
-  for (let round = 0; round < 2; round++) {
-    for (const [name, ops] of kernels) {
-      const r = await time(ops);
-      if (round === 1)
-        console.log(
-          `${String(n).padStart(4)}  ${name.padEnd(6)} ${r.med.toFixed(3).padStart(8)} ${r.min.toFixed(3).padStart(8)}`,
+const median = (t: number[]) => [...t].sort((a, b) => a - b)[t.length >> 1];
+
+console.log(
+  `${gpu.adapterName}\nshape ${values.shape} (H ${H}, KV ${KV}, hd ${hd}); K/V ${dtypes.join(', ')}`,
+);
+console.log(
+  `median of ${rounds} interleaved rounds of the median of ${reps} launches; ratio: against ${dtypes[0]}`,
+);
+console.log('   len  rows  kernel  kv       ms   ratio');
+for (const len of values.len.split(',').map(Number)) {
+  const ctx = len;
+  for (const n of values.rows.split(',').map(Number)) {
+    const rows = new RowCount(device, n, 'rows');
+    rows.set(n);
+    // rows at the last n positions of the span (decode: the one new position)
+    const pos = uploadU32(
+      device,
+      Int32Array.from({ length: n }, (_, i) => len - n + i),
+      'pos',
+    );
+    const q = storageBuffer(device, n * H * hd * 4, 'q');
+    const out = storageBuffer(device, n * H * hd * 4, 'out');
+    const probs = storageBuffer(device, n * H * ctx * 4, 'probs');
+    const part = storageBuffer(device, flashPartBytes(n, H, hd), 'part');
+    const splits = new AttentionSplits(device);
+    splits.setSpan(len);
+    const kernels: { name: string; dtype: KVDtype; ops: Op[]; ms: number[] }[] = [];
+    for (const dtype of dtypes) {
+      const bytes = ctx * KV * hd * kvBytesPerValue(dtype);
+      const kc = storageBuffer(device, bytes, 'kc'); // [ctx, KV * hd] of dtype (zeros)
+      const vc = storageBuffer(device, bytes, 'vc');
+      const shape = { q, kc, vc, dtype, pos, out, nHeads: H, nKvHeads: KV, headDim: hd, rows };
+      const add = (name: string, ops: Op[]) => kernels.push({ name, dtype, ops, ms: [] });
+      add('probe', [attentionOp(k, { ...shape, probs, ctx, label: 'probe' })]);
+      add('flash', flashAttentionOps(k, { ...shape, part, splits, label: 'flash' }));
+      if (threadAttentionFits({ nHeads: H, nKvHeads: KV, headDim: hd }))
+        add(
+          'thread',
+          threadAttentionOps(k, { ...shape, scores: probs, ctx, chunks: splits.chunks, label: 'thread' }),
         );
+    }
+    for (const x of kernels) await time(x.ops); // compile and warm
+    for (let round = 0; round < rounds; round++) for (const x of kernels) x.ms.push(await time(x.ops));
+    for (const x of kernels) {
+      const base = kernels.find((b) => b.name === x.name && b.dtype === dtypes[0])!;
+      const ms = median(x.ms);
+      const ratio = ms / median(base.ms);
+      console.log(
+        `${String(len).padStart(6)}  ${String(n).padStart(4)}  ${x.name.padEnd(6)}  ${x.dtype}  ${ms.toFixed(3).padStart(7)}  ${ratio.toFixed(2).padStart(6)}`,
+      );
     }
   }
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const assets = process.env.KVSHARE_ASSETS ?? `${root}../shared/assets`;
+const assets = `${root}assets`;
 const smol = `${root}tmp/synthetic-smollm2-135m`;
 const qwen = `${root}tmp/synthetic-qwen2.5-0.5b`;
 const cli = [`${root}bin/kvshare.js`];

@@ -21,8 +21,15 @@ if (process.env[CHILD] !== '1' && process.env.KVSHARE_DAWN_WARNINGS !== '1') {
   if (existsSync(dist) && !distIsStale(dist)) {
     await import(dist);
   } else {
-    const { register } = await import('tsx/esm/api');
-    register();
+    // tsx is a devDependency: a checkout has it after `npm install`; the published package runs dist/.
+    const tsx = await import('tsx/esm/api').catch(() => null);
+    if (!tsx) {
+      process.stderr.write(
+        'kvshare: dist/ is not built and tsx is not installed: run `npm install` or `npm run build`\n',
+      );
+      process.exit(1);
+    }
+    tsx.register();
     await import('../src/cli/main.ts');
   }
 }

@@ -1,11 +1,14 @@
-// Issue 12: the package as an app outside this repo gets it. `npm pack` (which builds it), the tarball
-// installed into a fresh temporary app (npm, preferring its cache: no network but the registry), then
-// there: (c) createNodeEngine() in Node gives the golden stories260K text, (d) a consumer file
-// type-checks against the shipped .d.ts, (b) <kvshare-chat> loads from the built files on a plain
-// static server, (a) a page calling createEngine() is bundled by Vite and answers in chromium.
-// The fixture app is e2e/packed-app/. Prints each step with its elapsed time (it takes minutes).
+// Issues 12 and 22: the package as an app outside this repo gets it. `npm pack` (which builds it), the
+// tarball installed into a fresh temporary app (npm, preferring its cache: no network but the
+// registry, no environment variables), then there: (i) the install ran no install script and its
+// node_modules is under 30 MB, without `webgpu`; (e) kvshare-web/node says to `npm install webgpu`;
+// (c) after that install, createNodeEngine() in Node gives the golden stories260K text; (d) a consumer
+// file type-checks against the shipped .d.ts; (b) <kvshare-chat> loads from the built files on a plain
+// static server; (a) a page calling createEngine() is bundled by Vite (no .wasm, no file over 2 MB)
+// and answers in chromium. The fixture app is e2e/packed-app/. Prints each step with its elapsed time
+// and the install's size (it takes minutes).
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +25,7 @@ process.env.KVSHARE_OFFLINE = '1';
 const run = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixture = resolve(projectRoot, 'e2e/packed-app');
-/** onnxruntime-node (a dependency of @huggingface/transformers, unused) must not download binaries. */
-const installEnv = {
-  ...process.env,
-  ONNXRUNTIME_NODE_INSTALL: 'skip',
-  ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip',
-};
+const MB = 2 ** 20;
 
 let work: string;
 let app: string;
@@ -39,7 +37,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kvshare-package-'));
   app = join(work, 'app');
   progress('npm pack (runs npm run build)');
-  await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot, env: installEnv });
+  await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot });
   const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no .tgz into ${work}`);
   await cp(fixture, app, { recursive: true });
@@ -48,11 +46,14 @@ beforeAll(async () => {
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
   progress(`npm install ${tarball} into ${app}`);
+  const started = performance.now();
   await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball)], {
     cwd: app,
-    env: installEnv,
   });
-  progress('installed');
+  const files = await filesUnder(join(app, 'node_modules'));
+  progress(
+    `installed in ${((performance.now() - started) / 1000).toFixed(1)} s: node_modules ${(sum(files) / MB).toFixed(1)} MB in ${files.length} files`,
+  );
 });
 
 afterAll(async () => {
@@ -62,8 +63,31 @@ afterAll(async () => {
 });
 
 describe('the packed tarball in a fresh app', () => {
+  it('(i) the install runs no install script, leaves webgpu out and stays under 30 MB', async () => {
+    const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8'));
+    const packages = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>);
+    expect(packages.filter(([, p]) => p.hasInstallScript).map(([name]) => name)).toEqual([]);
+    expect(packages.map(([name]) => name)).not.toContain('node_modules/webgpu');
+    expect(packages.length).toBeGreaterThan(3); // the dependencies are there
+    const files = await filesUnder(join(app, 'node_modules'));
+    expect(sum(files)).toBeLessThan(30 * MB);
+    expect(files.filter((f) => f.path.endsWith('.wasm')).map((f) => f.path)).toEqual([]);
+  });
+
+  it('(e) kvshare-web/node without webgpu: a typed error that names the package and its install command', async () => {
+    const { stdout } = await run(process.execPath, ['node-no-webgpu.mjs', storiesDir()], { cwd: app });
+    const r = JSON.parse(stdout);
+    expect(r).toMatchObject({
+      name: 'WebGPUUnavailableError',
+      code: 'WEBGPU_UNAVAILABLE',
+      isKVShareError: true,
+    });
+    expect(r.message).toContain('`npm install webgpu`');
+  });
+
   it('(c) createNodeEngine() (EngineApi) and createNodeTokenEngine() from kvshare-web/node give the golden greedy story', async () => {
-    progress('(c) node node-golden.mjs');
+    progress('(c) npm install webgpu, then node node-golden.mjs');
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', 'webgpu'], { cwd: app });
     const golden = JSON.parse(await readFile(goldenPath(), 'utf8'));
     const { stdout } = await run(process.execPath, ['node-golden.mjs', storiesDir(), golden.prompt], {
       cwd: app,
@@ -91,6 +115,15 @@ describe('the packed tarball in a fresh app', () => {
       build: { outDir: join(app, 'page'), emptyOutDir: true, target: 'es2022' },
       worker: { format: 'es' },
     });
+    // No .wasm and nothing over 2 MB in the app's build.
+    const built = await filesUnder(join(app, 'page'));
+    const largest = built.reduce((a, b) => (b.size > a.size ? b : a));
+    progress(
+      `(a) the build: ${built.length} files, ${(sum(built) / MB).toFixed(2)} MB, largest ${largest.path} ${(largest.size / MB).toFixed(2)} MB`,
+    );
+    expect(built.filter((f) => f.path.endsWith('.wasm')).map((f) => f.path)).toEqual([]);
+    expect(largest.size).toBeLessThan(2 * MB);
+    expect(built.some((f) => /worker-[\w-]+\.js$/.test(f.path))).toBe(true);
     const port = await freePort();
     // Static files of the app folder (no transforms), plus /models/* from the project config.
     server = await preview({
@@ -154,6 +187,21 @@ describe('the packed tarball in a fresh app', () => {
     }
   });
 });
+
+/** Every file under `dir` (links not followed) with its size. */
+async function filesUnder(dir: string): Promise<{ path: string; size: number }[]> {
+  const out: { path: string; size: number }[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const path = join(e.parentPath, e.name);
+    out.push({ path, size: (await stat(path)).size });
+  }
+  return out;
+}
+
+function sum(files: { size: number }[]): number {
+  return files.reduce((a, f) => a + f.size, 0);
+}
 
 function workerPaths(page: Page): string[] {
   return page.workers().map((w) => new URL(w.url()).pathname);

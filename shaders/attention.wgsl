@@ -6,7 +6,9 @@
 // per (head, row), no shared memory and no barrier, same arithmetic per weight and output. The
 // normalised weights are left in `probs`: this is the kernel of KVShare's deviation probe
 // (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
-// attention_flash.wgsl (attention_thread.wgsl on software adapters).
+// attention_flash.wgsl (attention_thread.wgsl on software adapters). The cache's storage (f32 or
+// f16) is read through kv_f32.wgsl's accessors.
+#include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -14,8 +16,8 @@ struct Count { n: u32 }
 @group(0) @binding(1) var<uniform> count: Count;
 @group(0) @binding(2) var<storage, read> pos: array<i32>;            // [n]
 @group(0) @binding(3) var<storage, read> q: array<f32>;              // [n, nHeads * headDim]
-@group(0) @binding(4) var<storage, read> kc: array<f32>;             // [ctx, nKvHeads * headDim]
-@group(0) @binding(5) var<storage, read> vc: array<f32>;             // [ctx, nKvHeads * headDim]
+@group(0) @binding(4) var<storage, read> kc: array<KVWord>;          // [ctx, nKvHeads * headDim] (kvIndex)
+@group(0) @binding(5) var<storage, read> vc: array<KVWord>;          // [ctx, nKvHeads * headDim] (kvIndex)
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;    // [n, nHeads, ctx]
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;      // [n, nHeads * headDim]
 
@@ -90,14 +92,17 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
 // q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale
 fn score(qb: u32, kb: u32) -> f32 {
   var s = 0.0;
-  for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kc[kb + d]; }
+  for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kvElem(kc[kvIndex(kb + d)], kb + d); }
   return s * p.scale;
 }
 
 // sum_j probs[sb + j] * vc[j * kvDim + vd] over positions j < len
 fn weighted(sb: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
   var acc = 0.0;
-  for (var j = 0u; j < len; j++) { acc += probs[sb + j] * vc[j * kvDim + vd]; }
+  for (var j = 0u; j < len; j++) {
+    let i = j * kvDim + vd;
+    acc += probs[sb + j] * kvElem(vc[kvIndex(i)], i);
+  }
   return acc;
 }
 

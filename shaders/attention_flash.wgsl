@@ -6,6 +6,8 @@
 // S (splits per (row, head)) comes from the host as `splits.n` (grid y of split); any S >= 1 gives
 // the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
 // has its own kernel (attention.wgsl). Decode on GPUs; software adapters take attention_thread.wgsl (no barrier).
+// The cache's storage (f32 or f16) is read through kv_f32.wgsl's accessors.
+#include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -14,8 +16,8 @@ struct Count { n: u32 }
 @group(0) @binding(2) var<uniform> splits: Count;                 // S
 @group(0) @binding(3) var<storage, read> pos: array<i32>;         // [n]
 @group(0) @binding(4) var<storage, read> q: array<f32>;           // [n, nHeads * headDim]   (split)
-@group(0) @binding(5) var<storage, read> kc: array<f32>;          // [ctx, nKvHeads * headDim] (split)
-@group(0) @binding(6) var<storage, read> vc: array<f32>;          // [ctx, nKvHeads * headDim] (split)
+@group(0) @binding(5) var<storage, read> kc: array<KVWord>;       // [ctx, nKvHeads * headDim] (split; kvIndex)
+@group(0) @binding(6) var<storage, read> vc: array<KVWord>;       // [ctx, nKvHeads * headDim] (split; kvIndex)
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;  // [maxRows, nHeads, maxSplits, headDim + 2]
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;   // [n, nHeads * headDim]
 
@@ -66,7 +68,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     if (j < len) {
       sc = 0.0;
       let kb = j * kvDim + koff;
-      for (var d = 0u; d < hd; d++) { sc += qs[d] * kc[kb + d]; }
+      for (var d = 0u; d < hd; d++) { sc += qs[d] * kvElem(kc[kvIndex(kb + d)], kb + d); }
     }
     let mNew = max(m, reduce(sc, t, true));
     var e = 0.0;
@@ -80,7 +82,10 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
       let d = t + i * WG;
       if (d < hd) {
         var a = 0.0;
-        for (var jj = 0u; jj < cnt; jj++) { a += es[jj] * vc[(j0 + jj) * kvDim + koff + d]; }
+        for (var jj = 0u; jj < cnt; jj++) {
+          let vi = (j0 + jj) * kvDim + koff + d;
+          a += es[jj] * kvElem(vc[kvIndex(vi)], vi);
+        }
         acc[i] += a;
       }
     }

@@ -1,4 +1,4 @@
-// Decode attention for software adapters (grouped-query, causal by position), two passes with no
+// Attention for software adapters, every step (decode and prefill; grouped-query, causal by position), two passes with no
 // shared memory and no barrier (on llvmpipe every workgroupBarrier switches coroutines):
 //   scores: thread (r, kvh, 4 positions j..j+3) writes s[h, j] = q[r, h, :] . K[j, kvh, :] * scale
 //           for the G heads h of KV head kvh and j < len = pos[r] + 1, from vec4 loads (one K load
@@ -7,7 +7,9 @@
 //   output: thread (r, h, dims 4i..4i+3) walks j < len with an online softmax (m, l, acc) over the
 //           scores and vec4 loads of V; out = acc / l. (Per head, not per KV head: G accumulators
 //           indexed by a loop counter spill on SwiftShader and made this pass 1.5-1.6x slower there.)
-// kvh = h / G, G = nHeads / nKvHeads <= MAX_G; headDim % 4 == 0 (the op checks both).
+// kvh = h / G, G = nHeads / nKvHeads <= MAX_G; headDim % 4 == 0 (the op checks both). The cache's
+// storage (f32 or f16) is read four values at a time through kv_f32.wgsl's kv4.
+#include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -16,8 +18,8 @@ struct Count { n: u32 }
 @group(0) @binding(2) var<uniform> chunks: Count;                    // ceil(span / SPAN), capped (scores)
 @group(0) @binding(3) var<storage, read> pos: array<i32>;            // [n]
 @group(0) @binding(4) var<storage, read> q: array<vec4<f32>>;        // [n, nHeads * headDim / 4] (scores)
-@group(0) @binding(5) var<storage, read> kc: array<vec4<f32>>;       // [ctx, nKvHeads * headDim / 4] (scores)
-@group(0) @binding(6) var<storage, read> vc: array<vec4<f32>>;       // [ctx, nKvHeads * headDim / 4] (output)
+@group(0) @binding(5) var<storage, read> kc: array<KVWord4>;         // [ctx, nKvHeads * headDim / 4] (scores)
+@group(0) @binding(6) var<storage, read> vc: array<KVWord4>;         // [ctx, nKvHeads * headDim / 4] (output)
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;   // [n, nHeads, ctx]
 @group(0) @binding(8) var<storage, read_write> out: array<vec4<f32>>; // [n, nHeads * headDim / 4] (output)
 
@@ -49,10 +51,10 @@ fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
     var s: array<vec4<f32>, MAX_G>; // s[g] = scores of head h0 + g at j .. j + 3
     for (var g = 0u; g < G; g++) { s[g] = vec4<f32>(0.0); }
     for (var d = 0u; d < hd4; d++) {
-      let a = kc[k0 + d];
-      let b = kc[k1 + d];
-      let c = kc[k2 + d];
-      let e = kc[k3 + d];
+      let a = kv4(kc[k0 + d]);
+      let b = kv4(kc[k1 + d]);
+      let c = kv4(kc[k2 + d]);
+      let e = kv4(kc[k3 + d]);
       for (var g = 0u; g < G; g++) {
         let qv = q[qb + g * hd4 + d];
         s[g] += vec4<f32>(dot(qv, a), dot(qv, b), dot(qv, c), dot(qv, e));
@@ -89,7 +91,7 @@ fn output_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
     let corr = exp(m - mNew);
     let e = exp(s - mNew);
     l = l * corr + e;
-    acc = acc * corr + e * vc[j * kvDim4 + vb];
+    acc = acc * corr + e * kv4(vc[j * kvDim4 + vb]);
     m = mNew;
   }
   out[(r * p.nHeads + h) * hd4 + i] = acc / l;

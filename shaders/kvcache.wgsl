@@ -1,5 +1,7 @@
 // Scatter freshly computed rows into the per-layer KV cache at their positions:
 //   kc[pos[r], :] = k[r, :],  vc[pos[r], :] = v[r, :]
+// scatter16: the same into an f16 cache (kc16/vc16: halves packed two per u32, as pack2x16float),
+// one thread per word (two values); kvDim is even.
 struct Params { kvDim: u32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -10,6 +12,8 @@ struct Count { n: u32 }
 @group(0) @binding(4) var<storage, read> v: array<f32>;            // [n, kvDim]
 @group(0) @binding(5) var<storage, read_write> kc: array<f32>;     // [ctx, kvDim]
 @group(0) @binding(6) var<storage, read_write> vc: array<f32>;     // [ctx, kvDim]
+@group(0) @binding(7) var<storage, read_write> kc16: array<u32>;   // [ctx, kvDim / 2] (scatter16)
+@group(0) @binding(8) var<storage, read_write> vc16: array<u32>;   // [ctx, kvDim / 2] (scatter16)
 
 override WG: u32 = 64;
 
@@ -21,4 +25,16 @@ fn scatter(@builtin(global_invocation_id) gid: vec3<u32>) {
   let dst = u32(pos[r]) * p.kvDim + j;
   kc[dst] = k[r * p.kvDim + j];
   vc[dst] = v[r * p.kvDim + j];
+}
+
+@compute @workgroup_size(WG)
+fn scatter16(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let w = gid.x; // elements 2w, 2w + 1 of the row
+  let r = gid.y;
+  let words = p.kvDim / 2u;
+  if (r >= count.n || w >= words) { return; }
+  let src = r * p.kvDim + 2u * w;
+  let dst = u32(pos[r]) * words + w;
+  kc16[dst] = pack2x16float(vec2<f32>(k[src], k[src + 1u]));
+  vc16[dst] = pack2x16float(vec2<f32>(v[src], v[src + 1u]));
 }

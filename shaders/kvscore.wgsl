@@ -1,15 +1,18 @@
-// Deviation-based token selection (DESIGN §3 step 5).
-//   deviation: dev[pos[r]] = sum_j |v[r, j] - vc[pos[r], j]|   (fresh layer-1 V vs the cached, patched V)
+// Deviation-based token selection (docs/DESIGN.md, Select).
+//   deviation: dev[pos[r]] = sum_j |round(v[r, j]) - vc[pos[r], j]|  (fresh layer-1 V, rounded as the
+//              cache stores it, vs the cached, patched V; the cache read through kv_f32.wgsl)
 //   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)
+#include kv_f32
 struct Params { kvDim: u32, nHeads: u32, ctx: u32, _p0: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> count: Count;
-@group(0) @binding(2) var<storage, read> pos: array<i32>;          // [n] (deviation) | not bound (score)
+@group(0) @binding(2) var<storage, read> pos: array<i32>;          // [n] (deviation)
 @group(0) @binding(3) var<storage, read> a: array<f32>;            // v [n, kvDim]    | probs [nHeads, ctx]
-@group(0) @binding(4) var<storage, read> b: array<f32>;            // vc [ctx, kvDim] | dev [ctx]
+@group(0) @binding(4) var<storage, read> b: array<f32>;            // (score) dev [ctx]
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;    // dev [ctx]       | score [n]
+@group(0) @binding(6) var<storage, read> vc: array<KVWord>;        // (deviation) [ctx, kvDim] (kvIndex)
 
 const WG: u32 = 64u;
 var<workgroup> red: array<f32, WG>;
@@ -20,7 +23,10 @@ fn deviation(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   if (r >= count.n) { return; }
   let ps = u32(pos[r]);
   var s = 0.0;
-  for (var j = lid.x; j < p.kvDim; j += WG) { s += abs(a[r * p.kvDim + j] - b[ps * p.kvDim + j]); }
+  for (var j = lid.x; j < p.kvDim; j += WG) {
+    let c = ps * p.kvDim + j;
+    s += abs(kvRound(a[r * p.kvDim + j]) - kvElem(vc[kvIndex(c)], c));
+  }
   red[lid.x] = s;
   workgroupBarrier();
   for (var st = WG / 2u; st > 0u; st /= 2u) {

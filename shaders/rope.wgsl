@@ -5,7 +5,11 @@
 // positions stay exact. A negative pos rotates back (used to shift cached keys: R(new) = R(new - old) R(old)).
 // rope_kv (decode and prefill's hot path): x2 holds the keys; they are rotated into the KV cache
 // kc[pos[r]] instead of in place, and the values v are copied to vc[pos[r]] in the same dispatch.
-struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, _p0: u32, _p1: u32, _p2: u32 }
+// rope_kv16: the same into an f16 cache (kc16/vc16, halves packed two per u32 as pack2x16float): the
+// thread of an even pair i writes pairs i and i + 1 (one word per half-row); needs headDim % 4 == 0.
+// x's (the queries') pairs i < qScalePairs are also multiplied by qScale (longrope's attention factor
+// squared on the rotated pairs; else 1).
+struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, qScale: f32, qScalePairs: u32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -17,6 +21,8 @@ struct Count { n: u32 }
 @group(0) @binding(6) var<storage, read> v: array<f32>;           // [n, rowStride2] (rope_kv)
 @group(0) @binding(7) var<storage, read_write> kc: array<f32>;    // [ctx, rowStride2] (rope_kv)
 @group(0) @binding(8) var<storage, read_write> vc: array<f32>;    // [ctx, rowStride2] (rope_kv)
+@group(0) @binding(9) var<storage, read_write> kc16: array<u32>;  // [ctx, rowStride2 / 2] (rope_kv16)
+@group(0) @binding(10) var<storage, read_write> vc16: array<u32>; // [ctx, rowStride2 / 2] (rope_kv16)
 
 override WG: u32 = 64;
 
@@ -27,10 +33,15 @@ fn pair(gid: vec3<u32>) -> Pair {
   let half = p.headDim / 2u;
   let r = gid.y;
   if (r >= count.n || gid.x >= (p.nHeads + p.nHeads2) * half) { return Pair(false, 0u, 0u, 0u, half, vec2<f32>(0.0)); }
-  let ps = pos[r];
   let i = gid.x % half;
+  return Pair(true, r, gid.x / half, i, half, angle(r, i, half));
+}
+
+// (cos, sin) of pair i at pos[r]
+fn angle(r: u32, i: u32, half: u32) -> vec2<f32> {
+  let ps = pos[r];
   let t = cs[u32(abs(ps)) * half + i];
-  return Pair(true, r, gid.x / half, i, half, vec2<f32>(t.x, select(t.y, -t.y, ps < 0)));
+  return vec2<f32>(t.x, select(t.y, -t.y, ps < 0));
 }
 
 // (a, b) rotated: (a cos - b sin, b cos + a sin)
@@ -38,10 +49,10 @@ fn rot(a: f32, b: f32, t: vec2<f32>) -> vec2<f32> {
   return vec2<f32>(a * t.x - b * t.y, b * t.x + a * t.y);
 }
 
-// x's head q.h, pair q.i, rotated in place
+// x's head q.h, pair q.i, rotated (and scaled) in place
 fn ropeX(q: Pair) {
   let base = q.r * p.rowStride + q.h * p.headDim + q.i;
-  let y = rot(x[base], x[base + q.half], q.cs);
+  let y = rot(x[base], x[base + q.half], q.cs) * select(1.0, p.qScale, q.i < p.qScalePairs);
   x[base] = y.x;
   x[base + q.half] = y.y;
 }
@@ -76,4 +87,25 @@ fn rope_kv(@builtin(global_invocation_id) gid: vec3<u32>) {
     vc[dst] = v[src];
     vc[dst + q.half] = v[src + q.half];
   }
+}
+
+@compute @workgroup_size(WG)
+fn rope_kv16(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = pair(gid);
+  if (!q.ok) { return; }
+  if (q.h < p.nHeads) {
+    ropeX(q);
+    return;
+  }
+  if ((q.i & 1u) != 0u) { return; } // written by the thread of pair i - 1
+  let off = (q.h - p.nHeads) * p.headDim + q.i;
+  let src = q.r * p.rowStride2 + off;
+  let dst = (u32(pos[q.r]) * p.rowStride2 + off) / 2u; // word of elements off, off + 1
+  let hw = q.half / 2u; // words per half-head
+  let y0 = rot(x2[src], x2[src + q.half], q.cs);
+  let y1 = rot(x2[src + 1u], x2[src + 1u + q.half], angle(q.r, q.i + 1u, q.half));
+  kc16[dst] = pack2x16float(vec2<f32>(y0.x, y1.x));
+  kc16[dst + hw] = pack2x16float(vec2<f32>(y0.y, y1.y));
+  vc16[dst] = pack2x16float(vec2<f32>(v[src], v[src + 1u]));
+  vc16[dst + hw] = pack2x16float(vec2<f32>(v[src + q.half], v[src + q.half + 1u]));
 }

@@ -3,8 +3,9 @@
  *
  *   node --import tsx bench/scripts/make-qqp-pairs.ts [--assets DIR] [--out FILE] [--n 200] [--seed 7]
  *
- * Reads DIR/qqp-gptcache/similiar_qqp.json (default DIR: ../shared/assets next to the repository), skips
- * pairs with an empty text or a text over 300 characters, samples n with a seeded PRNG and writes
+ * Reads DIR/qqp-gptcache/similiar_qqp.json (not in the repository; default DIR: $KVSHARE_ASSETS, else
+ * ../shared/assets next to it), skips pairs with an empty text or a text over 300 characters, samples n
+ * with a seeded PRNG and writes
  * {"a": origin, "b": similar} lines to FILE (default bench/pairs/qqp-200.jsonl, which git ignores: the QQP
  * text is for evaluation only and is not committed to this repository).
  */
@@ -18,7 +19,7 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 const { values } = parseArgs({
   options: {
-    assets: { type: 'string', default: resolve(repoRoot, '../shared/assets') },
+    assets: { type: 'string', default: process.env.KVSHARE_ASSETS ?? resolve(repoRoot, '../shared/assets') },
     out: { type: 'string', default: resolve(repoRoot, 'bench/pairs/qqp-200.jsonl') },
     n: { type: 'string', default: '200' },
     seed: { type: 'string', default: '7' },

@@ -4,6 +4,8 @@
  * report these same types.
  */
 
+import type { KVDtype } from './model.ts';
+
 /**
  * Something the engine wants the application to know but that fails no request: the persistent KV
  * store went memory-only (`unavailable`: no IndexedDB, e.g. private mode; `quota`: storage full even
@@ -51,6 +53,12 @@ export interface GpuCacheStats {
 
 /** What `cache.stats()` gives: the memory and GPU tiers' figures, plus the persistent store's. */
 export interface CacheStats extends MemoryCacheStats, GpuCacheStats {
+  /** How K/V are stored (LoadOptions.kvDtype); `bytes`, `gpuBytes`, `persistedBytes` count this storage. */
+  kvDtype: KVDtype;
+  /** Bytes one cached token's K/V take: layers × 2 × kvDim × bytes per value. */
+  kvBytesPerToken: number;
+  /** Bytes of the live KV cache on the GPU (contextLength positions, allocated at load). */
+  gpuLiveBytes: number;
   /** True when entries are written to IndexedDB (false: memory only, by choice or after a warning). */
   persistent: boolean;
   persistedEntries: number;

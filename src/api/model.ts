@@ -5,8 +5,8 @@
 
 /** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
 export interface ModelConfig {
-  /** 'llama' | 'mistral' | 'qwen2' — the config's model_type. */
-  modelType: 'llama' | 'mistral' | 'qwen2';
+  /** 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' — the config's model_type. */
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3';
   vocabSize: number;
   hiddenSize: number; // D
   intermediateSize: number; // F
@@ -20,12 +20,54 @@ export interface ModelConfig {
   tieWordEmbeddings: boolean;
   /** q/k/v projections carry biases (Qwen2). */
   attentionBias: boolean;
+  /** RMSNorm of each query and key head (weights q_norm / k_norm [headDim]) before RoPE (Qwen3); absent = none. */
+  qkNorm?: true;
+  /** Scaled RoPE frequencies; absent = plain RoPE (inverse frequency theta^(-2i/headDim)). */
+  ropeScaling?: RopeScaling;
+  /**
+   * Dimensions of each head RoPE rotates (Phi-4-mini's partial_rotary_factor 0.75 × headDim), the
+   * first ones of the Hugging Face head; absent = headDim.
+   */
+  rotaryDim?: number;
   bosTokenId: number | null;
   eosTokenIds: number[];
 }
 
+/**
+ * How RoPE's inverse frequencies theta^(-2i/headDim), i < headDim/2, are scaled:
+ * - `linear`: all divided by `factor`;
+ * - `llama3`: Llama 3.1's frequency-dependent scaling (wavelengths above originalMaxPositions /
+ *   lowFreqFactor divided by `factor`, below originalMaxPositions / highFreqFactor kept, smoothly
+ *   blended between);
+ * - `divisors`: each divided by its own divisor [headDim/2] (llama.cpp's `rope_freqs.weight`, which its
+ *   converter writes for `llama3`).
+ * - `longrope` (Phi-3): each divided by its own factor [rotaryDim/2], the long ones when the context
+ *   exceeds originalMaxPositions, else the short ones; queries and keys are also scaled by
+ *   attentionFactor (so the attention scores by its square).
+ */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositions: number;
+    }
+  | { type: 'divisors'; divisors: number[] }
+  | {
+      type: 'longrope';
+      shortFactor: number[];
+      longFactor: number[];
+      originalMaxPositions: number;
+      attentionFactor: number;
+    };
+
 /** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
 export type QuantizeOption = 'q4' | 'q8';
+
+/** How K/V values are stored on the GPU, in memory, IndexedDB and packs: float32, or IEEE half (half the bytes). */
+export type KVDtype = 'f32' | 'f16';
 
 export type LoadProgress =
   | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }
@@ -40,7 +82,10 @@ export interface ModelInfo {
   adapter: string;
   contextLength: number;
   weightBytes: number;
+  /** Bytes of the live KV cache on the GPU (contextLength positions). */
   kvCacheBytes: number;
+  /** How K/V are stored (LoadOptions.kvDtype). */
+  kvDtype: KVDtype;
 }
 
 export interface ChatMessage {

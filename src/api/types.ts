@@ -10,7 +10,7 @@
  * src/errors.ts, itself a leaf (test/api/layers.test.ts checks both).
  */
 import type { EngineCacheApi, EngineWarning, PersistenceOptions } from './cache.ts';
-import type { ChatMessage, FinishReason, LoadProgress, ModelInfo, QuantizeOption } from './model.ts';
+import type { ChatMessage, FinishReason, KVDtype, LoadProgress, ModelInfo, QuantizeOption } from './model.ts';
 import type { PrefillPath, ReuseOptions, TokenFate } from './reuse.ts';
 
 export type * from './cache.ts';
@@ -37,6 +37,12 @@ export interface LoadOptions {
   onWarning?: (w: EngineWarning) => void;
   /** Quantize every 2-D weight as it streams in (group 32: 'q8' 8.5 bits, 'q4' 4.5 bits per weight). */
   quantize?: QuantizeOption;
+  /**
+   * How K/V are stored on the GPU, in memory, IndexedDB and packs (default 'f16': half the bytes of
+   * 'f32'; arithmetic stays f32). Cache entries of the other dtype (e.g. packs written by 'f32') are
+   * converted as they come in. Models whose head size is not a multiple of 4 use 'f32'.
+   */
+  kvDtype?: KVDtype;
 }
 
 /** Fields shared by streaming and non-streaming chat requests. */

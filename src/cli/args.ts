@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.ts';
 import type { QuantizeOption } from '../model/types.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 
 export type CliArgs = Record<string, string | boolean | undefined>;
 
@@ -23,5 +24,13 @@ export function quantizeArg(args: CliArgs): QuantizeOption | undefined {
   const v = args.quantize;
   if (v === undefined) return undefined;
   if (v !== 'q4' && v !== 'q8') throw new InvalidArgumentError(`--quantize must be q4 or q8 (got ${v})`);
+  return v;
+}
+
+/** --kv-dtype f16 | f32, or undefined when absent (the engine's default: f16 where the head size allows). */
+export function kvDtypeArg(args: CliArgs): KVDtype | undefined {
+  const v = args['kv-dtype'];
+  if (v === undefined) return undefined;
+  if (v !== 'f16' && v !== 'f32') throw new InvalidArgumentError(`--kv-dtype must be f16 or f32 (got ${v})`);
   return v;
 }

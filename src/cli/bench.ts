@@ -2,7 +2,7 @@ import { sampleToken } from '../engine/sampler.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
 import { mulberry32 } from '../util/prng.ts';
-import { type CliArgs, num, quantizeArg, str } from './args.ts';
+import { type CliArgs, kvDtypeArg, num, quantizeArg, str } from './args.ts';
 import { formatProfile, profileModel } from './profile.ts';
 
 /** Prefill and decode throughput on random prompt tokens (after one warm-up run that compiles pipelines). */
@@ -16,6 +16,7 @@ export async function runBench(args: CliArgs): Promise<number> {
   const info = await engine.load(str(args, 'model'), {
     contextLength: promptTokens + newTokens + 1,
     quantize,
+    kvDtype: kvDtypeArg(args),
   });
   const rand = mulberry32(1234);
   const vocab = Math.min(info.config.vocabSize, 32000);
@@ -36,11 +37,12 @@ export async function runBench(args: CliArgs): Promise<number> {
   const r = await engine.generate({ tokenIds }, { maxNewTokens: newTokens, ignoreEos: true, ...plain });
   await engine.unload();
   const profile = args.profile
-    ? (await profileModel(str(args, 'model'), tokenIds, quantize)).steps
+    ? (await profileModel(str(args, 'model'), tokenIds, quantize, info.kvDtype)).steps
     : undefined;
   const row = {
     model: info.location,
     quantize: quantize ?? 'none',
+    kvDtype: info.kvDtype,
     adapter: info.adapter,
     promptTokens,
     newTokens: r.stats.newTokens,

@@ -6,7 +6,7 @@ import { parsePairsJsonl } from '../eval/pairs.ts';
 import { evalReuse } from '../eval/reuse.ts';
 import { checkSelector, SELECTORS } from '../kvshare/select.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
-import { type CliArgs, num, str } from './args.ts';
+import { type CliArgs, kvDtypeArg, num, str } from './args.ts';
 
 export async function runEvalReuse(args: CliArgs): Promise<number> {
   const modes: ReuseMode[] =
@@ -29,6 +29,7 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
   const engine = createNodeTokenEngine();
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
+    kvDtype: kvDtypeArg(args),
   });
   console.error(`adapter: ${info.adapter}`);
   const report = await evalReuse(engine, pairs.slice(0, limit), {

@@ -1,11 +1,12 @@
 import { createNodeTokenEngine } from '../node/index.ts';
-import { type CliArgs, num, quantizeArg, str } from './args.ts';
+import { type CliArgs, kvDtypeArg, num, quantizeArg, str } from './args.ts';
 
 export async function runGenerate(args: CliArgs): Promise<number> {
   const engine = createNodeTokenEngine();
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
     quantize: quantizeArg(args),
+    kvDtype: kvDtypeArg(args),
   });
   console.error(`adapter: ${info.adapter}`);
   const opts = {

@@ -9,7 +9,8 @@ import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import type { QuantizeOption } from '../model/types.ts';
-import { type CliArgs, num, quantizeArg, str } from './args.ts';
+import { resolveKVDtype } from '../util/kv-dtype.ts';
+import { type CliArgs, kvDtypeArg, num, quantizeArg, str } from './args.ts';
 
 /** Rows per forward step, all of them with logits read back. */
 const STEP = 16;
@@ -89,6 +90,7 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
     contextLength: context,
     maxRows: STEP,
     maxLogitRows: STEP,
+    kvDtype: resolveKVDtype(kvDtypeArg(args), files.config.headDim),
   });
   files.tensors.clear();
   try {
@@ -96,13 +98,14 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
     const row = {
       model: files.location,
       quantize: quantize ?? 'none',
+      kvDtype: runner.cache.dtype,
       context,
       weightBytes: runner.weights.bytes,
       ...r,
     };
     if (args.json) console.log(JSON.stringify(row));
     else {
-      console.log(`model       ${row.model} (quantize: ${row.quantize})`);
+      console.log(`model       ${row.model} (quantize: ${row.quantize}, KV: ${row.kvDtype})`);
       console.log(`tokens      ${r.tokens} scored in ${r.windows} window(s) of ${context}`);
       console.log(`nll         ${r.nll.toFixed(6)} nats/token`);
       console.log(`perplexity  ${r.perplexity.toFixed(4)}`);

@@ -5,6 +5,7 @@ import { LlamaRunner, type Row } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import type { QuantizeOption } from '../model/types.ts';
+import { type KVDtype, resolveKVDtype } from '../util/kv-dtype.ts';
 
 /** Time per op kind (labels with the layer prefix `L<n>.` and the part suffix `[i]` removed). */
 export interface OpKindTime {
@@ -43,12 +44,13 @@ export function groupByKind(ops: { label: string; ms: number }[]): OpKindTime[] 
  * Per-op profile (timestamps around every op of one submit where the adapter has timestamp
  * queries, else isolated submits: every op waits for the previous one to finish) of one prefill
  * step of `promptIds` and one decode step after it, on a runner of its own, with the weights
- * quantized on load as `quantize` asks (as the benchmarked engine loads them).
+ * quantized on load as `quantize` asks and K/V stored as `kvDtype` (as the benchmarked engine loads them).
  */
 export async function profileModel(
   model: string,
   promptIds: number[],
   quantize?: QuantizeOption,
+  kvDtype?: KVDtype,
 ): Promise<{ weightBytes: number; steps: StepProfile[] }> {
   const gpu = await acquireDevice(await nodeGPU());
   try {
@@ -58,6 +60,7 @@ export async function profileModel(
     });
     const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
       contextLength: promptIds.length + 2,
+      kvDtype: resolveKVDtype(kvDtype, files.config.headDim),
     });
     files.tensors.clear();
     const prompt: Row[] = promptIds.map((token, position) => ({ token, position }));

@@ -14,9 +14,9 @@ import type {
   LoadOptions,
   ModelInfo,
 } from '../api/types.ts';
-import { checkSignal } from '../engine/validate-options.ts';
 import { AbortError, EngineWorkerError, InvalidArgumentError } from '../errors.ts';
 import { AsyncQueue } from '../util/queue.ts';
+import { checkSignal } from '../util/signal.ts';
 import { deserializeError, registerErrorTransfer } from '../worker/error-transfer.ts';
 
 /** The engine in a worker: the EngineApi, plus a way to stop the worker. */

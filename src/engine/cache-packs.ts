@@ -8,8 +8,13 @@ import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
 import { DEFAULT_PACK_MAX_BYTES, exportPack, importPack } from '../store/pack.ts';
 
-/** Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures. */
-export function cacheStats(cache: KVCacheBackend): Omit<CacheStats, keyof GpuCacheStats> {
+/**
+ * Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures (the
+ * engine adds the GPU's and the K/V storage type).
+ */
+export function cacheStats(
+  cache: KVCacheBackend,
+): Omit<CacheStats, keyof GpuCacheStats | 'kvDtype' | 'kvBytesPerToken' | 'gpuLiveBytes'> {
   const base = cache.stats();
   const list = cache.list();
   const p = cache.persistence?.();

@@ -19,11 +19,11 @@ import type {
 } from '../api/types.ts';
 import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts';
 import type { ChatMessage } from '../model/tokenizer.ts';
+import { checkSignal } from '../util/signal.ts';
 import type { Engine } from './engine.ts';
 import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';
-
 import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
-import { checkSignal, validateGenerateArgs } from './validate-options.ts';
+import { validateGenerateArgs } from './validate-options.ts';
 
 /** max_tokens when a request names none (capped by what is left of the context). */
 export const DEFAULT_MAX_TOKENS = 128;

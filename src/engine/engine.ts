@@ -1,3 +1,8 @@
+/**
+ * The Engine: loads one model at a time onto a WebGPU device (weights streamed to the GPU as they
+ * download), owns its KV cache tiers (live, GPU hot tier, memory/IndexedDB backend), and serves
+ * generation requests one after another through a queue (docs/DESIGN.md, A request's path).
+ */
 import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
 import {
   ContextOverflowError,
@@ -22,7 +27,9 @@ import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
 import { loadModelTokenizer } from '../model/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer.ts';
+import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
+import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
@@ -35,7 +42,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { checkSignal, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -125,9 +132,11 @@ export class Engine {
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
+        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
+          kvDtype,
           onTensor: (tensor, bytes) => {
             uploaded += bytes;
             opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
@@ -154,6 +163,7 @@ export class Engine {
           contextLength: runner.contextLength,
           weightBytes: runner.weights.bytes,
           kvCacheBytes: runner.cache.bytes,
+          kvDtype,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
         const memory = new MemoryKVCache({
@@ -162,6 +172,7 @@ export class Engine {
           kvDim,
           vocabSize: files.config.vocabSize,
           contextLength: runner.contextLength,
+          kvDtype,
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
@@ -199,7 +210,14 @@ export class Engine {
     get: (id) => this.need().cache.get(id),
     stats: () => {
       const m = this.need();
-      return { ...cacheStats(m.cache), ...m.resident.stats() };
+      const live = m.runner.cache;
+      return {
+        ...cacheStats(m.cache),
+        ...m.resident.stats(),
+        kvDtype: live.dtype,
+        kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
+        gpuLiveBytes: live.bytes,
+      };
     },
     list: () => this.need().cache.list(),
     delete: (id) =>

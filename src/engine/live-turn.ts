@@ -80,14 +80,8 @@ export async function answerTurn(
   // same chat starts with exactly these tokens.
   const fed = [...ids, ...out.tokenIds.slice(0, -1)];
   const exact = keepLive(m, fed, p);
-  if (opts.cachePrompt ?? true) {
-    try {
-      await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
-    } catch (e) {
-      // An entry larger than the whole cache budget is simply not kept; the answer stands.
-      if (!(e instanceof InvalidArgumentError)) throw e;
-    }
-  }
+  // An entry larger than the whole cache budget is not kept (storePrompt gives null); the answer stands.
+  if (opts.cachePrompt ?? true) await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
   promoteUsed(m.cache, m.resident, p.fromHost);
   return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
 }
@@ -114,5 +108,11 @@ export async function cachePromptTurn(m: TurnContext, ids: number[]): Promise<KV
     { logitRows: [] },
   );
   m.live = { tokens: ids, exactRows: ids.length };
-  return storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+  const stored = await storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+  if (!stored) {
+    throw new InvalidArgumentError(
+      `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.cache.stats().budgetBytes} bytes): not cached`,
+    );
+  }
+  return stored;
 }

@@ -3,12 +3,14 @@
  * computation of the prompt. It costs a full prefill, so it measures how good a selector could be, never
  * saves time.
  */
+
 import { readCacheRows } from '../llama/reuse.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
+import { type KVArray, kvToF32 } from '../util/kv-dtype.ts';
 
 export interface FreshKV {
-  k: Float32Array[]; // L × [n, kvDim]
-  v: Float32Array[]; // L × [n, kvDim]
+  k: KVArray[]; // L × [n, kvDim]
+  v: KVArray[]; // L × [n, kvDim]
 }
 
 /** Compute every row of the prompt from scratch and read its K/V back (call before patching). */
@@ -29,12 +31,13 @@ export async function kvError(runner: LlamaRunner, fresh: FreshKV, n: number): P
   const d = runner.cache.kvDim;
   const err = new Float32Array(n); // [n]
   for (let l = 0; l < fresh.k.length; l++) {
+    const [fk, fv, lk, lv] = [fresh.k[l], fresh.v[l], live.k[l], live.v[l]].map(kvToF32); // [n, kvDim] each
     let norm = 0;
     const row = new Float32Array(n); // [n]
     for (let p = 0; p < n; p++) {
       for (let c = p * d; c < (p + 1) * d; c++) {
-        norm += Math.abs(fresh.k[l][c]) + Math.abs(fresh.v[l][c]);
-        row[p] += Math.abs(live.k[l][c] - fresh.k[l][c]) + Math.abs(live.v[l][c] - fresh.v[l][c]);
+        norm += Math.abs(fk[c]) + Math.abs(fv[c]);
+        row[p] += Math.abs(lk[c] - fk[c]) + Math.abs(lv[c] - fv[c]);
       }
     }
     const m = norm / n || 1;

@@ -6,10 +6,11 @@ import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kv
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
-import type { CostModel, PathWork, PrefillPath } from './cost-model.ts';
+import type { CostModel, PrefillPath } from './cost-model.ts';
 import { checkPatchShifts } from './patch-bounds.ts';
+import { inPlaceRows, type LiveKV, planPrefill, range } from './prefill-plan.ts';
 import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
-import { commonPrefix, planReuse, retrieve, takeExactPrefix } from './reuse-plan.ts';
+import { retrieve } from './reuse-plan.ts';
 
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
 
@@ -73,11 +74,7 @@ export interface PreparedPrompt {
   fromHost: KVEntry[];
 }
 
-/** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
-export interface LiveKV {
-  tokens: number[];
-  exactRows: number;
-}
+export type { LiveKV } from './prefill-plan.ts';
 
 /** Everything a prefill with reuse works with. */
 export interface ReuseContext {
@@ -115,12 +112,9 @@ export function resolveReuse(
 
 const rowsOf = (ids: number[], positions: number[]): Row[] =>
   positions.map((p) => ({ token: ids[p], position: p }));
-const range = (from: number, to: number) =>
-  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, computed: 0, continued: 0, ...w });
 
 /*
- * Which reused rows kvshare recomputes (DESIGN §3 step 5), and why the default is `dkv`.
+ * Which reused rows kvshare recomputes (docs/DESIGN.md, Select), and why the default is `dkv`.
  *
  * The scoring pass runs layer 0 and layer 1's Q/K/V for every prompt row (so layers 0–1 become fresh for
  * all rows) and yields, per reused row, layer-1 |ΔV|_1, |ΔK|_1 (cached key re-rotated to its new
@@ -147,9 +141,8 @@ const work = (w: Partial<PathWork>): PathWork => ({ patched: 0, scored: 0, compu
 
 /**
  * Fill the live KV cache for prompt `ids` at positions 0..N-1 under the reuse mode and return the
- * first token's forward result. Always computes the last prompt row (its logits pick the first token).
- * Rows already in the live cache (same tokens, exact) stay in place; an exact common prefix with a
- * cached entry is taken as is; the cost model picks the cheapest path the mode allows.
+ * first token's forward result. The decisions are planPrefill's (prefill-plan.ts); this carries them
+ * out: the patch, the scoring pass and selection, the computed rows, and the stats.
  */
 export async function prefillWithReuse(
   x: ReuseContext,
@@ -175,7 +168,7 @@ export async function prefillWithReuse(
     inPlaceTokens: 0,
     scoringSkipped: false,
     estimatedMs: 0,
-    estimatedFullMs: costs.ms(work({ computed: N })),
+    estimatedFullMs: costs.ms({ patched: 0, scored: 0, computed: N, continued: 0 }),
   };
   stats.estimatedMs = stats.estimatedFullMs;
   const compute = async (rows: number[]) => {
@@ -185,91 +178,62 @@ export async function prefillWithReuse(
     costs.observeRows(rows.length, stats.computeMs);
     return first;
   };
-  if (o.mode === 'none' || !cache || N < 2) {
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
-  }
+  const computeAll = async (): Promise<PreparedPrompt> => ({
+    first: await compute(range(0, N)),
+    stale: [],
+    stats,
+    exact: true,
+    exactRows: N,
+    fromHost: [],
+  });
+  if (o.mode === 'none' || !cache || N < 2) return computeAll();
 
   const t0 = performance.now();
-  const live = x.live;
-  const inPlace = live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), N - 1) : 0;
-  const found = inPlace < N - 1 ? await retrieve(cache, ids, o, x.expect) : { entries: [], prefixOnly: [] };
-  const { plan: p, used } = planReuse(ids, found, o);
-  for (let i = 0; i < inPlace; i++) p.srcEntry[i] = -1;
-  const P = takeExactPrefix(p, used, ids, inPlace, N - 1);
-  p.srcEntry[N - 1] = -1; // the last prompt row is always computed
-  const hasSource = (i: number) => i < inPlace || p.srcEntry[i] >= 0;
-  const reused = range(0, N).filter(hasSource);
-  const tail = reused.filter((i) => i >= P); // approximate: not the same history as the prompt's
-  const unmatched = range(P, N).filter((i) => !hasSource(i));
-  const take = Math.min(Math.ceil(o.recomputeRatio * reused.length), tail.length);
+  const found =
+    inPlaceRows(ids, x.live) < N - 1
+      ? await retrieve(cache, ids, o, x.expect)
+      : { entries: [], prefixOnly: [] };
+  const plan = planPrefill(ids, { live: x.live, found, options: o, canScore: kit.canScore, costs });
   stats.retrievalMs = performance.now() - t0;
-  if (reused.length === 0) {
+  stats.path = plan.path;
+  stats.estimatedMs = plan.estimatedMs;
+  stats.scoringSkipped = plan.scoringSkipped;
+  if (plan.path === 'full') {
+    for (const i of plan.reused) stats.fates[i] = 'recomputed';
     cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
-  }
-
-  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
-  const patchAll = reused.length - inPlace;
-  const options: { path: PrefillPath; work: PathWork }[] = [];
-  if (o.mode === 'naive' && tail.length > 0)
-    options.push({ path: 'naive', work: work({ patched: patchAll, computed: unmatched.length }) });
-  if (o.mode === 'kvshare' && kit.canScore && tail.length > take) {
-    options.push({
-      path: 'scored',
-      work: work({ patched: patchAll, scored: N - P, continued: unmatched.length + take }),
-    });
-  }
-  if (o.mode !== 'naive' || tail.length === 0) {
-    options.push({ path: 'prefix', work: work({ patched: P - inPlace, computed: N - P }) });
-  }
-  options.push({ path: 'full', work: work({ computed: N }) });
-  const chosen = costs.choose(options);
-  stats.path = chosen.path;
-  stats.estimatedMs = chosen.ms;
-  stats.scoringSkipped = o.mode === 'kvshare' && tail.length > take && chosen.path !== 'scored';
-  if (chosen.path === 'full') {
-    for (const i of reused) stats.fates[i] = 'recomputed';
-    cache.recordMiss();
-    return { first: await compute(range(0, N)), stale: [], stats, exact: true, exactRows: N, fromHost: [] };
+    return computeAll();
   }
 
   // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
   const fresh: FreshKV | null =
-    chosen.path === 'scored' && o.select === 'oracle' ? await freshKV(runner, ids) : null;
+    plan.path === 'scored' && o.select === 'oracle' ? await freshKV(runner, ids) : null;
   // Patch what the path takes from entries: resident ones GPU→GPU, others only their reused rows.
   const t1 = performance.now();
-  const takenEnd = chosen.path === 'prefix' ? P : N;
-  const sources: PatchSource[] = used.map((e) => {
+  const sources: PatchSource[] = plan.entries.map((e, i) => {
     const resident = x.resident.get(e.id);
-    return resident ? { resident, rows: [] } : { host: e, rows: [] };
+    return resident ? { resident, rows: plan.patchRows[i] } : { host: e, rows: plan.patchRows[i] };
   });
-  for (const i of range(inPlace, takenEnd).filter(hasSource)) {
-    const e = used[p.srcEntry[i]];
-    sources[p.srcEntry[i]].rows.push({ src: p.srcPos[i], dst: i, old: e.positions[p.srcPos[i]] });
-  }
-  checkPatchShifts(
-    sources.map((s) => s.rows),
-    runner.contextLength,
-  );
+  checkPatchShifts(plan.patchRows, runner.contextLength);
   await kit.patch(sources);
   stats.patchMs = performance.now() - t1;
-  const usedNow = used.filter((_, i) => sources[i].rows.length > 0);
+  const usedNow = plan.entries.filter((_, i) => plan.patchRows[i].length > 0);
   stats.entryIds = usedNow.map((e) => e.id);
   const fromHost = usedNow.filter((e) => !x.resident.has(e.id));
-  stats.inPlaceTokens = inPlace;
+  stats.inPlaceTokens = plan.inPlace;
 
   let first: ForwardResult;
-  let computed: number[];
+  let computed = plan.computed;
   let stale: number[] = [];
-  if (chosen.path === 'scored') {
+  if (plan.path === 'scored') {
     const t2 = performance.now();
     // The scoring pass refreshes layers 0–1 of rows P..N-1 and yields the selectors' signals.
+    const P = plan.exactPrefix;
     const need = signalsFor(o.select).filter((n) => n !== 'oracle');
     const signals: SelectSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, need);
     if (fresh) signals.oracle = await kvError(runner, fresh, N);
-    const order = rankReused(o.select, tail, signals, o.seed);
-    stale = order.slice(take);
-    computed = [...unmatched, ...order.slice(0, take)].sort((a, b) => a - b);
+    const order = rankReused(o.select, plan.tail, signals, o.seed);
+    stale = order.slice(plan.take);
+    computed = [...plan.unmatched, ...order.slice(0, plan.take)].sort((a, b) => a - b);
     const t3 = performance.now();
     stats.scoreMs = t3 - t2;
     first = await kit.continueRows(rowsOf(ids, computed), {
@@ -278,15 +242,15 @@ export async function prefillWithReuse(
     });
     stats.computeMs = performance.now() - t3;
   } else {
-    computed = range(P, N).filter((i) => chosen.path === 'prefix' || !hasSource(i));
     first = await compute(computed);
   }
-  for (const i of reused) stats.fates[i] = 'reused';
-  for (const i of computed) if (hasSource(i)) stats.fates[i] = 'recomputed';
+  const reusedSet = new Set(plan.reused);
+  for (const i of plan.reused) stats.fates[i] = 'reused';
+  for (const i of computed) if (reusedSet.has(i)) stats.fates[i] = 'recomputed';
   stats.recomputedTokens = computed.length;
   stats.reusedTokens = N - computed.length;
   cache.recordHit(stats.reusedTokens);
-  const inexact = chosen.path === 'naive' ? tail : stale;
+  const inexact = plan.path === 'naive' ? plan.tail : stale;
   const exactRows = inexact.length > 0 ? Math.min(...inexact) : N;
   return { first, stale, stats, exact: exactRows === N, exactRows, fromHost };
 }

@@ -4,6 +4,7 @@
  * makes every request fail.
  */
 import { InvalidArgumentError } from '../errors.ts';
+import { checkSignal } from '../util/signal.ts';
 import { validateSampling } from './sampler.ts';
 import type { GenerateOptions, LoadOptions, PromptInput } from './types.ts';
 
@@ -40,19 +41,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** An AbortSignal or undefined (anything else, e.g. `{}`, is refused rather than failing later). */
-export function checkSignal(name: string, v: unknown): void {
-  if (v === undefined) return;
-  const s = v as Partial<AbortSignal>;
-  const ok =
-    typeof v === 'object' &&
-    v !== null &&
-    typeof s.aborted === 'boolean' &&
-    typeof s.addEventListener === 'function' &&
-    typeof s.removeEventListener === 'function';
-  if (!ok) fail(`${name} must be an AbortSignal`);
-}
-
 export function validateLoadArgs(location: unknown, opts: unknown): asserts opts is LoadOptions {
   if (typeof location !== 'string' || location.trim().length === 0) {
     fail(`load() needs a model folder or URL as a non-empty string (got ${show(location)})`);
@@ -69,6 +57,9 @@ export function validateLoadArgs(location: unknown, opts: unknown): asserts opts
   if (opts.persistence !== undefined && !isObject(opts.persistence)) fail('persistence must be an object');
   if (opts.quantize !== undefined && opts.quantize !== 'q4' && opts.quantize !== 'q8') {
     fail(`quantize must be 'q4' or 'q8' (got ${show(opts.quantize)})`);
+  }
+  if (opts.kvDtype !== undefined && opts.kvDtype !== 'f16' && opts.kvDtype !== 'f32') {
+    fail(`kvDtype must be 'f16' or 'f32' (got ${show(opts.kvDtype)})`);
   }
 }
 

@@ -1,6 +1,6 @@
-/** Write-back (DESIGN §3 step 7): the live KV cache rows of a prompt become a cache entry. */
+/** Write-back (docs/DESIGN.md, Write back): the live KV cache rows of a prompt become a cache entry. */
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import { type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
+import { entryBytes, type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import { readCacheRows } from '../llama/reuse.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
@@ -9,7 +9,8 @@ import type { ModelInfo } from './types.ts';
 /**
  * Read rows 0..ids.length-1 of the live cache back into a new entry, replacing an entry with the
  * same tokens (an exact entry is never replaced by an approximate one: that one is returned instead).
- * The new entry also stays on the GPU (a copy of the live rows) in the hot tier `resident`.
+ * The new entry also stays on the GPU (a copy of the live rows) in the hot tier `resident`. Returns
+ * null, storing nothing and replacing nothing, when the entry is larger than the cache's whole budget.
  */
 export async function storePrompt(
   cache: KVCacheBackend,
@@ -18,13 +19,13 @@ export async function storePrompt(
   info: ModelInfo,
   ids: number[],
   exact: boolean,
-): Promise<KVEntryMeta> {
+): Promise<KVEntryMeta | null> {
+  const same: string[] = [];
   for (const match of cache.query(ids, 4, { threshold: 0.99 })) {
     const old = await cache.get(match.id);
     if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
       if (old.exact && !exact) return cache.list().find((e) => e.id === old.id)!;
-      await cache.delete(old.id);
-      resident.delete(old.id);
+      same.push(old.id);
     }
   }
   const { k, v } = await readCacheRows(runner, ids.length);
@@ -40,6 +41,11 @@ export async function storePrompt(
     now: Date.now(),
     exact,
   });
+  if (entryBytes(entry) > cache.stats().budgetBytes) return null;
+  for (const id of same) {
+    await cache.delete(id);
+    resident.delete(id);
+  }
   await cache.add(entry);
   resident.keepFromLive(entry.id, ids.length);
   resident.retain(new Set(cache.list().map((e) => e.id)));

@@ -1,5 +1,5 @@
 /**
- * Fidelity metrics for reuse (DESIGN §4): how close the answer generated after KV reuse is to the answer of
+ * Fidelity metrics for reuse (docs/DESIGN.md, How we know it works): how close the answer generated after KV reuse is to the answer of
  * a full computation. Pure functions over arrays of tokens or words (anything compared with `===`).
  * Convention throughout: `candidate` is the answer under test, `reference` the full-computation answer.
  */

@@ -12,6 +12,13 @@ export function uploadF32(device: GPUDevice, data: Float32Array, label: string):
   return buf;
 }
 
+/** A storage buffer holding the bytes of `data` (e.g. f16 K/V rows: packed halves); byteLength % 4 == 0. */
+export function uploadBytes(device: GPUDevice, data: ArrayBufferView, label: string): GPUBuffer {
+  const buf = storageBuffer(device, data.byteLength, label);
+  device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buf;
+}
+
 export function uploadU32(device: GPUDevice, data: Uint32Array | Int32Array, label: string): GPUBuffer {
   const buf = storageBuffer(device, data.byteLength, label);
   device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);

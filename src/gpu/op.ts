@@ -8,7 +8,8 @@ export interface Op {
 
 /**
  * A dynamic row count shared by many ops: a 16-byte uniform `{ n: u32 }` on the GPU and its CPU
- * mirror, used to size dispatches. Kernels guard `row >= count.n`.
+ * mirror, used to size dispatches. Kernels skip rows `>= count.n` (or clamp them, where every lane of a
+ * subgroup must run the loop).
  */
 export class RowCount {
   readonly buffer: GPUBuffer;

@@ -1,5 +1,5 @@
 /**
- * Alignment of a new prompt against cached entries (DESIGN §3, step 3): the patch plan says, for each new
+ * Alignment of a new prompt against cached entries (docs/DESIGN.md, Align): the patch plan says, for each new
  * position, which cached row (entry, old position) holds the same token, or that the row must be computed.
  *
  * Plan building:
@@ -66,7 +66,7 @@ export interface PlanRun {
 }
 
 /** Plan that computes every position. */
-export function emptyPlan(length: number): PatchPlan {
+function emptyPlan(length: number): PatchPlan {
   return {
     length,
     srcEntry: new Int32Array(length).fill(-1),

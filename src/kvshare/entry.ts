@@ -4,6 +4,7 @@
  */
 import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
+import { type KVArray, type KVDtype, kvConvert, kvDtypeOf } from '../util/kv-dtype.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
 
 export interface KVEntry {
@@ -13,8 +14,10 @@ export interface KVEntry {
   positions: Int32Array; // [T] position each row's K was rotated at (usually 0..T-1)
   numLayers: number; // L
   kvDim: number; // numKvHeads * headDim
-  k: Float32Array[]; // L × [T, kvDim], keys already RoPE-rotated at `positions`
-  v: Float32Array[]; // L × [T, kvDim]
+  /** How k and v store their values: 'f32' (Float32Array) or 'f16' (Uint16Array of half bits). */
+  dtype: KVDtype;
+  k: KVArray[]; // L × [T, kvDim] of dtype, keys already RoPE-rotated at `positions`
+  v: KVArray[]; // L × [T, kvDim] of dtype
   sketch: Uint32Array; // [numHashes] MinHash signature of `tokens`
   /** Every row equals a full computation of `tokens` (false after approximate reuse); prefix mode needs it. */
   exact: boolean;
@@ -34,6 +37,8 @@ export interface EntryExpectation {
   vocabSize?: number;
   contextLength?: number;
   numHashes?: number;
+  /** The K/V storage type the cache holds; entries of another are converted where they come in (conformEntry). */
+  kvDtype?: KVDtype;
 }
 
 /**
@@ -73,8 +78,8 @@ export interface MakeEntryInput {
   positions?: ArrayLike<number>; // [T], default 0..T-1
   numLayers: number;
   kvDim: number;
-  k: Float32Array[]; // L × [T, kvDim]
-  v: Float32Array[]; // L × [T, kvDim]
+  k: KVArray[]; // L × [T, kvDim]: Float32Array (f32) or Uint16Array (f16 bits), all alike
+  v: KVArray[]; // L × [T, kvDim], the same type as k
   now: number;
   sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
   exact?: boolean; // default false
@@ -93,6 +98,7 @@ export function makeEntry(input: MakeEntryInput): KVEntry {
     positions,
     numLayers: input.numLayers,
     kvDim: input.kvDim,
+    dtype: input.k.length > 0 ? kvDtypeOf(input.k[0]) : 'f32',
     k: input.k,
     v: input.v,
     sketch: minhashSignature(tokens, input.sketch),
@@ -155,6 +161,7 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   if (!Array.isArray(e.v) || e.v.length !== expect.numLayers) {
     fail(`v holds ${Array.isArray(e.v) ? e.v.length : 'no'} layers, expected ${expect.numLayers}`);
   }
+  if (e.dtype !== 'f32' && e.dtype !== 'f16') fail(`has an unknown K/V dtype ${JSON.stringify(e.dtype)}`);
   const want = T * expect.kvDim;
   for (const [name, arrays] of [
     ['k', e.k],
@@ -162,10 +169,23 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   ] as const) {
     for (let l = 0; l < arrays.length; l++) {
       const a = arrays[l];
-      if (!(a instanceof Float32Array)) fail(`${name}[${l}] must be a Float32Array`);
+      if (e.dtype === 'f16') {
+        if (!(a instanceof Uint16Array)) fail(`${name}[${l}] must be a Uint16Array (f16 bits)`);
+      } else if (!(a instanceof Float32Array)) fail(`${name}[${l}] must be a Float32Array`);
       if (a.length !== want) {
         const what = a.length < want ? 'is truncated' : 'is too long';
         fail(`${name}[${l}] ${what}: ${a.length} values, expected ${T} × ${expect.kvDim} = ${want}`);
+      }
+      if (a instanceof Uint16Array) {
+        // every finite half lies within ±KV_ABS_LIMIT; exponent 31 is ±Inf or NaN
+        for (let i = 0; i < want; i++) {
+          if ((a[i] & 0x7c00) === 0x7c00) {
+            fail(
+              `${name}[${l}] has a non-finite f16 value at row ${Math.floor(i / expect.kvDim)}, column ${i % expect.kvDim}`,
+            );
+          }
+        }
+        continue;
       }
       for (let i = 0; i < want; i++) {
         // NaN fails both comparisons; ±Inf and poisoned magnitudes fail the bound.
@@ -179,4 +199,14 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   }
   if (!Number.isFinite(e.createdAt) || !Number.isFinite(e.lastUsed))
     fail('createdAt and lastUsed must be finite numbers');
+}
+
+/**
+ * `e` with its K/V stored as `dtype` (e itself when they already are): f32 → f16 rounds each value to
+ * the nearest half, f16 → f32 is exact. Where entries come in (add, IndexedDB read, pack import), so a
+ * cache holds one dtype and kernels never read one as the other.
+ */
+export function conformEntry(e: KVEntry, dtype: KVDtype | undefined): KVEntry {
+  if (dtype === undefined || e.dtype === dtype) return e;
+  return { ...e, dtype, k: e.k.map((a) => kvConvert(a, dtype)), v: e.v.map((a) => kvConvert(a, dtype)) };
 }

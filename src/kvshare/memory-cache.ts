@@ -6,6 +6,7 @@
 import type { MemoryCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import {
+  conformEntry,
   type EntryExpectation,
   entryBytes,
   entryMeta,
@@ -33,6 +34,8 @@ export type { MemoryCacheStats } from '../api/cache.ts';
 
 export interface AddResult {
   evicted: string[]; // ids evicted to make room, least recently used first
+  /** What the cache holds: `entry`, or a copy with its K/V converted to the cache's kvDtype. */
+  entry: KVEntry;
 }
 
 export class MemoryKVCache {
@@ -64,6 +67,7 @@ export class MemoryKVCache {
       vocabSize: opts.vocabSize,
       contextLength: opts.contextLength,
       numHashes: this.numHashes,
+      kvDtype: opts.kvDtype,
     };
   }
 
@@ -74,11 +78,13 @@ export class MemoryKVCache {
 
   /**
    * Validate and insert `entry` (replacing any entry with the same id), evicting least recently used
-   * entries until it fits. Sets `entry.lastUsed` to now. Throws CacheEntryError for an invalid entry and
+   * entries until it fits; K/V of another dtype than `kvDtype` are converted (a copy is stored, see
+   * AddResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
    * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
    */
-  add(entry: KVEntry): AddResult {
-    validateEntry(entry, this.expect); // the one full check of an entry: retrieval trusts what is here
+  add(input: KVEntry): AddResult {
+    validateEntry(input, this.expect); // the one full check of an entry: retrieval trusts what is here
+    const entry = conformEntry(input, this.expect.kvDtype);
     const size = entryBytes(entry);
     if (size > this.budgetBytes) {
       throw new InvalidArgumentError(
@@ -96,7 +102,7 @@ export class MemoryKVCache {
     this.entries.set(entry.id, entry);
     this.index.add(entry.id, entry.sketch, shingleCount(entry.tokens.length, this.ngram));
     this.bytes += size;
-    return { evicted };
+    return { evicted, entry };
   }
 
   /** The entry, marked most recently used (lastUsed = now); undefined when absent. */

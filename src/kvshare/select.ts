@@ -1,5 +1,5 @@
 /**
- * Deviation-based token selection (DESIGN §3 step 5): which reused rows to recompute before the first
+ * Deviation-based token selection (docs/DESIGN.md, Select): which reused rows to recompute before the first
  * token. A selector turns per-row signals from the scoring pass into an order over the reused rows; the
  * first `take` of that order are recomputed, the rest stay stale (and are trickled while decoding).
  *

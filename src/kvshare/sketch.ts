@@ -1,5 +1,5 @@
 /**
- * Retrieval sketches (DESIGN §3, step 2): MinHash signatures over token n-grams and an LSH index over them.
+ * Retrieval sketches (docs/DESIGN.md, Retrieve): MinHash signatures over token n-grams and an LSH index over them.
  *
  * A prompt is the set of its token n-grams ("shingles"; a prompt shorter than n is one shingle of all its
  * tokens). Each shingle is hashed once to 32 bits (MurmurHash3-style mixing of the token ids), then through

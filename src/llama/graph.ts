@@ -1,4 +1,5 @@
 import type { Op, RowCount } from '../gpu/op.ts';
+import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -8,7 +9,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
-import { rmsnormOp } from '../ops/rmsnorm.ts';
+import { rmsnormHeadsOp, rmsnormOp } from '../ops/rmsnorm.ts';
 import { ropeOp } from '../ops/rope.ts';
 import type { KVCache } from './kv-cache.ts';
 import type { Scratch } from './scratch.ts';
@@ -76,10 +77,30 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
-    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows };
+    // Qwen3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
+    if (L.qNorm && L.kNorm) {
+      ops.push(
+        rmsnormHeadsOp(k, {
+          x: s.q,
+          w: L.qNorm,
+          nHeads: H,
+          rowStride: qDim,
+          second: { x: s.k, w: L.kNorm, nHeads: KV, rowStride: kvDim },
+          headDim: hd,
+          eps: cfg.rmsNormEps,
+          rows,
+          label: at('qk_norm'),
+        }),
+      );
+    }
+    // RoPE frequencies (scaled, partial) live in the table, so every rotation agrees; longrope's
+    // attention factor m on the rotated dims of q and k is m² on q's alone, so cached keys stay
+    // plainly rotated
+    const qScale = { factor: ropeAttentionFactor(cfg.ropeScaling) ** 2, pairs: (cfg.rotaryDim ?? hd) / 2 };
+    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
-    const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l] };
+    const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype };
     const fused = [...ops, ropeOp(k, { ...qk, cache: cacheWrite, label: at('rope_kv') })];
     ops.push(ropeOp(k, { ...qk, label: at('rope_qk') }));
     const pre = ops;
@@ -90,6 +111,7 @@ export function buildForwardGraph(
       kc: cache.k[l],
       vc: cache.v[l],
       kvDim,
+      dtype: cache.dtype,
       rows,
       label: at('kv'),
     });
@@ -99,7 +121,7 @@ export function buildForwardGraph(
     // 3.7x faster than flash at 1 row and 144 positions, 2x the one-workgroup-per-(head, row)
     // kernel at 128 rows and 512 positions, 2.4x on SwiftShader). Elsewhere flash decoding for a
     // few rows, one workgroup per (head, row) for many.
-    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], pos: s.pos, out: s.attn, rows };
+    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype, pos: s.pos, out: s.attn, rows };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
     let pick: () => Op[];
     if (k.software && threadAttentionFits(heads)) {

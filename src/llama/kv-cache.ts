@@ -1,21 +1,30 @@
 import { storageBuffer } from '../gpu/buffers.ts';
+import { type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
 
-/** Per-layer K and V on the GPU, one row per position. Keys are stored RoPE-rotated at their position. */
+/**
+ * Per-layer K and V on the GPU, one row per position, stored as `dtype` (f16: halves packed two per
+ * u32 word). Keys are stored RoPE-rotated at their position.
+ */
 export class KVCache {
-  readonly k: GPUBuffer[]; // L × [ctx, kvDim]
-  readonly v: GPUBuffer[]; // L × [ctx, kvDim]
+  readonly k: GPUBuffer[]; // L × [ctx, kvDim] of dtype
+  readonly v: GPUBuffer[]; // L × [ctx, kvDim] of dtype
   constructor(
     device: GPUDevice,
     readonly numLayers: number,
     readonly ctx: number,
     readonly kvDim: number,
+    readonly dtype: KVDtype = 'f32',
   ) {
-    const bytes = ctx * kvDim * 4;
+    const bytes = ctx * this.rowBytes;
     this.k = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `kcache.${l}`));
     this.v = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `vcache.${l}`));
   }
+  /** Bytes of one position's K (or V) row of one layer. */
+  get rowBytes(): number {
+    return this.kvDim * kvBytesPerValue(this.dtype);
+  }
   get bytes(): number {
-    return 2 * this.numLayers * this.ctx * this.kvDim * 4;
+    return 2 * this.numLayers * this.ctx * this.rowBytes;
   }
   destroy(): void {
     for (const b of [...this.k, ...this.v]) b.destroy();

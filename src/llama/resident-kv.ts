@@ -1,12 +1,13 @@
 import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import { storageBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { storageBuffer, uploadBytes } from '../gpu/buffers.ts';
+import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
 import type { KVCache } from './kv-cache.ts';
 
 /** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */
 export interface ResidentEntry {
-  k: GPUBuffer[]; // L × [n, kvDim]
-  v: GPUBuffer[]; // L × [n, kvDim]
+  k: GPUBuffer[]; // L × [n, kvDim] of the live cache's dtype
+  v: GPUBuffer[]; // L × [n, kvDim] of the live cache's dtype
   rows: number; // n
   bytes: number;
 }
@@ -34,7 +35,7 @@ export class ResidentKV {
 
   /** Bytes an entry of `rows` positions takes on the GPU. */
   bytesFor(rows: number): number {
-    return 2 * this.live.numLayers * rows * this.live.kvDim * 4;
+    return 2 * this.live.numLayers * rows * this.live.rowBytes;
   }
 
   /**
@@ -43,7 +44,7 @@ export class ResidentKV {
    */
   keepFromLive(id: string, rows: number): boolean {
     if (!this.makeRoom(id, rows)) return false;
-    const layerBytes = rows * this.live.kvDim * 4;
+    const layerBytes = rows * this.live.rowBytes;
     const enc = this.device.createCommandEncoder({ label: 'resident.keep' });
     const copy = (src: GPUBuffer[], kind: string) =>
       src.map((b, l) => {
@@ -62,11 +63,12 @@ export class ResidentKV {
    * all its rows into a resident entry `id`, evicting least recently used entries to make room, so its
    * next hit is patched GPU→GPU. Returns false (and keeps nothing) when it cannot fit at all.
    */
-  promote(id: string, host: { k: Float32Array[]; v: Float32Array[] }, rows: number): boolean {
+  promote(id: string, host: { k: KVArray[]; v: KVArray[] }, rows: number): boolean {
     if (!this.makeRoom(id, rows)) return false;
     const n = rows * this.live.kvDim; // each layer's [rows, kvDim]
-    const up = (src: Float32Array[], kind: string) =>
-      src.map((a, l) => uploadF32(this.device, a.subarray(0, n), `resident.${kind}${l}`));
+    const dtype = this.live.dtype;
+    const up = (src: KVArray[], kind: string) =>
+      src.map((a, l) => uploadBytes(this.device, kvConvert(a.subarray(0, n), dtype), `resident.${kind}${l}`));
     this.insert(id, { k: up(host.k, 'k'), v: up(host.v, 'v'), rows, bytes: this.bytesFor(rows) });
     this.promotions++;
     return true;

@@ -1,9 +1,10 @@
-import { storageBuffer, uploadF32, uploadU32 } from '../gpu/buffers.ts';
+import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
 import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
+import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
 import type { ResidentEntry } from './resident-kv.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
@@ -20,13 +21,13 @@ export interface PatchRow {
 /** Where a patch takes rows from: a GPU-resident entry, or host K/V of which only `rows` go up. */
 export interface PatchSource {
   resident?: ResidentEntry;
-  host?: { k: Float32Array[]; v: Float32Array[] }; // L × [T, kvDim]
+  host?: { k: KVArray[]; v: KVArray[] }; // L × [T, kvDim] (converted to the live cache's dtype if another)
   rows: PatchRow[];
 }
 
 /**
  * KVShare's GPU work on a runner: patch cached entries into the live KV cache, score reused rows by
- * deviation (DESIGN §3 step 5), continue the scored rows from layer 1 on, and read prompt K/V back
+ * deviation (docs/DESIGN.md, Select), continue the scored rows from layer 1 on, and read prompt K/V back
  * for a new entry. Buffers and the scoring ops are made once per model; patch ops (bound to one
  * request's sources) once per request.
  */
@@ -83,6 +84,7 @@ export class ReuseKit {
             vc: r.cache.v[1],
             dev: this.dev,
             kvDim,
+            dtype: r.cache.dtype,
             rows: r.rows,
             label: 'reuse.deviation',
           }),
@@ -92,6 +94,7 @@ export class ReuseKit {
             vc: r.cache.k[1],
             dev: this.devK,
             kvDim,
+            dtype: r.cache.dtype,
             rows: r.rows,
             label: 'reuse.deviationK',
           }),
@@ -104,6 +107,7 @@ export class ReuseKit {
             q: this.qProbe,
             kc: r.cache.k[1],
             vc: r.cache.v[1],
+            dtype: r.cache.dtype,
             pos: this.posProbe,
             probs: this.probsProbe,
             out: this.outProbe,
@@ -174,11 +178,15 @@ export class ReuseKit {
       const count = new RowCount(device, rows.length, 'patch.rows');
       count.set(rows.length);
       temp.push(rowmap, count.buffer);
-      const pick = (all: Float32Array) => {
-        const out = new Float32Array(rows.length * kvDim); // [n, kvDim]
+      const dtype = this.r.cache.dtype;
+      const pick = (all: KVArray) => {
+        const out =
+          all instanceof Uint16Array
+            ? new Uint16Array(rows.length * kvDim)
+            : new Float32Array(rows.length * kvDim); // [n, kvDim]
         for (const [j, p] of rows.entries())
           out.set(all.subarray(p.src * kvDim, (p.src + 1) * kvDim), j * kvDim);
-        return out;
+        return kvConvert(out, dtype);
       };
       for (let l = 0; l < c.numLayers; l++) {
         let ksrc: GPUBuffer;
@@ -187,8 +195,8 @@ export class ReuseKit {
           ksrc = src.resident.k[l];
           vsrc = src.resident.v[l];
         } else if (src.host) {
-          ksrc = uploadF32(device, pick(src.host.k[l]), `patch.k${l}`);
-          vsrc = uploadF32(device, pick(src.host.v[l]), `patch.v${l}`);
+          ksrc = uploadBytes(device, pick(src.host.k[l]), `patch.k${l}`);
+          vsrc = uploadBytes(device, pick(src.host.v[l]), `patch.v${l}`);
           temp.push(ksrc, vsrc);
         } else {
           throw new Error('internal error: a patch source has neither resident nor host K/V');
@@ -203,6 +211,7 @@ export class ReuseKit {
             vc: this.r.cache.v[l],
             nKvHeads: c.numKvHeads,
             headDim: c.headDim,
+            dtype,
             rows: count,
             label: `patch.L${l}`,
           }),
@@ -304,14 +313,13 @@ async function readF32Ranges(device: GPUDevice, srcs: GPUBuffer[], count: number
   return out;
 }
 
-/** Read K and V of positions [0, n) of every layer: L × [n, kvDim] each. */
-export async function readCacheRows(
-  r: LlamaRunner,
-  n: number,
-): Promise<{ k: Float32Array[]; v: Float32Array[] }> {
+/** Read K and V of positions [0, n) of every layer: L × [n, kvDim] each, as the cache stores them (f16: bits). */
+export async function readCacheRows(r: LlamaRunner, n: number): Promise<{ k: KVArray[]; v: KVArray[] }> {
   const { device } = r.gpu;
   const L = r.cfg.numLayers;
-  const bytes = n * r.cache.kvDim * 4;
+  const bytes = n * r.cache.rowBytes;
+  const view = (b: ArrayBuffer): KVArray =>
+    r.cache.dtype === 'f16' ? new Uint16Array(b) : new Float32Array(b);
   const staging = device.createBuffer({
     size: Math.max(4, 2 * L * bytes),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
@@ -324,11 +332,11 @@ export async function readCacheRows(
   device.queue.submit([enc.finish()]);
   await staging.mapAsync(GPUMapMode.READ);
   const all = staging.getMappedRange();
-  const k: Float32Array[] = [];
-  const v: Float32Array[] = [];
+  const k: KVArray[] = [];
+  const v: KVArray[] = [];
   for (let l = 0; l < L; l++) {
-    k.push(new Float32Array(all.slice(2 * l * bytes, (2 * l + 1) * bytes)));
-    v.push(new Float32Array(all.slice((2 * l + 1) * bytes, (2 * l + 2) * bytes)));
+    k.push(view(all.slice(2 * l * bytes, (2 * l + 1) * bytes)));
+    v.push(view(all.slice((2 * l + 1) * bytes, (2 * l + 2) * bytes)));
   }
   staging.unmap();
   staging.destroy();

@@ -6,9 +6,11 @@ import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
-import { uploadRopeTable } from '../ops/rope.ts';
+import { checkKVDtypeFits } from '../ops/kv-format.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
 import { KVCache } from './kv-cache.ts';
+import { uploadRopeTable } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
 
@@ -40,6 +42,8 @@ export interface RunnerOptions {
   /** Rows that may ask for logits in one step (default 8). */
   maxLogitRows?: number;
   onTensor?: (name: string, bytes: number) => void;
+  /** How the KV cache stores K/V (default 'f32'; 'f16' halves its bytes, needs headDim % 4 == 0). */
+  kvDtype?: KVDtype;
 }
 
 /** The model on the GPU: weights, KV cache, scratch and the recorded forward ops. */
@@ -85,7 +89,9 @@ export class LlamaRunner {
       gpu.limits.maxStorageBufferBindingSize,
       opts.onTensor,
     );
-    const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim);
+    const kvDtype = opts.kvDtype ?? 'f32';
+    checkKVDtypeFits(kvDtype, cfg.headDim, 'KV cache');
+    const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim, kvDtype);
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');
@@ -99,7 +105,14 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(device, ctx, cfg.headDim, cfg.ropeTheta);
+    const ropeTable = uploadRopeTable(
+      device,
+      ctx,
+      cfg.headDim,
+      cfg.ropeTheta,
+      cfg.ropeScaling,
+      cfg.rotaryDim,
+    );
     const splits = new AttentionSplits(device);
     k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
     const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });

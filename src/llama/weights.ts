@@ -13,6 +13,8 @@ export interface LayerWeights {
   bq?: GPUBuffer; // [H*hd]
   bk?: GPUBuffer; // [KV*hd]
   bv?: GPUBuffer; // [KV*hd]
+  qNorm?: GPUBuffer; // [hd] (qkNorm)
+  kNorm?: GPUBuffer; // [hd] (qkNorm)
   wo: WeightPart[]; // [D, H*hd]
   mlpNorm: GPUBuffer; // [D]
   wGate: WeightPart[]; // [F, D]
@@ -99,6 +101,8 @@ export function uploadWeights(
       bq: cfg.attentionBias ? vec(`${p}self_attn.q_proj.bias`) : undefined,
       bk: cfg.attentionBias ? vec(`${p}self_attn.k_proj.bias`) : undefined,
       bv: cfg.attentionBias ? vec(`${p}self_attn.v_proj.bias`) : undefined,
+      qNorm: cfg.qkNorm ? vec(`${p}self_attn.q_norm.weight`) : undefined,
+      kNorm: cfg.qkNorm ? vec(`${p}self_attn.k_norm.weight`) : undefined,
       wo: mat(`${p}self_attn.o_proj.weight`),
       mlpNorm: vec(`${p}post_attention_layernorm.weight`),
       wGate: mat(`${p}mlp.gate_proj.weight`),

@@ -1,5 +1,5 @@
 import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
-import type { ModelConfig } from './types.ts';
+import type { ModelConfig, RopeScaling } from './types.ts';
 
 type Json = Record<string, unknown>;
 
@@ -7,21 +7,27 @@ const ARCHITECTURES: Record<string, ModelConfig['modelType']> = {
   LlamaForCausalLM: 'llama',
   MistralForCausalLM: 'mistral',
   Qwen2ForCausalLM: 'qwen2',
+  Qwen3ForCausalLM: 'qwen3',
+  Phi3ForCausalLM: 'phi3',
 };
-const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2'];
+const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2', 'qwen3', 'phi3'];
 
 /**
- * Normalises a Hugging Face `config.json` of a Llama-family decoder (Llama, SmolLM2, TinyLlama,
- * Mistral, Qwen2) into a `ModelConfig`.
+ * Normalises a Hugging Face `config.json` of a Llama-family decoder (Llama 2/3.x, SmolLM2, TinyLlama,
+ * Mistral, Qwen2, Qwen3) into a `ModelConfig`.
  *
  * Defaults: num_key_value_heads = num_attention_heads; head_dim = hidden_size / num_attention_heads;
  * rope_theta = 10000 (also read from transformers v5 `rope_parameters`); rms_norm_eps = 1e-6;
- * tie_word_embeddings = false; hidden_act = silu. Qwen2 always has q/k/v biases.
+ * tie_word_embeddings = false; hidden_act = silu. Qwen2 always has q/k/v biases; Qwen3 never has them
+ * and always normalises each query and key head (q_norm / k_norm) before RoPE. `rope_scaling` (or
+ * `rope_parameters`) of type `linear` or `llama3` becomes `ropeScaling`. Phi-3 (fused qkv_proj and
+ * gate_up_proj, split at load) may have `longrope` (alias `su`) scaling and a partial_rotary_factor
+ * (`rotaryDim` = headDim × factor).
  *
  * Throws `ModelFormatError` (naming the field) for missing or mistyped fields and
  * `UnsupportedArchitectureError` for what the engine does not implement: other model types,
- * rope scaling, an active sliding window, activations other than SiLU, MLP biases, Llama's
- * `attention_bias` (it also adds an o_proj bias), or heads not divisible by KV heads.
+ * other rope scaling types, an active sliding window, activations other than SiLU, MLP biases,
+ * `attention_bias` on Llama or Qwen3 (it also adds an o_proj bias), or heads not divisible by KV heads.
  */
 export function parseConfig(json: unknown): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -62,14 +68,25 @@ export function parseConfig(json: unknown): ModelConfig {
       'mlp_bias=true is not supported: the MLP projections must have no bias.',
     );
   }
-  const ropeTheta = readRope(c);
+  const rotaryDim = readRotaryDim(c, headDim);
+  const { theta: ropeTheta, scaling: ropeScaling } = readRope(
+    c,
+    modelType,
+    rotaryDim ?? headDim,
+    maxPositions,
+  );
+  if (rotaryDim !== undefined && ropeScaling && ropeScaling.type !== 'longrope') {
+    throw new UnsupportedArchitectureError(
+      `partial rotary (${rotaryDim} of ${headDim} dims) with rope scaling '${ropeScaling.type}' is not supported.`,
+    );
+  }
   checkSlidingWindow(c, modelType, maxPositions);
 
-  // Llama's attention_bias puts a bias on o_proj too, which the forward pass does not have.
-  // (Mistral has no such option; Qwen2 always has q/k/v biases and none on o_proj.)
-  if (modelType === 'llama' && optional(c, 'attention_bias', bool) === true) {
+  // Llama's and Qwen3's attention_bias puts a bias on o_proj too, which the forward pass does not
+  // have. (Mistral has no such option; Qwen2 always has q/k/v biases and none on o_proj.)
+  if ((modelType === 'llama' || modelType === 'qwen3') && optional(c, 'attention_bias', bool) === true) {
     throw new UnsupportedArchitectureError(
-      'attention_bias=true is not supported for llama: it adds a bias to o_proj as well as q/k/v, and this engine has no o_proj bias.',
+      `attention_bias=true is not supported for ${modelType}: it adds a bias to o_proj as well as q/k/v, and this engine has no o_proj bias.`,
     );
   }
   const attentionBias = modelType === 'qwen2';
@@ -97,6 +114,9 @@ export function parseConfig(json: unknown): ModelConfig {
     ropeTheta,
     tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
     attentionBias,
+    ...(modelType === 'qwen3' ? { qkNorm: true as const } : {}),
+    ...(ropeScaling ? { ropeScaling } : {}),
+    ...(rotaryDim !== undefined ? { rotaryDim } : {}),
     bosTokenId,
     eosTokenIds,
   };
@@ -126,7 +146,7 @@ function readModelType(c: Json): ModelConfig['modelType'] {
   }
   if (raw !== undefined && !(MODEL_TYPES as readonly string[]).includes(raw)) {
     throw new UnsupportedArchitectureError(
-      `model_type '${raw}' is not supported: this engine runs ${MODEL_TYPES.join(', ')} (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM).`,
+      `model_type '${raw}' is not supported: this engine runs ${MODEL_TYPES.join(', ')} (${Object.keys(ARCHITECTURES).join(', ')}).`,
     );
   }
   if (archs?.length && fromArch === undefined) throw unsupportedArch(archs);
@@ -139,43 +159,124 @@ function unsupportedArch(archs: string[]): UnsupportedArchitectureError {
   );
 }
 
-/** rope_theta, refusing every RoPE variant other than the plain one. */
-function readRope(c: Json): number {
-  const scaling = c.rope_scaling;
-  if (scaling !== undefined && scaling !== null && !isDefaultRope(scaling)) {
-    throw new UnsupportedArchitectureError(
-      `rope_scaling ${JSON.stringify(scaling)} is not supported: only plain RoPE (rope_scaling null) is implemented.`,
-    );
+/**
+ * rope_theta and the scaling, from `rope_scaling` (transformers v4) or `rope_parameters` (v5, which
+ * also holds rope_theta). Types `default`, `linear` and `llama3` are read; every other is refused.
+ */
+function readRope(
+  c: Json,
+  modelType: ModelConfig['modelType'],
+  rotaryDim: number,
+  maxPositions: number,
+): { theta: number; scaling?: RopeScaling } {
+  let scaling: RopeScaling | undefined;
+  let theta: number | undefined;
+  for (const field of ['rope_scaling', 'rope_parameters'] as const) {
+    const v = c[field];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'object' || Array.isArray(v)) throw wrongType(field, 'an object', v);
+    const o = v as Json;
+    if (field === 'rope_parameters') theta = optional(o, 'rope_theta', posNum);
+    const read =
+      modelType === 'phi3' && ['longrope', 'su'].includes(String(o.rope_type ?? o.type))
+        ? readLongrope(c, o, field, rotaryDim, maxPositions)
+        : readScaling(c, o, field);
+    if (read) scaling = read;
   }
-  const params = c.rope_parameters;
-  if (params !== undefined && params !== null) {
-    if (typeof params !== 'object' || Array.isArray(params))
-      throw wrongType('rope_parameters', 'an object', params);
-    if (!isDefaultRope(params)) {
-      throw new UnsupportedArchitectureError(
-        `rope_parameters ${JSON.stringify(params)} are not supported: only rope_type 'default' is implemented.`,
-      );
-    }
-    const theta = optional(params as Json, 'rope_theta', posNum);
-    if (theta !== undefined) return theta;
-  }
-  return optional(c, 'rope_theta', posNum) ?? 10000;
+  return { theta: theta ?? optional(c, 'rope_theta', posNum) ?? 10000, ...(scaling ? { scaling } : {}) };
 }
 
-function isDefaultRope(v: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  const o = v as Json;
-  const type = o.rope_type ?? o.type;
-  return (
-    type === 'default' && Object.keys(o).every((k) => k === 'rope_type' || k === 'type' || k === 'rope_theta')
-  );
+const ROPE_TYPES = ['default', 'linear', 'llama3'];
+
+/** partial_rotary_factor (also in rope_parameters) as the rotated dims of a head; undefined = all. */
+function readRotaryDim(c: Json, headDim: number): number | undefined {
+  const params = c.rope_parameters;
+  const fromParams =
+    params && typeof params === 'object' && !Array.isArray(params)
+      ? optional(params as Json, 'partial_rotary_factor', posNum)
+      : undefined;
+  const factor = fromParams ?? optional(c, 'partial_rotary_factor', posNum) ?? 1;
+  const dim = Math.floor(headDim * factor);
+  if (factor > 1 || dim % 2 !== 0 || dim === 0) {
+    throw new ModelFormatError(
+      `config.json field partial_rotary_factor ${factor} gives ${dim} rotated dims of ${headDim}: it must be an even number from 2 to head_dim.`,
+    );
+  }
+  return dim === headDim ? undefined : dim;
+}
+
+/**
+ * Phi-3's longrope: short_factor / long_factor [rotaryDim/2] and the attention factor
+ * (rope_scaling.attention_factor, else sqrt(1 + ln(s) / ln(original)) for s = max_position_embeddings
+ * / original_max_position_embeddings > 1, else 1), as transformers computes it.
+ */
+function readLongrope(c: Json, o: Json, field: string, rotaryDim: number, maxPositions: number): RopeScaling {
+  const factors = (key: string): number[] => {
+    const v = o[key];
+    if (!Array.isArray(v) || v.length !== rotaryDim / 2 || !v.every((x) => typeof x === 'number' && x > 0)) {
+      throw new ModelFormatError(
+        `config.json field ${field}.${key} must be ${rotaryDim / 2} positive numbers (half the rotated dims).`,
+      );
+    }
+    return v as number[];
+  };
+  const original =
+    optional(o, 'original_max_position_embeddings', posInt) ??
+    optional(c, 'original_max_position_embeddings', posInt) ??
+    maxPositions;
+  const s = maxPositions / original;
+  const attentionFactor =
+    optional(o, 'attention_factor', posNum) ?? (s > 1 ? Math.sqrt(1 + Math.log(s) / Math.log(original)) : 1);
+  return {
+    type: 'longrope',
+    shortFactor: factors('short_factor'),
+    longFactor: factors('long_factor'),
+    originalMaxPositions: original,
+    attentionFactor,
+  };
+}
+
+function readScaling(c: Json, o: Json, field: string): RopeScaling | undefined {
+  const type = o.rope_type ?? o.type ?? 'default';
+  if (typeof type !== 'string' || !ROPE_TYPES.includes(type)) {
+    throw new UnsupportedArchitectureError(
+      `${field} ${JSON.stringify(o)} is not supported: rope_type must be one of ${ROPE_TYPES.join(', ')}.`,
+    );
+  }
+  const num = (key: string, fallback?: number): number => {
+    const v = optional(o, key, posNum);
+    if (v !== undefined) return v;
+    if (fallback !== undefined) return fallback;
+    throw new ModelFormatError(`config.json field ${field}.${key} is missing (rope_type '${type}').`);
+  };
+  if (type === 'default') return undefined;
+  if (type === 'linear') return { type, factor: num('factor') };
+  // Llama 3.1's defaults as transformers reads them; the original context may also sit at the top level.
+  const original =
+    optional(o, 'original_max_position_embeddings', posInt) ??
+    optional(c, 'original_max_position_embeddings', posInt) ??
+    8192;
+  const scaling = {
+    type: 'llama3' as const,
+    factor: num('factor', 8),
+    lowFreqFactor: num('low_freq_factor', 1),
+    highFreqFactor: num('high_freq_factor', 4),
+    originalMaxPositions: original,
+  };
+  if (scaling.highFreqFactor <= scaling.lowFreqFactor) {
+    throw new ModelFormatError(
+      `config.json field ${field}: high_freq_factor (${scaling.highFreqFactor}) must exceed low_freq_factor (${scaling.lowFreqFactor}).`,
+    );
+  }
+  return scaling;
 }
 
 function checkSlidingWindow(c: Json, modelType: ModelConfig['modelType'], maxPositions: number): void {
   const window = optional(c, 'sliding_window', posInt);
   if (window === undefined || window >= maxPositions) return;
-  // Qwen2 configs carry a sliding_window that only applies when use_sliding_window is true.
-  if (modelType === 'qwen2' && optional(c, 'use_sliding_window', bool) !== true) return;
+  // Qwen2/Qwen3 configs carry a sliding_window that only applies when use_sliding_window is true.
+  if ((modelType === 'qwen2' || modelType === 'qwen3') && optional(c, 'use_sliding_window', bool) !== true)
+    return;
   if (modelType === 'llama') return; // Llama has no sliding window; the field is ignored there.
   throw new UnsupportedArchitectureError(
     `sliding_window=${window} (< max_position_embeddings ${maxPositions}) is not supported: this engine only implements full causal attention.`,

@@ -3,18 +3,23 @@ import { parseConfig } from './config.ts';
 import { GGML_TYPES, type GgmlTypeId, ggmlBytes, isGgmlType } from './gguf-blocks.ts';
 import type { GgufHeader } from './gguf-header.ts';
 import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from './layout.ts';
-import type { ModelConfig } from './types.ts';
+import type { ModelConfig, RopeScaling } from './types.ts';
 
-const ARCHS = ['llama', 'qwen2'] as const;
+const ARCHS = ['llama', 'qwen2', 'qwen3', 'phi3'] as const;
 
 /**
  * The ModelConfig of a GGUF file, from `<arch>.*` metadata (as llama.cpp's converter writes it):
  * embedding_length, block_count, feed_forward_length, attention.head_count(_kv), context_length,
  * attention.layer_norm_rms_epsilon, rope.freq_base, rope.dimension_count, attention.key_length;
- * vocabulary size = the length of tokenizer.ggml.tokens; tied LM head when `output.weight` is absent.
+ * rope.scaling.type / rope.scaling.factor (`linear`); vocabulary size = the length of
+ * tokenizer.ggml.tokens; tied LM head when `output.weight` is absent. Llama 3's scaling is no key but
+ * the `rope_freqs.weight` tensor, Phi-3's longrope the `rope_factors_long/short.weight` tensors (with
+ * rope.scaling.attn_factor and rope.scaling.original_context_length): loadGgufFiles reads them into
+ * `ropeScaling` (see ggufRopeTensors). Phi-3's rope.dimension_count below the head size is partial
+ * rotary.
  * The result goes through parseConfig, so it gets the same checks as a config.json.
- * Throws UnsupportedArchitectureError for other architectures or RoPE scaling, ModelFormatError for
- * missing or mistyped keys.
+ * Throws UnsupportedArchitectureError for other architectures or RoPE scaling types, ModelFormatError
+ * for missing or mistyped keys.
  */
 export function ggufConfig(header: GgufHeader): ModelConfig {
   const m = header.metadata;
@@ -39,16 +44,22 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     return Number(v);
   };
   const scaling = m[key('rope.scaling.type')];
-  if (scaling !== undefined && scaling !== 'none') {
+  if (scaling !== undefined && scaling !== 'none' && scaling !== 'linear') {
     throw new UnsupportedArchitectureError(
-      `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain RoPE is implemented.`,
+      `${header.file}: rope scaling '${String(scaling)}' is not supported: only plain and linear RoPE are implemented (and Llama 3's rope_freqs).`,
+    );
+  }
+  const factor = scaling === 'linear' ? (num(key('rope.scaling.factor'), false) ?? 1) : 1;
+  if (!(factor > 0)) {
+    throw new ModelFormatError(
+      `${header.file}: ${key('rope.scaling.factor')} must be positive (got ${factor}).`,
     );
   }
   const hidden = num(key('embedding_length')) as number;
   const heads = num(key('attention.head_count')) as number;
   const headDim = num(key('attention.key_length'), false) ?? hidden / heads;
   const ropeDims = num(key('rope.dimension_count'), false);
-  if (ropeDims !== undefined && ropeDims !== headDim) {
+  if (ropeDims !== undefined && ropeDims !== headDim && arch !== 'phi3') {
     throw new UnsupportedArchitectureError(
       `${header.file}: ${key('rope.dimension_count')} is ${ropeDims} but the head size is ${headDim}: partial RoPE is not supported.`,
     );
@@ -67,6 +78,8 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     max_position_embeddings: num(key('context_length')),
     rms_norm_eps: shortestF32(num(key('attention.layer_norm_rms_epsilon')) as number),
     rope_theta: shortestF32(num(key('rope.freq_base'), false) ?? 10000),
+    rope_scaling: factor === 1 ? null : { rope_type: 'linear', factor: shortestF32(factor) },
+    partial_rotary_factor: ropeDims !== undefined && arch === 'phi3' ? ropeDims / headDim : undefined,
     vocab_size: vocab,
     tie_word_embeddings: !header.tensors.some((t) => t.name === 'output.weight'),
     bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
@@ -81,6 +94,81 @@ function shortestF32(x: number): number {
     if (Math.fround(v) === Math.fround(x)) return v;
   }
   return x;
+}
+
+/** llama.cpp's per-frequency RoPE factor tensors of each architecture, F32 [rotated dims / 2]. */
+const ROPE_TENSORS: Partial<Record<ModelConfig['modelType'], readonly string[]>> = {
+  llama: ['rope_freqs.weight'], // Llama 3's divisors
+  phi3: ['rope_factors_long.weight', 'rope_factors_short.weight'], // longrope
+};
+
+/**
+ * Where the header's RoPE factor tensors are (see ROPE_TENSORS), by name; empty when there are none.
+ * Throws ModelFormatError for another type or shape, one of a pair missing or a range past the
+ * file's end, and UnsupportedArchitectureError beside a rope scaling from metadata (llama.cpp would
+ * apply both).
+ */
+export function ggufRopeTensors(
+  header: GgufHeader,
+  cfg: ModelConfig,
+): Map<string, { start: number; byteLength: number }> {
+  const out = new Map<string, { start: number; byteLength: number }>();
+  const names = ROPE_TENSORS[cfg.modelType] ?? [];
+  const half = (cfg.rotaryDim ?? cfg.headDim) / 2;
+  for (const t of header.tensors) {
+    if (!names.includes(t.name)) continue;
+    if (t.type !== 0 || t.shape.length !== 1 || t.shape[0] !== half) {
+      throw new ModelFormatError(
+        `${header.file}: ${t.name} must be F32 [${half}] (got type ${t.type}, shape [${t.shape.join(', ')}]).`,
+      );
+    }
+    if (cfg.ropeScaling) {
+      throw new UnsupportedArchitectureError(
+        `${header.file}: ${t.name} together with rope scaling '${cfg.ropeScaling.type}' is not supported.`,
+      );
+    }
+    if (t.start + half * 4 > header.size) {
+      throw new ModelFormatError(`${header.file} is truncated: ${t.name} ends past the file's end.`);
+    }
+    out.set(t.name, { start: t.start, byteLength: half * 4 });
+  }
+  if (out.size > 0 && out.size !== names.length) {
+    throw new ModelFormatError(
+      `${header.file}: of ${names.join(' and ')}, only ${[...out.keys()]} is present.`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The rope scaling llama.cpp's RoPE factor tensors stand for (values by tensor name, see
+ * ggufRopeTensors): Llama 3's `divisors`, or Phi-3's `longrope` with the metadata's attention factor
+ * (default 1) and original context (default the context length).
+ */
+export function ggufRopeScaling(
+  header: GgufHeader,
+  cfg: ModelConfig,
+  values: Map<string, number[]>,
+): RopeScaling | undefined {
+  const bad = [...values].find(([, v]) => !v.every((d) => Number.isFinite(d) && d > 0));
+  if (bad)
+    throw new ModelFormatError(`${header.file}: ${bad[0]} holds a factor that is not positive and finite.`);
+  const freqs = values.get('rope_freqs.weight');
+  if (freqs) return { type: 'divisors', divisors: freqs };
+  const long = values.get('rope_factors_long.weight');
+  const short = values.get('rope_factors_short.weight');
+  if (!long || !short) return undefined;
+  const meta = (k: string): number | undefined => {
+    const v = header.metadata[`${cfg.modelType}.${k}`];
+    return typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined;
+  };
+  return {
+    type: 'longrope',
+    shortFactor: short,
+    longFactor: long,
+    originalMaxPositions: meta('rope.scaling.original_context_length') ?? cfg.maxPositions,
+    attentionFactor: meta('rope.scaling.attn_factor') ?? 1,
+  };
 }
 
 /** A GGUF tensor under its Hugging Face name, with where its bytes are and how to undo llama.cpp's Q/K row order. */
@@ -102,6 +190,9 @@ const LAYER_NAMES: Record<string, string> = {
   attn_k: 'self_attn.k_proj',
   attn_v: 'self_attn.v_proj',
   attn_output: 'self_attn.o_proj',
+  attn_q_norm: 'self_attn.q_norm',
+  attn_qkv: 'self_attn.qkv_proj',
+  attn_k_norm: 'self_attn.k_norm',
   ffn_norm: 'post_attention_layernorm',
   ffn_gate: 'mlp.gate_proj',
   ffn_up: 'mlp.up_proj',
@@ -113,12 +204,16 @@ const TOP_NAMES: Record<string, string> = {
   'output.weight': LM_HEAD,
 };
 
-/** GGUF tensor name → Hugging Face name, or null for a name this engine does not know. */
-export function hfTensorName(name: string): string | null {
+/**
+ * GGUF tensor name → Hugging Face name, or null for a name this engine does not know. Phi-3's
+ * `ffn_up` holds gate and up fused (gate_up_proj).
+ */
+export function hfTensorName(name: string, modelType?: ModelConfig['modelType']): string | null {
   if (Object.hasOwn(TOP_NAMES, name)) return TOP_NAMES[name];
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
   if (!m || !Object.hasOwn(LAYER_NAMES, m[2])) return null;
-  return `${layerPrefix(Number(m[1]))}${LAYER_NAMES[m[2]]}.${m[3]}`;
+  const hf = modelType === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : LAYER_NAMES[m[2]];
+  return `${layerPrefix(Number(m[1]))}${hf}.${m[3]}`;
 }
 
 /**
@@ -129,6 +224,7 @@ export function hfTensorName(name: string): string | null {
 export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] {
   const out: GgufTensor[] = [];
   for (const t of header.tensors) {
+    if (ROPE_TENSORS[cfg.modelType]?.includes(t.name)) continue; // read into the config (ggufRopeTensors)
     if (!isGgmlType(t.type)) {
       throw new UnsupportedArchitectureError(
         `Tensor ${t.name} in ${header.file} has GGML type ${ggmlTypeLabel(t.type)}, which is not supported (supported: ${Object.values(
@@ -138,7 +234,7 @@ export function ggufTensors(header: GgufHeader, cfg: ModelConfig): GgufTensor[] 
           .join(', ')}).`,
       );
     }
-    const name = hfTensorName(t.name);
+    const name = hfTensorName(t.name, cfg.modelType);
     if (name === null) {
       throw new UnsupportedArchitectureError(
         `Tensor ${t.name} in ${header.file} is not part of the ${cfg.modelType} architecture this engine implements.`,

@@ -1,8 +1,16 @@
 import { ModelFormatError } from '../errors.ts';
 import type { QuantFormat, WeightFormat } from '../ops/weight-format.ts';
 import { modelFingerprint, sha256Hex, type TensorDigest } from './fingerprint.ts';
+import { splitFused } from './fused.ts';
 import { dequantizeGgml, GGML_GPU_FORMAT, GGML_TYPES, repackGgml } from './gguf-blocks.ts';
-import { type GgufTensor, ggufConfig, ggufTensors, unpermuteRows } from './gguf-config.ts';
+import {
+  type GgufTensor,
+  ggufConfig,
+  ggufRopeScaling,
+  ggufRopeTensors,
+  ggufTensors,
+  unpermuteRows,
+} from './gguf-config.ts';
 import { readGgufHeader } from './gguf-header.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
@@ -27,8 +35,8 @@ export function ggufLocation(location: string): { base: string; file: string } |
 const MAX_PROGRESS_STEP = 1 << 20;
 
 /**
- * Loads a GGUF file (architectures llama and qwen2): the header with range reads, the config from its
- * metadata, every check (types, names, shapes, `checkTensors`, `beforeWeights`), then each tensor's
+ * Loads a GGUF file (architectures llama, qwen2 and qwen3): the header with range reads, the config from
+ * its metadata (and llama's `rope_freqs.weight`, read first), every check (types, names, shapes, `checkTensors`, `beforeWeights`), then each tensor's
  * bytes with one range read each, converted (see GGML_GPU_FORMAT) and handed to `onTensor` before the
  * next is read. llama's attn_q / attn_k rows are put back into Hugging Face order first.
  *
@@ -44,7 +52,14 @@ export async function loadGgufFiles(
   if (!where) throw new ModelFormatError(`${location} is not a .gguf file.`);
   const source: ModelSource = openModelSource(where.base);
   const header = await readGgufHeader(source, where.file, signal);
-  const config = ggufConfig(header);
+  let config = ggufConfig(header);
+  const ropeValues = new Map<string, number[]>();
+  for (const [name, at] of ggufRopeTensors(header, config)) {
+    const raw = await source.readRange(where.file, at.start, at.start + at.byteLength, signal);
+    ropeValues.set(name, [...new Float32Array(raw.slice().buffer)]);
+  }
+  const ropeScaling = ggufRopeScaling(header, config, ropeValues);
+  if (ropeScaling) config = { ...config, ropeScaling };
   const tensors = ggufTensors(header, config);
   validateTensors(config, tensors);
   throwIfAborted(signal);
@@ -84,9 +99,15 @@ export async function loadGgufFiles(
     report(loaded === totalBytes);
     const dtype = GGML_TYPES[t.type].name;
     digests.push({ name: t.name, shape: t.shape, dtype, digest: await sha256Hex(raw) });
-    const host = (opts.onTensor ?? ((x: HostTensor) => x))(prepareGgufTensor(raw, t, prep));
-    hostBytes += host.gpu ? host.gpu.hostBytes : host.data.byteLength + (host.packed?.words.byteLength ?? 0);
-    out.set(t.name, host);
+    for (const part of splitFused(config, { name: t.name, shape: t.shape, raw })) {
+      const host = (opts.onTensor ?? ((x: HostTensor) => x))(
+        prepareGgufTensor(part.raw, { ...t, ...part }, prep),
+      );
+      hostBytes += host.gpu
+        ? host.gpu.hostBytes
+        : host.data.byteLength + (host.packed?.words.byteLength ?? 0);
+      out.set(part.name, host);
+    }
     throwIfAborted(signal);
   }
   const fingerprint = await modelFingerprint(config, digests, prep.quantize);

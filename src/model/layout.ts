@@ -15,8 +15,11 @@ export function layerPrefix(i: number): string {
  * checkpoint order: embedding, layers 0..L-1, final norm, then lm_head unless tied.
  *
  *   embed_tokens [V, D]; per layer: input_layernorm [D], q_proj [H·hd, D] (+ bias [H·hd]),
- *   k_proj / v_proj [KV·hd, D] (+ bias [KV·hd]), o_proj [D, H·hd], post_attention_layernorm [D],
- *   gate_proj / up_proj [F, D], down_proj [D, F]; norm [D]; lm_head [V, D].
+ *   k_proj / v_proj [KV·hd, D] (+ bias [KV·hd]), q_norm / k_norm [hd] (qkNorm), o_proj [D, H·hd],
+ *   post_attention_layernorm [D],
+ *   gate_proj / up_proj [F, D], down_proj [D, F]; norm [D]; lm_head [V, D]. Phi-3 has q/k/v_proj
+ *   fused as qkv_proj [(H + 2·KV)·hd, D] and gate/up_proj as gate_up_proj [2F, D] (split at load,
+ *   see splitFused).
  */
 export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
   const { vocabSize: V, hiddenSize: D, intermediateSize: F, headDim: hd } = cfg;
@@ -27,18 +30,30 @@ export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
   for (let i = 0; i < cfg.numLayers; i++) {
     const p = layerPrefix(i);
     m.set(`${p}input_layernorm.weight`, [D]);
-    m.set(`${p}self_attn.q_proj.weight`, [q, D]);
-    m.set(`${p}self_attn.k_proj.weight`, [kv, D]);
-    m.set(`${p}self_attn.v_proj.weight`, [kv, D]);
+    if (cfg.modelType === 'phi3') {
+      m.set(`${p}self_attn.qkv_proj.weight`, [q + 2 * kv, D]);
+    } else {
+      m.set(`${p}self_attn.q_proj.weight`, [q, D]);
+      m.set(`${p}self_attn.k_proj.weight`, [kv, D]);
+      m.set(`${p}self_attn.v_proj.weight`, [kv, D]);
+    }
     if (cfg.attentionBias) {
       m.set(`${p}self_attn.q_proj.bias`, [q]);
       m.set(`${p}self_attn.k_proj.bias`, [kv]);
       m.set(`${p}self_attn.v_proj.bias`, [kv]);
     }
+    if (cfg.qkNorm) {
+      m.set(`${p}self_attn.q_norm.weight`, [hd]);
+      m.set(`${p}self_attn.k_norm.weight`, [hd]);
+    }
     m.set(`${p}self_attn.o_proj.weight`, [D, q]);
     m.set(`${p}post_attention_layernorm.weight`, [D]);
-    m.set(`${p}mlp.gate_proj.weight`, [F, D]);
-    m.set(`${p}mlp.up_proj.weight`, [F, D]);
+    if (cfg.modelType === 'phi3') {
+      m.set(`${p}mlp.gate_up_proj.weight`, [2 * F, D]);
+    } else {
+      m.set(`${p}mlp.gate_proj.weight`, [F, D]);
+      m.set(`${p}mlp.up_proj.weight`, [F, D]);
+    }
     m.set(`${p}mlp.down_proj.weight`, [D, F]);
   }
   m.set(FINAL_NORM, [D]);

@@ -1,6 +1,7 @@
 import { AbortError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
+import { splitFused } from './fused.ts';
 import { ggufLocation, loadGgufFiles } from './gguf-load.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
@@ -18,7 +19,8 @@ const MAX_PROGRESS_STEP = 1 << 20;
 /**
  * Loads a Hugging Face model folder or base URL, or a `.gguf` file (path or URL; see loadGgufFiles):
  * config.json, then the safetensors headers (range
- * reads only), then the caller's `checkTensors`, then the weight data, decoded to f32 as it streams.
+ * reads only), then the caller's `checkTensors`, then the weight data one tensor at a time as it
+ * streams, each kept as `opts.prep` says (prepare.ts: f32, or already in its GPU form).
  *
  * Tensor names and shapes are checked against the config from the headers, before any data is
  * read. Errors: ModelFileMissingError, ModelFormatError, UnsupportedArchitectureError, AbortError
@@ -75,11 +77,14 @@ export async function loadModelFiles(
       onChunk,
       opts.prep,
       opts.onTensor,
+      (t) => splitFused(config, t),
     );
-    for (const { tensor, digest } of streamed) {
-      tensors.set(tensor.name, tensor);
-      hostBytes += hostSize(tensor);
-      digests.push({ name: tensor.name, shape: tensor.shape, dtype: tensor.dtype, digest });
+    for (const { entry, tensors: parts, digest } of streamed) {
+      for (const t of parts) {
+        tensors.set(t.name, t);
+        hostBytes += hostSize(t);
+      }
+      digests.push({ name: entry.name, shape: entry.shape, dtype: entry.dtype, digest });
     }
   }
   if (signal?.aborted) throw new AbortError();

@@ -27,11 +27,13 @@ export type SyntheticShape =
   | 'tiny-qwen2'
   | 'tiny-llama'
   | 'tiny-qwen2-151k'
-  | 'tiny-llama3';
+  | 'tiny-llama3'
+  | 'llama-3.2-1b'
+  | 'qwen3-0.6b';
 
 export interface ShapePreset {
-  arch: 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
-  model_type: 'llama' | 'qwen2';
+  arch: 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'Qwen3ForCausalLM';
+  model_type: 'llama' | 'qwen2' | 'qwen3';
   vocab_size: number;
   hidden_size: number;
   intermediate_size: number;
@@ -43,6 +45,8 @@ export interface ShapePreset {
   rms_norm_eps: number;
   rope_theta: number;
   tie_word_embeddings: boolean;
+  /** config.json's rope_scaling (default null: plain RoPE). */
+  rope_scaling?: Record<string, number | string>;
 }
 
 /** The small widths of the chat test shapes, whose size is their real vocabulary. */
@@ -144,6 +148,45 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
     vocab_size: 151936,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,
+  },
+  // Llama-3.2-1B(-Instruct): llama3 rope scaling, tied embeddings.
+  'llama-3.2-1b': {
+    arch: 'LlamaForCausalLM',
+    model_type: 'llama',
+    vocab_size: 128256,
+    hidden_size: 2048,
+    intermediate_size: 8192,
+    num_hidden_layers: 16,
+    num_attention_heads: 32,
+    num_key_value_heads: 8,
+    head_dim: 64,
+    max_position_embeddings: 131072,
+    rms_norm_eps: 1e-5,
+    rope_theta: 500000,
+    tie_word_embeddings: true,
+    rope_scaling: {
+      rope_type: 'llama3',
+      factor: 32,
+      low_freq_factor: 1,
+      high_freq_factor: 4,
+      original_max_position_embeddings: 8192,
+    },
+  },
+  // Qwen3-0.6B: per-head q/k norm, head_dim 128 (hidden / heads is 64), tied embeddings.
+  'qwen3-0.6b': {
+    arch: 'Qwen3ForCausalLM',
+    model_type: 'qwen3',
+    vocab_size: 151936,
+    hidden_size: 1024,
+    intermediate_size: 3072,
+    num_hidden_layers: 28,
+    num_attention_heads: 16,
+    num_key_value_heads: 8,
+    head_dim: 128,
+    max_position_embeddings: 40960,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    tie_word_embeddings: true,
   },
   // Llama 3 layout with its 128,256-token vocabulary (for --tokenizer llama3).
   'tiny-llama3': {
@@ -324,7 +367,7 @@ function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string,
     ...rest,
     num_hidden_layers: layers,
     hidden_act: 'silu',
-    rope_scaling: null,
+    rope_scaling: p.rope_scaling ?? null,
     initializer_range: 0.02,
     bos_token_id: bos,
     eos_token_id: eos,
@@ -333,6 +376,7 @@ function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string,
   };
   if (p.model_type === 'llama') Object.assign(cfg, { attention_bias: false, mlp_bias: false });
   else Object.assign(cfg, { use_sliding_window: false, sliding_window: p.max_position_embeddings });
+  if (p.model_type === 'qwen3') Object.assign(cfg, { attention_bias: false });
   return `${JSON.stringify(cfg, null, 2)}\n`;
 }
 
@@ -351,14 +395,13 @@ function stopId(tokJson: string, content: string): number {
   return id;
 }
 
+/** The repository's assets/stories260K-hf (its tokenizer files also ship in the npm package). */
 async function defaultTokenizerDir(): Promise<string> {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  if (env?.KVSHARE_ASSETS) return `${env.KVSHARE_ASSETS}/stories260K-hf`;
   const { fileURLToPath } = await import('node:url');
   const { existsSync } = await import('node:fs');
-  // ../shared beside the project, from src/model/ or from the built dist/src/model/.
-  const dirs = ['../../../shared/assets/stories260K-hf', '../../../../shared/assets/stories260K-hf'].map(
-    (rel) => fileURLToPath(new URL(rel, import.meta.url)),
+  // From src/model/ or from the built dist/src/model/.
+  const dirs = ['../../assets/stories260K-hf', '../../../assets/stories260K-hf'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
   );
   return dirs.find((d) => existsSync(d)) ?? dirs[0];
 }
@@ -372,7 +415,7 @@ async function readTokenizerFile(
     return await fs.readFile(`${dir}/${name}`, 'utf8');
   } catch (e) {
     throw new ModelFileMissingError(
-      `Cannot copy the tokenizer: ${name} is missing from ${dir} (set KVSHARE_ASSETS to the folder holding stories260K-hf).`,
+      `Cannot copy the tokenizer: ${name} is missing from ${dir} (the repository and the npm package hold it in assets/stories260K-hf).`,
       {
         cause: e,
       },

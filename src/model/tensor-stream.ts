@@ -1,12 +1,14 @@
 import { ModelFormatError } from '../errors.ts';
 import { sha256Hex } from './fingerprint.ts';
+import type { RawTensor } from './fused.ts';
 import { prepareTensor, type WeightPrep } from './prepare.ts';
 import type { SafetensorsHeader, TensorEntry } from './safetensors.ts';
 import type { HostTensor } from './types.ts';
 
-/** A decoded tensor and the SHA-256 (hex) of its raw checkpoint bytes. */
+/** A checkpoint tensor, decoded (one tensor, or the parts `split` cut it into), and the SHA-256 (hex) of its raw bytes. */
 export interface StreamedTensor {
-  tensor: HostTensor;
+  entry: TensorEntry;
+  tensors: HostTensor[];
   digest: string;
 }
 
@@ -19,8 +21,8 @@ interface Pending {
 /**
  * Decodes the tensors of one safetensors file from its bytes as they arrive (`chunks` from byte 0),
  * so peak memory is the decoded tensors plus one tensor's raw bytes, never the whole file twice.
- * Each tensor is kept as `prep` says (prepareTensor: f32, or 2-D weights in their GPU form), then
- * handed to `onTensor`, whose result is kept.
+ * Each tensor is cut by `split` (default: kept whole; see splitFused), each part kept as `prep` says
+ * (prepareTensor: f32, or 2-D weights in their GPU form), then handed to `onTensor`, whose result is kept.
  * `onChunk` sees each chunk's length. Throws `ModelFormatError` when the stream does not have
  * exactly the header's file size.
  */
@@ -30,7 +32,9 @@ export async function decodeTensorStream(
   onChunk: (bytes: number) => void,
   prep: WeightPrep = { keep: 'f32' },
   onTensor: (t: HostTensor) => HostTensor = (t) => t,
+  split: (t: RawTensor) => RawTensor[] = (t) => [t],
 ): Promise<StreamedTensor[]> {
+  const done = (p: Pending) => finish(p, prep, onTensor, split);
   const order = header.tensors; // ascending start
   const out: StreamedTensor[] = [];
   let next = 0;
@@ -41,7 +45,7 @@ export async function decodeTensorStream(
     while (next < order.length && order[next].start < chunkEnd) {
       const t = order[next];
       if (t.byteLength === 0) {
-        out.push(await finish(start(t), prep, onTensor));
+        out.push(await done(start(t)));
         next++;
         continue;
       }
@@ -50,7 +54,7 @@ export async function decodeTensorStream(
       const to = Math.min(t.end, chunkEnd);
       if (to > from) cur.raw.set(c.subarray(from - pos, to - pos), from - t.start);
       if (to < t.end) break;
-      out.push(await finish(cur, prep, onTensor));
+      out.push(await done(cur));
       cur = null;
       next++;
     }
@@ -58,7 +62,7 @@ export async function decodeTensorStream(
     onChunk(c.byteLength);
   }
   while (next < order.length && order[next].byteLength === 0 && order[next].start <= pos) {
-    out.push(await finish(start(order[next++]), prep, onTensor));
+    out.push(await done(start(order[next++])));
   }
   if (next < order.length || pos !== header.size) {
     throw new ModelFormatError(
@@ -76,7 +80,11 @@ async function finish(
   p: Pending,
   prep: WeightPrep,
   onTensor: (t: HostTensor) => HostTensor,
+  split: (t: RawTensor) => RawTensor[],
 ): Promise<StreamedTensor> {
   const digest = await sha256Hex(p.raw);
-  return { tensor: onTensor(prepareTensor(p.raw, p.entry, prep)), digest };
+  const { entry } = p;
+  const parts = split({ name: entry.name, shape: entry.shape, raw: p.raw });
+  const tensors = parts.map((t) => onTensor(prepareTensor(t.raw, { ...t, dtype: entry.dtype }, prep)));
+  return { entry, tensors, digest };
 }

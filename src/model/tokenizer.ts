@@ -1,4 +1,5 @@
-import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 import type { ChatMessage } from '../api/model.ts';
 import { InvalidArgumentError, ModelFormatError } from '../errors.ts';
 import { type ModelSource, openModelSource } from './source.ts';
@@ -73,74 +74,126 @@ export async function loadTokenizer(
 }
 
 /**
- * Builds a tokenizer from parsed JSON with `@huggingface/transformers` (imported on first use, with
- * `env.allowRemoteModels = false`): the class named by tokenizer_config's `tokenizer_class`
- * ("Fast" suffix dropped, e.g. LlamaTokenizer) is constructed as `new Cls(tokenizerJson, tokenizerConfig)`,
- * falling back to PreTrainedTokenizer, exactly as AutoTokenizer does after downloading.
+ * Builds a tokenizer from parsed JSON with `@huggingface/tokenizers` (tokenization) and
+ * `@huggingface/jinja` (chat templates), exactly as transformers.js' PreTrainedTokenizer does after
+ * AutoTokenizer downloads the files (its per-model subclasses change nothing for decoder LLMs):
+ * special tokens come from tokenizer_config.json, `chat_template` may be a string or a list of
+ * `{name, template}` (the one named "default" is used).
  */
 export async function createTokenizer(files: TokenizerFiles, config?: ModelConfig): Promise<Tokenizer> {
-  const tf = await import('@huggingface/transformers');
-  tf.env.allowRemoteModels = false;
   if (!isObject(files.tokenizerJson)) throw new ModelFormatError('tokenizer.json must hold a JSON object.');
   if (!isObject(files.tokenizerConfig))
     throw new ModelFormatError('tokenizer_config.json must hold a JSON object.');
   const tokenizerConfig = { ...files.tokenizerConfig };
   if (tokenizerConfig.chat_template == null && files.chatTemplate)
     tokenizerConfig.chat_template = files.chatTemplate;
-
-  const className =
-    typeof tokenizerConfig.tokenizer_class === 'string' ? tokenizerConfig.tokenizer_class : '';
-  const exported = (tf as unknown as Record<string, unknown>)[className.replace(/Fast$/, '')];
-  const Cls =
-    typeof exported === 'function' && exported.prototype instanceof tf.PreTrainedTokenizer
-      ? (exported as typeof tf.PreTrainedTokenizer)
-      : tf.PreTrainedTokenizer;
-  let tok: PreTrainedTokenizer;
+  let core: HfTokenizerCore;
+  let specialTokens: Record<string, string>;
   try {
-    tok = new Cls(files.tokenizerJson, tokenizerConfig);
+    core = new HfTokenizerCore(files.tokenizerJson, tokenizerConfig);
+    specialTokens = specialTokensMap(tokenizerConfig);
   } catch (e) {
     throw new ModelFormatError(`tokenizer.json could not be loaded: ${(e as Error).message}`, { cause: e });
   }
-  return new HfTokenizer(tok, config, files.generationEosIds ?? []);
+  const template = tokenizerConfig.chat_template === '' ? null : (tokenizerConfig.chat_template ?? null);
+  return new HfTokenizer(core, specialTokens, template, config, files.generationEosIds ?? []);
+}
+
+/** The tokenizer_config.json keys transformers.js passes to a chat template (and reads ids of). */
+const SPECIAL_TOKEN_KEYS = [
+  'bos_token',
+  'eos_token',
+  'unk_token',
+  'sep_token',
+  'pad_token',
+  'cls_token',
+  'mask_token',
+] as const;
+
+/** `bos_token` etc. of tokenizer_config.json: a string or an AddedToken object `{__type, content}`. */
+function specialTokensMap(config: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of SPECIAL_TOKEN_KEYS) {
+    const item = Object.hasOwn(config, key) ? config[key] : null;
+    if (!item) continue;
+    if (typeof item === 'string') out[key] = item;
+    else if (isObject(item) && item.__type === 'AddedToken' && typeof item.content === 'string')
+      out[key] = item.content;
+    else throw new Error(`Unknown token in tokenizer_config.json ${key}: ${JSON.stringify(item)}`);
+  }
+  return out;
+}
+
+/** The template to render: a string, or the "default" entry of a `[{name, template}]` list. */
+function chatTemplateText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) {
+    const named = new Map<string, string>();
+    for (const item of v) {
+      if (!isObject(item) || typeof item.name !== 'string' || typeof item.template !== 'string')
+        throw new InvalidArgumentError(
+          'chat_template must be a string or a list of {name, template} objects.',
+        );
+      named.set(item.name, item.template);
+    }
+    const def = named.get('default');
+    if (def === undefined)
+      throw new InvalidArgumentError(
+        `chat_template lists several templates and none named "default" (${[...named.keys()].sort().join(', ')}).`,
+      );
+    return def;
+  }
+  throw new InvalidArgumentError('chat_template must be a string or a list of {name, template} objects.');
 }
 
 class HfTokenizer implements Tokenizer {
   readonly hasChatTemplate: boolean;
   readonly bosTokenId: number | null;
   readonly eosTokenIds: number[];
+  private compiled: Template | null = null;
 
   constructor(
-    private readonly tok: PreTrainedTokenizer,
+    private readonly core: HfTokenizerCore,
+    private readonly specialTokens: Record<string, string>,
+    private readonly template: unknown,
     config: ModelConfig | undefined,
     generationEos: number[],
   ) {
-    this.hasChatTemplate = tok.chat_template != null;
-    this.bosTokenId = validId(tok.bos_token_id) ?? config?.bosTokenId ?? null;
+    this.hasChatTemplate = template !== null;
+    this.bosTokenId = validId(this.tokenId(specialTokens.bos_token)) ?? config?.bosTokenId ?? null;
     const eos = [...(config?.eosTokenIds ?? []), ...generationEos];
-    const own = validId(tok.eos_token_id);
+    const own = validId(this.tokenId(specialTokens.eos_token));
     if (own !== null) eos.push(own);
     this.eosTokenIds = [...new Set(eos)];
   }
 
+  private tokenId(token: string | undefined): number | undefined {
+    return token === undefined ? undefined : this.core.token_to_id(token);
+  }
+
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    return this.tok.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true });
+    return this.core.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
   }
 
   decode(ids: number[], opts: { skipSpecialTokens?: boolean } = {}): string {
-    if (ids.length === 0) return ''; // transformers.js throws on an empty list
-    return this.tok.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? false });
+    if (ids.length === 0) return ''; // the library throws on an empty list
+    return this.core.decode(ids, { skip_special_tokens: opts.skipSpecialTokens ?? false });
   }
 
   renderChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
-    if (!this.hasChatTemplate) {
+    if (this.template === null) {
       throw new InvalidArgumentError(
         'This model has no chat template (tokenizer_config.json chat_template or chat_template.jinja): pass a plain text prompt instead of chat messages.',
       );
     }
     try {
-      return this.tok.apply_chat_template(messages, {
-        tokenize: false,
+      this.compiled ??= new Template(chatTemplateText(this.template));
+      return this.compiled.render({
+        messages,
         add_generation_prompt: opts.addGenerationPrompt ?? false,
+        tools: null,
+        documents: null,
+        ...this.specialTokens,
       });
     } catch (e) {
       // Templates reject messages they cannot render (e.g. roles that do not alternate).

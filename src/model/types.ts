@@ -2,7 +2,7 @@ import type { LoadProgress } from '../api/model.ts';
 import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 import type { DType } from './dtype.ts';
 
-export type { LoadProgress, ModelConfig, QuantizeOption } from '../api/model.ts';
+export type { LoadProgress, ModelConfig, QuantizeOption, RopeScaling } from '../api/model.ts';
 
 export type { DType } from './dtype.ts';
 

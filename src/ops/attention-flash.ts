@@ -3,6 +3,7 @@ import { makeOp, type Op, RowCount } from '../gpu/op.ts';
 import type { AttentionArgs } from './attention.ts';
 import { THREAD_MAX_CHUNKS, THREAD_SPAN_PER_CHUNK } from './attention-thread.ts';
 import type { KernelContext } from './context.ts';
+import { kvIncludes } from './kv-format.ts';
 
 /**
  * Attended positions per split: spans up to this take one workgroup per (row, head) and no combine
@@ -77,14 +78,14 @@ export function flashAttentionOps(
   const split = makeOp(
     k.device,
     `${a.label}.split`,
-    k.pipelines.get('attention_flash', 'split'),
+    k.pipelines.get('attention_flash', 'split', {}, kvIncludes(a.dtype)),
     [...common, a.pos, a.q, a.kc, a.vc, a.part, a.out],
     () => [a.nHeads, s.n, a.rows.n],
   );
   const combine = makeOp(
     k.device,
     `${a.label}.combine`,
-    k.pipelines.get('attention_flash', 'combine'),
+    k.pipelines.get('attention_flash', 'combine', {}, kvIncludes(a.dtype)),
     [...common, null, null, null, null, a.part, a.out],
     () => [s.n > 1 ? a.nHeads : 0, a.rows.n], // one split writes out itself
   );

@@ -2,6 +2,7 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { AttentionArgs } from './attention.ts';
 import type { KernelContext } from './context.ts';
+import { kvIncludes } from './kv-format.ts';
 
 /** Attended positions per workgroup of the scores pass (attention_thread.wgsl: 16 threads x 4 positions). */
 export const THREAD_SPAN_PER_CHUNK = 64;
@@ -42,14 +43,14 @@ export function threadAttentionOps(
   const scores = makeOp(
     k.device,
     `${a.label}.scores`,
-    k.pipelines.get('attention_thread', 'scores_pass', { G }),
+    k.pipelines.get('attention_thread', 'scores_pass', { G }, kvIncludes(a.dtype)),
     binds.map((b, i) => (i === 6 || i === 8 ? null : b)),
     () => [c.n, a.nKvHeads, a.rows.n],
   );
   const output = makeOp(
     k.device,
     `${a.label}.output`,
-    k.pipelines.get('attention_thread', 'output_pass', { G }),
+    k.pipelines.get('attention_thread', 'output_pass', { G }, kvIncludes(a.dtype)),
     binds.map((b, i) => (i === 2 || i === 4 || i === 5 ? null : b)),
     () => [Math.ceil(a.headDim / 4 / 8), a.nHeads, a.rows.n], // 8 threads of 4 dims per workgroup
   );

@@ -1,12 +1,14 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import type { KernelContext } from './context.ts';
+import { kvIncludes } from './kv-format.ts';
 
 /** The tensors and head shape every attention kernel takes. */
 export interface AttentionArgs {
   q: GPUBuffer; // [n, nHeads * headDim]
-  kc: GPUBuffer; // [ctx, nKvHeads * headDim]
-  vc: GPUBuffer; // [ctx, nKvHeads * headDim]
+  kc: GPUBuffer; // [ctx, nKvHeads * headDim] of dtype
+  vc: GPUBuffer; // [ctx, nKvHeads * headDim] of dtype
   pos: GPUBuffer; // [n] i32
   out: GPUBuffer; // [n, nHeads * headDim]
   nHeads: number;
@@ -14,6 +16,8 @@ export interface AttentionArgs {
   headDim: number;
   rows: RowCount;
   label: string;
+  /** How kc and vc store their values (default 'f32'; 'f16': packed halves). */
+  dtype?: KVDtype;
 }
 
 /** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
@@ -31,15 +35,20 @@ export function attentionOp(
   );
   k.owned.push(params);
   // One row (decode) spreads the positions over more threads.
-  const one = k.pipelines.get('attention', 'attend', { WG: 256 });
-  const many = k.pipelines.get('attention', 'attend', { WG: 64 });
+  const inc = kvIncludes(a.dtype);
+  const one = k.pipelines.get('attention', 'attend', { WG: 256 }, inc);
+  const many = k.pipelines.get('attention', 'attend', { WG: 64 }, inc);
   const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
   const opOne = makeOp(k.device, `${a.label}.one`, one, binds, () => [a.nHeads, a.rows.n]);
   // Many rows on a software adapter: one thread per (head, row), no barriers (attend_thread).
   const opMany = k.software
-    ? makeOp(k.device, `${a.label}.many`, k.pipelines.get('attention', 'attend_thread'), binds, () => [
-        Math.ceil((a.nHeads * a.rows.n) / 64),
-      ])
+    ? makeOp(
+        k.device,
+        `${a.label}.many`,
+        k.pipelines.get('attention', 'attend_thread', {}, inc),
+        binds,
+        () => [Math.ceil((a.nHeads * a.rows.n) / 64)],
+      )
     : makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
   return { label: a.label, encode: (pass) => (a.rows.n === 1 ? opOne : opMany).encode(pass) };
 }

@@ -17,10 +17,3 @@ export interface KernelContext {
 export function ceilDiv(a: number, b: number): number {
   return Math.ceil(a / b);
 }
-
-/** Split `groups` workgroups over x and y so neither exceeds the per-dimension limit. */
-export function grid2d(groups: number, maxPerDim = 65535): [number, number] {
-  if (groups <= maxPerDim) return [groups, 1];
-  const y = ceilDiv(groups, maxPerDim);
-  return [ceilDiv(groups, y), y];
-}

@@ -1,10 +1,13 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
+import { checkKVDtypeFits, kvIncludes } from './kv-format.ts';
 
 /**
  * kc[dst, :] = rotate(ksrc[src, :], dst - old); vc[dst, :] = vsrc[src, :] for each rowmap entry
- * (src row, dst position, old position, 0) — i32 × 4 per row.
+ * (src row, dst position, old position, 0) — i32 × 4 per row. Sources and cache are all of `dtype`
+ * (f16: packed halves, the rotation computed in f32; needs headDim % 4 == 0).
  */
 export function kvPatchOp(
   k: KernelContext,
@@ -19,39 +22,43 @@ export function kvPatchOp(
     headDim: number;
     rows: RowCount;
     label: string;
+    dtype?: KVDtype; // of ksrc, vsrc, kc, vc (default 'f32')
   },
 ): Op {
   const params = paramsBuffer(k.device, [{ u: a.nKvHeads }, { u: a.headDim }], `${a.label}.params`);
   k.owned.push(params);
-  const pipeline = k.pipelines.get('kvpatch', 'patch_rows', { WG: 64 });
+  const f16 = a.dtype === 'f16';
+  if (f16) checkKVDtypeFits('f16', a.headDim, a.label);
+  const pipeline = k.pipelines.get('kvpatch', f16 ? 'patch_rows16' : 'patch_rows', { WG: 64 });
+  const kv = [a.ksrc, a.vsrc, a.kc, a.vc];
   return makeOp(
     k.device,
     a.label,
     pipeline,
-    [params, a.rows.buffer, a.rowmap, a.table, a.ksrc, a.vsrc, a.kc, a.vc],
+    [params, a.rows.buffer, a.rowmap, a.table, ...(f16 ? [null, null, null, null, ...kv] : kv)],
     () => [ceilDiv((a.nKvHeads * a.headDim) / 2, 64), a.rows.n],
   );
 }
 
-/** dev[pos[r]] = |v[r, :] - vc[pos[r], :]|_1 */
+/** dev[pos[r]] = |round(v[r, :]) - vc[pos[r], :]|_1, vc a cache layer of `dtype` (v rounded as it stores). */
 export function deviationOp(
   k: KernelContext,
   a: {
-    pos: GPUBuffer;
-    v: GPUBuffer;
-    vc: GPUBuffer;
-    dev: GPUBuffer;
+    pos: GPUBuffer; // [n] i32
+    v: GPUBuffer; // [n, kvDim] f32
+    vc: GPUBuffer; // [ctx, kvDim] of dtype
+    dev: GPUBuffer; // [ctx] f32
     kvDim: number;
     rows: RowCount;
     label: string;
+    dtype?: KVDtype; // of vc (default 'f32')
   },
 ): Op {
   const params = paramsBuffer(k.device, [{ u: a.kvDim }], `${a.label}.params`);
   k.owned.push(params);
-  const pipeline = k.pipelines.get('kvscore', 'deviation');
-  return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.pos, a.v, a.vc, a.dev], () => [
-    a.rows.n,
-  ]);
+  const pipeline = k.pipelines.get('kvscore', 'deviation', {}, kvIncludes(a.dtype));
+  const binds = [params, a.rows.buffer, a.pos, a.v, null, a.dev, a.vc];
+  return makeOp(k.device, a.label, pipeline, binds, () => [a.rows.n]);
 }
 
 /** score[j] = mean_h probs[h, j] * dev[j] for j < count.n */

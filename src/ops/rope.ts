@@ -1,35 +1,16 @@
-import { paramsBuffer, uploadF32 } from '../gpu/buffers.ts';
+import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
+import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-
-/** cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64. */
-export function ropeTable(maxPos: number, headDim: number, theta: number): Float32Array {
-  const half = headDim / 2;
-  const t = new Float32Array(maxPos * half * 2); // [maxPos, half, 2]
-  for (let p = 0; p < maxPos; p++) {
-    for (let i = 0; i < half; i++) {
-      const angle = p * theta ** (-(2 * i) / headDim);
-      t[(p * half + i) * 2] = Math.cos(angle);
-      t[(p * half + i) * 2 + 1] = Math.sin(angle);
-    }
-  }
-  return t;
-}
-
-export function uploadRopeTable(
-  device: GPUDevice,
-  maxPos: number,
-  headDim: number,
-  theta: number,
-): GPUBuffer {
-  return uploadF32(device, ropeTable(maxPos, headDim, theta), 'rope.table');
-}
+import { checkKVDtypeFits } from './kv-format.ts';
 
 /**
- * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half), and in the
+ * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half; then its
+ * first qScale.pairs pairs times qScale.factor), and in the
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
  * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
- * RoPE and the cache write in one dispatch.
+ * RoPE and the cache write in one dispatch; `cache.dtype` 'f16' stores them as packed halves (kc/vc
+ * [ctx, rowStride/2] u32), which needs headDim % 4 == 0.
  */
 export function ropeOp(
   k: KernelContext,
@@ -44,7 +25,9 @@ export function ropeOp(
     rows: RowCount;
     label: string;
     /** Write the rotated `second` (keys) to kc[pos[r]] instead of in place, and v [n, second.rowStride] to vc[pos[r]]. */
-    cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer };
+    cache?: { v: GPUBuffer; kc: GPUBuffer; vc: GPUBuffer; dtype?: KVDtype };
+    /** Multiplies pairs i < pairs of the rotated x (queries), not `second` (default none). */
+    qScale?: { factor: number; pairs: number };
   },
 ): Op {
   if (a.cache && !a.second) throw new Error(`${a.label}: a cache write needs the keys as 'second'`);
@@ -56,13 +39,18 @@ export function ropeOp(
       { u: a.rowStride },
       { u: a.second?.nHeads ?? 0 },
       { u: a.second?.rowStride ?? 0 },
+      { f: a.qScale?.factor ?? 1 },
+      { u: a.qScale?.pairs ?? 0 },
     ],
     `${a.label}.params`,
   );
   k.owned.push(params);
-  const pipeline = k.pipelines.get('rope', a.cache ? 'rope_kv' : 'rope', { WG: 64 });
+  const f16 = a.cache?.dtype === 'f16';
+  if (f16) checkKVDtypeFits('f16', a.headDim, a.label);
+  const entry = a.cache ? (f16 ? 'rope_kv16' : 'rope_kv') : 'rope';
+  const pipeline = k.pipelines.get('rope', entry, { WG: 64 });
   const heads = a.nHeads + (a.second?.nHeads ?? 0);
-  const binds = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
-  if (a.cache) binds.push(a.cache.v, a.cache.kc, a.cache.vc);
+  const binds: (GPUBuffer | null)[] = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
+  if (a.cache) binds.push(a.cache.v, ...(f16 ? [null, null] : []), a.cache.kc, a.cache.vc);
   return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv((heads * a.headDim) / 2, 64), a.rows.n]);
 }

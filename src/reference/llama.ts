@@ -1,3 +1,4 @@
+import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import { addInPlace, attention, gatherRows, matmul, rmsnorm, rope, siluMul } from './ops.ts';
 
@@ -42,9 +43,25 @@ export class ReferenceLlama {
       const q = matmul(xn, this.w(`${p}self_attn.q_proj.weight`), D, bias('q'));
       const k = matmul(xn, this.w(`${p}self_attn.k_proj.weight`), D, bias('k'));
       const v = matmul(xn, this.w(`${p}self_attn.v_proj.weight`), D, bias('v'));
-      const ro = { headDim: c.headDim, theta: c.ropeTheta };
+      if (c.qkNorm) {
+        // per-head RMSNorm: q as [n·H, hd], k as [n·KV, hd]
+        q.set(rmsnorm(q, this.w(`${p}self_attn.q_norm.weight`), c.headDim, c.rmsNormEps));
+        k.set(rmsnorm(k, this.w(`${p}self_attn.k_norm.weight`), c.headDim, c.rmsNormEps));
+      }
+      const ro = {
+        headDim: c.headDim,
+        theta: c.ropeTheta,
+        scaling: c.ropeScaling,
+        rotaryDim: c.rotaryDim,
+        contextLength: this.ctx,
+      };
       rope(q, pos, { ...ro, nHeads: c.numHeads, rowStride: c.numHeads * c.headDim });
       rope(k, pos, { ...ro, nHeads: c.numKvHeads, rowStride: kvDim });
+      // longrope's attention factor m on the rotated dims of q and k: as m² on q's alone (the keys
+      // stay plainly rotated); rotated pairs are (j, j + hd/2), j < rotaryDim/2 (partialRotaryRows)
+      const m2 = ropeAttentionFactor(c.ropeScaling) ** 2;
+      const rh = (c.rotaryDim ?? c.headDim) / 2;
+      for (let i = 0; m2 !== 1 && i < q.length; i++) if (i % (c.headDim / 2) < rh) q[i] *= m2;
       rows.forEach((r, i) => {
         this.kc[l].set(k.subarray(i * kvDim, (i + 1) * kvDim), r.position * kvDim);
         this.vc[l].set(v.subarray(i * kvDim, (i + 1) * kvDim), r.position * kvDim);

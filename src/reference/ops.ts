@@ -1,5 +1,8 @@
 // Plain TypeScript references for every kernel (float64 accumulation), used by the kernel tests
 // and by the reference forward pass.
+import { ropeInvFreqs } from '../model/rope-freqs.ts';
+import type { RopeScaling } from '../model/types.ts';
+import { type KVDtype, roundF16 } from '../util/kv-dtype.ts';
 
 /** out[r, :] = table[idx[r], :]; table [rows, dim] */
 export function gatherRows(table: Float32Array, dim: number, idx: ArrayLike<number>): Float32Array {
@@ -35,18 +38,31 @@ export function matmul(x: Float32Array, w: Float32Array, K: number, bias?: Float
   return y;
 }
 
-/** In place: rotate-half RoPE of nHeads heads per row of x [n, rowStride] by angle pos[r]. */
+/**
+ * In place: rotate-half RoPE of nHeads heads per row of x [n, rowStride] by angle pos[r] · invFreq[i]
+ * (theta's frequencies, scaled by `scaling` when given).
+ */
 export function rope(
   x: Float32Array,
   pos: ArrayLike<number>,
-  a: { nHeads: number; headDim: number; rowStride: number; theta: number },
+  a: {
+    nHeads: number;
+    headDim: number;
+    rowStride: number;
+    theta: number;
+    scaling?: RopeScaling;
+    /** Partial rotary (pairs past rotaryDim/2 keep angle 0) and the context longrope picks by. */
+    rotaryDim?: number;
+    contextLength?: number;
+  },
 ): void {
   const half = a.headDim / 2;
+  const inv = ropeInvFreqs(a.headDim, a.theta, a.scaling, a); // [half]
   for (let r = 0; r < pos.length; r++) {
     for (let h = 0; h < a.nHeads; h++) {
       const base = r * a.rowStride + h * a.headDim;
       for (let i = 0; i < half; i++) {
-        const ang = pos[r] * a.theta ** (-(2 * i) / a.headDim);
+        const ang = pos[r] * inv[i];
         const c = Math.cos(ang);
         const s = Math.sin(ang);
         const u = x[base + i];
@@ -129,12 +145,20 @@ export function kvPatch(
   vsrc: Float32Array,
   kc: Float32Array,
   vc: Float32Array,
-  a: { nKvHeads: number; headDim: number; theta: number },
+  a: {
+    nKvHeads: number;
+    headDim: number;
+    theta: number;
+    scaling?: RopeScaling;
+    rotaryDim?: number;
+    contextLength?: number;
+  },
 ): void {
   const kvDim = a.nKvHeads * a.headDim;
   for (const [src, dst, old] of rowmap) {
     const k = ksrc.slice(src * kvDim, (src + 1) * kvDim);
-    rope(k, [dst - old], { nHeads: a.nKvHeads, headDim: a.headDim, rowStride: kvDim, theta: a.theta });
+    const ro = { ...a, headDim: a.headDim };
+    rope(k, [dst - old], { ...ro, nHeads: a.nKvHeads, rowStride: kvDim });
     kc.set(k, dst * kvDim);
     vc.set(vsrc.subarray(src * kvDim, (src + 1) * kvDim), dst * kvDim);
   }
@@ -162,4 +186,13 @@ export function deviationScores(
     score[j] = (alpha / probs.length) * dev[j];
   }
   return score;
+}
+
+/**
+ * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half. The
+ * f16 kernels' reference is the f32 reference with its stored K/V passed through this (they compute
+ * in f32 and narrow only what they store; readers widen exactly).
+ */
+export function kvStored(a: Float32Array, dtype: KVDtype): Float32Array {
+  return dtype === 'f16' ? a.map(roundF16) : a.slice();
 }

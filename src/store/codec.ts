@@ -11,21 +11,27 @@
  *   24      4     sketch length S (u32)
  *   28      4     id length in UTF-8 bytes (u32)
  *   32      4     fingerprint length in UTF-8 bytes (u32)
- *   36      4     reserved, 0
+ *   36      4     K/V dtype (u32; version 2: 0 = f32, 1 = f16; version 1: reserved, 0 = f32)
  *   40      8     createdAt (f64)
  *   48      8     lastUsed (f64)
  *   56            id, fingerprint (UTF-8), zero-padded to a multiple of 4
- *   then          tokens i32[T], positions i32[T], sketch u32[S], K f32 L × [T, D], V f32 L × [T, D]
+ *   then          tokens i32[T], positions i32[T], sketch u32[S], K L × [T, D], V L × [T, D] of the dtype
+ *                 (f32, or f16 as IEEE half bits)
  *   last    4     CRC-32 (IEEE) of every byte before it
  *
- * Every array starts at a 4-byte-aligned offset, so decoding makes typed-array views over the input
- * instead of copies (one copy of the whole payload only when the input itself is misaligned).
+ * Every array starts at a 4-byte-aligned offset (D is even), so decoding makes typed-array views over
+ * the input instead of copies (one copy of the whole payload only when the input itself is misaligned).
+ * This build writes version 2 and reads versions 1 (f32 K/V, before the dtype field) and 2; the
+ * K/V of an entry of another dtype than the cache's are converted where it comes in (conformEntry).
  */
 import { CacheEntryError } from '../errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../kvshare/entry.ts';
+import { type KVArray, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
 
 export const ENTRY_MAGIC = 'KVSE';
-export const ENTRY_FORMAT_VERSION = 1;
+export const ENTRY_FORMAT_VERSION = 2;
+/** The dtype codes of header field 36 (version 2), by code. */
+const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16'];
 const FIXED_HEADER_BYTES = 56;
 const MAX_STRING_BYTES = 4096; // id and fingerprint; anything longer is a corrupt header
 const FLAG_EXACT = 1;
@@ -69,20 +75,27 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-function bodyBytes(T: number, L: number, D: number, S: number): number {
-  return 4 * (2 * T + S + 2 * L * T * D);
+function bodyBytes(T: number, L: number, D: number, S: number, dtype: KVDtype): number {
+  return 4 * (2 * T + S) + 2 * L * T * D * kvBytesPerValue(dtype);
 }
 
 /** Byte length of an encoded entry whose id and fingerprint take `stringBytes` UTF-8 bytes together. */
-export function payloadLength(stringBytes: number, T: number, L: number, D: number, S: number): number {
-  return FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S) + 4;
+export function payloadLength(
+  stringBytes: number,
+  T: number,
+  L: number,
+  D: number,
+  S: number,
+  dtype: KVDtype = 'f32',
+): number {
+  return FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S, dtype) + 4;
 }
 
 /** Byte length encodeEntry(e) will produce. */
 export function encodedEntryLength(e: KVEntry): number {
   const enc = new TextEncoder();
   const strings = enc.encode(e.id).length + enc.encode(e.fingerprint).length;
-  return payloadLength(strings, e.tokens.length, e.numLayers, e.kvDim, e.sketch.length);
+  return payloadLength(strings, e.tokens.length, e.numLayers, e.kvDim, e.sketch.length, e.dtype);
 }
 
 /** The CRC-32 stored at the end of an encoded entry (no verification). */
@@ -103,16 +116,22 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   if (e.k.length !== L || e.v.length !== L) {
     throw new CacheEntryError(`${where}: k/v hold ${e.k.length}/${e.v.length} layers, expected ${L}`);
   }
+  const code = DTYPE_CODES.indexOf(e.dtype);
+  if (code < 0) throw new CacheEntryError(`${where}: unknown K/V dtype ${JSON.stringify(e.dtype)}`);
+  const Kind = e.dtype === 'f16' ? Uint16Array : Float32Array;
   for (let l = 0; l < L; l++) {
     if (e.k[l].length !== T * D || e.v[l].length !== T * D) {
       throw new CacheEntryError(`${where}: layer ${l} K/V length is not ${T} × ${D}`);
+    }
+    if (!(e.k[l] instanceof Kind) || !(e.v[l] instanceof Kind)) {
+      throw new CacheEntryError(`${where}: layer ${l} K/V are not ${e.dtype} arrays`);
     }
   }
   const enc = new TextEncoder();
   const id = enc.encode(e.id);
   const fp = enc.encode(e.fingerprint);
   const bodyStart = FIXED_HEADER_BYTES + pad4(id.length + fp.length);
-  const total = bodyStart + bodyBytes(T, L, D, S) + 4;
+  const total = bodyStart + bodyBytes(T, L, D, S, e.dtype) + 4;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = ENTRY_MAGIC.charCodeAt(i);
@@ -124,7 +143,7 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   dv.setUint32(24, S, true);
   dv.setUint32(28, id.length, true);
   dv.setUint32(32, fp.length, true);
-  dv.setUint32(36, 0, true);
+  dv.setUint32(36, code, true);
   dv.setFloat64(40, e.createdAt, true);
   dv.setFloat64(48, e.lastUsed, true);
   out.set(id, FIXED_HEADER_BYTES);
@@ -136,10 +155,12 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   off += 4 * T;
   new Uint32Array(out.buffer, off, S).set(e.sketch); // [S]
   off += 4 * S;
+  const layerBytes = T * D * kvBytesPerValue(e.dtype);
   for (const layers of [e.k, e.v]) {
     for (let l = 0; l < L; l++) {
-      new Float32Array(out.buffer, off, T * D).set(layers[l]); // [T, D]
-      off += 4 * T * D;
+      const a = layers[l]; // [T, D]
+      out.set(new Uint8Array(a.buffer, a.byteOffset, layerBytes), off);
+      off += layerBytes;
     }
   }
   dv.setUint32(off, crc32(out, 0, off), true);
@@ -166,8 +187,8 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const bytes = input.byteOffset % 4 === 0 ? input : input.slice(); // typed-array views need aligned offsets
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(4, true);
-  if (version !== ENTRY_FORMAT_VERSION) {
-    fail(`has format version ${version}; this build reads version ${ENTRY_FORMAT_VERSION}`);
+  if (version !== 1 && version !== ENTRY_FORMAT_VERSION) {
+    fail(`has format version ${version}; this build reads versions 1 and ${ENTRY_FORMAT_VERSION}`);
   }
   const flags = dv.getUint32(8, true);
   const T = dv.getUint32(12, true);
@@ -176,13 +197,16 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const S = dv.getUint32(24, true);
   const idLen = dv.getUint32(28, true);
   const fpLen = dv.getUint32(32, true);
-  if ((flags & ~FLAG_EXACT) !== 0 || dv.getUint32(36, true) !== 0)
+  const code = dv.getUint32(36, true); // version 1: reserved, 0 (f32)
+  if ((flags & ~FLAG_EXACT) !== 0 || (version === 1 && code !== 0))
     fail('has unknown flag or reserved bits set');
+  const dtype = DTYPE_CODES[code];
+  if (dtype === undefined) fail(`has an unknown K/V dtype code ${code}`);
   if (idLen > MAX_STRING_BYTES || fpLen > MAX_STRING_BYTES) {
     fail(`has an id or fingerprint longer than ${MAX_STRING_BYTES} bytes`);
   }
   const bodyStart = FIXED_HEADER_BYTES + pad4(idLen + fpLen);
-  const total = bodyStart + bodyBytes(T, L, D, S) + 4; // exact in f64: each factor < 2^32, product < 2^53 or huge
+  const total = bodyStart + bodyBytes(T, L, D, S, dtype) + 4; // exact in f64: each factor < 2^32, product < 2^53 or huge
   if (bytes.length < total) {
     fail(`is truncated: ${bytes.length} bytes, the header (T=${T}, L=${L}, kvDim=${D}) implies ${total}`);
   }
@@ -211,12 +235,12 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   off += 4 * T;
   const sketch = new Uint32Array(buf, off, S); // [S]
   off += 4 * S;
-  const k: Float32Array[] = []; // L × [T, D]
-  const v: Float32Array[] = []; // L × [T, D]
+  const k: KVArray[] = []; // L × [T, D] of dtype
+  const v: KVArray[] = []; // L × [T, D] of dtype
   for (const layers of [k, v]) {
     for (let l = 0; l < L; l++) {
-      layers.push(new Float32Array(buf, off, T * D));
-      off += 4 * T * D;
+      layers.push(dtype === 'f16' ? new Uint16Array(buf, off, T * D) : new Float32Array(buf, off, T * D));
+      off += T * D * kvBytesPerValue(dtype);
     }
   }
   const entry: KVEntry = {
@@ -226,6 +250,7 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
     positions,
     numLayers: L,
     kvDim: D,
+    dtype,
     k,
     v,
     sketch,

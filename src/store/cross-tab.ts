@@ -4,7 +4,7 @@
  * their in-memory index. Without BroadcastChannel every tab still works, it only learns of other tabs'
  * entries on its next open() or when a get() misses its index.
  */
-import { ENTRY_FORMAT_VERSION } from './codec.ts';
+import { STORE_KEY_VERSION } from './records.ts';
 
 /** Posted after this instance changed the store. */
 export interface ChannelNotice {
@@ -38,8 +38,7 @@ export class TabChannel {
     const ch = new BroadcastChannel(name);
     ch.onmessage = (ev: MessageEvent<unknown>) => {
       const n = ev.data;
-      if (isChannelNotice(n) && n.fingerprint === fingerprint && n.version === ENTRY_FORMAT_VERSION)
-        onNotice(n);
+      if (isChannelNotice(n) && n.fingerprint === fingerprint && n.version === STORE_KEY_VERSION) onNotice(n);
     };
     (ch as { unref?: () => void }).unref?.(); // Node: do not keep the process alive
     this.channel = ch;
@@ -47,7 +46,7 @@ export class TabChannel {
 
   post(type: ChannelNotice['type'], id: string): void {
     try {
-      this.channel?.postMessage({ type, id, fingerprint: this.fingerprint, version: ENTRY_FORMAT_VERSION });
+      this.channel?.postMessage({ type, id, fingerprint: this.fingerprint, version: STORE_KEY_VERSION });
     } catch {
       // closed: other tabs catch up on their next open
     }

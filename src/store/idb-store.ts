@@ -13,7 +13,7 @@ import { createStore, type UseStore } from 'idb-keyval';
 import type { MemoryCacheStats } from '../api/cache.ts';
 import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
-import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
+import { conformEntry, type EntryExpectation, type KVEntry, type KVEntryMeta } from '../kvshare/entry.ts';
 import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import type { SketchMatch } from '../kvshare/sketch.ts';
 import { decodeEntry, storedChecksum } from './codec.ts';
@@ -144,8 +144,9 @@ export class PersistentKVCache implements KVCacheBackend {
   }
 
   /** Validate, keep in memory, then write to IndexedDB. Throws only for an invalid entry, never for storage. */
-  async add(entry: KVEntry): Promise<void> {
-    this.afterMemoryAdd(this.memory.add(entry).evicted);
+  async add(input: KVEntry): Promise<void> {
+    const { evicted, entry } = this.memory.add(input); // entry: converted to the cache's dtype
+    this.afterMemoryAdd(evicted);
     const hadPersisted = this.known.stateOf(entry.id) === 'persisted';
     const writer = this.writer;
     const writable = writer !== undefined && !writer.full;
@@ -320,10 +321,13 @@ export class PersistentKVCache implements KVCacheBackend {
       return undefined;
     }
     try {
-      this.afterMemoryAdd(this.memory.add(entry).evicted);
+      const added = this.memory.add(entry); // converted to the cache's K/V dtype if stored in another
+      entry = added.entry;
+      this.afterMemoryAdd(added.evicted);
     } catch (e) {
       // Sound but made at a longer context than the loaded runner's: kept in IndexedDB, not served here.
       if (e instanceof CacheEntryError) return undefined;
+      entry = conformEntry(entry, this.memory.expect.kvDtype);
       entry.lastUsed = this.clock(); // larger than the memory budget: serve it without caching
     }
     const checksum = storedChecksum(bytes);

@@ -9,7 +9,15 @@
  */
 import type { EngineWarning } from '../api/cache.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { ENTRY_FORMAT_VERSION, payloadLength } from './codec.ts';
+import { KV_DTYPES, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
+import { payloadLength } from './codec.ts';
+
+/**
+ * The version in key names: the key layout's, not the payload format's (payloads of entry format 1
+ * and 2 live under the same keys; the codec tells them apart), so entries written before the K/V
+ * dtype field stay readable.
+ */
+export const STORE_KEY_VERSION = 1;
 
 export interface IndexRecord {
   id: string;
@@ -40,7 +48,7 @@ export interface StoreKeys {
   index(id: string): string;
 }
 
-export function storeKeys(fingerprint: string, version = ENTRY_FORMAT_VERSION): StoreKeys {
+export function storeKeys(fingerprint: string, version = STORE_KEY_VERSION): StoreKeys {
   const entryPrefix = `entry:${fingerprint}:${version}:`;
   const indexPrefix = `index:${fingerprint}:${version}:`;
   return {
@@ -87,24 +95,37 @@ export function parseIndexRecord(value: unknown, id: string, limits: RecordLimit
   if (r.bytes > limits.maxBytes) return undefined;
   const enc = new TextEncoder();
   const strings = enc.encode(id).length + enc.encode(limits.fingerprint).length;
-  const implied = payloadLength(strings, r.numTokens, limits.numLayers, limits.kvDim, limits.numHashes);
-  if (r.bytes !== implied) return undefined;
+  if (recordDtype(r as IndexRecord, strings, limits) === undefined) return undefined;
   if (typeof r.exact !== 'boolean' || !Number.isFinite(r.createdAt) || !Number.isFinite(r.lastUsed)) {
     return undefined;
   }
   return r as IndexRecord;
 }
 
+/** The K/V dtype whose payload length the record's `bytes` is (undefined: none, a bad record). */
+function recordDtype(
+  r: IndexRecord,
+  stringBytes: number,
+  shape: { numLayers: number; kvDim: number; numHashes?: number },
+): KVDtype | undefined {
+  const S = shape.numHashes ?? r.sketch.length;
+  return KV_DTYPES.find(
+    (d) => r.bytes === payloadLength(stringBytes, r.numTokens, shape.numLayers, shape.kvDim, S, d),
+  );
+}
+
 /** KVEntryMeta of a record; `bytes` is entryBytes() of the entry (array bytes), as MemoryKVCache reports. */
 export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMeta {
   const T = r.numTokens;
+  const strings = new TextEncoder().encode(r.id).length + new TextEncoder().encode(expect.fingerprint).length;
+  const dtype = recordDtype(r, strings, { ...expect, numHashes: r.sketch.length }) ?? 'f32';
   return {
     id: r.id,
     fingerprint: expect.fingerprint,
     numTokens: T,
     numLayers: expect.numLayers,
     kvDim: expect.kvDim,
-    bytes: 4 * (2 * T + r.sketch.length + 2 * expect.numLayers * T * expect.kvDim),
+    bytes: 4 * (2 * T + r.sketch.length) + 2 * expect.numLayers * T * expect.kvDim * kvBytesPerValue(dtype),
     exact: r.exact,
     createdAt: r.createdAt,
     lastUsed: r.lastUsed,

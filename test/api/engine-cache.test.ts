@@ -88,6 +88,33 @@ describe('persistent KV cache behind the engine', () => {
     expect(await client.cache.stats()).toMatchObject({ entries: 2, persistent: false, persistedEntries: 0 });
   });
 
+  it('f16 K/V (the default) take half the bytes of f32 in every tier; an f32 engine reads the f16 entries', async () => {
+    const half = await persistentClient('engine-cache-dtype');
+    expect((await half.cache.stats()).kvDtype).toBe('f16');
+    await half.chat.completions.create({ messages: A, max_tokens: 4 });
+    const s16 = await half.cache.stats();
+    await half.unload();
+    const full = await persistentClient('engine-cache-dtype-32', { kvDtype: 'f32' });
+    await full.chat.completions.create({ messages: A, max_tokens: 4 });
+    const s32 = await full.cache.stats();
+    await full.unload();
+    expect(s16).toMatchObject({ kvDtype: 'f16', entries: 1, gpuEntries: 1, persistedEntries: 1 });
+    expect(s32).toMatchObject({ kvDtype: 'f32', entries: 1, gpuEntries: 1, persistedEntries: 1 });
+    expect(s16.kvBytesPerToken / s32.kvBytesPerToken).toBe(0.5);
+    expect(s16.gpuLiveBytes / s32.gpuLiveBytes).toBe(0.5);
+    expect(s16.gpuBytes / s32.gpuBytes).toBe(0.5); // the hot tier holds K/V only
+    // memory and IndexedDB also hold tokens, positions and the sketch: a bit over half
+    for (const k of ['bytes', 'persistedBytes'] as const) {
+      expect(s16[k] / s32[k]).toBeGreaterThan(0.5);
+      expect(s16[k] / s32[k]).toBeLessThan(0.6);
+    }
+    // An f32 engine on the f16 engine's database widens its entries and reuses them.
+    const reader = await persistentClient('engine-cache-dtype', { kvDtype: 'f32' });
+    const r = await reader.chat.completions.create({ messages: B, max_tokens: 4 });
+    expect(r.usage.reused_tokens).toBeGreaterThan(0);
+    expect(await reader.cache.stats()).toMatchObject({ kvDtype: 'f32', hits: 1 });
+  });
+
   it('token pieces of a prompt read as the prompt', async () => {
     const client = await persistentClient('engine-cache-pieces');
     const r = await client.chat.completions.create({ messages: C, max_tokens: 2 });

@@ -1,5 +1,6 @@
-// The module graph of src/: no import cycles (type-only imports included), and the public vocabulary
-// (src/api/*, src/errors.ts) is a leaf that imports nothing else from src/.
+// The module graph of src/: no import cycles (type-only imports included), the public vocabulary
+// (src/api/*, src/errors.ts) is a leaf that imports nothing else from src/, and each folder imports only
+// the folders below it in docs/DESIGN.md's picture (no sideways imports such as client -> engine).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -71,6 +72,46 @@ function cycles(graph: Map<string, string[]>): string[][] {
   return out;
 }
 
+/**
+ * What each folder of src/ may import (besides itself, src/api, src/errors.ts and src/util, which every
+ * folder may use). Follows the layers of docs/DESIGN.md: the page side (component, client) never reaches
+ * into the engine, the reuse CPU side (kvshare) and the store know nothing of the GPU, the kernels (ops,
+ * gpu) know nothing of models.
+ */
+const ALLOWED: Record<string, string[]> = {
+  component: ['client'],
+  client: ['worker'],
+  worker: ['browser'],
+  browser: ['engine', 'gpu', 'kvshare', 'store'],
+  node: ['engine', 'gpu', 'index.ts'],
+  cli: ['engine', 'eval', 'gpu', 'kvshare', 'llama', 'model', 'node'],
+  eval: ['engine', 'kvshare'],
+  engine: ['gpu', 'kvshare', 'llama', 'model', 'store'],
+  store: ['kvshare'],
+  kvshare: [],
+  llama: ['gpu', 'model', 'ops'],
+  model: ['ops'],
+  ops: ['gpu'],
+  gpu: [],
+  reference: ['model'],
+  util: [],
+  'index.ts': ['api', 'client', 'engine', 'errors.ts', 'kvshare', 'model', 'store'],
+};
+const EVERYONE = ['api', 'errors.ts', 'util'];
+
+/** The folder of a src/ path ('engine/reuse.ts' -> 'engine'), or the file itself at the top ('errors.ts'). */
+const folderOf = (f: string) => (f.includes('/') ? f.slice(0, f.indexOf('/')) : f);
+
+/** Imports from one folder into a folder it may not import, as 'from -> to' lines. */
+function sideways(graph: Map<string, string[]>): string[] {
+  return [...graph].flatMap(([file, deps]) => {
+    const from = folderOf(file);
+    if (from === 'api' || from === 'errors.ts') return []; // the leaf test covers these
+    const allowed = new Set([from, ...EVERYONE, ...(ALLOWED[from] ?? [])]);
+    return deps.filter((d) => !allowed.has(folderOf(d))).map((d) => `${file} -> ${d}`);
+  });
+}
+
 describe('src/ module graph', () => {
   const graph = importGraph();
 
@@ -97,7 +138,27 @@ describe('src/ module graph', () => {
     expect([...graph.keys()].filter(leaf).length).toBeGreaterThanOrEqual(5);
   });
 
-  it('finds a cycle and an outward import when there is one (the checks can fail)', () => {
+  it('has no sideways import: each folder imports only the folders below it', () => {
+    expect(Object.keys(ALLOWED).sort()).toEqual(
+      [...new Set([...graph.keys()].map(folderOf))].filter((f) => f !== 'api' && f !== 'errors.ts').sort(),
+    );
+    expect(sideways(graph)).toEqual([]);
+  });
+
+  it('finds a cycle, an outward and a sideways import when there is one (the checks can fail)', () => {
+    expect(
+      sideways(
+        new Map([
+          ['client/remote.ts', ['engine/validate-options.ts', 'util/signal.ts']],
+          ['kvshare/align.ts', ['llama/reuse.ts']],
+          ['ops/matmul.ts', ['model/types.ts', 'gpu/op.ts']],
+        ]),
+      ),
+    ).toEqual([
+      'client/remote.ts -> engine/validate-options.ts',
+      'kvshare/align.ts -> llama/reuse.ts',
+      'ops/matmul.ts -> model/types.ts',
+    ]);
     const g = new Map([
       ['api/a.ts', ['engine/b.ts']],
       ['engine/b.ts', ['engine/c.ts']],

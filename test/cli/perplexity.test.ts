@@ -1,5 +1,6 @@
 // `kvshare perplexity` and the perplexity() it runs: against the CPU reference, and the quantize-on-load
-// quality bar on stories260K (q8 within 1% of F32, q4 within 10%) on the golden story text.
+// quality bar on stories260K (q8 within 1% of F32, q4 within 10%) on the golden story text, and the
+// f16 KV cache's (within 0.1% of an f32 one).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,18 +13,20 @@ import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { QuantizeOption } from '../../src/model/types.ts';
 import { ReferenceLlama } from '../../src/reference/llama.ts';
+import type { KVDtype } from '../../src/util/kv-dtype.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
 const storyIds: number[] = golden.unconditional_greedy_from_bos.ids; // [256], BOS first
 
-async function runner(quantize?: QuantizeOption): Promise<LlamaRunner> {
+async function runner(quantize?: QuantizeOption, kvDtype?: KVDtype): Promise<LlamaRunner> {
   const files = await loadModelFiles(storiesDir(), { prep: { keep: 'gpu', quantize } });
   return LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
     contextLength: 256,
     maxRows: 16,
     maxLogitRows: 16,
+    kvDtype,
   });
 }
 
@@ -34,6 +37,9 @@ beforeAll(async () => {
     ppl[q ?? 'f32'] = (await perplexity(r, storyIds, 256)).perplexity;
     r.destroy();
   }
+  const r = await runner(undefined, 'f16');
+  ppl.kvF16 = (await perplexity(r, storyIds, 256)).perplexity;
+  r.destroy();
 });
 
 describe('perplexity', () => {
@@ -68,6 +74,14 @@ describe('perplexity', () => {
     expect(ppl.q4).not.toBe(ppl.q8);
   });
 
+  it('an f16 KV cache is within 0.1% of an f32 one on the golden story', () => {
+    console.log(
+      `golden story perplexity: f32 KV ${ppl.f32}, f16 KV ${ppl.kvF16} (ratio ${ppl.kvF16 / ppl.f32})`,
+    );
+    expect(ppl.kvF16).not.toBe(ppl.f32); // the f16 cache did round
+    expect(Math.abs(ppl.kvF16 / ppl.f32 - 1)).toBeLessThan(0.001);
+  });
+
   it('q8 greedy text equals F32 for the first 32 tokens of "Once upon a time"', async () => {
     const r = await runner('q8');
     const prompt: number[] = golden.prompt_ids_with_bos;
@@ -94,10 +108,14 @@ describe('perplexity', () => {
     expect(r.status).toBe(0);
     const row = JSON.parse(r.stdout);
     expect(row.quantize).toBe('q8');
+    expect(row.kvDtype).toBe('f16'); // the default where headDim % 4 == 0 (stories260K: 8)
     expect(row.tokens).toBeGreaterThan(200);
     expect(row.perplexity).toBeCloseTo(Math.exp(row.nll), 10);
     const bad = run('--quantize', 'q5');
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/InvalidArgumentError: --quantize must be q4 or q8/);
+    const badKv = run('--kv-dtype', 'f8');
+    expect(badKv.status).toBe(1);
+    expect(badKv.stderr).toMatch(/InvalidArgumentError: --kv-dtype must be f16 or f32/);
   });
 });

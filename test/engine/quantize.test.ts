@@ -32,4 +32,10 @@ describe('Engine load with quantize', () => {
   it('refuses an unknown quantize option before loading anything', async () => {
     await expect(engine.load(storiesDir(), { quantize: 'q5' as 'q4' })).rejects.toThrow(InvalidArgumentError);
   });
+
+  it('refuses an unknown kvDtype before loading anything', async () => {
+    await expect(engine.load(storiesDir(), { kvDtype: 'q8' as 'f16' })).rejects.toThrow(
+      /kvDtype must be 'f16' or 'f32'/,
+    );
+  });
 });

@@ -101,9 +101,12 @@ describe('cache entries that must not be used', () => {
 
   // Entries are validated once, where they enter the cache (put, IndexedDB read, pack import: see
   // test/kvshare/entry.test.ts); damage done to a held entry afterwards is caught by the output guard.
+  // Entries hold f32 values or f16 bits (the default kvDtype): write NaN / +Inf in the array's own encoding.
+  const bad = (a: Float32Array | Uint16Array, x: number) =>
+    a instanceof Uint16Array ? (Number.isNaN(x) ? 0x7e00 : 0x7c00) : x;
   const corruptions: [string, (e: KVEntry) => void][] = [
-    ['NaN in V', (e) => e.v[0].fill(Number.NaN, 0, 32)],
-    ['Inf in K', (e) => e.k[1].fill(Number.POSITIVE_INFINITY, 0, 64)],
+    ['NaN in V', (e) => e.v[0].fill(bad(e.v[0], Number.NaN), 0, 32)],
+    ['Inf in K', (e) => e.k[1].fill(bad(e.k[1], Number.POSITIVE_INFINITY), 0, 64)],
   ];
   // The GPU hot tier would keep serving its own (sound) copy of the entry: corrupt one with no hot tier.
   it.each(corruptions)(

@@ -6,6 +6,7 @@ import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { evalReuse } from '../../src/eval/reuse.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
+import { kvToF32 } from '../../src/util/kv-dtype.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const engine: Engine = createNodeTokenEngine();
@@ -22,7 +23,7 @@ afterAll(() => engine.unload());
 async function layer1V(ids: number[]): Promise<Float32Array> {
   await engine.cache.clear();
   const meta = await engine.cache.add({ tokenIds: ids });
-  return (await engine.cache.get(meta.id))!.v[1];
+  return kvToF32((await engine.cache.get(meta.id))!.v[1]);
 }
 
 describe('deviation-based selection', () => {

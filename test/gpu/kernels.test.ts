@@ -1,11 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import { argmaxOp } from '../../src/ops/argmax.ts';
 import { attentionOp } from '../../src/ops/attention.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { matmulOps } from '../../src/ops/matmul.ts';
 import { rmsnormOp } from '../../src/ops/rmsnorm.ts';
-import { ropeOp, uploadRopeTable } from '../../src/ops/rope.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../../src/ops/kvpatch.ts';
-import { uploadRopeTable } from '../../src/ops/rope.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 

@@ -3,12 +3,12 @@
 // reference dequantization against llama.cpp's (dequantizeGgml), and row slicing.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dequantizeGgml } from '../../src/model/gguf-blocks.ts';
+import { quantizeGgml } from '../../src/model/gguf-quantize.ts';
 import { dequantizeQ6k, repackQ6K, sliceQ6kRows } from '../../src/model/q6k.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import { q6kLayout, type WeightPart } from '../../src/ops/weight-format.ts';
 import * as ref from '../../src/reference/ops.ts';
-import { quantizeGgml } from '../helpers/gguf-writer-quant.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
 

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ropeOp, uploadRopeTable } from '../../src/ops/rope.ts';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 

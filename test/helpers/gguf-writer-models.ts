@@ -3,13 +3,13 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/model/config.ts';
+import type { GgmlName } from '../../src/model/gguf-quantize.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
+import { ggufFromModel, kvsFromJson } from '../../src/model/gguf-writer.ts';
 import { expectedTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
-import { ggufTokenizerMetadata } from './gguf-tokenizer-metadata.ts';
-import { ggufFromModel, kvsFromJson } from './gguf-writer.ts';
-import type { GgmlName } from './gguf-writer-quant.ts';
 import { storiesDir } from './models.ts';
 
 /** tokenizer.json's vocabulary as a token list by id (what tokenizer.ggml.tokens holds). */

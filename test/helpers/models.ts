@@ -1,11 +1,15 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The shared test assets: $KVSHARE_ASSETS, else ../shared/assets beside the repo. */
+/** The repository's own test assets (assets/, see assets/SOURCES.md): stories260K and its golden outputs. */
 export function assetsDir(): string {
-  const dir = process.env.KVSHARE_ASSETS ?? fileURLToPath(new URL('../../../shared/assets', import.meta.url));
-  if (!existsSync(dir)) throw new Error(`test assets not found at ${dir} (set KVSHARE_ASSETS)`);
-  return dir;
+  return fileURLToPath(new URL('../../assets', import.meta.url));
+}
+
+/** An asset from $KVSHARE_ASSETS (more assets kept outside the repo, e.g. the QQP sets), or null. */
+export function extraAsset(rel: string): string | null {
+  const dir = process.env.KVSHARE_ASSETS;
+  return dir && existsSync(`${dir}/${rel}`) ? `${dir}/${rel}` : null;
 }
 
 export function storiesDir(): string {

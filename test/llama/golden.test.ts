@@ -21,6 +21,7 @@ beforeAll(async () => {
   const files = await loadModelFiles(storiesDir());
   runner = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
     contextLength: 512,
+    kvDtype: 'f32',
   });
 });
 
@@ -30,14 +31,12 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-async function greedy(prompt: number[], steps: number): Promise<number[]> {
-  const first = await runner.forward(prompt.map((token, position) => ({ token, position })));
+async function greedy(prompt: number[], steps: number, r = runner): Promise<number[]> {
+  const first = await r.forward(prompt.map((token, position) => ({ token, position })));
   const out = [first.ids[0]];
   while (out.length < steps) {
-    const r = await runner.forward([
-      { token: out[out.length - 1], position: prompt.length + out.length - 1 },
-    ]);
-    out.push(r.ids[0]);
+    const step = await r.forward([{ token: out[out.length - 1], position: prompt.length + out.length - 1 }]);
+    out.push(step.ids[0]);
   }
   return out;
 }
@@ -75,5 +74,17 @@ describe('stories260K against the golden outputs of the original implementation'
     const b = await runner.forward(rows, { readLogits: true });
     expect(maxAbsDiff(a.logits!, b.logits!)).toBeLessThan(1e-5);
     small.destroy();
+  });
+
+  it('with an f16 KV cache: the same 64 tokens after the prompt and the same 256-token story', async () => {
+    const files = await loadModelFiles(storiesDir());
+    const half = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
+      contextLength: 512,
+      kvDtype: 'f16',
+    });
+    expect(await greedy(golden.prompt_ids_with_bos, 64, half)).toEqual(golden.greedy_64_after_prompt.ids);
+    const ids = golden.unconditional_greedy_from_bos.ids;
+    expect(await greedy([ids[0]], ids.length - 1, half)).toEqual(ids.slice(1));
+    half.destroy();
   });
 });

@@ -5,6 +5,7 @@ import { ResidentKV } from '../../src/llama/resident-kv.ts';
 import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
+import { type KVArray, kvToF32 } from '../../src/util/kv-dtype.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { storiesDir } from '../helpers/models.ts';
 
@@ -26,7 +27,8 @@ async function kvOf(tokens: number[]) {
   return readCacheRows(runner, tokens.length);
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+function maxAbsDiff(x: KVArray, y: KVArray): number {
+  const [a, b] = [kvToF32(x), kvToF32(y)];
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;

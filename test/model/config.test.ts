@@ -50,6 +50,88 @@ const tinyllama = {
   eos_token_id: 2,
 };
 
+/** Llama-3.2-1B-Instruct's config.json. */
+const llama32 = {
+  architectures: ['LlamaForCausalLM'],
+  model_type: 'llama',
+  vocab_size: 128256,
+  hidden_size: 2048,
+  intermediate_size: 8192,
+  num_hidden_layers: 16,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  head_dim: 64,
+  max_position_embeddings: 131072,
+  rms_norm_eps: 1e-5,
+  rope_theta: 500000.0,
+  rope_scaling: {
+    factor: 32.0,
+    high_freq_factor: 4.0,
+    low_freq_factor: 1.0,
+    original_max_position_embeddings: 8192,
+    rope_type: 'llama3',
+  },
+  hidden_act: 'silu',
+  attention_bias: false,
+  mlp_bias: false,
+  tie_word_embeddings: true,
+  bos_token_id: 128000,
+  eos_token_id: [128001, 128008, 128009],
+};
+
+/** Qwen3-0.6B's config.json. */
+const qwen3 = {
+  architectures: ['Qwen3ForCausalLM'],
+  model_type: 'qwen3',
+  vocab_size: 151936,
+  hidden_size: 1024,
+  intermediate_size: 3072,
+  num_hidden_layers: 28,
+  num_attention_heads: 16,
+  num_key_value_heads: 8,
+  head_dim: 128,
+  max_position_embeddings: 40960,
+  max_window_layers: 28,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  rope_scaling: null,
+  hidden_act: 'silu',
+  attention_bias: false,
+  attention_dropout: 0.0,
+  use_sliding_window: false,
+  sliding_window: null,
+  tie_word_embeddings: true,
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+};
+
+/** Phi-4-mini-instruct's config.json (factors shortened to their count). */
+const phi4mini = {
+  architectures: ['Phi3ForCausalLM'],
+  model_type: 'phi3',
+  vocab_size: 200064,
+  hidden_size: 3072,
+  intermediate_size: 8192,
+  num_hidden_layers: 32,
+  num_attention_heads: 24,
+  num_key_value_heads: 8,
+  max_position_embeddings: 131072,
+  original_max_position_embeddings: 4096,
+  partial_rotary_factor: 0.75,
+  rms_norm_eps: 1e-5,
+  rope_theta: 10000.0,
+  rope_scaling: {
+    type: 'longrope',
+    long_factor: Array.from({ length: 48 }, (_, i) => 1 + i),
+    short_factor: Array.from({ length: 48 }, () => 1),
+  },
+  sliding_window: 262144,
+  hidden_act: 'silu',
+  tie_word_embeddings: true,
+  bos_token_id: 199999,
+  eos_token_id: 199999,
+};
+
 /** Qwen2.5-0.5B-Instruct's config.json. */
 const qwen25 = {
   architectures: ['Qwen2ForCausalLM'],
@@ -183,6 +265,67 @@ describe('parseConfig', () => {
     expect(parseConfig(v5).ropeTheta).toBe(5e5);
   });
 
+  it("reads Llama 3.2's llama3 rope scaling, with transformers' defaults for absent factors", () => {
+    const c = parseConfig(llama32);
+    expect(c.ropeScaling).toEqual({
+      type: 'llama3',
+      factor: 32,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositions: 8192,
+    });
+    expect(c.ropeTheta).toBe(500000);
+    const v5 = { ...llama32, rope_scaling: undefined, rope_theta: undefined };
+    const params = { rope_type: 'llama3', rope_theta: 5e5, factor: 8 };
+    expect(parseConfig({ ...v5, rope_parameters: params }).ropeScaling).toEqual({
+      type: 'llama3',
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositions: 8192,
+    });
+  });
+
+  it('reads linear rope scaling; plain configs have no ropeScaling key (their canonical JSON is unchanged)', () => {
+    const c = parseConfig({ ...tinyllama, rope_scaling: { type: 'linear', factor: 2 } });
+    expect(c.ropeScaling).toEqual({ type: 'linear', factor: 2 });
+    expect('ropeScaling' in parseConfig(tinyllama)).toBe(false);
+    expect('qkNorm' in parseConfig(tinyllama)).toBe(false);
+    expect(canonicalConfigJson(parseConfig(tinyllama))).not.toMatch(/rope_?[sS]caling|qkNorm/);
+  });
+
+  it('refuses a linear scaling without a factor and llama3 factors in the wrong order (ModelFormatError)', () => {
+    expect(() => parseConfig({ ...tinyllama, rope_scaling: { type: 'linear' } })).toThrow(ModelFormatError);
+    const bad = { ...llama32, rope_scaling: { ...llama32.rope_scaling, high_freq_factor: 0.5 } };
+    expect(() => parseConfig(bad)).toThrow(/high_freq_factor/);
+  });
+
+  it('reads Qwen3-0.6B: per-head q/k norm, no biases, head_dim apart from hidden / heads', () => {
+    const c = parseConfig(qwen3);
+    expect(c).toMatchObject({ modelType: 'qwen3', qkNorm: true, attentionBias: false, headDim: 128 });
+    expect(c.hiddenSize / c.numHeads).toBe(64);
+    expect(c.ropeScaling).toBeUndefined();
+  });
+
+  it("reads Phi-4-mini: longrope factors for 3/4 of the head, transformers' attention factor", () => {
+    const c = parseConfig(phi4mini);
+    expect(c).toMatchObject({ modelType: 'phi3', headDim: 128, rotaryDim: 96, tieWordEmbeddings: true });
+    if (c.ropeScaling?.type !== 'longrope') throw new Error('expected longrope');
+    expect(c.ropeScaling.shortFactor).toHaveLength(48);
+    expect(c.ropeScaling.originalMaxPositions).toBe(4096);
+    // sqrt(1 + ln(131072 / 4096) / ln(4096))
+    expect(c.ropeScaling.attentionFactor).toBeCloseTo(Math.sqrt(1 + Math.log(32) / Math.log(4096)), 12);
+    const given = { ...phi4mini, rope_scaling: { ...phi4mini.rope_scaling, attention_factor: 1.5 } };
+    expect(parseConfig(given).ropeScaling).toMatchObject({ attentionFactor: 1.5 });
+  });
+
+  it('refuses longrope factors of the wrong length and an odd rotary width (ModelFormatError)', () => {
+    const short = { ...phi4mini, rope_scaling: { ...phi4mini.rope_scaling, short_factor: [1, 2] } };
+    expect(() => parseConfig(short)).toThrow(ModelFormatError);
+    expect(() => parseConfig(short)).toThrow(/short_factor must be 48 positive numbers/);
+    expect(() => parseConfig({ ...phi4mini, partial_rotary_factor: 0.2 })).toThrow(/partial_rotary_factor/);
+  });
+
   it('derives model_type from architectures when it is absent', () => {
     const c = { ...qwen25 } as Record<string, unknown>;
     delete c.model_type;
@@ -190,12 +333,16 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    ['rope_scaling linear', { ...tinyllama, rope_scaling: { type: 'linear', factor: 2 } }, /rope_scaling/],
+    ['rope_scaling dynamic', { ...tinyllama, rope_scaling: { type: 'dynamic', factor: 2 } }, /rope_scaling/],
+    ['rope_scaling longrope', { ...tinyllama, rope_scaling: { type: 'longrope' } }, /longrope/],
+    ['qwen3 attention_bias', { ...qwen3, attention_bias: true }, /qwen3.*o_proj/],
+    ['longrope off phi3', { ...tinyllama, rope_scaling: { type: 'longrope', short_factor: [] } }, /longrope/],
     [
-      'rope_scaling llama3',
-      { ...tinyllama, rope_scaling: { rope_type: 'llama3', factor: 8 } },
-      /rope_scaling/,
+      'partial rotary with llama3 scaling',
+      { ...llama32, partial_rotary_factor: 0.5 },
+      /partial rotary \(32 of 64 dims\) with rope scaling 'llama3'/,
     ],
+    ['gemma2', { ...tinyllama, model_type: 'gemma2', architectures: ['Gemma2ForCausalLM'] }, /'gemma2'/],
     [
       'rope_parameters yarn',
       { ...tinyllama, rope_parameters: { rope_type: 'yarn', factor: 4 } },

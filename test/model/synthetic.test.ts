@@ -189,6 +189,24 @@ describe('writeSyntheticModel', () => {
       ropeTheta: 1e6,
       maxPositions: 32768,
     });
+    expect(cfg('llama-3.2-1b')).toMatchObject({
+      modelType: 'llama',
+      vocabSize: 128256,
+      hiddenSize: 2048,
+      numLayers: 16,
+      numHeads: 32,
+      numKvHeads: 8,
+      tieWordEmbeddings: true,
+      ropeScaling: { type: 'llama3', factor: 32, originalMaxPositions: 8192 },
+    });
+    expect(cfg('qwen3-0.6b')).toMatchObject({
+      modelType: 'qwen3',
+      qkNorm: true,
+      attentionBias: false,
+      hiddenSize: 1024,
+      headDim: 128,
+      numLayers: 28,
+    });
     expect(cfg('tiny-llama')).toMatchObject({
       hiddenSize: 48,
       intermediateSize: 100,

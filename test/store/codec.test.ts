@@ -70,7 +70,7 @@ describe('entry codec', () => {
     const badVersion = bytes.slice();
     new DataView(badVersion.buffer).setUint32(4, ENTRY_FORMAT_VERSION + 1, true);
     expect(() => decodeEntry(reseal(badVersion), MODEL)).toThrow(CacheEntryError);
-    expect(() => decodeEntry(reseal(badVersion), MODEL)).toThrow(/format version 2/);
+    expect(() => decodeEntry(reseal(badVersion), MODEL)).toThrow(/format version 3/);
   });
 
   it('rejects truncated, over-long and inconsistent payloads', () => {

@@ -1,9 +1,10 @@
 import 'fake-indexeddb/auto';
 import { del, get, keys, set } from 'idb-keyval';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { entryMeta } from '../../src/kvshare/entry.ts';
+import { conformEntry, entryMeta } from '../../src/kvshare/entry.ts';
 import { encodeEntry } from '../../src/store/codec.ts';
 import { storeKeys } from '../../src/store/records.ts';
+import { f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
 import {
   expectSameEntry,
   freshDbName,
@@ -282,6 +283,37 @@ describe('PersistentKVCache: integrity', () => {
     expect(await get(future.index('future'), raw)).toBeDefined(); // left alone
     expect(await other.cache.get('shared-id')).toBeDefined();
     await Promise.all([cache.close(), other.cache.close()]);
+  });
+});
+
+describe('PersistentKVCache: K/V dtypes', () => {
+  it('an f16 cache reads entries an f32 cache wrote (converted) and writes its own as f16 payloads', async () => {
+    const db = freshDbName('dtype');
+    const a = testEntry('a32', 9);
+    const old = await openCache(db);
+    await old.cache.add(a);
+    await old.cache.close();
+
+    const F16_MODEL = { ...MODEL, kvDtype: 'f16' as const };
+    const { cache, warnings } = await openCache(db, { model: F16_MODEL });
+    expect(cache.list().map((m) => m.id)).toEqual(['a32']); // the f32 record parses
+    const got = await cache.get('a32');
+    expect(got?.dtype).toBe('f16');
+    expect(Array.from(got!.k[0])).toEqual(Array.from(f32ArrayToF16(a.k[0] as Float32Array)));
+    const b = testEntry('b16', 9, { first: 50 });
+    await cache.add(b);
+    await cache.close();
+    const raw = (await get(K.entry('b16'), rawStore(db))) as Uint8Array;
+    const dv = new DataView(raw.buffer, raw.byteOffset);
+    expect([dv.getUint32(4, true), dv.getUint32(36, true)]).toEqual([2, 1]); // version 2, f16
+    expect(raw.length).toBe(encodeEntry(conformEntry(b, 'f16')).length);
+    expect(encodeEntry(b).length - raw.length).toBe(2 * MODEL.numLayers * 9 * MODEL.kvDim * 2); // K/V halved
+    const again = await openCache(db, { model: F16_MODEL });
+    const persisted = again.cache.stats().persistedBytes;
+    expect(persisted).toBe(encodeEntry(a).length + raw.length);
+    expect((await again.cache.get('b16'))?.dtype).toBe('f16');
+    expect([...warnings, ...again.warnings]).toEqual([]);
+    await again.cache.close();
   });
 });
 

@@ -1,8 +1,11 @@
-// A small GGUF (v3) writer for tests: header, metadata of every value type, tensor infos, alignment
-// and data, plus `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's converter does.
-import { LM_HEAD } from '../../src/model/layout.ts';
-import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
-import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-writer-quant.ts';
+// A GGUF (v3) writer: header, metadata of every value type, tensor infos, alignment and data, plus
+// `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's convert_hf_to_gguf.py does
+// (kvshare convert, src/model/gguf-convert.ts; tests build their GGUF files with it too).
+import { UnsupportedArchitectureError } from '../errors.ts';
+import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-quantize.ts';
+import { LM_HEAD } from './layout.ts';
+import { ropeInvFreqs } from './rope-freqs.ts';
+import type { HostTensor, ModelConfig } from './types.ts';
 
 /** GGUF metadata value types (gguf.md). */
 export const GGUF_VALUE = {
@@ -147,13 +150,16 @@ const GGUF_NAMES: [RegExp, string][] = [
   [/^model\.layers\.(\d+)\.input_layernorm\.weight$/, 'blk.$1.attn_norm.weight'],
   [/^model\.layers\.(\d+)\.self_attn\.(q|k|v)_proj\.(weight|bias)$/, 'blk.$1.attn_$2.$3'],
   [/^model\.layers\.(\d+)\.self_attn\.o_proj\.weight$/, 'blk.$1.attn_output.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.(q|k)_norm\.weight$/, 'blk.$1.attn_$2_norm.weight'],
+  [/^model\.layers\.(\d+)\.self_attn\.qkv_proj\.weight$/, 'blk.$1.attn_qkv.weight'],
+  [/^model\.layers\.(\d+)\.mlp\.gate_up_proj\.weight$/, 'blk.$1.ffn_up.weight'],
   [/^model\.layers\.(\d+)\.post_attention_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
 ];
 
 export function ggufName(hf: string): string {
   for (const [re, to] of GGUF_NAMES) if (re.test(hf)) return hf.replace(re, to);
-  throw new Error(`no GGUF name for ${hf}`);
+  throw new UnsupportedArchitectureError(`No GGUF tensor name for ${hf}.`);
 }
 
 export interface ConvertOptions {
@@ -164,9 +170,24 @@ export interface ConvertOptions {
   /** tokenizer.ggml.* metadata; default: just the token list `tokens` and bos / eos from the config. */
   tokenizerKVs?: GgufKV[];
   tokens?: string[];
+  /** general.name; default 'test model'. */
+  name?: string;
   /** Edits the metadata list before it is written (e.g. another architecture). */
   editKVs?: (kvs: GgufKV[]) => GgufKV[];
 }
+
+/** llama.cpp's LlamaFileType (general.file_type) of a file whose 2-D weights are mostly `type`. */
+const FILE_TYPE: Partial<Record<GgmlName, number>> = {
+  F32: 0,
+  F16: 1,
+  Q4_0: 2,
+  Q4_1: 3,
+  Q8_0: 7,
+  Q5_0: 8,
+  BF16: 32,
+};
+/** GGML_QUANT_VERSION, which llama.cpp writes as general.quantization_version. */
+const QUANT_VERSION = 2;
 
 /**
  * Metadata as `@huggingface/gguf` parses it (e.g. ggufTokenizerMetadata's) as typed KVs, the types
@@ -192,12 +213,20 @@ export function kvsFromJson(meta: Record<string, unknown>): GgufKV[] {
 }
 
 /** The `<arch>.*` and general metadata llama.cpp's converter writes for a Llama-family config. */
-export function modelKVs(cfg: ModelConfig): GgufKV[] {
-  const a = cfg.modelType;
+export function modelKVs(cfg: ModelConfig, name = 'test model', type?: GgmlName): GgufKV[] {
+  // llama.cpp writes Mistral checkpoints as architecture llama.
+  const a = cfg.modelType === 'mistral' ? 'llama' : cfg.modelType;
+  const fileType = type === undefined ? undefined : FILE_TYPE[type];
   return [
     { key: 'general.architecture', type: 'STRING', value: a },
-    { key: 'general.name', type: 'STRING', value: 'test model' },
+    { key: 'general.type', type: 'STRING', value: 'model' },
+    { key: 'general.name', type: 'STRING', value: name },
     { key: 'general.alignment', type: 'UINT32', value: 32 },
+    ...(fileType === undefined
+      ? []
+      : [{ key: 'general.file_type', type: 'UINT32', value: fileType } as GgufKV]),
+    { key: 'general.quantization_version', type: 'UINT32', value: QUANT_VERSION },
+    { key: `${a}.vocab_size`, type: 'UINT32', value: cfg.vocabSize },
     { key: `${a}.context_length`, type: 'UINT32', value: cfg.maxPositions },
     { key: `${a}.embedding_length`, type: 'UINT32', value: cfg.hiddenSize },
     { key: `${a}.block_count`, type: 'UINT32', value: cfg.numLayers },
@@ -205,8 +234,52 @@ export function modelKVs(cfg: ModelConfig): GgufKV[] {
     { key: `${a}.attention.head_count`, type: 'UINT32', value: cfg.numHeads },
     { key: `${a}.attention.head_count_kv`, type: 'UINT32', value: cfg.numKvHeads },
     { key: `${a}.rope.freq_base`, type: 'FLOAT32', value: cfg.ropeTheta },
-    { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.rope.dimension_count`, type: 'UINT32', value: cfg.rotaryDim ?? cfg.headDim },
+    { key: `${a}.attention.key_length`, type: 'UINT32', value: cfg.headDim },
+    { key: `${a}.attention.value_length`, type: 'UINT32', value: cfg.headDim },
     { key: `${a}.attention.layer_norm_rms_epsilon`, type: 'FLOAT32', value: cfg.rmsNormEps },
+    ...(cfg.ropeScaling?.type === 'longrope'
+      ? ([
+          { key: `${a}.rope.scaling.attn_factor`, type: 'FLOAT32', value: cfg.ropeScaling.attentionFactor },
+          {
+            key: `${a}.rope.scaling.original_context_length`,
+            type: 'UINT32',
+            value: cfg.ropeScaling.originalMaxPositions,
+          },
+        ] as GgufKV[])
+      : []),
+    ...(a === 'phi3' ? [{ key: `${a}.attention.sliding_window`, type: 'UINT32', value: 0 } as GgufKV] : []),
+    ...(cfg.ropeScaling?.type === 'linear'
+      ? ([
+          { key: `${a}.rope.scaling.type`, type: 'STRING', value: 'linear' },
+          { key: `${a}.rope.scaling.factor`, type: 'FLOAT32', value: cfg.ropeScaling.factor },
+        ] as GgufKV[])
+      : []),
+  ];
+}
+
+/**
+ * The RoPE factor tensors llama.cpp's converter writes: for `llama3`, `rope_freqs.weight` F32
+ * [headDim/2], each frequency's divisor (1 for short wavelengths, `factor` for long ones, blended
+ * between); for `longrope`, `rope_factors_long.weight` and `rope_factors_short.weight` [rotaryDim/2].
+ */
+export function ropeFactorTensors(cfg: ModelConfig): GgufTensorSpec[] {
+  const f32 = (name: string, values: ArrayLike<number>): GgufTensorSpec => {
+    const data = Float32Array.from(values); // [n]
+    return { name, shape: [data.length], type: GGML_TYPE_IDS.F32, data: new Uint8Array(data.buffer) };
+  };
+  const s = cfg.ropeScaling;
+  if (s?.type === 'longrope') {
+    return [f32('rope_factors_long.weight', s.longFactor), f32('rope_factors_short.weight', s.shortFactor)];
+  }
+  if (s?.type !== 'llama3') return [];
+  const plain = ropeInvFreqs(cfg.headDim, cfg.ropeTheta);
+  const scaled = ropeInvFreqs(cfg.headDim, cfg.ropeTheta, s);
+  return [
+    f32(
+      'rope_freqs.weight',
+      plain.map((f, i) => f / scaled[i]),
+    ),
   ];
 }
 
@@ -231,7 +304,7 @@ export function ggufFromModel(
     if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
     let data = t.data;
     const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);
-    if (cfg.modelType === 'llama' && qk) {
+    if (cfg.modelType !== 'qwen2' && qk) {
       data = permuteRows(data, t.shape[0], t.shape[1], qk[1] === 'q' ? cfg.numHeads : cfg.numKvHeads);
     }
     let type: GgmlName = t.shape.length === 2 ? (opts.typeOf?.(name) ?? opts.type) : 'F32';
@@ -244,25 +317,11 @@ export function ggufFromModel(
       data: quantizeGgml(data, type),
     });
   }
-  const kvs = [...modelKVs(cfg), ...tok];
+  specs.unshift(...ropeFactorTensors(cfg));
+  const kvs = [...modelKVs(cfg, opts.name, opts.type), ...tok];
   return buildGguf(opts.editKVs ? opts.editKVs(kvs) : kvs, specs);
 }
 
 function blockOf(type: GgmlName): number {
   return type === 'Q4_K' || type === 'Q6_K' ? 256 : type.startsWith('Q') ? 32 : 1;
-}
-
-/** Sets the GGML type id of tensor `name` in a built file's tensor infos (to test unsupported types). */
-export function patchTensorType(file: Uint8Array, name: string, typeId: number): Uint8Array {
-  const out = file.slice();
-  const needle = new TextEncoder().encode(name);
-  const dv = new DataView(out.buffer);
-  for (let i = 8; i + needle.length < out.length; i++) {
-    if (dv.getBigUint64(i - 8, true) !== BigInt(needle.length)) continue;
-    if (!needle.every((b, k) => out[i + k] === b)) continue;
-    const dims = dv.getUint32(i + needle.length, true);
-    dv.setUint32(i + needle.length + 4 + 8 * dims, typeId, true);
-    return out;
-  }
-  throw new Error(`tensor ${name} not found`);
 }

@@ -1,7 +1,7 @@
 /**
  * The `tokenizer.ggml.*` metadata llama.cpp's convert_hf_to_gguf.py writes for a Hugging Face
  * tokenizer, in the JS shapes `@huggingface/gguf` parses it into (strings, arrays, numbers; float32
- * scores). Our own re-statement of the converter's rules, for tests:
+ * scores). Our own re-statement of the converter's rules (kvshare convert, tests):
  *
  * - SentencePiece vocabularies (BPE with byte_fallback) → model "llama". With the original
  *   tokenizer.model (`_set_vocab_sentencepiece`) tokens, scores and types come from it; from
@@ -13,6 +13,8 @@
  * - SpecialVocab: add_bos/add_eos from the post-processor template then tokenizer_config flags, the
  *   bos/eos/unk/pad ids of tokenizer_config's tokens, and tokenizer_config's chat_template.
  */
+
+import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
 
 type Json = Record<string, unknown>;
 interface AddedToken {
@@ -26,28 +28,50 @@ const QWEN2_SPLIT =
 const LLAMA3_SPLIT =
   "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
-export interface ConvertOptions {
+export interface GgufVocabOptions {
   /** The sentencepiece tokenizer.model beside tokenizer.json, when the converter would read it. */
   sentencepieceModel?: Uint8Array;
+  /**
+   * config.json's vocab_size: a vocabulary shorter than the embedding is padded to it with unused
+   * `[PADn]` tokens, as llama.cpp's converter does (e.g. Qwen2: 151,669 tokens, 151,936 rows).
+   */
+  vocabSize?: number;
+  /**
+   * SentencePiece-style vocabularies without tokenizer.model: score each merged piece by its first
+   * merge's rank (−rank; other tokens −1000) instead of llama.cpp's −1000 placeholder for all. llama.cpp's
+   * tokenizer merges the highest-scoring piece first, so with the placeholder it merges in another
+   * order than tokenizer.json; with ranks it merges as tokenizer.json does. (kvshare convert sets it.)
+   */
+  scoresFromMerges?: boolean;
 }
 
 export function ggufTokenizerMetadata(
   tokenizerJson: Json,
   tokenizerConfig: Json,
-  opts: ConvertOptions = {},
+  opts: GgufVocabOptions = {},
 ): Json {
-  const model = tokenizerJson.model as Json;
+  const model = tokenizerJson.model as Json | undefined;
+  if (model?.type !== 'BPE' || typeof model.vocab !== 'object' || model.vocab === null)
+    throw new UnsupportedArchitectureError(
+      `tokenizer.json holds a ${String(model?.type ?? 'missing')} model; GGUF conversion handles BPE tokenizers (SentencePiece-style with byte fallback, or byte-level).`,
+    );
   const added = (tokenizerJson.added_tokens ?? []) as AddedToken[];
   const vocabIds = model.vocab as Record<string, number>;
   const meta: Json =
     model.type === 'BPE' && model.byte_fallback === true
-      ? llamaVocab(vocabIds, added, opts.sentencepieceModel)
+      ? llamaVocab(vocabIds, added, opts.sentencepieceModel, opts.scoresFromMerges ? model.merges : undefined)
       : gpt2Vocab(tokenizerJson, vocabIds, added);
+  if (opts.vocabSize !== undefined) padVocab(meta, opts.vocabSize);
   Object.assign(meta, specialVocab(tokenizerJson, tokenizerConfig, added));
   return meta;
 }
 
-function llamaVocab(vocab: Record<string, number>, added: AddedToken[], spModel?: Uint8Array): Json {
+function llamaVocab(
+  vocab: Record<string, number>,
+  added: AddedToken[],
+  spModel?: Uint8Array,
+  merges?: unknown,
+): Json {
   const base = { 'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.pre': 'default' };
   if (spModel) {
     const pieces = sentencepiecePieces(spModel);
@@ -60,10 +84,21 @@ function llamaVocab(vocab: Record<string, number>, added: AddedToken[], spModel?
   }
   const tokens = byId(vocab, added);
   const special = new Set(added.filter((t) => t.special).map((t) => t.id));
+  const scores = tokens.map(() => -1000);
+  if (Array.isArray(merges)) {
+    const scored = new Set<number>();
+    merges.forEach((m: unknown, rank) => {
+      const joined = typeof m === 'string' ? m.replace(' ', '') : Array.isArray(m) ? m.join('') : null;
+      const id = joined === null ? undefined : vocab[joined];
+      if (id === undefined || scored.has(id)) return;
+      scored.add(id);
+      scores[id] = -rank;
+    });
+  }
   return {
     ...base,
     'tokenizer.ggml.tokens': tokens,
-    'tokenizer.ggml.scores': tokens.map(() => -1000),
+    'tokenizer.ggml.scores': scores,
     'tokenizer.ggml.token_type': tokens.map((t, id) =>
       /^<0x[0-9A-Fa-f]{2}>$/.test(t) ? 6 : special.has(id) ? 3 : 1,
     ),
@@ -97,7 +132,21 @@ function preName(pre: Json): string {
   if (regex === QWEN2_SPLIT) return 'qwen2';
   if (regex === LLAMA3_SPLIT) return 'llama-bpe';
   if (!split && parts.some((p) => p.type === 'ByteLevel' && p.use_regex !== false)) return 'gpt-2';
-  throw new Error('this helper does not know that pre-tokenizer');
+  throw new UnsupportedArchitectureError(
+    "The tokenizer's pre-tokenizer is none that kvshare convert knows (byte-level BPE: GPT-2, Llama 3 or Qwen2 splits).",
+  );
+}
+
+/** Pads the token list (and scores, token types) to `size` with unused [PADn] tokens, score -1000. */
+function padVocab(meta: Json, size: number): void {
+  const tokens = meta['tokenizer.ggml.tokens'] as string[];
+  const scores = meta['tokenizer.ggml.scores'] as number[] | undefined;
+  const types = meta['tokenizer.ggml.token_type'] as number[];
+  for (let i = tokens.length; i < size; i++) {
+    tokens.push(`[PAD${i}]`);
+    scores?.push(-1000);
+    types.push(5); // UNUSED
+  }
 }
 
 /** Token strings by id over vocab and added tokens; ids nobody holds become [PADn]. */
@@ -131,7 +180,11 @@ function specialVocab(tokenizerJson: Json, config: Json, added: AddedToken[]): J
     const id = added.find((a) => a.content === content)?.id;
     if (id !== undefined) meta[`tokenizer.ggml.${key}`] = id;
   }
-  if (typeof config.chat_template === 'string') meta['tokenizer.chat_template'] = config.chat_template;
+  // A list of named templates: the one named "default" (llama.cpp also writes the others by name).
+  const template = Array.isArray(config.chat_template)
+    ? (config.chat_template as Json[]).find((t) => t.name === 'default')?.template
+    : config.chat_template;
+  if (typeof template === 'string') meta['tokenizer.chat_template'] = template;
   return meta;
 }
 
@@ -177,6 +230,9 @@ function* protoFields(buf: Uint8Array): Generator<{ field: number; value: number
       const len = varint();
       yield { field, value: buf.subarray(i, i + len) };
       i += len;
-    } else throw new Error(`protobuf wire type ${wire} not expected in a sentencepiece model`);
+    } else
+      throw new ModelFormatError(
+        `tokenizer.model: protobuf wire type ${wire} is not expected in a sentencepiece model.`,
+      );
   }
 }

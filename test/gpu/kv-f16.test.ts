@@ -1,0 +1,278 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadBytes } from '../../src/gpu/buffers.ts';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
+import { attentionOp } from '../../src/ops/attention.ts';
+import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
+import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
+import { kvScatterOp } from '../../src/ops/kvcache.ts';
+import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
+import * as ref from '../../src/reference/ops.ts';
+import {
+  f16ArrayToF32,
+  f16BitsToF32,
+  f32ArrayToF16,
+  f32ToF16Bits,
+  roundF16,
+} from '../../src/util/kv-dtype.ts';
+import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+
+// The f16 KV cache: halves packed two per u32 (pack2x16float), arithmetic in f32. Writers are
+// checked against the f32 reference rounded to halves (ref.kvStored), readers against the f32
+// reference over the halves' exact values.
+let h: KernelHarness;
+beforeAll(async () => {
+  h = await kernelHarness();
+});
+
+/** [n] f32 → a GPU buffer of n halves. */
+const f16 = (a: Float32Array) => uploadBytes(h.k.device, f32ArrayToF16(a), 'f16');
+/** A buffer of n halves, widened. */
+const readF16 = async (b: GPUBuffer, n: number) =>
+  f16ArrayToF32(new Uint16Array((await h.readU32(b, n / 2)).buffer));
+/** Half ulp at |x|: what one rounding of an f32 result that lies within f32 noise of a halfway point can flip. */
+const HALF_ULP = { atol: 2 ** -24, rtol: 2 ** -10 };
+
+describe('f16 conversions (host)', () => {
+  it('round to nearest even, keep subnormals, saturate to Inf past 65504, and widen exactly', () => {
+    expect(f32ToF16Bits(1)).toBe(0x3c00);
+    expect(f32ToF16Bits(-2)).toBe(0xc000);
+    expect(f32ToF16Bits(65504)).toBe(0x7bff);
+    expect(f32ToF16Bits(65520)).toBe(0x7c00); // halfway to the next exponent: rounds up to Inf
+    expect(f32ToF16Bits(2 ** -24)).toBe(1); // smallest subnormal
+    expect(f32ToF16Bits(2 ** -26)).toBe(0);
+    expect(f32ToF16Bits(1 + 2 ** -11)).toBe(0x3c00); // tie → even
+    expect(f32ToF16Bits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie → even (up)
+    expect(Number.isNaN(f16BitsToF32(f32ToF16Bits(Number.NaN)))).toBe(true);
+    for (let bits = 0; bits < 0x7c00; bits += 7) expect(f32ToF16Bits(f16BitsToF32(bits))).toBe(bits);
+    expect(roundF16(0.1)).toBeCloseTo(0.0999755859375, 12);
+  });
+});
+
+describe('f16 KV writers', () => {
+  it('scatter16 stores what pack2x16float gives, bit for bit', async () => {
+    const kvDim = 24;
+    const ctx = 16;
+    const n = 3;
+    const pos = [5, 0, 15];
+    const k = randn(n * kvDim, 1, 3);
+    const v = randn(n * kvDim, 2, 3);
+    const kc0 = randn(ctx * kvDim, 3);
+    const vc0 = randn(ctx * kvDim, 4);
+    const [kcb, vcb] = [f16(kc0), f16(vc0)];
+    h.run([
+      kvScatterOp(h.k, {
+        pos: h.u32(new Int32Array(pos)),
+        k: h.f32(k),
+        v: h.f32(v),
+        kc: kcb,
+        vc: vcb,
+        kvDim,
+        dtype: 'f16',
+        rows: h.rows(n),
+        label: 'scatter16',
+      }),
+    ]);
+    const [kc, vc] = [kc0.slice(), vc0.slice()];
+    pos.forEach((p, r) => {
+      kc.set(k.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+      vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+    });
+    expect(Array.from(await readF16(kcb, ctx * kvDim))).toEqual(Array.from(ref.kvStored(kc, 'f16')));
+    expect(Array.from(await readF16(vcb, ctx * kvDim))).toEqual(Array.from(ref.kvStored(vc, 'f16')));
+  });
+
+  it.each([
+    [3, 4, 2, 8],
+    [2, 9, 3, 64],
+  ])(
+    'rope_kv16 n=%i H=%i KV=%i hd=%i: queries rotated in place, keys and values stored as halves',
+    async (n, H, KV, hd) => {
+      const ctx = 160;
+      const kvDim = KV * hd;
+      const pos = [7, 150, 0].slice(0, n);
+      const q = randn(n * H * hd, 21);
+      const kx = randn(n * kvDim, 22);
+      const v = randn(n * kvDim, 23);
+      const kc = randn(ctx * kvDim, 24);
+      const vc = randn(ctx * kvDim, 25);
+      const [qb, kb, kcb, vcb] = [h.f32(q), h.f32(kx), f16(kc), f16(vc)];
+      h.run([
+        ropeOp(h.k, {
+          x: qb,
+          pos: h.u32(new Int32Array(pos)),
+          table: uploadRopeTable(h.k.device, ctx, hd, 10000),
+          nHeads: H,
+          headDim: hd,
+          rowStride: H * hd,
+          second: { x: kb, nHeads: KV, rowStride: kvDim },
+          cache: { v: h.f32(v), kc: kcb, vc: vcb, dtype: 'f16' },
+          rows: h.rows(n),
+          label: 'rope_kv16',
+        }),
+      ]);
+      const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
+      ref.rope(eq, pos, { nHeads: H, headDim: hd, rowStride: H * hd, theta: 10000 });
+      ref.rope(ek, pos, { nHeads: KV, headDim: hd, rowStride: kvDim, theta: 10000 });
+      pos.forEach((p, r) => {
+        kc.set(ek.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+        vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+      });
+      expect(toleranceRatio(await h.read(qb, n * H * hd), eq, 1e-5, 1e-4)).toBeLessThan(1);
+      const wantK = ref.kvStored(kc, 'f16');
+      expect(
+        toleranceRatio(await readF16(kcb, ctx * kvDim), wantK, HALF_ULP.atol, HALF_ULP.rtol),
+      ).toBeLessThan(1);
+      expect(Array.from(await readF16(vcb, ctx * kvDim))).toEqual(Array.from(ref.kvStored(vc, 'f16')));
+    },
+  );
+
+  it('rope_kv16 refuses a head size that is not a multiple of 4', () => {
+    const b = h.zeros(4);
+    const cache = { v: b, kc: b, vc: b, dtype: 'f16' as const };
+    expect(() =>
+      ropeOp(h.k, {
+        x: b,
+        pos: b,
+        table: b,
+        nHeads: 1,
+        headDim: 6,
+        rowStride: 6,
+        second: { x: b, nHeads: 1, rowStride: 6 },
+        cache,
+        rows: h.rows(1),
+        label: 'x',
+      }),
+    ).toThrow(/headDim % 4 == 0/);
+  });
+
+  it('patch_rows16 re-rotates keys in f32 and copies values word for word; a shift of 0 is exact', async () => {
+    const nKv = 3;
+    const hd = 12;
+    const kvDim = nKv * hd;
+    const T = 9;
+    const ctx = 64;
+    const ksrc = ref.kvStored(randn(T * kvDim, 21), 'f16'); // what an f16 entry holds
+    const vsrc = ref.kvStored(randn(T * kvDim, 22), 'f16');
+    const kc = ref.kvStored(randn(ctx * kvDim, 23), 'f16');
+    const vc = ref.kvStored(randn(ctx * kvDim, 24), 'f16');
+    const rowmap: [number, number, number][] = [
+      [0, 5, 0],
+      [3, 3, 3],
+      [8, 6, 8],
+      [2, 42, 2],
+      [2, 43, 2],
+    ];
+    const [kcb, vcb] = [f16(kc), f16(vc)];
+    h.run([
+      kvPatchOp(h.k, {
+        rowmap: h.u32(new Int32Array(rowmap.flatMap(([s, d, o]) => [s, d, o, 0]))),
+        table: uploadRopeTable(h.k.device, ctx, hd, 10000),
+        ksrc: f16(ksrc),
+        vsrc: f16(vsrc),
+        kc: kcb,
+        vc: vcb,
+        nKvHeads: nKv,
+        headDim: hd,
+        dtype: 'f16',
+        rows: h.rows(rowmap.length),
+        label: 'patch16',
+      }),
+    ]);
+    ref.kvPatch(rowmap, ksrc, vsrc, kc, vc, { nKvHeads: nKv, headDim: hd, theta: 10000 });
+    const gotK = await readF16(kcb, ctx * kvDim);
+    expect(toleranceRatio(gotK, ref.kvStored(kc, 'f16'), HALF_ULP.atol, HALF_ULP.rtol)).toBeLessThan(1);
+    expect(Array.from(gotK.subarray(3 * kvDim, 4 * kvDim))).toEqual(
+      Array.from(ksrc.subarray(3 * kvDim, 4 * kvDim)),
+    );
+    expect(Array.from(await readF16(vcb, ctx * kvDim))).toEqual(Array.from(vc));
+  });
+});
+
+describe('f16 KV readers', () => {
+  // [rows, H, KV, hd, positions]
+  const shapes: [number, number, number, number, number[]][] = [
+    [1, 9, 3, 64, [143]],
+    [4, 6, 2, 12, [0, 5, 2, 11]],
+    [2, 4, 1, 128, [200, 77]],
+  ];
+
+  function inputs(n: number, H: number, KV: number, hd: number, positions: number[]) {
+    const ctx = Math.max(...positions) + 5;
+    const kvDim = KV * hd;
+    const kc = ref.kvStored(randn(ctx * kvDim, 8, 2), 'f16');
+    const vc = ref.kvStored(randn(ctx * kvDim, 9, 2), 'f16');
+    const q = randn(n * H * hd, 10, 2);
+    const want = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
+    const args = {
+      q: h.f32(q),
+      kc: f16(kc),
+      vc: f16(vc),
+      dtype: 'f16' as const,
+      pos: h.u32(new Int32Array(positions)),
+      out: h.zeros(n * H * hd),
+      nHeads: H,
+      nKvHeads: KV,
+      headDim: hd,
+      rows: h.rows(n, Math.max(4, n)),
+      label: 'a16',
+    };
+    return { ctx, want, args };
+  }
+
+  it.each(shapes)(
+    'attention (attend / attend_thread) n=%i H=%i KV=%i hd=%i positions %j',
+    async (n, H, KV, hd, positions) => {
+      for (const software of [false, true]) {
+        const { ctx, want, args } = inputs(n, H, KV, hd, positions);
+        h.run([attentionOp({ ...h.k, software }, { ...args, probs: h.zeros(n * H * ctx), ctx })]);
+        expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+      }
+    },
+  );
+
+  it.each(shapes)('flash attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
+    const { want, args } = inputs(n, H, KV, hd, positions);
+    const splits = new AttentionSplits(h.k.device);
+    splits.setSpan(Math.max(...positions) + 1);
+    const part = h.zeros(flashPartBytes(args.rows.max, H, hd) / 4);
+    h.run(flashAttentionOps(h.k, { ...args, part, splits }));
+    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+
+  it.each(shapes)('thread attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
+    const { ctx, want, args } = inputs(n, H, KV, hd, positions);
+    const splits = new AttentionSplits(h.k.device);
+    splits.setSpan(Math.max(...positions) + 1);
+    h.run(threadAttentionOps(h.k, { ...args, scores: h.zeros(n * H * ctx), ctx, chunks: splits.chunks }));
+    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+
+  it('deviation compares the fresh V rounded to halves with the f16 cache (0 for an unchanged row)', async () => {
+    const kvDim = 36;
+    const ctx = 32;
+    const len = 11;
+    const pos = Array.from({ length: len }, (_, i) => i);
+    const v = randn(len * kvDim, 31);
+    const vc = ref.kvStored(randn(ctx * kvDim, 32), 'f16');
+    vc.set(ref.kvStored(v.subarray(4 * kvDim, 5 * kvDim), 'f16'), 4 * kvDim); // row 4 unchanged
+    const dev = h.zeros(ctx);
+    h.run([
+      deviationOp(h.k, {
+        pos: h.u32(new Int32Array(pos)),
+        v: h.f32(v),
+        vc: f16(vc),
+        dev,
+        kvDim,
+        dtype: 'f16',
+        rows: h.rows(len),
+        label: 'dev16',
+      }),
+    ]);
+    const one = [new Float32Array(ctx).fill(1)]; // alpha = 1: the score is the deviation itself
+    const want = ref.deviationScores(ref.kvStored(v, 'f16'), vc, pos, one, kvDim, len);
+    const got = await h.read(dev, len);
+    expect(got[4]).toBe(0);
+    expect(toleranceRatio(got, want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+});
