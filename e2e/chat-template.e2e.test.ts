@@ -62,8 +62,8 @@ test.describe('chat template, stop token and system-prompt reuse in the browser 
   test('the demo renders the ChatML template, stops at <|im_end|> and reuses a repeated system prompt', async () => {
     test.setTimeout(SLOW);
     const demo = new DemoDriver(browser.page);
-    await demo.open(demoServer.origin, `?model=${model}`);
-    expect(await demo.load()).toBe('ready');
+    // ?model= loads that model by itself.
+    expect(await demo.open(demoServer.origin, `?model=${model}`)).toBe('ready');
     await browser.page.getByTestId('system-prompt').fill(SYSTEM);
 
     const first = await demo.ask(Q1, { maxTokens: 12, temperature: 0, reuseMode: 'prefix' });
@@ -79,7 +79,7 @@ test.describe('chat template, stop token and system-prompt reuse in the browser 
     );
     expect(first.badge?.reused).toBe(0);
 
-    // A new conversation (history is off for local models) with the same system prompt.
+    // A new conversation (earlier turns are off by default) with the same system prompt.
     const second = await demo.ask(Q2, { maxTokens: 12 });
     const shared = commonPrefix(
       tokenizer.applyChatTemplate(chat(Q1), { addGenerationPrompt: true }),
