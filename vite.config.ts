@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { serveComponentAt } from './scripts/vite-component-path.ts';
+import { exitWithParent } from './scripts/vite-exit-with-parent.ts';
 import { serveModels } from './scripts/vite-models.ts';
 
 const projectRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -12,7 +13,12 @@ const assets = process.env.KVSHARE_ASSETS ?? resolve(projectRoot, 'assets');
 // with `root: 'e2e/pages'`.
 export default defineConfig({
   root: resolve(projectRoot, 'demo'),
-  plugins: [serveModels(assets), serveComponentAt(resolve(projectRoot, 'src/component/index.ts'))],
+  plugins: [
+    serveModels(assets),
+    serveComponentAt(resolve(projectRoot, 'src/component/index.ts')),
+    // `npm start` stopped (SIGTERM to npm) stops Vite too.
+    exitWithParent(),
+  ],
   resolve: {
     // For the peer benchmark's page only (bench/peer, @huggingface/transformers): onnxruntime-web's
     // build that fetches its wasm when used rather than embedding it. The engine does not use it.
@@ -21,6 +27,8 @@ export default defineConfig({
   server: {
     // Pages import src/ and shaders/ from outside their root.
     fs: { allow: [projectRoot] },
+    // The browser tests' servers (playwright.config.ts): a file saved mid-run must not reload a page.
+    ...(process.env.KVSHARE_NO_HMR === '1' ? { hmr: false } : {}),
   },
   worker: { format: 'es' },
   optimizeDeps: {

@@ -1,11 +1,13 @@
 /**
  * The chat demo: checks WebGPU on the page first (and shows what to do when it is missing), then
  * starts the engine in its Web Worker (src/client) and wires the model picker, the chat, the cache
- * panel and the settings together. The last model that loaded, the settings and the conversation are
- * remembered (memory.ts): a return visit shows the conversation and loads that model by itself, with
- * Stop loading to skip it. `#app[data-state]` says where the page is: checking, no-webgpu, idle (no
- * model), loading, ready, generating or load-error; `data-loads` and `data-answers` count the loads
- * and answers finished.
+ * panel and the settings together. Remembered (memory.ts): the last model that loaded, and per model
+ * its settings and its conversation. A return visit shows the conversation and loads that model by
+ * itself, with Stop loading to skip it; `?model=` (a local name, a Hugging Face id or a URL) loads
+ * that model instead, with its own conversation. A load never replaces the settings with defaults:
+ * a model used before gets its own back, a new one keeps those on screen. `#app[data-state]` says
+ * where the page is: checking, no-webgpu, idle (no model), loading, ready, generating or load-error;
+ * `data-loads` and `data-answers` count the loads and answers finished.
  */
 import { createEngine, type EngineClient } from '../src/client/index.ts';
 import { ChatSession } from './chat-session.ts';
@@ -45,7 +47,10 @@ async function main(): Promise<void> {
   const index = await fetchModelIndex();
   const engine: EngineClient = createEngine();
   const session = new ChatSession(engine);
-  const settings = new SettingsForm(byId('settings'), (values) => memory.saveSettings(values));
+  const settings = new SettingsForm(byId('settings'), (values) => {
+    memory.saveSettings(values);
+    if (loaded) memory.saveSettingsFor(loaded.url, values);
+  });
   const cache = new CachePanel(byId('cache-panel'), engine);
   const chat = new ChatView(
     byId('chat'),
@@ -69,17 +74,28 @@ async function main(): Promise<void> {
 
   const rememberedSettings = memory.settings();
   if (rememberedSettings) settings.restore(rememberedSettings);
-  const saved = memory.conversation();
-  if (saved && saved.turns.length > 0) {
-    session.restore(saved.turns);
-    chat.restore(saved.turns);
-    conversationModel = saved.modelUrl;
+  // `?model=` names what to load (and loads it); without it, the last model that loaded comes back.
+  const asked = new URLSearchParams(location.search).has('model');
+  const remembered = asked ? null : memory.model();
+  const first = asked ? picker.choice() : (remembered?.choice ?? null);
+  if (first) {
+    picker.show(first);
+    showConversationOf(first);
   }
-  // `?model=` names what to load; without it, the last model that loaded comes back by itself.
-  const remembered = new URLSearchParams(location.search).has('model') ? null : memory.model();
-  if (remembered) picker.show(remembered.choice);
-  if (remembered?.autoLoad) void load(remembered.choice, true);
+  if (first && (asked || remembered?.autoLoad)) void load(first, asked ? '' : ', the last model used');
   else setState('idle');
+
+  /** The conversation held with `choice` (each model keeps its own), or an empty chat. */
+  function showConversationOf(choice: ModelChoice): void {
+    session.reset();
+    chat.clear();
+    const saved = memory.conversation(choice.url);
+    if (saved && saved.turns.length > 0) {
+      session.restore(saved.turns);
+      chat.restore(saved.turns);
+    }
+    conversationModel = choice.url;
+  }
 
   /** Loads `choice` into the engine (progress in the picker); then the chat and cache panel are live. */
   async function open(choice: ModelChoice, status: string, signal?: AbortSignal): Promise<void> {
@@ -100,8 +116,8 @@ async function main(): Promise<void> {
     setState('ready');
   }
 
-  /** `auto`: the remembered model on a return visit (its settings and conversation are kept). */
-  async function load(choice: ModelChoice, auto = false): Promise<void> {
+  /** `why`: said after the model's name while it loads (e.g. ", the last model used"). */
+  async function load(choice: ModelChoice, why = ''): Promise<void> {
     const previous = loaded;
     const controller = new AbortController();
     loading = controller;
@@ -111,23 +127,17 @@ async function main(): Promise<void> {
     chat.setMode('disabled');
     cache.setEnabled(false);
     try {
-      await open(
-        choice,
-        auto ? `Loading ${choice.label}, the last model used…` : `Loading ${choice.label}…`,
-        controller.signal,
-      );
+      await open(choice, `Loading ${choice.label}${why}…`, controller.signal);
       memory.saveModel({ choice, autoLoad: true });
-      if (conversationModel !== choice.url) {
-        // Another model: a new conversation, with that kind of model's settings.
-        session.reset();
-        chat.clear();
-        memory.forgetConversation();
-        conversationModel = choice.url;
-        if (!auto) {
-          settings.useDefaultsFor(choice.source);
-          memory.saveSettings(settings.values());
-        }
-      }
+      // Another model: its own conversation (empty the first time).
+      if (conversationModel !== choice.url) showConversationOf(choice);
+      // Its own settings when it was used before; else it takes those on screen. Never defaults.
+      const own = memory.settingsFor(choice.url);
+      if (own) {
+        settings.restore(own);
+        memory.saveSettings(own);
+      } else memory.saveSettingsFor(choice.url, settings.values());
+      settings.setModel(choice.label);
     } catch (e) {
       loaded = null;
       const stopped = controller.signal.aborted;
@@ -167,7 +177,8 @@ async function main(): Promise<void> {
     session.reset();
     chat.clear();
     chat.setMode(loaded ? 'idle' : 'disabled');
-    memory.forgetConversation();
+    const of = loaded?.url ?? conversationModel;
+    if (of) memory.forgetConversation(of);
   }
 
   async function ask(text: string): Promise<void> {

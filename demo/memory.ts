@@ -1,7 +1,8 @@
 /**
  * What the demo remembers between visits (localStorage): the last model that loaded and whether to
- * load it by itself, the settings form, and the conversation on screen. Everything read back is
- * checked field by field; anything malformed (an older format, a hand edit) is dropped, never trusted.
+ * load it by itself, the settings form (as last edited, and per model), and each model's
+ * conversation. Everything read back is checked field by field; anything malformed (an older format,
+ * a hand edit) is dropped, never trusted.
  */
 import type { FinishReason, ReuseMode } from '../src/client/index.ts';
 import type { ModelChoice } from './models.ts';
@@ -9,7 +10,10 @@ import type { ModelChoice } from './models.ts';
 const KEY = {
   model: 'kvshare-demo:model',
   settings: 'kvshare-demo:settings',
-  conversation: 'kvshare-demo:conversation',
+  /** + the model's URL: that model's settings. */
+  modelSettings: 'kvshare-demo:settings:',
+  /** + the model's URL: that model's conversation. */
+  conversation: 'kvshare-demo:conversation:',
 } as const;
 
 /** The last model that loaded, and whether the next visit loads it without a click. */
@@ -116,10 +120,18 @@ function checkConversation(v: unknown): SavedConversation | null {
 export const memory = {
   model: (): RememberedModel | null => read(KEY.model, checkModel),
   saveModel: (m: RememberedModel): void => write(KEY.model, m),
+  /** The settings form as last edited (whatever model was loaded). */
   settings: (): SettingsValues | null => read(KEY.settings, checkSettings),
   saveSettings: (s: SettingsValues): void => write(KEY.settings, s),
-  conversation: (): SavedConversation | null => read(KEY.conversation, checkConversation),
+  /** The settings last used with the model at `modelUrl` (null: never loaded here). */
+  settingsFor: (modelUrl: string): SettingsValues | null => read(KEY.modelSettings + modelUrl, checkSettings),
+  saveSettingsFor: (modelUrl: string, s: SettingsValues): void => write(KEY.modelSettings + modelUrl, s),
+  /** The conversation held with the model at `modelUrl` (each model keeps its own). */
+  conversation: (modelUrl: string): SavedConversation | null => {
+    const c = read(KEY.conversation + modelUrl, checkConversation);
+    return c !== null && c.modelUrl === modelUrl ? c : null;
+  },
   saveConversation: (c: SavedConversation): void =>
-    write(KEY.conversation, { modelUrl: c.modelUrl, turns: c.turns.slice(-MAX_TURNS) }),
-  forgetConversation: (): void => forget(KEY.conversation),
+    write(KEY.conversation + c.modelUrl, { modelUrl: c.modelUrl, turns: c.turns.slice(-MAX_TURNS) }),
+  forgetConversation: (modelUrl: string): void => forget(KEY.conversation + modelUrl),
 };

@@ -58,8 +58,10 @@ export function resolveModelUrl(input: string, base: string = location.href): st
   return null;
 }
 
+/** `name`: a model folder or a .gguf file of the server's models folder (`folder/file.gguf` one level down). */
 export function localChoice(name: string, base: string = location.href): ModelChoice {
-  return { source: 'local', url: new URL(`/models/${encodeURIComponent(name)}`, base).href, label: name };
+  const path = name.split('/').map(encodeURIComponent).join('/');
+  return { source: 'local', url: new URL(`/models/${path}`, base).href, label: name };
 }
 
 /**

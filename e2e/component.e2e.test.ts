@@ -4,13 +4,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConsoleMessage, Page } from 'playwright-core';
+import type { ConsoleMessage, Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { build, type PreviewServer, preview } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KVShareChat } from '../src/component/index.ts';
-import { type BrowserSession, freePort, launchBrowser, type PageServer, startPageServer } from './harness.ts';
-
-process.env.KVSHARE_OFFLINE = '1';
+import { type BrowserSession, freePort, launchBrowser } from './harness.ts';
+import { DEMO_ORIGIN } from './servers.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 /** Long enough that its cache entry (prompt + answer) is found again by the retrieval sketch. */
@@ -84,29 +83,28 @@ function watchErrors(page: Page, errors: string[]): void {
   page.on('worker', (w) => w.on('console', onConsole('worker')));
 }
 
-let server: PageServer;
+test.describe.configure({ mode: 'serial' });
+
 let browser: BrowserSession;
 
-beforeAll(async () => {
+test.beforeAll(async () => {
   await mkdir(dirname(SCREENSHOT), { recursive: true });
-  server = await startPageServer('demo');
   browser = await launchBrowser();
   await browser.page.addInitScript(recordEvents);
-  await browser.page.goto(`${server.origin}/embed.html`);
+  await browser.page.goto(`${DEMO_ORIGIN}/embed.html`);
   await waitForEvents(browser.page, 'ready', 2);
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
-describe('<kvshare-chat> on demo/embed.html', () => {
-  it('both chats fire ready and share one engine (one worker)', async () => {
+test.describe('<kvshare-chat> on demo/embed.html', () => {
+  test('both chats fire ready and share one engine (one worker)', async () => {
     const page = browser.page;
     const ready = await events(page, 'ready');
     expect(ready.map((e) => e.id).sort()).toEqual(['story-helper', 'story-teller']);
-    expect(ready[0].location).toBe(`${server.origin}/models/stories260K-hf`);
+    expect(ready[0].location).toBe(`${DEMO_ORIGIN}/models/stories260K-hf`);
     const ids = await page.evaluate(() =>
       [...document.querySelectorAll('kvshare-chat')].map((el) => el.getAttribute('data-engine-id')),
     );
@@ -117,7 +115,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     expect(await text(page, '#story-teller [part="status"]')).toMatch(/Ready/);
   });
 
-  it('answers a prompt typed into the first chat, streaming it into the list', async () => {
+  test('answers a prompt typed into the first chat, streaming it into the list', async () => {
     const page = browser.page;
     // Count the text updates of the answer as they land (streaming: more than one).
     await page.evaluate(() => {
@@ -145,7 +143,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     );
   });
 
-  it('the second chat asks the same and reuses the first one’s KV (same engine, same cache)', async () => {
+  test('the second chat asks the same and reuses the first one’s KV (same engine, same cache)', async () => {
     const page = browser.page;
     const r = await page.evaluate(
       (q) => document.querySelector<KVShareChat>('#story-helper')!.send(q),
@@ -157,7 +155,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     expect(await engineCount(page)).toBe(1);
   });
 
-  it('renders user and model text as text, never as HTML', async () => {
+  test('renders user and model text as text, never as HTML', async () => {
     const page = browser.page;
     const evil = '<b>x</b> <img src=x onerror="window.kvPwned=1">';
     const chat = page.locator('#story-helper');
@@ -178,7 +176,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
   });
 
-  it('the stop button ends an answer early; attributes reflect as properties', async () => {
+  test('the stop button ends an answer early; attributes reflect as properties', async () => {
     const page = browser.page;
     const r = await page.evaluate(async () => {
       const el = document.querySelector<KVShareChat>('#story-teller')!;
@@ -209,7 +207,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     expect(r.answering).toBe(false);
   });
 
-  it('a missing model fires error MODEL_FILE_MISSING; a new model attribute loads that model', async () => {
+  test('a missing model fires error MODEL_FILE_MISSING; a new model attribute loads that model', async () => {
     const page = browser.page;
     await page.evaluate(() => {
       const el = document.createElement('kvshare-chat');
@@ -235,7 +233,7 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     expect(await page.locator('#third [part="error"]').count()).toBe(0);
   });
 
-  it('removing every chat terminates the shared engine (no leaked worker)', async () => {
+  test('removing every chat terminates the shared engine (no leaked worker)', async () => {
     const page = browser.page;
     // Moving a chat keeps its engine (disconnect + connect in one task).
     const moved = await page.evaluate(() => {
@@ -255,19 +253,19 @@ describe('<kvshare-chat> on demo/embed.html', () => {
     await expect.poll(() => page.workers().length).toBe(0);
   });
 
-  it('logged no console errors (besides the 404s of the missing model)', () => {
+  test('logged no console errors (besides the 404s of the missing model)', () => {
     const unexpected = browser.errors.filter((e) => !(/no-such-model/.test(e) && /404/.test(e)));
     expect(unexpected).toEqual([]);
   });
 });
 
-describe('<kvshare-chat> without WebGPU', () => {
-  it('fires error WEBGPU_UNAVAILABLE and says so in the chat', async () => {
+test.describe('<kvshare-chat> without WebGPU', () => {
+  test('fires error WEBGPU_UNAVAILABLE and says so in the chat', async () => {
     const noGpu = await launchBrowser({ webgpu: false });
     try {
       const page = noGpu.page;
       await page.addInitScript(recordEvents);
-      await page.goto(`${server.origin}/embed.html`);
+      await page.goto(`${DEMO_ORIGIN}/embed.html`);
       await waitForEvents(page, 'error', 2);
       const errs = await events(page, 'error');
       expect(errs.map((e) => e.code)).toEqual(['WEBGPU_UNAVAILABLE', 'WEBGPU_UNAVAILABLE']);
@@ -282,11 +280,11 @@ describe('<kvshare-chat> without WebGPU', () => {
   });
 });
 
-describe('the built library (npm run build:component) on a plain static page', () => {
+test.describe('the built library (npm run build:component) on a plain static page', () => {
   let site: string;
   let staticServer: PreviewServer;
 
-  beforeAll(async () => {
+  test.beforeAll(async () => {
     site = await mkdtemp(join(tmpdir(), 'kvshare-component-'));
     // The bundle one folder down, as a site would put it; its worker must be found next to it.
     await build({
@@ -311,12 +309,12 @@ describe('the built library (npm run build:component) on a plain static page', (
     });
   });
 
-  afterAll(async () => {
+  test.afterAll(async () => {
     await staticServer?.close();
     if (site) await rm(site, { recursive: true, force: true });
   });
 
-  it('loads the model in its bundled worker and answers', async () => {
+  test('loads the model in its bundled worker and answers', async () => {
     const page = await browser.context.newPage();
     const errors: string[] = [];
     watchErrors(page, errors);

@@ -1,9 +1,9 @@
 /**
  * Drives the chat demo (demo/) through its UI and data-testid hooks, for e2e/demo.e2e.test.ts.
- * Every step waits for `#app[data-state]` to settle, so results are read from a quiet page.
+ * Every step waits for `#app[data-state]` to settle, so results are read from a quiet page; the slow
+ * ones (open, load, ask) are test steps, in the report and on the console as each ends.
  */
-import type { Page } from 'playwright-core';
-import { progress } from './progress.ts';
+import { type Page, test } from '@playwright/test';
 
 export type DemoState = 'checking' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'generating' | 'load-error';
 
@@ -49,17 +49,16 @@ export class DemoDriver {
   constructor(readonly page: Page) {}
 
   /** Opens the demo; resolves once it is idle, or has loaded the remembered model by itself (or failed to). */
-  async open(origin: string, query = ''): Promise<DemoState> {
-    progress(`demo: open /${query}`);
-    await this.page.goto(`${origin}/${query}`);
-    return this.settled();
+  open(origin: string, query = ''): Promise<DemoState> {
+    return test.step(`demo: open /${query}`, async () => {
+      await this.page.goto(`${origin}/${query}`);
+      return this.settled();
+    });
   }
 
   /** After a (re)load of the page: waits until it is idle or done with the load it started by itself. */
-  async settled(): Promise<DemoState> {
-    const state = await this.waitState(['idle', 'no-webgpu', 'ready', 'load-error']);
-    progress(`demo: settled (${state})`);
-    return state;
+  settled(): Promise<DemoState> {
+    return this.waitState(['idle', 'no-webgpu', 'ready', 'load-error']);
   }
 
   async waitState(states: DemoState | DemoState[], timeout = LONG): Promise<DemoState> {
@@ -72,13 +71,13 @@ export class DemoDriver {
   /** Clicks Load with the model select's current value (or `model`); resolves on ready or load-error. */
   async load(model?: string): Promise<DemoState> {
     if (model) await this.page.getByTestId('model-select').selectOption(model);
-    const done = await this.counter('loads');
-    progress(`demo: load ${model ?? (await this.page.getByTestId('model-select').inputValue())}`);
-    await this.page.getByTestId('load-button').click();
-    await this.waitCounter('loads', done + 1);
-    const state = await this.waitState(['ready', 'load-error']);
-    progress(`demo: load done (${state})`);
-    return state;
+    const name = model ?? (await this.page.getByTestId('model-select').inputValue());
+    return test.step(`demo: load ${name}`, async () => {
+      const done = await this.counter('loads');
+      await this.page.getByTestId('load-button').click();
+      await this.waitCounter('loads', done + 1);
+      return this.waitState(['ready', 'load-error']);
+    });
   }
 
   /** How many loads or answers the page has finished (#app data-loads / data-answers). */
@@ -95,16 +94,17 @@ export class DemoDriver {
   }
 
   /** Sends `prompt` with these settings and waits for the answer to finish. */
-  async ask(prompt: string, opts: AskOptions = {}): Promise<AnswerReport> {
-    await this.setSettings(opts);
-    const before = await this.page.getByTestId('message-assistant').count();
-    const done = await this.counter('answers');
-    progress(`demo: ask "${prompt.slice(0, 40)}"`);
-    await this.send(prompt);
-    await this.waitCounter('answers', done + 1);
-    const answers = this.page.getByTestId('message-assistant');
-    if ((await answers.count()) !== before + 1) throw new Error('the demo did not add exactly one answer');
-    return this.readAnswer(before);
+  ask(prompt: string, opts: AskOptions = {}): Promise<AnswerReport> {
+    return test.step(`demo: ask "${prompt.slice(0, 40)}"`, async () => {
+      await this.setSettings(opts);
+      const before = await this.page.getByTestId('message-assistant').count();
+      const done = await this.counter('answers');
+      await this.send(prompt);
+      await this.waitCounter('answers', done + 1);
+      const answers = this.page.getByTestId('message-assistant');
+      if ((await answers.count()) !== before + 1) throw new Error('the demo did not add exactly one answer');
+      return this.readAnswer(before);
+    });
   }
 
   async setSettings(opts: AskOptions): Promise<void> {

@@ -1,21 +1,20 @@
 // The chat demo (demo/, `npm start`) in headless chromium, driven through its UI: load with progress,
 // greedy answers equal to the Node engine's, reuse badge and map, the cache kept across a reload and a
 // browser restart, Stop, pack export/clear/import, the no-WebGPU screen, and a clean console.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, test } from '@playwright/test';
 import { createNodeEngine } from '../src/node/index.ts';
+import { writeStoriesGguf } from '../test/helpers/gguf-writer-models.ts';
+import { storiesDir } from '../test/helpers/models.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
 
-// The dev server decides "network" by a DNS lookup; the tests want the offline default (the local model).
-process.env.KVSHARE_OFFLINE = '1';
-
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const SHOTS = resolve(projectRoot, 'test-results/screenshots');
-const STORIES = resolve(projectRoot, 'assets/stories260K-hf');
+const STORIES = storiesDir();
 const VIEWPORT = { width: 1280, height: 800 };
 
 const LILY = 'Once upon a time, Lily found a red ball in the park.';
@@ -23,6 +22,9 @@ const TOM = 'Once upon a time, Tom found a blue ball in the park.';
 const SAM = 'Once upon a time, Sam found a green ball in the park.';
 const ANN = 'Once upon a time, Ann found a red ball in the park.';
 
+test.describe.configure({ mode: 'serial' });
+
+let assets: string;
 let server: PageServer;
 let profileDir: string;
 let browser: BrowserSession;
@@ -39,26 +41,50 @@ async function openBrowser(opts: { webgpu?: boolean } = {}): Promise<BrowserSess
   return session;
 }
 
-beforeAll(async () => {
+test.beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true });
   profileDir = await mkdtemp(join(tmpdir(), 'kvshare-demo-e2e-'));
-  server = await startPageServer('demo');
+  // Its own dev server (offline): the stories model, the same model under a second name (a model of
+  // its own to the demo: settings and conversation kept apart), and a GGUF file of it in a folder.
+  assets = await mkdtemp(join(tmpdir(), 'kvshare-demo-assets-'));
+  await cp(STORIES, join(assets, 'stories260K-hf'), { recursive: true });
+  await cp(STORIES, join(assets, 'tiny-chat'), { recursive: true });
+  await writeStoriesGguf(join(assets, 'stories-gguf'), ['F32'], false);
+  server = await startPageServer('demo', assets);
   browser = await openBrowser();
   demo = new DemoDriver(browser.page);
   await demo.open(server.origin);
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (profileDir) await rm(profileDir, { recursive: true, force: true });
+  if (assets) await rm(assets, { recursive: true, force: true });
 });
 
-describe('the chat demo in headless chromium', () => {
-  it('offers the local stories model offline and loads it with byte progress up to 100%', async () => {
+test.describe('the chat demo in headless chromium', () => {
+  test('offers the local stories model offline and loads it with byte progress up to 100%', async () => {
     const index = await browser.page.evaluate(() => fetch('/models/index.json').then((r) => r.json()));
     expect(index).toEqual({ models: expect.arrayContaining(['stories260K-hf']), network: false });
     expect(await browser.page.getByTestId('model-select').inputValue()).toBe('stories260K-hf');
+    // Local .gguf files are offered beside the model folders.
+    expect(index.models).toContain('stories-gguf/stories-F32.gguf');
+    expect(
+      await browser.page
+        .locator('[data-testid="model-select"] option')
+        .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(expect.arrayContaining(['stories-gguf/stories-F32.gguf', 'stories260K-hf', 'tiny-chat']));
+    // The model box says what it takes; offline, the reason the hub will not work is on the page.
+    const box = browser.page.getByTestId('hf-model-input');
+    expect(await box.getAttribute('aria-label')).toMatch(/Hugging Face id.*URL.*path on this server/);
+    expect(await box.getAttribute('placeholder')).toContain('/models/');
+    expect(await browser.page.locator('option[value="__hf__"]').textContent()).toBe('Hub id, URL or path…');
+    expect(await box.isDisabled()).toBe(true);
+    const offline = browser.page.getByTestId('offline-note');
+    expect(await offline.isVisible()).toBe(true);
+    expect(await offline.textContent()).toMatch(/^Offline: the server found no network/);
+    await browser.page.locator('#model-picker').screenshot({ path: join(SHOTS, 'demo-picker-offline.png') });
     expect(await browser.page.getByTestId('send-button').isDisabled()).toBe(true);
     // The cache buttons, the import label included, read as disabled until a model is loaded.
     expect(await browser.page.getByTestId('cache-import-label').getAttribute('aria-disabled')).toBe('true');
@@ -104,7 +130,7 @@ describe('the chat demo in headless chromium', () => {
     await browser.page.screenshot({ path: join(SHOTS, 'demo-loaded.png') });
   });
 
-  it('a greedy answer in the browser equals the Node engine greedy answer', async () => {
+  test('a greedy answer in the browser equals the Node engine greedy answer', async () => {
     const prompt = 'Lily went to the park';
     const maxTokens = 16;
     const answer = await demo.ask(prompt, { maxTokens, temperature: 0, reuseMode: 'none' });
@@ -128,7 +154,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
+  test('a similar second prompt reuses cached KV: badge and reuse map show it', async () => {
     await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     expect((await demo.cache()).entries).toBe(0);
     const first = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
@@ -157,7 +183,7 @@ describe('the chat demo in headless chromium', () => {
     await browser.page.screenshot({ path: join(SHOTS, 'demo-answer-reuse.png') });
   });
 
-  it('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
+  test('an exact repeat answers from the cache: the badge shows the saving against computing all tokens', async () => {
     await demo.cacheAction(() => demo.clearCache(), /Cleared/);
     const cold = await demo.ask(LILY, { maxTokens: 8, reuseMode: 'kvshare' });
     const repeat = await demo.ask(LILY, { maxTokens: 8 });
@@ -171,13 +197,22 @@ describe('the chat demo in headless chromium', () => {
         `TTFT \\d+ ms · (~[\\d.]+× (faster|slower) than|about as fast as) computing all ${badge.prompt} tokens · answer 8 tokens$`,
       ),
     );
+    // Only a reuse that paid off wears the success style; "slower" never does.
+    const shown = browser.page.getByTestId('reuse-badge').last();
+    const verdict = badge.text.includes('faster')
+      ? 'faster'
+      : badge.text.includes('slower')
+        ? 'slower'
+        : 'same';
+    expect(await shown.getAttribute('data-verdict')).toBe(verdict);
+    expect(await shown.evaluate((b) => b.classList.contains('hit'))).toBe(verdict === 'faster');
     // Figures for the report (timing is not asserted): cold TTFT, repeat TTFT, estimated full prefill.
     console.log(
       `demo exact repeat: cold TTFT ${cold.badge?.ttftMs} ms, repeat TTFT ${badge.ttftMs} ms, estimated full ${badge.estimatedFullMs} ms`,
     );
   });
 
-  it('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {
+  test('the cache persists: after a reload and after a browser restart a similar prompt hits', async () => {
     const before = await demo.cache();
     expect(before.persistent).toBe(true);
     expect(before.persistedEntries).toBe(before.entries);
@@ -222,7 +257,7 @@ describe('the chat demo in headless chromium', () => {
     expect(await browser.page.getByTestId('message-assistant').count()).toBeGreaterThan(answers);
   });
 
-  it('a remembered model that loads by itself can be stopped; New chat forgets the conversation', async () => {
+  test('a remembered model that loads by itself can be stopped; New chat forgets the conversation', async () => {
     // Hold the weights download until Stop loading is clicked, so the stop lands mid-load.
     let release: () => void = () => undefined;
     const held = new Promise<void>((ok) => {
@@ -265,7 +300,7 @@ describe('the chat demo in headless chromium', () => {
     expect(await browser.page.getByTestId('chat-empty').textContent()).toMatch(/^Ready: type a prompt/);
   });
 
-  it('Stop ends a long answer promptly and the engine answers the next request', async () => {
+  test('Stop ends a long answer promptly and the engine answers the next request', async () => {
     await demo.setSettings({ maxTokens: 400, reuseMode: 'kvshare' });
     const index = await browser.page.getByTestId('message-assistant').count();
     const answers = await demo.counter('answers');
@@ -318,7 +353,7 @@ describe('the chat demo in headless chromium', () => {
     await answersNode.nth(index + 1).screenshot({ path: join(SHOTS, 'demo-truncated-answer.png') });
   });
 
-  it('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
+  test('exports a pack, clears the cache, imports the pack: entries and hits come back', async () => {
     const entries = (await demo.cache()).entries;
     expect(entries).toBeGreaterThan(0);
     const download = browser.page.waitForEvent('download');
@@ -365,7 +400,137 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('shows a load error with its code', async () => {
+  test('settings are checked as they are typed: the reason shows at once and goes when fixed', async () => {
+    const page = browser.page;
+    const error = page.getByTestId('settings-error');
+    const answers = await page.getByTestId('message-assistant').count();
+    await demo.setSettings({ maxTokens: 8, temperature: 0 });
+    expect(await error.isVisible()).toBe(false);
+    await page.getByTestId('max-tokens').fill('0');
+    await expect(error).toBeVisible();
+    await expect(error).toHaveText(/^Max new tokens must be a whole number from 1 to \d+/);
+    await expect(page.getByTestId('max-tokens')).toHaveAttribute('aria-invalid', 'true');
+    await page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-live-error.png') });
+    await page.getByTestId('max-tokens').fill('8');
+    await expect(error).toBeHidden();
+    await page.getByTestId('temperature').fill('-1');
+    await expect(error).toHaveText(/^Temperature must be from 0/);
+    await page.getByTestId('temperature').fill('0.7');
+    await expect(error).toBeHidden();
+    await expect(page.getByTestId('temperature')).toHaveAttribute('aria-invalid', 'false');
+    // Typing sent nothing.
+    expect(await page.getByTestId('message-assistant').count()).toBe(answers);
+    await demo.setSettings({ temperature: 0 });
+  });
+
+  test('settings and conversations are kept per model; ?model= loads that model and not the old chat', async () => {
+    const page = browser.page;
+    const maxTokens = page.getByTestId('max-tokens');
+    const history = page.getByTestId('history-toggle');
+    await demo.setSettings({ maxTokens: 40 });
+    await history.setChecked(false);
+    const storiesAnswers = await page.getByTestId('message-assistant').count();
+    expect(storiesAnswers).toBeGreaterThan(0);
+
+    // ?model= names another local model: it loads, with an empty chat of its own and the settings
+    // on screen carried over as they are (not replaced by defaults).
+    expect(await demo.open(server.origin, '?model=tiny-chat')).toBe('ready');
+    expect(await page.getByTestId('load-status').textContent()).toContain('tiny-chat');
+    expect(await page.getByTestId('model-select').inputValue()).toBe('tiny-chat');
+    expect(await page.getByTestId('message-assistant').count()).toBe(0);
+    expect(await maxTokens.inputValue()).toBe('40');
+    expect(await history.isChecked()).toBe(false);
+    expect(await page.getByTestId('settings-model').textContent()).toBe('Kept for tiny-chat');
+    await page.screenshot({ path: join(SHOTS, 'demo-query-model-own-chat.png') });
+    await history.setChecked(true);
+    const tiny = await demo.ask(TOM, { maxTokens: 20, temperature: 0 });
+    expect(tiny.badge?.completion).toBeLessThanOrEqual(20);
+
+    // Back to stories: its own conversation and its own settings come back.
+    expect(await demo.load('stories260K-hf')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(storiesAnswers);
+    expect(await maxTokens.inputValue()).toBe('40');
+    expect(await history.isChecked()).toBe(false);
+    expect(await page.getByTestId('settings-model').textContent()).toBe('Kept for stories260K-hf');
+    // And tiny-chat again: its one answer, 20 tokens, earlier turns on.
+    expect(await demo.load('tiny-chat')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(1);
+    expect(await maxTokens.inputValue()).toBe('20');
+    expect(await history.isChecked()).toBe(true);
+    await page.locator('#settings').screenshot({ path: join(SHOTS, 'demo-settings-kept-per-model.png') });
+    // A reload (no ?model=) comes back to the last model, with its chat and settings.
+    await page.goto(`${server.origin}/`);
+    expect(await demo.settled()).toBe('ready');
+    expect(await page.getByTestId('load-status').textContent()).toContain('tiny-chat');
+    expect(await maxTokens.inputValue()).toBe('20');
+    expect(await page.getByTestId('message-assistant').count()).toBe(1);
+    expect(await demo.load('stories260K-hf')).toBe('ready');
+    expect(await page.getByTestId('message-assistant').count()).toBe(storiesAnswers);
+  });
+
+  test('a reuse that came out slower is said plainly, never in the success style', async () => {
+    const page = browser.page;
+    // The badge the demo builds for each outcome (the page's own module, served by Vite).
+    const r = await page.evaluate(async () => {
+      const path = '/ui/reuse-map.ts';
+      const { reuseBadge } = await import(/* @vite-ignore */ path);
+      const usage = (ttft: number, est: number) => ({
+        prompt_tokens: 24,
+        completion_tokens: 8,
+        reused_tokens: 20,
+        token_fates: [...Array(20).fill('reused'), ...Array(4).fill('new')],
+        time_to_first_token_ms: ttft,
+        estimated_full_prefill_ms: est,
+        prefill_path: 'kvshare',
+      });
+      const host = document.createElement('div');
+      host.id = 'verdicts';
+      host.style.cssText = 'display:flex;flex-direction:column;gap:4px;padding:8px;background:#fff';
+      const badges = [usage(10, 50), usage(50, 51), usage(85, 50)].map((u) => reuseBadge(u, 'length'));
+      host.append(...badges);
+      document.querySelector('#chat')!.prepend(host);
+      return badges.map((b: HTMLElement) => ({
+        text: b.textContent,
+        verdict: b.dataset.verdict,
+        classes: [...b.classList],
+        background: getComputedStyle(b).backgroundColor,
+      }));
+    });
+    expect(r.map((b) => b.verdict)).toEqual(['faster', 'same', 'slower']);
+    expect(r[0].classes).toContain('hit');
+    expect(r[1].classes).not.toContain('hit');
+    expect(r[2].text).toContain('~1.7× slower than computing all 24 tokens');
+    expect(r[2].classes).toEqual(['reuse-badge', 'slower']);
+    expect(r[2].background).not.toBe(r[0].background);
+    expect(r[1].background).not.toBe(r[0].background);
+    await page.locator('#verdicts').screenshot({ path: join(SHOTS, 'demo-reuse-badge-verdicts.png') });
+    await page.evaluate(() => document.querySelector('#verdicts')?.remove());
+  });
+
+  test('no sideways scroll from 360 to 420 px wide', async () => {
+    const page = browser.page;
+    try {
+      for (const width of [360, 390, 420]) {
+        await page.setViewportSize({ width, height: 780 });
+        const sizes = await page.evaluate(() => ({
+          scroll: document.documentElement.scrollWidth,
+          client: document.documentElement.clientWidth,
+          wide: [...document.querySelectorAll<HTMLElement>('#app *')]
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+            .slice(0, 5)
+            .map((e) => `${e.localName}.${e.className}`),
+        }));
+        expect(sizes.wide, `at ${width} px`).toEqual([]);
+        expect(sizes.scroll, `at ${width} px`).toBeLessThanOrEqual(sizes.client);
+        if (width !== 390)
+          await page.screenshot({ path: join(SHOTS, `demo-narrow-${width}.png`), fullPage: true });
+      }
+    } finally {
+      await page.setViewportSize(VIEWPORT);
+    }
+  });
+
+  test('shows a load error with its code', async () => {
     // A page of its own: the failed fetch logs console errors that are expected here.
     const page = await browser.context.newPage();
     try {
@@ -393,7 +558,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('a browser without WebGPU gets the webgpu-missing screen and no engine', async () => {
+  test('a browser without WebGPU gets the webgpu-missing screen and no engine', async () => {
     const plain = await openBrowser({ webgpu: false });
     try {
       const page = plain.page;
@@ -426,7 +591,7 @@ describe('the chat demo in headless chromium', () => {
     }
   });
 
-  it('logged no console errors on the happy path (page and workers)', () => {
+  test('logged no console errors on the happy path (page and workers)', () => {
     expect([...closedErrors, ...browser.errors]).toEqual([]);
   });
 });

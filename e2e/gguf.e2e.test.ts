@@ -5,7 +5,7 @@
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, test } from '@playwright/test';
 import type { ChatMessage } from '../src/api/types.ts';
 import { writeStoriesGguf } from '../test/helpers/gguf-writer-models.ts';
 import { storiesDir } from '../test/helpers/models.ts';
@@ -14,30 +14,31 @@ import type { ChatRequest } from './pages/e2e-api.ts';
 
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 
+test.describe.configure({ mode: 'serial' });
+
 let assets: string;
 let server: PageServer;
 let browser: BrowserSession;
 
-beforeAll(async () => {
-  // The dev server serves $KVSHARE_ASSETS at /models/: the stories folder and a GGUF folder without tokenizer files.
+test.beforeAll(async () => {
+  // Its own dev server, serving at /models/ the stories folder and a GGUF folder without tokenizer files.
   assets = await mkdtemp(join(tmpdir(), 'kvshare-gguf-e2e-'));
   await cp(storiesDir(), join(assets, 'stories260K-hf'), { recursive: true });
   await writeStoriesGguf(join(assets, 'stories-gguf'), ['F32'], false);
-  process.env.KVSHARE_ASSETS = assets;
-  server = await startPageServer();
+  server = await startPageServer('e2e/pages', assets);
   browser = await launchBrowser();
   await browser.page.goto(`${server.origin}/`);
   await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (assets) await rm(assets, { recursive: true, force: true });
 });
 
-describe('GGUF in the browser', () => {
-  it("stories260K as F32 GGUF by URL: the safetensors model's fingerprint and greedy answer", async () => {
+test.describe('GGUF in the browser', () => {
+  test("stories260K as F32 GGUF by URL: the safetensors model's fingerprint and greedy answer", async () => {
     const req: ChatRequest = { messages: user('Once upon a time'), max_tokens: 16, temperature: 0 };
     const load = (u: string) =>
       browser.page.evaluate(([url]) => window.kvshareE2E.load(url, 128), [u] as const);

@@ -1,33 +1,19 @@
 /**
- * Browser-test harness: Vite (this repo's vite.config.ts with root e2e/pages) on a free localhost
- * port, and Debian's chromium (never a downloaded browser) with WebGPU on SwiftShader, driven by
- * playwright-core in a persistent context (a temp profile, so IndexedDB survives page reloads).
+ * Browser-test harness for the suites that need more than playwright.config.ts gives every test: a
+ * Vite dev server of their own (a suite serving models it makes, e.g. a GGUF file or a synthetic chat
+ * model), and the browser of the running project (its executable, flags and headless mode) in a
+ * persistent context: a profile folder, so IndexedDB survives page reloads and browser restarts.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type ConsoleMessage, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, type ConsoleMessage, chromium, type Page, test } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
-import { progress } from './progress.ts';
+import { CHROMIUM_ARGS_NO_WEBGPU } from './browsers.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-
-export const CHROMIUM = process.env.KVSHARE_CHROMIUM ?? '/usr/bin/chromium';
-
-export const CHROMIUM_ARGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-features=Vulkan',
-  '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export async function freePort(): Promise<number> {
   const srv = createNetServer();
@@ -47,19 +33,33 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-/** Vite with the project config, serving `pagesDir` as root (plus /models/* from the assets). */
-export async function startPageServer(pagesDir = 'e2e/pages'): Promise<PageServer> {
-  const port = await freePort();
-  progress(`starting the dev server for ${pagesDir}`);
-  const server: ViteDevServer = await createServer({
-    configFile: resolve(projectRoot, 'vite.config.ts'),
-    root: resolve(projectRoot, pagesDir),
-    server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
-    logLevel: 'warn',
-    clearScreen: false,
+/**
+ * Vite with the project config, serving `pagesDir` as root and /models/* from `assets` (default:
+ * $KVSHARE_ASSETS or the config's default), offline.
+ */
+export function startPageServer(pagesDir = 'e2e/pages', assets?: string): Promise<PageServer> {
+  return test.step(`start a dev server for ${pagesDir}`, async () => {
+    const port = await freePort();
+    // The models folder: vite.config.ts reads it as it loads (below). The network check is off for
+    // every server of this process (the tests want the offline default, the local model).
+    const before = process.env.KVSHARE_ASSETS;
+    if (assets !== undefined) process.env.KVSHARE_ASSETS = assets;
+    process.env.KVSHARE_OFFLINE = '1';
+    try {
+      const server: ViteDevServer = await createServer({
+        configFile: resolve(projectRoot, 'vite.config.ts'),
+        root: resolve(projectRoot, pagesDir),
+        server: { host: '127.0.0.1', port, strictPort: true, hmr: false },
+        logLevel: 'warn',
+        clearScreen: false,
+      });
+      await server.listen();
+      return { origin: `http://127.0.0.1:${port}`, close: () => server.close() };
+    } finally {
+      if (before === undefined) delete process.env.KVSHARE_ASSETS;
+      else process.env.KVSHARE_ASSETS = before;
+    }
   });
-  await server.listen();
-  return { origin: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 
 export interface BrowserSession {
@@ -70,21 +70,8 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-/**
- * Chromium with WebGPU switched off: no WebGPU flags, and the feature disabled. Debian's chromium
- * then still has `navigator.gpu`, but `requestAdapter()` resolves to null (checked on chromium 156).
- */
-export const CHROMIUM_ARGS_NO_WEBGPU = [
-  '--disable-features=WebGPU',
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-
 export interface LaunchOptions {
-  /** WebGPU on SwiftShader (default true); false launches with CHROMIUM_ARGS_NO_WEBGPU. */
+  /** WebGPU as the project runs it (default true); false launches with CHROMIUM_ARGS_NO_WEBGPU. */
   webgpu?: boolean;
   /**
    * The profile folder to use. Default: a new temp folder, removed on close. A folder given here is
@@ -93,40 +80,39 @@ export interface LaunchOptions {
   profileDir?: string;
 }
 
-export async function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSession> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no chromium at ${CHROMIUM}: apt-get install chromium (see .ci/run), or set KVSHARE_CHROMIUM`,
-    );
-  }
-  progress(`launching chromium${opts.webgpu === false ? ' without WebGPU' : ''}`);
-  const ownProfile = opts.profileDir === undefined;
-  const profile = opts.profileDir ?? (await mkdtemp(join(tmpdir(), 'kvshare-e2e-')));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: opts.webgpu === false ? CHROMIUM_ARGS_NO_WEBGPU : CHROMIUM_ARGS,
+/** The running project's browser (playwright.config.ts) in a persistent context; call in a test or hook. */
+export function launchBrowser(opts: LaunchOptions = {}): Promise<BrowserSession> {
+  const project = test.info().project.use;
+  const launch = project.launchOptions ?? {};
+  return test.step(`launch ${project.browserName ?? 'chromium'}${opts.webgpu === false ? ' without WebGPU' : ''}`, async () => {
+    const ownProfile = opts.profileDir === undefined;
+    const profile = opts.profileDir ?? (await mkdtemp(join(tmpdir(), 'kvshare-e2e-')));
+    const context = await chromium.launchPersistentContext(profile, {
+      ...launch,
+      headless: project.headless ?? true,
+      args: opts.webgpu === false ? CHROMIUM_ARGS_NO_WEBGPU : launch.args,
+    });
+    const page = context.pages()[0] ?? (await context.newPage());
+    const errors: string[] = [];
+    const seen = new Set<ConsoleMessage>();
+    const onConsole = (where: string) => (msg: ConsoleMessage) => {
+      if (msg.type() !== 'error' || seen.has(msg)) return;
+      seen.add(msg);
+      const at = msg.location().url;
+      errors.push(`${where} console.error: ${msg.text()}${at ? ` (${at})` : ''}`);
+    };
+    page.on('console', onConsole('page'));
+    page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+    page.on('crash', () => errors.push('page crashed'));
+    page.on('worker', (w) => w.on('console', onConsole(`worker ${w.url()}`)));
+    return {
+      context,
+      page,
+      errors,
+      async close() {
+        await context.close();
+        if (ownProfile) await rm(profile, { recursive: true, force: true });
+      },
+    };
   });
-  const page = context.pages()[0] ?? (await context.newPage());
-  const errors: string[] = [];
-  const seen = new Set<ConsoleMessage>();
-  const onConsole = (where: string) => (msg: ConsoleMessage) => {
-    if (msg.type() !== 'error' || seen.has(msg)) return;
-    seen.add(msg);
-    const at = msg.location().url;
-    errors.push(`${where} console.error: ${msg.text()}${at ? ` (${at})` : ''}`);
-  };
-  page.on('console', onConsole('page'));
-  page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
-  page.on('crash', () => errors.push('page crashed'));
-  page.on('worker', (w) => w.on('console', onConsole(`worker ${w.url()}`)));
-  return {
-    context,
-    page,
-    errors,
-    async close() {
-      await context.close();
-      if (ownProfile) await rm(profile, { recursive: true, force: true });
-    },
-  };
 }

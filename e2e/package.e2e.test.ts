@@ -5,27 +5,25 @@
 // (c) after that install, createNodeEngine() in Node gives the golden stories260K text; (d) a consumer
 // file type-checks against the shipped .d.ts; (b) <kvshare-chat> loads from the built files on a plain
 // static server; (a) a page calling createEngine() is bundled by Vite (no .wasm, no file over 2 MB)
-// and answers in chromium. The fixture app is e2e/packed-app/. Prints each step with its elapsed time
-// and the install's size (it takes minutes).
+// and answers in chromium. The fixture app is e2e/packed-app/. Each phase is a test step (it takes
+// minutes); the install's time and size and the build's size are printed.
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { Page } from 'playwright-core';
+import { expect, type Page, test } from '@playwright/test';
 import { build, type PreviewServer, preview } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { goldenPath, storiesDir } from '../test/helpers/models.ts';
 import { type BrowserSession, freePort, launchBrowser } from './harness.ts';
-import { progress } from './progress.ts';
-
-process.env.KVSHARE_OFFLINE = '1';
 
 const run = promisify(execFile);
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const fixture = resolve(projectRoot, 'e2e/packed-app');
 const MB = 2 ** 20;
+
+test.describe.configure({ mode: 'serial' });
 
 let work: string;
 let app: string;
@@ -33,37 +31,40 @@ let server: PreviewServer;
 let browser: BrowserSession;
 let origin: string;
 
-beforeAll(async () => {
+test.beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'kvshare-package-'));
   app = join(work, 'app');
-  progress('npm pack (runs npm run build)');
-  await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot });
-  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack wrote no .tgz into ${work}`);
+  const tarball = await test.step('npm pack (runs npm run build)', async () => {
+    await run('npm', ['pack', '--pack-destination', work], { cwd: projectRoot });
+    const file = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+    if (!file) throw new Error(`npm pack wrote no .tgz into ${work}`);
+    return file;
+  });
   await cp(fixture, app, { recursive: true });
   await writeFile(
     join(app, 'package.json'),
     JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
   );
-  progress(`npm install ${tarball} into ${app}`);
-  const started = performance.now();
-  await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball)], {
-    cwd: app,
+  await test.step(`npm install ${tarball} into a fresh app`, async () => {
+    const started = performance.now();
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(work, tarball)], {
+      cwd: app,
+    });
+    const files = await filesUnder(join(app, 'node_modules'));
+    console.info(
+      `installed in ${((performance.now() - started) / 1000).toFixed(1)} s: node_modules ${(sum(files) / MB).toFixed(1)} MB in ${files.length} files`,
+    );
   });
-  const files = await filesUnder(join(app, 'node_modules'));
-  progress(
-    `installed in ${((performance.now() - started) / 1000).toFixed(1)} s: node_modules ${(sum(files) / MB).toFixed(1)} MB in ${files.length} files`,
-  );
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-describe('the packed tarball in a fresh app', () => {
-  it('(i) the install runs no install script, leaves webgpu out and stays under 30 MB', async () => {
+test.describe('the packed tarball in a fresh app', () => {
+  test('(i) the install runs no install script, leaves webgpu out and stays under 30 MB', async () => {
     const lock = JSON.parse(await readFile(join(app, 'package-lock.json'), 'utf8'));
     const packages = Object.entries(lock.packages as Record<string, { hasInstallScript?: boolean }>);
     expect(packages.filter(([, p]) => p.hasInstallScript).map(([name]) => name)).toEqual([]);
@@ -74,7 +75,7 @@ describe('the packed tarball in a fresh app', () => {
     expect(files.filter((f) => f.path.endsWith('.wasm')).map((f) => f.path)).toEqual([]);
   });
 
-  it('(e) kvshare-web/node without webgpu: a typed error that names the package and its install command', async () => {
+  test('(e) kvshare-web/node without webgpu: a typed error that names the package and its install command', async () => {
     const { stdout } = await run(process.execPath, ['node-no-webgpu.mjs', storiesDir()], { cwd: app });
     const r = JSON.parse(stdout);
     expect(r).toMatchObject({
@@ -85,9 +86,9 @@ describe('the packed tarball in a fresh app', () => {
     expect(r.message).toContain('`npm install webgpu`');
   });
 
-  it('(c) createNodeEngine() (EngineApi) and createNodeTokenEngine() from kvshare-web/node give the golden greedy story', async () => {
-    progress('(c) npm install webgpu, then node node-golden.mjs');
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', 'webgpu'], { cwd: app });
+  test('(c) createNodeEngine() (EngineApi) and createNodeTokenEngine() from kvshare-web/node give the golden greedy story', async () => {
+    await test.step('npm install webgpu', () =>
+      run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', 'webgpu'], { cwd: app }));
     const golden = JSON.parse(await readFile(goldenPath(), 'utf8'));
     const { stdout } = await run(process.execPath, ['node-golden.mjs', storiesDir(), golden.prompt], {
       cwd: app,
@@ -97,28 +98,27 @@ describe('the packed tarball in a fresh app', () => {
     expect(`${golden.prompt}${r.text}`).toBe(golden.greedy_64_after_prompt.text);
   });
 
-  it('(d) a consumer file type-checks against the shipped types (stream: true narrows)', async () => {
-    progress('(d) tsc -p tsconfig.json in the app');
+  test('(d) a consumer file type-checks against the shipped types (stream: true narrows)', async () => {
     const tsc = resolve(projectRoot, 'node_modules/typescript/bin/tsc');
     const r = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch((e) => e);
     expect(`${r.stdout}${r.stderr ?? ''}`.trim()).toBe('');
   });
 
-  it('(b) <kvshare-chat> from node_modules/kvshare-web/dist-component on a plain static server answers', async () => {
-    progress('(a)(b) vite build of the app page, then a static server and chromium');
+  test('(b) <kvshare-chat> from node_modules/kvshare-web/dist-component on a plain static server answers', async () => {
     // (a)'s bundle, built now so that one static server serves both pages.
-    await build({
-      configFile: false,
-      root: app,
-      base: './',
-      logLevel: 'warn',
-      build: { outDir: join(app, 'page'), emptyOutDir: true, target: 'es2022' },
-      worker: { format: 'es' },
-    });
+    await test.step("vite build of (a)'s page", () =>
+      build({
+        configFile: false,
+        root: app,
+        base: './',
+        logLevel: 'warn',
+        build: { outDir: join(app, 'page'), emptyOutDir: true, target: 'es2022' },
+        worker: { format: 'es' },
+      }));
     // No .wasm and nothing over 2 MB in the app's build.
     const built = await filesUnder(join(app, 'page'));
     const largest = built.reduce((a, b) => (b.size > a.size ? b : a));
-    progress(
+    console.info(
       `(a) the build: ${built.length} files, ${(sum(built) / MB).toFixed(2)} MB, largest ${largest.path} ${(largest.size / MB).toFixed(2)} MB`,
     );
     expect(built.filter((f) => f.path.endsWith('.wasm')).map((f) => f.path)).toEqual([]);
@@ -163,8 +163,7 @@ describe('the packed tarball in a fresh app', () => {
     }
   });
 
-  it('(a) a page calling createEngine(), bundled by Vite from the package, streams an answer', async () => {
-    progress('(a) chromium on the bundled page');
+  test('(a) a page calling createEngine(), bundled by Vite from the package, streams an answer', async () => {
     const page = await browser.context.newPage();
     try {
       await page.goto(`${origin}/page/index.html`);
@@ -181,7 +180,6 @@ describe('the packed tarball in a fresh app', () => {
       expect(text.length).toBeGreaterThan(0);
       expect(workerPaths(page)).toEqual([expect.stringMatching(/^\/page\/assets\/worker-[\w-]+\.js$/)]);
       expect(browser.errors).toEqual([]);
-      progress('done');
     } finally {
       await page.close();
     }

@@ -1,30 +1,30 @@
 // Issue 4 in a real browser: the engine in a module Web Worker on WebGPU (SwiftShader), driven through
 // the public client API (src/client) by the page e2e/pages/main.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, test } from '@playwright/test';
 import type { ChatMessage } from '../src/api/types.ts';
-import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import { type BrowserSession, launchBrowser } from './harness.ts';
 import type { ChatRequest } from './pages/e2e-api.ts';
+import { PAGES_ORIGIN } from './servers.ts';
 
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 
-let server: PageServer;
+test.describe.configure({ mode: 'serial' });
+
 let browser: BrowserSession;
 
-beforeAll(async () => {
-  server = await startPageServer();
+test.beforeAll(async () => {
   browser = await launchBrowser();
-  await browser.page.goto(`${server.origin}/`);
+  await browser.page.goto(`${PAGES_ORIGIN}/`);
   await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
 });
 
-afterAll(async () => {
+test.afterAll(async () => {
   await browser?.close();
-  await server?.close();
 });
 
-describe('the worker engine in headless chromium', () => {
-  it('loads stories260K by URL in a module worker on WebGPU, with progress', async () => {
-    const url = `${server.origin}/models/stories260K-hf`;
+test.describe('the worker engine in headless chromium', () => {
+  test('loads stories260K by URL in a module worker on WebGPU, with progress', async () => {
+    const url = `${PAGES_ORIGIN}/models/stories260K-hf`;
     const r = await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [url] as const);
     expect(r.info.location).toBe(url);
     expect(r.info.contextLength).toBe(256);
@@ -36,7 +36,7 @@ describe('the worker engine in headless chromium', () => {
     console.info(`adapter in the worker: ${r.info.adapter}; page thread has navigator.gpu: ${r.pageHasGpu}`);
   });
 
-  it('streams an answer: chunks arrive, and their concatenation is the answer', async () => {
+  test('streams an answer: chunks arrive, and their concatenation is the answer', async () => {
     const req: ChatRequest = {
       messages: user('Lily went to the park'),
       max_tokens: 24,
@@ -54,7 +54,7 @@ describe('the worker engine in headless chromium', () => {
     expect(s.usage?.token_fates).toHaveLength(s.usage?.prompt_tokens ?? -1);
   });
 
-  it('an AbortSignal stops a stream mid-way; the next request completes', async () => {
+  test('an AbortSignal stops a stream mid-way; the next request completes', async () => {
     const long: ChatRequest = { messages: user('Once upon a time'), max_tokens: 200 };
     const s = await browser.page.evaluate(([q, n]) => window.kvshareE2E.streamAndAbort(q, n), [
       long,
@@ -72,7 +72,7 @@ describe('the worker engine in headless chromium', () => {
     expect(next.usage.completion_tokens).toBe(8);
   });
 
-  it('a similar prompt reuses cached KV', async () => {
+  test('a similar prompt reuses cached KV', async () => {
     const a: ChatRequest = {
       messages: user('Once upon a time, Lily found a red ball in the park.'),
       max_tokens: 8,
@@ -98,7 +98,7 @@ describe('the worker engine in headless chromium', () => {
     expect(pieces.join('')).toContain('Tom found a blue ball in the park.');
   });
 
-  it('entries persist in IndexedDB: after a page reload a similar prompt reuses them', async () => {
+  test('entries persist in IndexedDB: after a page reload a similar prompt reuses them', async () => {
     const before = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
     expect(before.persistent).toBe(true);
     expect(before.persistedEntries).toBe(before.entries);
@@ -108,7 +108,7 @@ describe('the worker engine in headless chromium', () => {
     const reloaded = await browser.page.evaluate(([u]) => window.kvshareE2E.load(u, 256), [
       '/models/stories260K-hf',
     ] as const);
-    expect(reloaded.info.location).toBe(`${server.origin}/models/stories260K-hf`);
+    expect(reloaded.info.location).toBe(`${PAGES_ORIGIN}/models/stories260K-hf`);
     const after = await browser.page.evaluate(() => window.kvshareE2E.cacheStats());
     expect(after.entries).toBe(before.entries);
     expect(after.hits).toBe(0); // a new engine: nothing served from memory yet
@@ -123,7 +123,7 @@ describe('the worker engine in headless chromium', () => {
     expect(await browser.page.evaluate(() => window.kvshareE2E.warnings())).toEqual([]);
   });
 
-  it('a KV pack exported, the cache cleared, the pack imported: the hits come back', async () => {
+  test('a KV pack exported, the cache cleared, the pack imported: the hits come back', async () => {
     const entries = (await browser.page.evaluate(() => window.kvshareE2E.cacheStats())).entries;
     const bytes = await browser.page.evaluate(() => window.kvshareE2E.exportPack());
     expect(bytes).toBeGreaterThan(1000);
@@ -148,7 +148,7 @@ describe('the worker engine in headless chromium', () => {
     expect(ids).toEqual(expect.arrayContaining(r.usage.entry_ids));
   });
 
-  it('errors thrown in the worker arrive on the page with their class', async () => {
+  test('errors thrown in the worker arrive on the page with their class', async () => {
     const empty = await browser.page.evaluate(() => window.kvshareE2E.emptyChatError());
     expect(empty).toMatchObject({
       instanceOfExpected: true,
@@ -166,11 +166,11 @@ describe('the worker engine in headless chromium', () => {
     });
   });
 
-  it('two tabs share the IndexedDB cache: an entry written in one is reused in the other', async () => {
+  test('two tabs share the IndexedDB cache: an entry written in one is reused in the other', async () => {
     const other = await browser.context.newPage();
     try {
       other.on('pageerror', (e) => browser.errors.push(`second tab: ${e.message}`));
-      await other.goto(`${server.origin}/`);
+      await other.goto(`${PAGES_ORIGIN}/`);
       await other.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
       await other.evaluate(([u]) => window.kvshareE2E.load(u, 256), ['/models/stories260K-hf'] as const);
       const known = new Set((await other.evaluate(() => window.kvshareE2E.cacheList())).map((m) => m.id));
@@ -192,13 +192,13 @@ describe('the worker engine in headless chromium', () => {
     }
   });
 
-  it('unload() through the client frees the engine', async () => {
+  test('unload() through the client frees the engine', async () => {
     const r = await browser.page.evaluate(() => window.kvshareE2E.unload());
     expect(r.infoAfter).toBeNull();
     expect(r.chatAfter).toMatchObject({ instanceOfExpected: true, code: 'ENGINE_NOT_LOADED' });
   });
 
-  it('logged no console errors in the page or its workers', () => {
+  test('logged no console errors in the page or its workers', () => {
     expect(browser.errors).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * `openModelSource('http://localhost:5173/models/stories260K-hf')`.
  *
  * `GET /models/index.json` answers `{models, network}` (ModelIndex): the local folders holding a
- * config.json and weights, and whether huggingface.co resolves from the server (decided here rather than in the
+ * config.json and weights and the .gguf files (in the folder or one level down), and whether huggingface.co resolves from the server (decided here rather than in the
  * page, where a failed fetch logs console errors). `KVSHARE_OFFLINE=1` forces `network: false`.
  */
 import { lookup } from 'node:dns/promises';
@@ -19,7 +19,10 @@ export const MODEL_INDEX_PATH = `${MODELS_PREFIX}index.json`;
 
 /** What `GET /models/index.json` answers. */
 export interface ModelIndex {
-  /** Local model folder names (each holds a config.json and safetensors weights), sorted. */
+  /**
+   * Local models, sorted: folder names (each holds a config.json and safetensors weights) and .gguf
+   * files, at the top (`name.gguf`) or one folder down (`folder/name.gguf`).
+   */
   models: string[];
   /** Whether huggingface.co resolved from the server within about a second. */
   network: boolean;
@@ -113,11 +116,16 @@ export async function modelIndex(root: string): Promise<ModelIndex> {
   return { models, network };
 }
 
+const isGguf = (name: string) => name.toLowerCase().endsWith('.gguf');
+
 async function localModels(root: string): Promise<string[]> {
   const dirents = await readdir(root, { withFileTypes: true }).catch(() => []);
   const names: string[] = [];
   for (const d of dirents) {
+    if (d.isFile() && isGguf(d.name)) names.push(d.name);
     if (!d.isDirectory()) continue;
+    const inside = await readdir(resolve(root, d.name), { withFileTypes: true }).catch(() => []);
+    for (const f of inside) if (f.isFile() && isGguf(f.name)) names.push(`${d.name}/${f.name}`);
     const has = (file: string) =>
       stat(resolve(root, d.name, file)).then(
         (s) => s.isFile(),

@@ -1,7 +1,8 @@
 /**
- * Model choice: a select of the dev server's local models plus "Hugging Face", whose id or URL
- * goes in the text field next to it; a Load button, and a Stop button while a model loads; the load
- * progress and the load error.
+ * Model choice: a select of the dev server's local models (folders and .gguf files) plus "Hub id,
+ * URL or path", whose value goes in the text field next to it; a Load button, and a Stop button while
+ * a model loads; the load progress and the load error. Offline, a visible note says why hub models
+ * will not load.
  */
 import {
   initialSelection,
@@ -36,14 +37,15 @@ export class ModelPicker {
       for (const name of index.models) group.append(el('option', { text: name, attrs: { value: name } }));
       this.select.append(group);
     }
-    this.select.append(el('option', { text: 'Hugging Face model…', attrs: { value: HF_OPTION } }));
+    this.select.append(el('option', { text: 'Hub id, URL or path…', attrs: { value: HF_OPTION } }));
     this.hfInput = el('input', {
       testid: 'hf-model-input',
       attrs: {
         type: 'text',
         spellcheck: 'false',
-        'aria-label': 'Hugging Face model id or URL',
-        placeholder: 'owner/model, owner/model/file.gguf or https://…',
+        'aria-label':
+          'Model: a Hugging Face id (owner/name or owner/name/file.gguf), a URL, or a path on this server (/models/…, a folder or a .gguf file)',
+        placeholder: 'owner/model, owner/model/file.gguf, https://… or /models/…',
       },
     });
     this.button = el('button', { testid: 'load-button', text: 'Load', attrs: { type: 'submit' } });
@@ -65,7 +67,12 @@ export class ModelPicker {
     this.select.value = start.local ?? HF_OPTION;
     this.hfInput.value = start.hfInput;
     if (start.note) this.setStatus(start.note);
-    if (!index.network) this.hfInput.title = 'The server found no network: Hugging Face models may not load.';
+    const offline = el('p', {
+      class: 'offline-note',
+      testid: 'offline-note',
+      text: 'Offline: the server found no network, so Hugging Face ids and remote URLs will not load. The models on this server do.',
+      attrs: index.network ? { hidden: '' } : {},
+    });
     this.syncInput();
     this.select.addEventListener('change', () => this.syncInput());
 
@@ -81,7 +88,7 @@ export class ModelPicker {
       ev.preventDefault();
       this.submit();
     });
-    host.replaceChildren(form, this.progress.root, this.error);
+    host.replaceChildren(form, offline, this.progress.root, this.error);
   }
 
   /** Disable the controls while a model loads or an answer is being written. */
@@ -131,20 +138,23 @@ export class ModelPicker {
     this.hfInput.disabled = this.select.value !== HF_OPTION;
   }
 
+  /** The model the controls name now, or null when the text field holds neither an id nor a URL. */
+  choice(): ModelChoice | null {
+    if (this.select.value !== HF_OPTION) return localChoice(this.select.value);
+    const url = resolveModelUrl(this.hfInput.value);
+    return url ? { source: 'hf', url, label: this.hfInput.value.trim() } : null;
+  }
+
   private submit(): void {
     this.clearError();
-    if (this.select.value !== HF_OPTION) {
-      this.onLoad(localChoice(this.select.value));
-      return;
-    }
-    const url = resolveModelUrl(this.hfInput.value);
-    if (!url) {
+    const choice = this.choice();
+    if (!choice) {
       this.showError(
         null,
-        'Give a Hugging Face model id like HuggingFaceTB/SmolLM2-135M-Instruct, or a URL.',
+        'Give a Hugging Face model id like HuggingFaceTB/SmolLM2-135M-Instruct, a URL, or a path on this server like /models/name.',
       );
       return;
     }
-    this.onLoad({ source: 'hf', url, label: this.hfInput.value.trim() });
+    this.onLoad(choice);
   }
 }

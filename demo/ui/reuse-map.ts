@@ -19,19 +19,22 @@ const FATE_HELP: Record<TokenFate, string> = {
   new: 'no cached source, computed',
 };
 
+/** How a reuse compared with computing every prompt token: only `faster` gets the success style. */
+export type ReuseVerdict = 'faster' | 'same' | 'slower';
+
 /**
  * The saving against the estimated time of computing every prompt token on this device, or null
- * when nothing was reused.
+ * when nothing was reused (or no estimate is known).
  */
-export function savingText(usage: ChatCompletionUsage): string | null {
+export function saving(usage: ChatCompletionUsage): { verdict: ReuseVerdict; text: string } | null {
   const est = usage.estimated_full_prefill_ms;
   const ttft = usage.time_to_first_token_ms;
   if (usage.reused_tokens === 0 || !(est > 0) || !(ttft > 0)) return null;
   const all = `computing all ${usage.prompt_tokens} tokens`;
   const x = est / ttft;
-  if (x >= 1.05) return `~${x.toFixed(1)}× faster than ${all}`;
-  if (x > 1 / 1.05) return `about as fast as ${all}`;
-  return `~${(1 / x).toFixed(1)}× slower than ${all}`;
+  if (x >= 1.05) return { verdict: 'faster', text: `~${x.toFixed(1)}× faster than ${all}` };
+  if (x > 1 / 1.05) return { verdict: 'same', text: `about as fast as ${all}` };
+  return { verdict: 'slower', text: `~${(1 / x).toFixed(1)}× slower than ${all}` };
 }
 
 export function reuseBadge(usage: ChatCompletionUsage, finish: FinishReason): HTMLElement {
@@ -43,8 +46,8 @@ export function reuseBadge(usage: ChatCompletionUsage, finish: FinishReason): HT
     `prompt ${usage.prompt_tokens}`,
     `TTFT ${Math.round(usage.time_to_first_token_ms)} ms`,
   ];
-  const saving = savingText(usage);
-  if (saving) parts.push(saving);
+  const outcome = saving(usage);
+  if (outcome) parts.push(outcome.text);
   parts.push(`answer ${usage.completion_tokens} tokens`);
   if (finish === 'abort') parts.push('stopped');
   const badge = el('div', { class: 'reuse-badge', testid: 'reuse-badge', text: parts.join(' · ') });
@@ -57,7 +60,10 @@ export function reuseBadge(usage: ChatCompletionUsage, finish: FinishReason): HT
   badge.dataset.estimatedFullMs = String(Math.round(usage.estimated_full_prefill_ms));
   badge.dataset.path = usage.prefill_path;
   badge.dataset.finish = finish;
-  if (usage.reused_tokens > 0) badge.classList.add('hit');
+  // The success style only for a reuse that paid off; a slower one is said plainly, in a warning style.
+  if (outcome) badge.dataset.verdict = outcome.verdict;
+  if (outcome?.verdict === 'faster') badge.classList.add('hit');
+  if (outcome?.verdict === 'slower') badge.classList.add('slower');
   return badge;
 }
 

@@ -1,6 +1,8 @@
 /**
  * Request settings: the system prompt, answer length, temperature (0 = greedy), the KV reuse mode,
- * and whether earlier turns are sent with each question.
+ * and whether earlier turns are sent with each question. Checked as they are typed (the reason shows
+ * under the form and goes when the value is fixed); kept per model by the demo (main.ts), never
+ * replaced by defaults on a load.
  */
 import type { ReuseMode } from '../../src/client/index.ts';
 import type { SettingsValues } from '../memory.ts';
@@ -48,6 +50,7 @@ export class SettingsForm {
   private readonly mode: HTMLSelectElement;
   private readonly history: HTMLInputElement;
   private readonly problem: HTMLElement;
+  private readonly owner: HTMLElement;
   private contextLength = 1024;
 
   /** `onChange` is called with the form's values after every edit (the demo remembers them). */
@@ -89,10 +92,12 @@ export class SettingsForm {
       testid: 'settings-error',
       attrs: { role: 'alert', hidden: '' },
     });
+    this.owner = el('p', { class: 'settings-owner', testid: 'settings-model', attrs: { hidden: '' } });
     const row = (label: string, id: string, input: HTMLElement) =>
       el('div', { class: 'setting' }, [el('label', { text: label, attrs: { for: id } }), input]);
     host.replaceChildren(
       el('h2', { text: 'Settings' }),
+      this.owner,
       row('System prompt', 'system-prompt', this.systemPrompt),
       row('Max new tokens', 'max-tokens', this.maxTokens),
       row('Temperature (0 = greedy)', 'temperature', this.temperature),
@@ -103,7 +108,18 @@ export class SettingsForm {
       ]),
       this.problem,
     );
-    for (const type of ['input', 'change']) host.addEventListener(type, () => onChange(this.values()));
+    for (const type of ['input', 'change']) {
+      host.addEventListener(type, () => {
+        this.check();
+        onChange(this.values());
+      });
+    }
+  }
+
+  /** Says whose settings these are (kept per model): `label` of the loaded model. */
+  setModel(label: string): void {
+    this.owner.textContent = `Kept for ${label}`;
+    this.owner.hidden = false;
   }
 
   /** The fields as typed. */
@@ -117,40 +133,42 @@ export class SettingsForm {
     };
   }
 
-  /** Put remembered values back in the fields (checked again when a request is sent). */
+  /** Put remembered values back in the fields, as they were (a value out of range is said, not fixed). */
   restore(v: SettingsValues): void {
     this.systemPrompt.value = v.systemPrompt;
     this.maxTokens.value = v.maxTokens;
     this.temperature.value = v.temperature;
     this.mode.value = v.reuseMode;
     this.history.checked = v.history;
-  }
-
-  /**
-   * Defaults for a newly loaded model. Hugging Face models here are chat models: they get the
-   * conversation and room to answer. The local ones are tiny story models, asked one prompt at a time
-   * with short answers (a cache entry holds prompt and answer, so a long answer dilutes how similar
-   * the entry looks to the next prompt).
-   */
-  useDefaultsFor(source: 'local' | 'hf'): void {
-    this.history.checked = source === 'hf';
-    this.maxTokens.value = source === 'hf' ? '128' : '32';
+    this.check();
   }
 
   /** The loaded model's context length: the most max new tokens can be. */
   limitTo(contextLength: number): void {
     this.contextLength = contextLength;
     this.maxTokens.max = String(contextLength);
+    this.check();
+  }
+
+  /** Shows why the values cannot be used (or hides the reason once they can); the reason, or null. */
+  private check(): string | null {
+    const problem = settingsProblem(
+      this.maxTokens.valueAsNumber,
+      this.temperature.valueAsNumber,
+      this.contextLength,
+    );
+    this.problem.textContent = problem ?? '';
+    this.problem.hidden = problem === null;
+    this.maxTokens.setAttribute('aria-invalid', String(problem?.startsWith('Max') ?? false));
+    this.temperature.setAttribute('aria-invalid', String(problem?.startsWith('Temperature') ?? false));
+    return problem;
   }
 
   /** The settings of the next request, or null when a value is out of range (said under the form). */
   read(): ChatSettings | null {
+    if (this.check() !== null) return null;
     const maxTokens = this.maxTokens.valueAsNumber;
     const temperature = this.temperature.valueAsNumber;
-    const problem = settingsProblem(maxTokens, temperature, this.contextLength);
-    this.problem.textContent = problem ?? '';
-    this.problem.hidden = problem === null;
-    if (problem !== null) return null;
     return {
       systemPrompt: this.systemPrompt.value.trim(),
       maxTokens,

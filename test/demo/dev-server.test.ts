@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelsMiddleware } from '../../scripts/vite-models.ts';
+import { modelIndex, modelsMiddleware } from '../../scripts/vite-models.ts';
 
 let base: string;
 let root: string;
@@ -83,5 +83,30 @@ describe('dev server /models/ paths', () => {
     expect(r.status).toBe(status);
     expect(r.body).not.toContain(base);
     expect(r.body).not.toMatch(/at .*\(.*:\d+:\d+\)|root:x:0/);
+  });
+});
+
+describe('dev server /models/index.json', () => {
+  it('lists model folders and .gguf files (top level and one folder down), nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kvshare-index-'));
+    try {
+      await mkdir(join(dir, 'stories'));
+      await writeFile(join(dir, 'stories', 'config.json'), '{}');
+      await writeFile(join(dir, 'stories', 'model.safetensors'), '');
+      await mkdir(join(dir, 'tokenizer-only'));
+      await writeFile(join(dir, 'tokenizer-only', 'config.json'), '{}');
+      await mkdir(join(dir, 'converted', 'deeper'), { recursive: true });
+      await writeFile(join(dir, 'converted', 'stories-Q8_0.gguf'), '');
+      await writeFile(join(dir, 'converted', 'deeper', 'too-deep.gguf'), '');
+      await writeFile(join(dir, 'top.GGUF'), '');
+      await writeFile(join(dir, 'notes.txt'), '');
+      process.env.KVSHARE_OFFLINE = '1';
+      expect(await modelIndex(dir)).toEqual({
+        models: ['converted/stories-Q8_0.gguf', 'stories', 'top.GGUF'],
+        network: false,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

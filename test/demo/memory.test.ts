@@ -51,15 +51,42 @@ describe('demo memory', () => {
       { role: 'assistant' as const, content: ', there was', finishReason: 'length' as const },
     ];
     memory.saveConversation({ modelUrl: stories.url, turns });
-    expect(memory.conversation()).toEqual({ modelUrl: stories.url, turns });
-    memory.forgetConversation();
-    expect(memory.conversation()).toBeNull();
+    expect(memory.conversation(stories.url)).toEqual({ modelUrl: stories.url, turns });
+    memory.forgetConversation(stories.url);
+    expect(memory.conversation(stories.url)).toBeNull();
+  });
+
+  it('keeps settings and conversations per model', () => {
+    const other = 'http://localhost:5173/models/tiny-chat';
+    const a = {
+      systemPrompt: '',
+      maxTokens: '40',
+      temperature: '0',
+      reuseMode: 'kvshare' as const,
+      history: false,
+    };
+    const b = { ...a, maxTokens: '128', history: true };
+    memory.saveSettingsFor(stories.url, a);
+    memory.saveSettingsFor(other, b);
+    expect(memory.settingsFor(stories.url)).toEqual(a);
+    expect(memory.settingsFor(other)).toEqual(b);
+    expect(memory.settingsFor('http://localhost:5173/models/never-loaded')).toBeNull();
+    const turns = [{ role: 'user' as const, content: 'Once upon a time' }];
+    memory.saveConversation({ modelUrl: stories.url, turns });
+    expect(memory.conversation(other)).toBeNull();
+    memory.saveConversation({ modelUrl: other, turns: [] });
+    expect(memory.conversation(stories.url)?.turns).toEqual(turns);
+    memory.forgetConversation(other);
+    expect(memory.conversation(stories.url)?.turns).toEqual(turns);
+    // A conversation filed under another model's key (a hand edit) is not shown for this one.
+    storage.setItem(`kvshare-demo:conversation:${other}`, JSON.stringify({ modelUrl: stories.url, turns }));
+    expect(memory.conversation(other)).toBeNull();
   });
 
   it('keeps the latest 200 turns of a long conversation', () => {
     const turns = Array.from({ length: 250 }, (_, i) => ({ role: 'user' as const, content: `q${i}` }));
     memory.saveConversation({ modelUrl: stories.url, turns });
-    const back = memory.conversation()!;
+    const back = memory.conversation(stories.url)!;
     expect(back.turns).toHaveLength(200);
     expect(back.turns[0]).toEqual({ role: 'user', content: 'q50' });
   });
@@ -96,19 +123,23 @@ describe('demo memory', () => {
         memory.settings,
       ],
       [
-        'kvshare-demo:conversation',
+        `kvshare-demo:conversation:${stories.url}`,
         JSON.stringify({ modelUrl: stories.url, turns: [{ role: 'system', content: 'x' }] }),
-        memory.conversation,
+        () => memory.conversation(stories.url),
       ],
       [
-        'kvshare-demo:conversation',
+        `kvshare-demo:conversation:${stories.url}`,
         JSON.stringify({
           modelUrl: stories.url,
           turns: [{ role: 'assistant', content: 'x', finishReason: 'eos' }],
         }),
-        memory.conversation,
+        () => memory.conversation(stories.url),
       ],
-      ['kvshare-demo:conversation', JSON.stringify([1, 2]), memory.conversation],
+      [
+        `kvshare-demo:conversation:${stories.url}`,
+        JSON.stringify([1, 2]),
+        () => memory.conversation(stories.url),
+      ],
     ];
     for (const [key, raw, read] of bad) {
       storage.setItem(key, raw);
@@ -131,6 +162,7 @@ describe('demo memory', () => {
     };
     expect(memory.model()).toBeNull();
     expect(() => memory.saveModel({ choice: stories, autoLoad: true })).not.toThrow();
-    expect(() => memory.forgetConversation()).not.toThrow();
+    expect(() => memory.forgetConversation(stories.url)).not.toThrow();
+    expect(memory.settingsFor(stories.url)).toBeNull();
   });
 });
