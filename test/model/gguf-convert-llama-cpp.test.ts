@@ -15,6 +15,7 @@ import { chatModelDir, REPLY } from '../chat/models.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { LlamaCppJudge } from '../helpers/llama-cpp.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
+import { promptLogitsAndGreedy, relDiff } from '../helpers/prompt-run.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
 const prompt: number[] = golden.prompt_ids_with_bos; // [5]
@@ -22,38 +23,6 @@ const VOCAB = 512;
 const STEPS = 24;
 const tmp = mkdtempSync(join(tmpdir(), 'kvshare-convert-llamacpp-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** This engine on `file`: logits at every prompt position [prompt.length, V] and `STEPS` greedy ids. */
-async function ours(file: string): Promise<{ logits: Float32Array; ids: number[] }> {
-  const m = await loadModelFiles(file, { prep: { keep: 'gpu' } });
-  const r = await LlamaRunner.build(await testGpu(), nodeShaderLibrary(), m.config, m.tensors, {
-    contextLength: 128,
-    maxRows: 8,
-    maxLogitRows: 8,
-  });
-  const rows = prompt.map((token, position) => ({ token, position }));
-  let out = await r.forward(rows, { logitRows: rows.map((_, i) => i), readLogits: true });
-  const logits = out.logits as Float32Array;
-  const ids: number[] = [];
-  for (let pos = prompt.length; ids.length < STEPS; pos++) {
-    const next = out.ids[out.ids.length - 1];
-    ids.push(next);
-    out = await r.forward([{ token: next, position: pos }]);
-  }
-  r.destroy();
-  return { logits, ids };
-}
-
-/** max |a − b| over max |a|. */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(a[i]));
-  }
-  return d / m;
-}
 
 describe('kvshare convert output in llama.cpp', () => {
   // f32 and f16: the same weights in both engines, f32 arithmetic; q8_0 / q4_0: llama.cpp's CPU dot
@@ -68,7 +37,7 @@ describe('kvshare convert output in llama.cpp', () => {
       const judge = await LlamaCppJudge.load(file);
       try {
         const want = await judge.logits(prompt, VOCAB); // [5, V]
-        const got = await ours(file);
+        const got = await promptLogitsAndGreedy(file, prompt, STEPS);
         diffs[type] = relDiff(want, got.logits);
         expect(diffs[type], type).toBeLessThan(tolerance[type]);
         const greedy = await judge.greedy(prompt, STEPS, VOCAB);

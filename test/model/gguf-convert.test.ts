@@ -13,20 +13,17 @@ import {
   ModelFileMissingError,
   UnsupportedArchitectureError,
 } from '../../src/errors.ts';
-import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
-import { LlamaRunner } from '../../src/llama/runner.ts';
 import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from '../../src/model/gguf-convert.ts';
 import { readGgufHeader } from '../../src/model/gguf-header.ts';
 import { GGML_TYPE_IDS } from '../../src/model/gguf-quantize.ts';
 import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
 import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { loadModelFiles } from '../../src/model/load.ts';
 import { openModelSource } from '../../src/model/source.ts';
 import { createTokenizer } from '../../src/model/tokenizer.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { chatModelDir, REPLY } from '../chat/models.ts';
-import { testGpu } from '../helpers/gpu.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
+import { promptLogitsAndGreedy, relDiff } from '../helpers/prompt-run.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
 const prompt: number[] = golden.prompt_ids_with_bos;
@@ -42,47 +39,15 @@ beforeAll(async () => {
   }
 });
 
-/** Logits at every prompt position ([prompt.length, V]) and the next `steps` greedy ids. */
-async function run(location: string, steps: number): Promise<{ logits: Float32Array; ids: number[] }> {
-  const m = await loadModelFiles(location, { prep: { keep: 'gpu' } });
-  const r = await LlamaRunner.build(await testGpu(), nodeShaderLibrary(), m.config, m.tensors, {
-    contextLength: 128,
-    maxRows: 8,
-    maxLogitRows: 8,
-  });
-  const rows = prompt.map((token, position) => ({ token, position }));
-  let out = await r.forward(rows, { logitRows: rows.map((_, i) => i), readLogits: true });
-  const logits = out.logits as Float32Array;
-  const ids: number[] = [];
-  for (let pos = prompt.length; ids.length < steps; pos++) {
-    const next = out.ids[out.ids.length - 1];
-    ids.push(next);
-    out = await r.forward([{ token: next, position: pos }]);
-  }
-  r.destroy();
-  return { logits, ids };
-}
-
-/** max |a − b| over max |a|. */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(a[i]));
-  }
-  return d / m;
-}
-
 describe('kvshare convert: stories260K safetensors → GGUF', () => {
   let original: { logits: Float32Array; ids: number[] };
   beforeAll(async () => {
-    original = await run(storiesDir(), 32);
+    original = await promptLogitsAndGreedy(storiesDir(), prompt, 32);
     expect(original.ids).toEqual(golden.greedy_64_after_prompt.ids.slice(0, 32));
   });
 
   it('f32: logits identical to the safetensors model, and the same greedy ids', async () => {
-    const got = await run(files.f32 as string, 32);
+    const got = await promptLogitsAndGreedy(files.f32 as string, prompt, 32);
     expect(got.logits).toEqual(original.logits);
     expect(got.ids).toEqual(original.ids);
   });
@@ -93,7 +58,7 @@ describe('kvshare convert: stories260K safetensors → GGUF', () => {
     const tolerance: Record<string, number> = { f16: 2e-3, bf16: 2e-2, q8_0: 2e-2, q4_0: 0.35 };
     const diffs: Record<string, number> = {};
     for (const type of ['f16', 'bf16', 'q8_0', 'q4_0'] as const) {
-      const got = await run(files[type] as string, 32);
+      const got = await promptLogitsAndGreedy(files[type] as string, prompt, 32);
       diffs[type] = relDiff(original.logits, got.logits);
       expect(diffs[type], type).toBeLessThan(tolerance[type]);
       expect(diffs[type], type).toBeGreaterThan(0); // really quantized
