@@ -1,6 +1,7 @@
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
+import { profileStep } from '../llama/profile.ts';
 import { LlamaRunner, type Row } from '../llama/runner.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
 import { loadModelFiles } from '../model/load.ts';
@@ -69,7 +70,7 @@ export async function profileModel(
     await runner.forward(decode);
     const out: StepProfile[] = [];
     for (const rows of [prompt.slice(0, runner.rows.max), decode]) {
-      const p = await runner.profile(rows);
+      const p = await profileStep(runner, rows);
       const kinds = groupByKind(p.ops);
       const totalMs = kinds.reduce((a, k) => a + k.ms, 0);
       out.push({ rows: rows.length, totalMs, baselineMs: p.baselineMs, method: p.method, kinds });

@@ -217,92 +217,14 @@ export class LlamaRunner {
   }
 
   /**
-   * Time every op of one forward step of `rows` (at most maxRows, logits for the last), in encoding
-   * order. Where the device has `timestamp-query`, the step runs as one submit with each op in its
-   * own compute pass between two timestamps (`method: 'timestamps'`: the ops' times as they run in a
-   * real step, back to back); otherwise every op gets its own submit (`'isolated submits'`: each
-   * time includes a submit's round trip, `baselineMs`, the median time of an empty one). For
-   * profiling only. With timestamps each op's time is the mean of `reps` steps.
+   * Write the inputs of one step of `rows` (at most maxRows, logits for the last) and return the full
+   * pass's ops in encoding order, for the profiler (profile.ts) to time. For profiling only.
    */
-  async profile(
-    rows: Row[],
-    reps = 3,
-  ): Promise<{
-    ops: { label: string; ms: number }[];
-    baselineMs: number;
-    method: 'timestamps' | 'isolated submits';
-  }> {
+  stageProfile(rows: Row[]): readonly Op[] {
     if (rows.length === 0 || rows.length > this.rows.max)
       throw new InvalidArgumentError(`profile takes 1..${this.rows.max} rows (got ${rows.length})`);
-    const { device } = this.gpu;
     this.setInputs(rows, [rows.length - 1]);
-    const timeSubmit = async (op: Op | null) => {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      op?.encode(pass);
-      pass.end();
-      const t = performance.now();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-      return performance.now() - t;
-    };
-    await timeSubmit(null);
-    const base: number[] = [];
-    for (let i = 0; i < 5; i++) base.push(await timeSubmit(null));
-    const baselineMs = base.sort((a, b) => a - b)[2];
-    if (device.features.has('timestamp-query')) {
-      const ms = new Array<number>(this.ops.length).fill(0);
-      for (let r = 0; r < reps; r++) {
-        const t = await this.timestampOps();
-        for (let i = 0; i < t.length; i++) ms[i] += t[i] / reps;
-      }
-      return {
-        ops: this.ops.map((op, i) => ({ label: op.label, ms: ms[i] })),
-        baselineMs,
-        method: 'timestamps',
-      };
-    }
-    const ops: { label: string; ms: number }[] = [];
-    for (const op of this.ops) ops.push({ label: op.label, ms: await timeSubmit(op) });
-    if (this.gpu.lost) throw this.gpu.lost;
-    return { ops, baselineMs, method: 'isolated submits' };
-  }
-
-  /** ms of each op of this.ops run back to back in one submit, from timestamps around each op's pass. */
-  private async timestampOps(): Promise<number[]> {
-    const { device } = this.gpu;
-    const n = this.ops.length;
-    const querySet = device.createQuerySet({ type: 'timestamp', count: 2 * n });
-    const resolve = device.createBuffer({
-      size: 16 * n, // [n, 2] u64 ns
-      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
-    });
-    const read = device.createBuffer({
-      size: 16 * n,
-      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
-    });
-    try {
-      const enc = device.createCommandEncoder({ label: 'profile' });
-      this.ops.forEach((op, i) => {
-        const pass = enc.beginComputePass({
-          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-        });
-        op.encode(pass);
-        pass.end();
-      });
-      enc.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
-      enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);
-      device.queue.submit([enc.finish()]);
-      await read.mapAsync(GPUMapMode.READ);
-      if (this.gpu.lost) throw this.gpu.lost;
-      const t = new BigUint64Array(read.getMappedRange().slice(0));
-      read.unmap();
-      return this.ops.map((_, i) => Number(t[2 * i + 1] - t[2 * i]) / 1e6);
-    } finally {
-      querySet.destroy();
-      resolve.destroy();
-      read.destroy();
-    }
+    return this.ops;
   }
 
   private async step(
