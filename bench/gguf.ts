@@ -1,14 +1,14 @@
 // node --import tsx bench/gguf.ts [--rounds N]: one synthetic Qwen2 model (random weights; widths 768 /
 // 2048, 6 layers, 8192-token untied head, so every row is whole 256-value K-quant blocks) written as
-// GGUF F16, Q8_0, Q4_0, Q4_K and Q6_K (src/model/gguf-writer.ts), then `kvshare bench` on each
+// GGUF F16, Q8_0, Q4_0, Q4_K and Q6_K (src/model/gguf/gguf-writer.ts), then `kvshare bench` on each
 // file, the types alternated for --rounds rounds (default 2): GPU weight bytes and median
 // prefill / decode tok/s. Numbers are printed, never asserted.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/model/config.ts';
-import type { GgmlName } from '../src/model/gguf-quantize.ts';
-import { ggufFromModel } from '../src/model/gguf-writer.ts';
+import type { GgmlName } from '../src/model/gguf/gguf-quantize.ts';
+import { ggufFromModel } from '../src/model/gguf/gguf-writer.ts';
 import { randomTensors, tokenList } from '../test/helpers/gguf-writer-models.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

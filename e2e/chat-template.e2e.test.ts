@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { KVShareChat } from '../src/component/index.ts';
-import { type ChatMessage, loadTokenizer, type Tokenizer } from '../src/model/tokenizer.ts';
+import { type ChatMessage, loadTokenizer, type Tokenizer } from '../src/model/tokenizer/tokenizer.ts';
 import { chatModelDir, REPLY } from '../test/chat/models.ts';
 import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';

@@ -7,8 +7,12 @@
  * Shapes: smollm2-135m, qwen2.5-0.5b, tiny-qwen2, tiny-llama.
  */
 import { parseArgs } from 'node:util';
-import { isDType } from '../src/model/dtype.ts';
-import { SYNTHETIC_SHAPES, type SyntheticShape, writeSyntheticModel } from '../src/model/synthetic.ts';
+import {
+  SYNTHETIC_SHAPES,
+  type SyntheticShape,
+  writeSyntheticModel,
+} from '../src/cli/synthetic/synthetic.ts';
+import { isDType } from '../src/model/weights/dtype.ts';
 
 function fail(message: string): never {
   console.error(`make-synthetic: ${message}`);

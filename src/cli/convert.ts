@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { InvalidArgumentError } from '../errors.ts';
-import { convertToGguf, GGUF_OUT_TYPES, isGgufOutType } from '../model/gguf-convert.ts';
+import { convertToGguf, GGUF_OUT_TYPES, isGgufOutType } from '../model/gguf/gguf-convert.ts';
 import { type CliArgs, str } from './args.ts';
 
 /** kvshare convert --model <dir|url> --out <file.gguf> [--type f32|f16|bf16|q8_0|q4_0] [--json] */

@@ -1,6 +1,6 @@
-import { writeSyntheticModel } from '../model/synthetic.ts';
-import type { SyntheticTokenizer } from '../model/synthetic-tokenizers.ts';
 import { type CliArgs, num, str } from './args.ts';
+import { writeSyntheticModel } from './synthetic/synthetic.ts';
+import type { SyntheticTokenizer } from './synthetic/synthetic-tokenizers.ts';
 
 export async function runSynth(args: CliArgs): Promise<number> {
   const out = str(args, 'out');

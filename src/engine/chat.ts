@@ -18,7 +18,7 @@ import type {
   EngineApi,
 } from '../api/types.ts';
 import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts';
-import type { ChatMessage } from '../model/tokenizer.ts';
+import type { ChatMessage } from '../model/tokenizer/tokenizer.ts';
 import { checkSignal } from '../util/signal.ts';
 import type { Engine } from './engine.ts';
 import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';

@@ -1,4 +1,4 @@
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 
 /**
  * Streams text from a growing list of token ids in time linear in the answer: each step decodes

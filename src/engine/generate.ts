@@ -1,6 +1,6 @@
 import { AbortError } from '../errors.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { mulberry32 } from '../util/prng.ts';
 import { IncrementalDecoder } from './detokenize.ts';
 import { GreedyChain } from './greedy-chain.ts';

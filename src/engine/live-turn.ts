@@ -7,7 +7,7 @@ import type { EngineWarning } from '../api/types.ts';
 import { InternalError, InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
+import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
 import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './reuse.ts';

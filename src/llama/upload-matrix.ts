@@ -1,9 +1,9 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
-import { packHalfRows, weightFormat } from '../model/dtype.ts';
-import { sliceQ6kRows } from '../model/q6k.ts';
-import { sliceQuantRows } from '../model/quantize.ts';
 import type { HostTensor } from '../model/types.ts';
+import { packHalfRows, weightFormat } from '../model/weights/dtype.ts';
+import { sliceQ6kRows } from '../model/weights/q6k.ts';
+import { sliceQuantRows } from '../model/weights/quantize.ts';
 import { isQuantFormat, rowBytes, type WeightFormat, type WeightPart } from '../ops/weight-format.ts';
 
 /** Rows per part so that each part fits one storage binding; throws if a single row cannot. */

@@ -1,7 +1,7 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
-import { weightFormat } from '../model/dtype.ts';
 import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
+import { weightFormat } from '../model/weights/dtype.ts';
 import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 import { rowsPerPart, uploadMatrix } from './upload-matrix.ts';
 

@@ -1,8 +1,8 @@
 import type { WeightFormat } from '../ops/weight-format.ts';
-import type { GgufMetadata } from './gguf-header.ts';
-import type { WeightPrep } from './prepare.ts';
-import type { TensorInfo } from './safetensors.ts';
+import type { GgufMetadata } from './gguf/gguf-header.ts';
+import type { TensorInfo } from './safetensors/safetensors.ts';
 import type { HostTensor, ModelConfig, ProgressCallback } from './types.ts';
+import type { WeightPrep } from './weights/prepare.ts';
 
 /** Options and result of loadModelFiles (load.ts) and loadGgufFiles (gguf-load.ts). */
 export interface LoadModelOptions {

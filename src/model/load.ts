@@ -1,15 +1,15 @@
 import { AbortError } from '../errors.ts';
 import { parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
-import { splitFused } from './fused.ts';
-import { ggufLocation, loadGgufFiles } from './gguf-load.ts';
+import { ggufLocation, loadGgufFiles } from './gguf/gguf-load.ts';
 import { validateTensors } from './layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
-import { readHeaders } from './safetensors.ts';
-import { type ModelSource, openModelSource } from './source.ts';
-import { throwIfAborted } from './source-base.ts';
-import { decodeTensorStream } from './tensor-stream.ts';
+import { readHeaders } from './safetensors/safetensors.ts';
+import { type ModelSource, openModelSource } from './source/source.ts';
+import { throwIfAborted } from './source/source-base.ts';
+import { decodeTensorStream } from './source/tensor-stream.ts';
 import type { HostTensor } from './types.ts';
+import { splitFused } from './weights/fused.ts';
 
 export type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
 

@@ -1,10 +1,10 @@
 import type { LoadProgress } from '../api/model.ts';
 import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
-import type { DType } from './dtype.ts';
+import type { DType } from './weights/dtype.ts';
 
 export type { LoadProgress, ModelConfig, QuantizeOption, RopeScaling } from '../api/model.ts';
 
-export type { DType } from './dtype.ts';
+export type { DType } from './weights/dtype.ts';
 
 /** A 2-D weight [rows, cols] already in its GPU form: `words` as WeightFormat describes for `format`. */
 export interface PackedWeight {

@@ -2,9 +2,9 @@
 // becomes a control token, whatever markers it spells; only the template's own text does.
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { chatTokenizerDir } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
-import { type ChatMessage, createTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
+import { type ChatMessage, createTokenizer, type Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 
 interface Vocab {
   tok: Tokenizer;

@@ -9,9 +9,9 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChatCompletion, ChatMessage, EngineApi } from '../../src/api/types.ts';
-import type { SyntheticShape } from '../../src/model/synthetic.ts';
-import { writeSyntheticModel } from '../../src/model/synthetic.ts';
-import type { SyntheticTokenizer } from '../../src/model/synthetic-tokenizers.ts';
+import type { SyntheticShape } from '../../src/cli/synthetic/synthetic.ts';
+import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
+import type { SyntheticTokenizer } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
 
 /** What the planted models answer greedily to any chat (then their end-of-turn token). */
 export const REPLY = 'Hello there!';

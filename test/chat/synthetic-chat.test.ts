@@ -4,9 +4,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
+import type { SyntheticTokenizer } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
-import { writeSyntheticModel } from '../../src/model/synthetic.ts';
-import type { SyntheticTokenizer } from '../../src/model/synthetic-tokenizers.ts';
 import { chatModelDir } from './models.ts';
 
 const dirs: string[] = [];

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatApi } from '../../src/engine/chat.ts';
 import { ContextOverflowError, InvalidArgumentError } from '../../src/errors.ts';
-import { createTokenizer, type Tokenizer, type TokenizerFiles } from '../../src/model/tokenizer.ts';
+import { createTokenizer, type Tokenizer, type TokenizerFiles } from '../../src/model/tokenizer/tokenizer.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { GOOD_TEMPLATE, TEMPLATE_BOMBS } from '../helpers/hostile-templates.ts';
 import { storiesDir } from '../helpers/models.ts';

@@ -1,8 +1,8 @@
 // The real Qwen (ChatML) and Llama 3 chat templates, rendered by our tokenizer code from the npm
 // packages' tokenizer files, against strings written from each template's documented format.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
-import { type ChatMessage, loadTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
+import { chatTokenizerDir } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
+import { type ChatMessage, loadTokenizer, type Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { chatModelDir } from './models.ts';
 
 const CHAT: ChatMessage[] = [

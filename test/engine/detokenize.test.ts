@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IncrementalDecoder } from '../../src/engine/detokenize.ts';
 import { parseConfig } from '../../src/model/config.ts';
-import { loadTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
+import { loadTokenizer, type Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 describe('IncrementalDecoder', () => {

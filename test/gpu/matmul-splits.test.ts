@@ -7,8 +7,8 @@
 // barrier-free 4x4 blocks of software adapters (quantized: K % 32 == 0) and the shared-memory
 // tiles of GPUs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/dtype.ts';
-import { dequantizeRows, quantizeRows } from '../../src/model/quantize.ts';
+import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/weights/dtype.ts';
+import { dequantizeRows, quantizeRows } from '../../src/model/weights/quantize.ts';
 import type { KernelContext } from '../../src/ops/context.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import { isQuantFormat, type WeightFormat, type WeightPart } from '../../src/ops/weight-format.ts';

@@ -1,8 +1,8 @@
 // Kernels reading 16-bit weights packed two per u32 (F16 / BF16 checkpoints kept 16-bit on the GPU):
 // GEMV (vec4 and scalar), GEMM and the embedding gather, against the TypeScript references.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/dtype.ts';
 import type { DType } from '../../src/model/types.ts';
+import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/weights/dtype.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { GEMV_MAX_ROWS, matmulOps } from '../../src/ops/matmul.ts';
 import type { WeightFormat, WeightPart } from '../../src/ops/weight-format.ts';

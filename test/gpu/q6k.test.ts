@@ -2,9 +2,9 @@
 // embedding gather against the TypeScript references on the dequantized weights; the layout's
 // reference dequantization against llama.cpp's (dequantizeGgml), and row slicing.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dequantizeGgml } from '../../src/model/gguf-blocks.ts';
-import { quantizeGgml } from '../../src/model/gguf-quantize.ts';
-import { dequantizeQ6k, repackQ6K, sliceQ6kRows } from '../../src/model/q6k.ts';
+import { dequantizeGgml } from '../../src/model/gguf/gguf-blocks.ts';
+import { quantizeGgml } from '../../src/model/gguf/gguf-quantize.ts';
+import { dequantizeQ6k, repackQ6K, sliceQ6kRows } from '../../src/model/weights/q6k.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import { q6kLayout, type WeightPart } from '../../src/ops/weight-format.ts';

@@ -2,7 +2,7 @@
 // scales): GEMV, GEMM with the fused epilogues, and the embedding gather, against the TypeScript
 // references run on the dequantized weights; and the host quantizer's round trip.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { dequantizeRows, quantizeRows } from '../../src/model/quantize.ts';
+import { dequantizeRows, quantizeRows } from '../../src/model/weights/quantize.ts';
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { matmulOps } from '../../src/ops/matmul.ts';
 import {

@@ -4,10 +4,10 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/model/config.ts';
-import type { GgmlName } from '../../src/model/gguf-quantize.ts';
-import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { ggufFromModel, kvsFromJson } from '../../src/model/gguf-writer.ts';
-import { writeSafetensorsFile } from '../../src/model/safetensors-writer.ts';
+import type { GgmlName } from '../../src/model/gguf/gguf-quantize.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
+import { ggufFromModel, kvsFromJson } from '../../src/model/gguf/gguf-writer.ts';
+import { writeSafetensorsFile } from '../../src/model/safetensors/safetensors-writer.ts';
 import type { ModelConfig } from '../../src/model/types.ts';
 import { randomTensors } from './gguf-writer-models.ts';
 import { storiesDir } from './models.ts';

@@ -1,4 +1,4 @@
-// Test-only edits of a built GGUF file (src/model/gguf-writer.ts builds them).
+// Test-only edits of a built GGUF file (src/model/gguf/gguf-writer.ts builds them).
 
 /**
  * Where tensor `name`'s info ends its dims in `file`: the byte offset of its GGML type id (u32), which

@@ -3,9 +3,9 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/model/config.ts';
-import type { GgmlName } from '../../src/model/gguf-quantize.ts';
-import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { ggufFromModel, kvsFromJson } from '../../src/model/gguf-writer.ts';
+import type { GgmlName } from '../../src/model/gguf/gguf-quantize.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
+import { ggufFromModel, kvsFromJson } from '../../src/model/gguf/gguf-writer.ts';
 import { expectedTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { HostTensor, ModelConfig } from '../../src/model/types.ts';

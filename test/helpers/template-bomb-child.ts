@@ -1,7 +1,7 @@
 // Child process of template-budget.test.ts: renders $KVSHARE_BOMB with the stories260K tokenizer
 // and prints {error, ms, peakGrowthMB, afterwards} as one JSON line.
 import { readFile } from 'node:fs/promises';
-import { createTokenizer } from '../../src/model/tokenizer.ts';
+import { createTokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { GOOD_TEMPLATE } from './hostile-templates.ts';
 import { storiesDir } from './models.ts';
 

@@ -4,11 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { writeSyntheticModel } from '../../src/model/synthetic.ts';
 import type { DType } from '../../src/model/types.ts';
 import { testGpu } from '../helpers/gpu.ts';
 

@@ -4,14 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
 import type { GpuContext } from '../../src/gpu/device.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { uploadWhileStreaming } from '../../src/llama/upload-matrix.ts';
 import { type LoadedModelFiles, loadModelFiles } from '../../src/model/load.ts';
-import type { WeightPrep } from '../../src/model/prepare.ts';
-import { writeSyntheticModel } from '../../src/model/synthetic.ts';
 import type { DType } from '../../src/model/types.ts';
+import type { WeightPrep } from '../../src/model/weights/prepare.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kvshare-quant-'));

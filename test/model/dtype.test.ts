@@ -7,7 +7,7 @@ import {
   f32ToBf16Bits,
   f32ToF16Bits,
   packHalfRows,
-} from '../../src/model/dtype.ts';
+} from '../../src/model/weights/dtype.ts';
 
 const u16Bytes = (bits: number[]): Uint8Array => new Uint8Array(new Uint16Array(bits).buffer);
 

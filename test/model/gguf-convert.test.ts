@@ -1,4 +1,4 @@
-// kvshare convert (src/model/gguf-convert.ts, src/cli/convert.ts): stories260K's safetensors folder
+// kvshare convert (src/model/gguf/gguf-convert.ts, src/cli/convert.ts): stories260K's safetensors folder
 // → GGUF f32 / f16 / bf16 / q8_0 / q4_0, loaded back on the GPU against the safetensors original, its
 // metadata and tokenizer read back; a synthetic Qwen2 with the real Qwen tokenizer and chat template
 // answers its planted reply from the GGUF alone.
@@ -13,13 +13,13 @@ import {
   ModelFileMissingError,
   UnsupportedArchitectureError,
 } from '../../src/errors.ts';
-import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from '../../src/model/gguf-convert.ts';
-import { readGgufHeader } from '../../src/model/gguf-header.ts';
-import { GGML_TYPE_IDS } from '../../src/model/gguf-quantize.ts';
-import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
-import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { openModelSource } from '../../src/model/source.ts';
-import { createTokenizer } from '../../src/model/tokenizer.ts';
+import { convertToGguf, GGUF_OUT_TYPES, type GgufOutType } from '../../src/model/gguf/gguf-convert.ts';
+import { readGgufHeader } from '../../src/model/gguf/gguf-header.ts';
+import { GGML_TYPE_IDS } from '../../src/model/gguf/gguf-quantize.ts';
+import { tokenizerFilesFromGguf } from '../../src/model/gguf/gguf-tokenizer.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
+import { openModelSource } from '../../src/model/source/source.ts';
+import { createTokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { createNodeEngine } from '../../src/node/index.ts';
 import { chatModelDir, REPLY } from '../chat/models.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';

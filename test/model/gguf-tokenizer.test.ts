@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CHAT_TOKENIZERS, chatTokenizerDir } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
-import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
-import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { CHAT_TOKENIZERS, chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
-import { createTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
+import { tokenizerFilesFromGguf } from '../../src/model/gguf/gguf-tokenizer.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
+import { createTokenizer, type Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { assetsDir, goldenPath, storiesDir } from '../helpers/models.ts';
 
 type Json = Record<string, unknown>;

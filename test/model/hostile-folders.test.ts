@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KVShareError } from '../../src/errors.ts';
 import { validateTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { loadTokenizer } from '../../src/model/tokenizer.ts';
+import { loadTokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const FIELDS = [

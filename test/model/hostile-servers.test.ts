@@ -13,9 +13,9 @@ import {
   ModelFileMissingError,
   ModelFormatError,
 } from '../../src/errors.ts';
-import { readGgufHeader } from '../../src/model/gguf-header.ts';
-import { buildGguf } from '../../src/model/gguf-writer.ts';
-import { openModelSource } from '../../src/model/source.ts';
+import { readGgufHeader } from '../../src/model/gguf/gguf-header.ts';
+import { buildGguf } from '../../src/model/gguf/gguf-writer.ts';
+import { openModelSource } from '../../src/model/source/source.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { BEHAVIOURS, type Behaviour, type HostileServer, serveHostile } from '../helpers/hostile-server.ts';
 import { storiesDir } from '../helpers/models.ts';

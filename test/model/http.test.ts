@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
 import { AbortError, ModelFileMissingError, ModelFormatError } from '../../src/errors.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { openModelSource } from '../../src/model/source.ts';
-import { writeSyntheticModel } from '../../src/model/synthetic.ts';
+import { openModelSource } from '../../src/model/source/source.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
 import { storiesDir } from '../helpers/models.ts';
 import { serveFolder, type TestServer } from './serve.ts';

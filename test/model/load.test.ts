@@ -8,8 +8,8 @@ import {
   TensorTooLargeError,
 } from '../../src/errors.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { parseSafetensors } from '../../src/model/safetensors.ts';
-import { type ModelSource, openModelSource } from '../../src/model/source.ts';
+import { parseSafetensors } from '../../src/model/safetensors/safetensors.ts';
+import { type ModelSource, openModelSource } from '../../src/model/source/source.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
 import { storiesDir } from '../helpers/models.ts';
 

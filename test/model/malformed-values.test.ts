@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ModelFormatError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
-import { type GgufKV, ggufFromModel } from '../../src/model/gguf-writer.ts';
+import { type GgufKV, ggufFromModel } from '../../src/model/gguf/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { patchTensorOffset, tensorOffset } from '../helpers/gguf-patch.ts';
 import { KQUANT_QWEN2, randomTensors, tokenList } from '../helpers/gguf-writer-models.ts';

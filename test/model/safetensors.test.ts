@@ -8,9 +8,9 @@ import {
   readHeaderLength,
   readHeaders,
   readSafetensorsHeader,
-} from '../../src/model/safetensors.ts';
-import { buildSafetensorsHeader } from '../../src/model/safetensors-writer.ts';
-import { openModelSource } from '../../src/model/source.ts';
+} from '../../src/model/safetensors/safetensors.ts';
+import { buildSafetensorsHeader } from '../../src/model/safetensors/safetensors-writer.ts';
+import { openModelSource } from '../../src/model/source/source.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 /** A whole safetensors file from a raw JSON header string and data bytes. */

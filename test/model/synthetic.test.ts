@@ -1,13 +1,13 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SYNTHETIC_SHAPES, writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
 import { expectedTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { readHeaders } from '../../src/model/safetensors.ts';
-import { openModelSource } from '../../src/model/source.ts';
-import { SYNTHETIC_SHAPES, writeSyntheticModel } from '../../src/model/synthetic.ts';
+import { readHeaders } from '../../src/model/safetensors/safetensors.ts';
+import { openModelSource } from '../../src/model/source/source.ts';
 import type { LoadProgress } from '../../src/model/types.ts';
 
 const root = `${tmpdir()}/kvshare-synth-${process.pid}`;

@@ -6,10 +6,14 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@huggingface/transformers';
 import { describe, expect, it } from 'vitest';
-import { tokenizerFilesFromGguf } from '../../src/model/gguf-tokenizer.ts';
-import { ggufTokenizerMetadata } from '../../src/model/gguf-vocab.ts';
-import { chatTokenizerDir } from '../../src/model/synthetic-tokenizers.ts';
-import { type ChatMessage, createTokenizer, type TokenizerFiles } from '../../src/model/tokenizer.ts';
+import { chatTokenizerDir } from '../../src/cli/synthetic/synthetic-tokenizers.ts';
+import { tokenizerFilesFromGguf } from '../../src/model/gguf/gguf-tokenizer.ts';
+import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
+import {
+  type ChatMessage,
+  createTokenizer,
+  type TokenizerFiles,
+} from '../../src/model/tokenizer/tokenizer.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 type Json = Record<string, unknown>;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
-import { createTokenizer, loadTokenizer, type Tokenizer } from '../../src/model/tokenizer.ts';
+import { createTokenizer, loadTokenizer, type Tokenizer } from '../../src/model/tokenizer/tokenizer.ts';
 import { storiesDir } from '../helpers/models.ts';
 import { serveFolder } from './serve.ts';
 

@@ -1,9 +1,10 @@
 // What every kernel check shares: the result row, the kernel contexts to run (the adapter's own
 // selection and the variants forced on it), the weights in each format, and the comparison.
-import { decodeToF32, encodeFromF32, packHalfRows } from '../../../src/model/dtype.ts';
-import { quantizeGgml } from '../../../src/model/gguf-quantize.ts';
-import { dequantizeQ6k, repackQ6K } from '../../../src/model/q6k.ts';
-import { dequantizeRows, quantizeRows } from '../../../src/model/quantize.ts';
+
+import { quantizeGgml } from '../../../src/model/gguf/gguf-quantize.ts';
+import { decodeToF32, encodeFromF32, packHalfRows } from '../../../src/model/weights/dtype.ts';
+import { dequantizeQ6k, repackQ6K } from '../../../src/model/weights/q6k.ts';
+import { dequantizeRows, quantizeRows } from '../../../src/model/weights/quantize.ts';
 import type { KernelContext } from '../../../src/ops/context.ts';
 import { type GemvSplit, gemvSplit } from '../../../src/ops/matmul.ts';
 import { isQuantFormat, type WeightFormat, type WeightPart } from '../../../src/ops/weight-format.ts';

@@ -16,7 +16,7 @@
  * throws InvalidArgumentError and the engine goes on serving.
  */
 import { Environment, Interpreter, Template } from '@huggingface/jinja';
-import { InvalidArgumentError } from '../errors.ts';
+import { InvalidArgumentError } from '../../errors.ts';
 
 export interface TemplateBudget {
   /** Wall time for one rendering, ms. */

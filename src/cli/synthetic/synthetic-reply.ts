@@ -9,10 +9,10 @@
  * So after any token but t0..t(n-1) the planted rows score exactly 0 (the model's noise as before,
  * minus these dimensions), and after t(i) the final RMSNorm makes h[k_i] ≈ sqrt(D) and t(i+1) wins.
  */
-import { InvalidArgumentError } from '../errors.ts';
-import { EMBED, LM_HEAD } from './layout.ts';
-import type { TensorSpec } from './safetensors-writer.ts';
-import { createTokenizer } from './tokenizer.ts';
+import { InvalidArgumentError } from '../../errors.ts';
+import { EMBED, LM_HEAD } from '../../model/layout.ts';
+import type { TensorSpec } from '../../model/safetensors/safetensors-writer.ts';
+import { createTokenizer } from '../../model/tokenizer/tokenizer.ts';
 
 /** What the embedding writes into a step's own dimension (the random entries are ~N(0, 0.02)). */
 const MARK = 1;

@@ -4,7 +4,7 @@ import {
   type QuantFormat,
   type QuantSpec,
   quantLayout,
-} from '../ops/weight-format.ts';
+} from '../../ops/weight-format.ts';
 import { f16BitsToF32, f32ToF16Bits } from './dtype.ts';
 
 /** Code of value 0 for the format's codes (the code padding groups are filled with). */

@@ -1,9 +1,9 @@
-import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
-import { parseConfig } from './config.ts';
+import { ModelFormatError, UnsupportedArchitectureError } from '../../errors.ts';
+import { parseConfig } from '../config.ts';
+import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from '../layout.ts';
+import type { ModelConfig, RopeScaling } from '../types.ts';
 import { GGML_TYPES, type GgmlTypeId, ggmlBytes, isGgmlType } from './gguf-blocks.ts';
 import type { GgufHeader } from './gguf-header.ts';
-import { EMBED, FINAL_NORM, LM_HEAD, layerPrefix } from './layout.ts';
-import type { ModelConfig, RopeScaling } from './types.ts';
 
 const ARCHS = ['llama', 'qwen2', 'qwen3', 'phi3'] as const;
 

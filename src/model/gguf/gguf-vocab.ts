@@ -14,7 +14,7 @@
  *   bos/eos/unk/pad ids of tokenizer_config's tokens, and tokenizer_config's chat_template.
  */
 
-import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
+import { ModelFormatError, UnsupportedArchitectureError } from '../../errors.ts';
 
 type Json = Record<string, unknown>;
 interface AddedToken {

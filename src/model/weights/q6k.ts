@@ -1,5 +1,5 @@
-import { ModelFormatError } from '../errors.ts';
-import { Q6K_BLOCK, q6kLayout } from '../ops/weight-format.ts';
+import { ModelFormatError } from '../../errors.ts';
+import { Q6K_BLOCK, q6kLayout } from '../../ops/weight-format.ts';
 import { f16BitsToF32 } from './dtype.ts';
 
 /** Bytes of one GGUF Q6_K block: ql[128], qh[64], int8 scales[16], f16 d. */

@@ -1,7 +1,14 @@
-import { ModelFormatError } from '../errors.ts';
-import type { QuantFormat, WeightFormat } from '../ops/weight-format.ts';
-import { modelFingerprint, sha256Hex, type TensorDigest } from './fingerprint.ts';
-import { splitFused } from './fused.ts';
+import { ModelFormatError } from '../../errors.ts';
+import type { QuantFormat, WeightFormat } from '../../ops/weight-format.ts';
+import { modelFingerprint, sha256Hex, type TensorDigest } from '../fingerprint.ts';
+import { validateTensors } from '../layout.ts';
+import type { LoadedModelFiles, LoadModelOptions } from '../load-types.ts';
+import { type ModelSource, openModelSource } from '../source/source.ts';
+import { throwIfAborted } from '../source/source-base.ts';
+import type { HostTensor } from '../types.ts';
+import { splitFused } from '../weights/fused.ts';
+import { prepareTensor, type WeightPrep } from '../weights/prepare.ts';
+import { repackQ6K } from '../weights/q6k.ts';
 import { dequantizeGgml, GGML_GPU_FORMAT, GGML_TYPES, repackGgml } from './gguf-blocks.ts';
 import {
   type GgufTensor,
@@ -12,13 +19,6 @@ import {
   unpermuteRows,
 } from './gguf-config.ts';
 import { readGgufHeader } from './gguf-header.ts';
-import { validateTensors } from './layout.ts';
-import type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
-import { prepareTensor, type WeightPrep } from './prepare.ts';
-import { repackQ6K } from './q6k.ts';
-import { type ModelSource, openModelSource } from './source.ts';
-import { throwIfAborted } from './source-base.ts';
-import type { HostTensor } from './types.ts';
 
 /**
  * `x.gguf` (a path or URL whose path ends in .gguf) as the folder or base URL it sits in and its

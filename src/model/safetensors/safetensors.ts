@@ -1,8 +1,8 @@
-import { ModelFormatError } from '../errors.ts';
-import { DTYPE_BYTES, decodeToF32, isDType } from './dtype.ts';
-import type { ModelSource } from './source.ts';
-import { checkFileName } from './source-base.ts';
-import type { DType, HostTensor } from './types.ts';
+import { ModelFormatError } from '../../errors.ts';
+import type { ModelSource } from '../source/source.ts';
+import { checkFileName } from '../source/source-base.ts';
+import type { DType, HostTensor } from '../types.ts';
+import { DTYPE_BYTES, decodeToF32, isDType } from '../weights/dtype.ts';
 
 /** What a caller may check before any weight data is read. */
 export interface TensorInfo {

@@ -1,5 +1,5 @@
-import { DTYPE_BYTES, encodeFromF32 } from './dtype.ts';
-import type { DType } from './types.ts';
+import type { DType } from '../types.ts';
+import { DTYPE_BYTES, encodeFromF32 } from '../weights/dtype.ts';
 
 /** One tensor to write; `values(start, count)` returns elements [start, start + count) as f32. */
 export interface TensorSpec {

@@ -1,4 +1,4 @@
-import { ModelFileMissingError } from '../errors.ts';
+import { ModelFileMissingError } from '../../errors.ts';
 import { BaseSource, checkFileName, type OpenedStream, throwIfAborted } from './source-base.ts';
 
 type Fs = typeof import('node:fs/promises');

@@ -1,7 +1,9 @@
 import type { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
-import type { ChatMessage } from '../api/model.ts';
-import { ContextOverflowError, InvalidArgumentError, ModelFormatError } from '../errors.ts';
+import type { ChatMessage } from '../../api/model.ts';
+import { ContextOverflowError, InvalidArgumentError, ModelFormatError } from '../../errors.ts';
+import { type ModelSource, openModelSource } from '../source/source.ts';
+import type { ModelConfig } from '../types.ts';
 import {
   addedTokenCounts,
   encodeSegments,
@@ -12,10 +14,8 @@ import {
   splitRendering,
 } from './chat-content.ts';
 import { compileTemplate, DEFAULT_TEMPLATE_BUDGET, renderTemplate } from './chat-render.ts';
-import { type ModelSource, openModelSource } from './source.ts';
-import type { ModelConfig } from './types.ts';
 
-export type { ChatMessage } from '../api/model.ts';
+export type { ChatMessage } from '../../api/model.ts';
 
 /** Default bound on the characters of a chat's messages (ChatTemplateOptions.maxChars). */
 export const DEFAULT_MAX_CHARS = 1_000_000;

@@ -1,7 +1,7 @@
 // GGML block quantizers for the GGUF writer (kvshare convert, tests): Q8_0, Q4_0, Q4_1, Q5_0 by
 // llama.cpp's reference rules (quantize_row_*_ref); Q4_K and Q6_K by a plain max-based rule (not
 // llama.cpp's search, but the same block layout, so the files are valid GGUF; tests only).
-import { encodeFromF32, f16BitsToF32, f32ToF16Bits } from './dtype.ts';
+import { encodeFromF32, f16BitsToF32, f32ToF16Bits } from '../weights/dtype.ts';
 
 export const GGML_TYPE_IDS = {
   F32: 0,

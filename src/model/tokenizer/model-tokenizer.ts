@@ -1,10 +1,10 @@
-import { ModelFileMissingError } from '../errors.ts';
-import type { GgufMetadata } from './gguf-header.ts';
-import { ggufLocation } from './gguf-load.ts';
-import { tokenizerFilesFromGguf } from './gguf-tokenizer.ts';
-import { openModelSource } from './source.ts';
+import { ModelFileMissingError } from '../../errors.ts';
+import type { GgufMetadata } from '../gguf/gguf-header.ts';
+import { ggufLocation } from '../gguf/gguf-load.ts';
+import { tokenizerFilesFromGguf } from '../gguf/gguf-tokenizer.ts';
+import { openModelSource } from '../source/source.ts';
+import type { ModelConfig } from '../types.ts';
 import { createTokenizer, loadTokenizer, type Tokenizer } from './tokenizer.ts';
-import type { ModelConfig } from './types.ts';
 
 /**
  * The tokenizer of the model at `location`: a folder or base URL → its tokenizer.json (loadTokenizer);

@@ -1,15 +1,16 @@
-import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '../errors.ts';
-import { mulberry32 } from '../util/prng.ts';
-import { parseConfig } from './config.ts';
-import { expectedTensors } from './layout.ts';
-import { INDEX_FILE, SINGLE_FILE } from './safetensors.ts';
+import { InvalidArgumentError, ModelFileMissingError, ModelFormatError } from '../../errors.ts';
+import { parseConfig } from '../../model/config.ts';
+import { expectedTensors } from '../../model/layout.ts';
+import { INDEX_FILE, SINGLE_FILE } from '../../model/safetensors/safetensors.ts';
 import {
   shardFileName,
   splitShards,
   type TensorSpec,
   tensorBytes,
   writeSafetensorsFile,
-} from './safetensors-writer.ts';
+} from '../../model/safetensors/safetensors-writer.ts';
+import type { DType, ModelConfig } from '../../model/types.ts';
+import { mulberry32 } from '../../util/prng.ts';
 import { plantReply, replyChain } from './synthetic-reply.ts';
 import {
   CHAT_TOKENIZERS,
@@ -18,7 +19,6 @@ import {
   type SyntheticTokenizer,
   tokenIdOf,
 } from './synthetic-tokenizers.ts';
-import type { DType, ModelConfig } from './types.ts';
 
 export type SyntheticShape =
   | 'smollm2-135m'
@@ -407,8 +407,8 @@ async function defaultTokenizerDir(): Promise<string> {
   if (env?.KVSHARE_ASSETS && existsSync(`${env.KVSHARE_ASSETS}/stories260K-hf`)) {
     return `${env.KVSHARE_ASSETS}/stories260K-hf`;
   }
-  // From src/model/ or from the built dist/src/model/.
-  const dirs = ['../../assets/stories260K-hf', '../../../assets/stories260K-hf'].map((rel) =>
+  // From src/cli/synthetic/ or from the built dist/src/cli/synthetic/.
+  const dirs = ['../../../assets/stories260K-hf', '../../../../assets/stories260K-hf'].map((rel) =>
     fileURLToPath(new URL(rel, import.meta.url)),
   );
   return dirs.find((d) => existsSync(d)) ?? dirs[0];

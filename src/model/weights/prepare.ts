@@ -1,7 +1,7 @@
-import { ModelFormatError } from '../errors.ts';
+import { ModelFormatError } from '../../errors.ts';
+import type { DType, HostTensor, QuantizeOption } from '../types.ts';
 import { decodeToF32, weightFormat } from './dtype.ts';
 import { quantizeRows } from './quantize.ts';
-import type { DType, HostTensor, QuantizeOption } from './types.ts';
 
 /** How tensors are kept on the host after they stream in. */
 export interface WeightPrep {

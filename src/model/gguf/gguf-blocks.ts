@@ -1,6 +1,6 @@
-import { ModelFormatError } from '../errors.ts';
-import { type QuantFormat, quantLayout, type WeightFormat } from '../ops/weight-format.ts';
-import { bf16BitsToF32, f16BitsToF32 } from './dtype.ts';
+import { ModelFormatError } from '../../errors.ts';
+import { type QuantFormat, quantLayout, type WeightFormat } from '../../ops/weight-format.ts';
+import { bf16BitsToF32, f16BitsToF32 } from '../weights/dtype.ts';
 
 /**
  * The GGML tensor types this engine reads, by their GGUF type id, with their block sizes:

@@ -3,7 +3,7 @@
  * `tokenizer.ggml.pre`: the word-splitting regexes llama.cpp applies for each name (src/llama-vocab.cpp),
  * written as the tokenizer.json pieces a Hugging Face tokenizer of that family carries.
  */
-import { UnsupportedArchitectureError } from '../errors.ts';
+import { UnsupportedArchitectureError } from '../../errors.ts';
 
 export interface BpePreset {
   /** Split regexes applied in turn, each keeping matches and gaps as separate pieces. */

@@ -1,9 +1,9 @@
-import { ModelFormatError } from '../errors.ts';
-import { sha256Hex } from './fingerprint.ts';
-import type { RawTensor } from './fused.ts';
-import { prepareTensor, type WeightPrep } from './prepare.ts';
-import type { SafetensorsHeader, TensorEntry } from './safetensors.ts';
-import type { HostTensor } from './types.ts';
+import { ModelFormatError } from '../../errors.ts';
+import { sha256Hex } from '../fingerprint.ts';
+import type { SafetensorsHeader, TensorEntry } from '../safetensors/safetensors.ts';
+import type { HostTensor } from '../types.ts';
+import type { RawTensor } from '../weights/fused.ts';
+import { prepareTensor, type WeightPrep } from '../weights/prepare.ts';
 
 /** A checkpoint tensor, decoded (one tensor, or the parts `split` cut it into), and the SHA-256 (hex) of its raw bytes. */
 export interface StreamedTensor {

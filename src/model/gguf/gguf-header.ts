@@ -1,7 +1,7 @@
 import type { GGUFMetadata } from '@huggingface/gguf';
-import { AbortError, KVShareError, ModelFormatError } from '../errors.ts';
-import type { ModelSource } from './source-base.ts';
-import { isAbortLike } from './source-base.ts';
+import { AbortError, KVShareError, ModelFormatError } from '../../errors.ts';
+import type { ModelSource } from '../source/source-base.ts';
+import { isAbortLike } from '../source/source-base.ts';
 
 /** GGUF metadata: key → value (numbers, bigints for 64-bit integers, strings, booleans, arrays). */
 export type GgufMetadata = GGUFMetadata<{ strict: false }>;

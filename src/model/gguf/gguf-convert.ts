@@ -1,14 +1,14 @@
 // A Hugging Face safetensors model (folder or base URL) → one GGUF file, with the tensor names, Q/K
 // row order, metadata and tokenizer.ggml.* keys llama.cpp's convert_hf_to_gguf.py writes (kvshare
 // convert). Works wherever loadModelFiles does (Node folders, URLs).
-import { InvalidArgumentError } from '../errors.ts';
-import { parseConfig } from './config.ts';
+import { InvalidArgumentError } from '../../errors.ts';
+import { parseConfig } from '../config.ts';
+import { loadModelFiles } from '../load.ts';
+import { openModelSource } from '../source/source.ts';
 import { ggufLocation } from './gguf-load.ts';
 import type { GgmlName } from './gguf-quantize.ts';
 import { ggufTokenizerMetadata } from './gguf-vocab.ts';
 import { ggufFromModel, kvsFromJson } from './gguf-writer.ts';
-import { loadModelFiles } from './load.ts';
-import { openModelSource } from './source.ts';
 
 /** Weight types `kvshare convert --type` writes (llama.cpp's --outtype names, plus q4_0). */
 export const GGUF_OUT_TYPES = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'] as const;

@@ -1,5 +1,5 @@
-import { partialRotaryRows } from './rope-freqs.ts';
-import type { ModelConfig } from './types.ts';
+import { partialRotaryRows } from '../rope-freqs.ts';
+import type { ModelConfig } from '../types.ts';
 
 /** One tensor's raw row-major bytes under a name (a checkpoint tensor or a part of one). */
 export interface RawTensor {

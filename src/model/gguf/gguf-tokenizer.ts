@@ -15,9 +15,9 @@
  * stop tokens are eos, eot, eom and, as llama.cpp finds them by text, <|im_end|>, <|eot_id|> and kin.
  * `metadata` is what `@huggingface/gguf` parses: strings, arrays, numbers, and bigints for 64-bit ints.
  */
-import { ModelFormatError, UnsupportedArchitectureError } from '../errors.ts';
+import { ModelFormatError, UnsupportedArchitectureError } from '../../errors.ts';
+import type { TokenizerFiles } from '../tokenizer/tokenizer.ts';
 import { type BpePreset, bpePreset, bpePreTokenizerJson } from './gguf-pretokenizers.ts';
-import type { TokenizerFiles } from './tokenizer.ts';
 
 const TYPE_NORMAL = 1;
 const TYPE_UNKNOWN = 2;

@@ -1,4 +1,4 @@
-import type { WeightFormat } from '../ops/weight-format.ts';
+import type { WeightFormat } from '../../ops/weight-format.ts';
 
 /** The checkpoint dtypes the loader accepts. */
 export type DType = 'F32' | 'F16' | 'BF16';

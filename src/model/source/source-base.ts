@@ -1,7 +1,7 @@
-import { AbortError, ModelFormatError } from '../errors.ts';
-import { type BodyStream, readBounded } from '../util/bounded-read.ts';
+import { AbortError, ModelFormatError } from '../../errors.ts';
+import { type BodyStream, readBounded } from '../../util/bounded-read.ts';
 
-export { isAbortLike } from '../util/bounded-read.ts';
+export { isAbortLike } from '../../util/bounded-read.ts';
 
 /** Called as bytes of one file arrive; `total` is the file size when known, else `null`. */
 export type BytesCallback = (loaded: number, total: number | null) => void;

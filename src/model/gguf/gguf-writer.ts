@@ -1,11 +1,11 @@
 // A GGUF (v3) writer: header, metadata of every value type, tensor infos, alignment and data, plus
 // `ggufFromModel`, which converts loaded f32 tensors like llama.cpp's convert_hf_to_gguf.py does
-// (kvshare convert, src/model/gguf-convert.ts; tests build their GGUF files with it too).
-import { UnsupportedArchitectureError } from '../errors.ts';
+// (kvshare convert, src/model/gguf/gguf-convert.ts; tests build their GGUF files with it too).
+import { UnsupportedArchitectureError } from '../../errors.ts';
+import { LM_HEAD } from '../layout.ts';
+import { ropeInvFreqs } from '../rope-freqs.ts';
+import type { HostTensor, ModelConfig } from '../types.ts';
 import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-quantize.ts';
-import { LM_HEAD } from './layout.ts';
-import { ropeInvFreqs } from './rope-freqs.ts';
-import type { HostTensor, ModelConfig } from './types.ts';
 
 /** GGUF metadata value types (gguf.md). */
 export const GGUF_VALUE = {

@@ -1,5 +1,5 @@
-import { AbortError, ModelFileMissingError } from '../errors.ts';
-import { isAbortLike, plainLength, responseBody, responseChunks } from '../util/bounded-read.ts';
+import { AbortError, ModelFileMissingError } from '../../errors.ts';
+import { isAbortLike, plainLength, responseBody, responseChunks } from '../../util/bounded-read.ts';
 import { BaseSource, checkFileName, concatChunks, type OpenedStream, throwIfAborted } from './source-base.ts';
 
 /**
