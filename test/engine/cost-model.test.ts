@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CostModel, rowShares } from '../../src/engine/cost-model.ts';
-import type { ModelConfig } from '../../src/model/types.ts';
+import { SMOLLM2_SHAPE } from '../helpers/shapes.ts';
 
 // SmolLM2-135M's shape.
-const cfg = {
-  hiddenSize: 576,
-  intermediateSize: 1536,
-  numLayers: 30,
-  numHeads: 9,
-  numKvHeads: 3,
-  headDim: 64,
-} as ModelConfig;
+const cfg = SMOLLM2_SHAPE;
 
 describe('prefill cost model', () => {
   it('row shares come from the model shape: one layer is 1/L, layer Q/K/V a fraction of it', () => {

@@ -7,18 +7,11 @@ import { type LiveKV, type PlanInputs, planPrefill, range } from '../../src/engi
 import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
 import type { Retrieved } from '../../src/engine/reuse-plan.ts';
 import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
-import type { ModelConfig } from '../../src/model/types.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
+import { SMOLLM2_SHAPE } from '../helpers/shapes.ts';
 
 // SmolLM2-135M's shape: scoring pays once a prompt has more than a few dozen approximate rows.
-const cfg = {
-  hiddenSize: 576,
-  intermediateSize: 1536,
-  numLayers: 30,
-  numHeads: 9,
-  numKvHeads: 3,
-  headDim: 64,
-} as ModelConfig;
+const cfg = SMOLLM2_SHAPE;
 
 function entry(id: string, tokens: number[], opts: { exact?: boolean; positions?: number[] } = {}): KVEntry {
   const T = tokens.length;

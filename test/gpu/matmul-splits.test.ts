@@ -7,13 +7,12 @@
 // barrier-free 4x4 blocks of software adapters (quantized: K % 32 == 0) and the shared-memory
 // tiles of GPUs.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/weights/dtype.ts';
-import { dequantizeRows, quantizeRows } from '../../src/model/weights/quantize.ts';
 import type { KernelContext } from '../../src/ops/context.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
-import { isQuantFormat, type WeightFormat, type WeightPart } from '../../src/ops/weight-format.ts';
+import type { WeightFormat } from '../../src/ops/weight-format.ts';
 import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import { weightParts } from '../helpers/weight-parts.ts';
 
 const ATOL = 1e-4;
 const RTOL = 1e-3;
@@ -22,32 +21,6 @@ let h: KernelHarness;
 beforeAll(async () => {
   h = await kernelHarness();
 });
-
-/** W [outDim, K] in `format` as `nParts` row parts, and the exact values the kernels read. */
-function weight(w: Float32Array, K: number, nParts: number, format: WeightFormat) {
-  const outDim = w.length / K;
-  const per = Math.ceil(outDim / nParts);
-  const parts: WeightPart[] = [];
-  const exact = new Float32Array(w.length);
-  for (let r0 = 0; r0 < outDim; r0 += per) {
-    const rows = Math.min(per, outDim - r0);
-    const v = w.subarray(r0 * K, (r0 + rows) * K);
-    let words: Uint32Array;
-    if (isQuantFormat(format)) {
-      words = quantizeRows(v, K, format);
-      exact.set(dequantizeRows(words, rows, K, format), r0 * K);
-    } else if (format === 'f32') {
-      words = new Uint32Array(v.slice().buffer);
-      exact.set(v, r0 * K);
-    } else {
-      const dtype = format === 'bf16' ? 'BF16' : 'F16';
-      words = packHalfRows(v, K, dtype);
-      exact.set(decodeToF32(encodeFromF32(v, dtype), dtype), r0 * K);
-    }
-    parts.push({ buffer: h.u32(words), rowStart: r0, rows, format });
-  }
-  return { parts, exact };
-}
 
 const FORMATS: WeightFormat[] = ['f32', 'bf16', 'f16', 'q8', 'q4', 'q4m'];
 const CASES: [number, number, number, number][] = [
@@ -71,7 +44,7 @@ async function run(
   split?: GemvSplit,
 ) {
   const x = randn(n * K, 11);
-  const { parts, exact } = weight(randn(outDim * K, 12, 0.2), K, nParts, format);
+  const { parts, exact } = weightParts(h, randn(outDim * K, 12, 0.2), K, nParts, format);
   const b = nParts === 1 ? randn(outDim, 13) : undefined;
   const y0 = randn(n * outDim, 14);
   const y = h.f32(y0);

@@ -36,9 +36,9 @@ export class LlamaCppJudge {
     return this.model.tokenize(text).map(Number);
   }
 
-  /** Logits [ids.length, V] of each position (ids fed as they are: no BOS added). */
-  async logits(ids: number[], vocab: number): Promise<Float32Array> {
-    const ctx = await this.model.createContext({
+  /** A fresh context: f32 K/V, no flash attention, one thread (deterministic, comparable with ours). */
+  private context() {
+    return this.model.createContext({
       contextSize: CONTEXT,
       batchSize: CONTEXT,
       flashAttention: false,
@@ -46,6 +46,11 @@ export class LlamaCppJudge {
       experimentalKvCacheKeyType: 'F32',
       experimentalKvCacheValueType: 'F32',
     });
+  }
+
+  /** Logits [ids.length, V] of each position (ids fed as they are: no BOS added). */
+  async logits(ids: number[], vocab: number): Promise<Float32Array> {
+    const ctx = await this.context();
     try {
       const seq = ctx.getSequence();
       const res = await seq.controlledEvaluate(
@@ -70,14 +75,7 @@ export class LlamaCppJudge {
     steps: number,
     vocab: number,
   ): Promise<{ ids: number[]; logits: Float32Array }> {
-    const ctx = await this.model.createContext({
-      contextSize: CONTEXT,
-      batchSize: CONTEXT,
-      flashAttention: false,
-      threads: 1,
-      experimentalKvCacheKeyType: 'F32',
-      experimentalKvCacheValueType: 'F32',
-    });
+    const ctx = await this.context();
     try {
       const seq = ctx.getSequence();
       const out: number[] = [];

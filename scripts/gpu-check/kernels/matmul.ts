@@ -7,15 +7,8 @@ import { GEMV_MAX_ROWS, type GemvSplit, gemvSplit, matmulOps } from '../../../sr
 import type { WeightFormat } from '../../../src/ops/weight-format.ts';
 import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
-import {
-  ALL_FORMATS,
-  compare,
-  type KernelResult,
-  result,
-  type Variant,
-  variants,
-  weightParts,
-} from './common.ts';
+import { weightParts } from '../../../test/helpers/weight-parts.ts';
+import { ALL_FORMATS, compare, type KernelResult, result, type Variant, variants } from './common.ts';
 
 export interface MatmulShape {
   name: string;
