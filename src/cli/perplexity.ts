@@ -90,7 +90,11 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
     contextLength: context,
     maxRows: STEP,
     maxLogitRows: STEP,
-    kvDtype: resolveKVDtype(kvDtypeArg(args), files.config.headDim),
+    kvDtype: resolveKVDtype(
+      kvDtypeArg(args),
+      files.config.headDim,
+      files.config.numKvHeads * files.config.headDim,
+    ),
   });
   files.tensors.clear();
   try {

@@ -61,7 +61,7 @@ export async function profileModel(
     });
     const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
       contextLength: promptIds.length + 2,
-      kvDtype: resolveKVDtype(kvDtype, files.config.headDim),
+      kvDtype: resolveKVDtype(kvDtype, files.config.headDim, files.config.numKvHeads * files.config.headDim),
     });
     files.tensors.clear();
     const prompt: Row[] = promptIds.map((token, position) => ({ token, position }));

@@ -132,7 +132,11 @@ export class Engine {
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
         let uploaded = 0;
-        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
+        const kvDtype = resolveKVDtype(
+          opts.kvDtype,
+          files.config.headDim,
+          files.config.numKvHeads * files.config.headDim,
+        );
         const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
           contextLength: opts.contextLength,
           maxRows: opts.maxRows,
