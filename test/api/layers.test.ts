@@ -93,7 +93,6 @@ const ALLOWED: Record<string, string[]> = {
   model: ['ops'],
   ops: ['gpu'],
   gpu: [],
-  reference: ['model'],
   util: [],
   'index.ts': ['api', 'client', 'engine', 'errors.ts', 'kvshare', 'model', 'store'],
 };

@@ -1,5 +1,5 @@
-import { ropeAttentionFactor } from '../model/rope-freqs.ts';
-import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { ropeAttentionFactor } from '../../src/model/rope-freqs.ts';
+import type { HostTensor, ModelConfig } from '../../src/model/types.ts';
 import { addInPlace, attention, gatherRows, matmul, rmsnorm, rope, siluMul } from './ops.ts';
 
 /**
