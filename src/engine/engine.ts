@@ -32,7 +32,8 @@ import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
-import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
+import type { EngineHooks } from './hooks.ts';
+import { answerTurn, cachePromptTurn } from './live-turn.ts';
 import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
 import type {
   GenerateChunk,
@@ -72,6 +73,7 @@ interface Loaded {
   info: ModelInfo;
   /** What entries must fit (the loaded runner's context included); checked once, where they come in. */
   expect: EntryExpectation;
+  hooks: EngineHooks;
   onWarning?: (w: EngineWarning) => void;
 }
 
@@ -101,7 +103,11 @@ export class Engine {
   /** Aborts the request being served (interruptGenerate). */
   private current: AbortController | null = null;
 
-  constructor(private readonly platform: EnginePlatform) {}
+  /** `hooks`: research seams (src/engine/hooks.ts) the evaluation sets; products leave them out. */
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly hooks: EngineHooks = {},
+  ) {}
 
   get info(): ModelInfo | null {
     return this.loaded?.info ?? null;
@@ -192,6 +198,7 @@ export class Engine {
           tokenizer,
           info,
           expect,
+          hooks: this.hooks,
           onWarning: opts.onWarning,
         };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
@@ -316,20 +323,6 @@ export class Engine {
       outer?.removeEventListener('abort', relay);
       this.current = null;
     }
-  }
-
-  /**
-   * Diagnostic (eval-reuse's KL column): the first answer token's logits [V] after filling the KV cache
-   * for `prompt` under `reuse`, as generate() would; nothing is decoded or cached.
-   */
-  firstTokenLogits(prompt: PromptInput, reuse?: ReuseOptions): Promise<Float32Array> {
-    return this.queue.run(() =>
-      this.onGpu(async () => {
-        const m = this.need();
-        const ids = this.promptIds(m, prompt, undefined, 1);
-        return firstTokenLogitsTurn(m, ids, resolveReuse(reuse, m.reuse));
-      }),
-    );
   }
 
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */

@@ -51,8 +51,12 @@ export async function answerTurn(
   const out = await withOutputGuard(
     (noReuse) => {
       const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
+      const onFirstLogits = m.hooks.onFirstLogits;
       const prefill = async (readLogits: boolean) => {
-        prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, { readLogits });
+        prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, {
+          readLogits: readLogits || !!onFirstLogits,
+        });
+        if (onFirstLogits && prepared.first.logits) onFirstLogits(prepared.first.logits);
         return prepared;
       };
       return runGeneration(
@@ -84,20 +88,6 @@ export async function answerTurn(
   if (opts.cachePrompt ?? true) await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
   promoteUsed(m.cache, m.resident, p.fromHost);
   return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
-}
-
-/** The first answer token's logits [V] after filling the live cache for `ids` under `reuse`. */
-export async function firstTokenLogitsTurn(
-  m: TurnContext,
-  ids: number[],
-  reuse: Required<ReuseOptions>,
-): Promise<Float32Array> {
-  const live = m.live;
-  m.live = null; // the live cache is rewritten below
-  const p = await prefillWithReuse({ ...m, live }, ids, reuse, { readLogits: true });
-  keepLive(m, ids, p);
-  promoteUsed(m.cache, m.resident, p.fromHost);
-  return p.first.logits ?? new Float32Array(0);
 }
 
 /** Prefill `ids` in full (no reuse) and store them as an exact entry. */

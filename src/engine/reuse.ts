@@ -2,14 +2,14 @@ import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
-import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kvshare/select.ts';
+import { checkSelector, type ScoreSignals, selector } from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
 import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { CostModel, PrefillPath } from './cost-model.ts';
+import type { EngineHooks } from './hooks.ts';
 import { checkPatchShifts } from './patch-bounds.ts';
 import { inPlaceRows, type LiveKV, planPrefill, range } from './prefill-plan.ts';
-import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
 import { retrieve } from './reuse-plan.ts';
 
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
@@ -24,7 +24,6 @@ export const DEFAULT_REUSE: Required<ReuseOptions> = {
   minFragment: 4,
   maxSources: 2,
   select: 'dkv',
-  seed: 0,
 };
 
 export interface ReuseStats {
@@ -85,6 +84,7 @@ export interface ReuseContext {
   costs: CostModel;
   live: LiveKV | null;
   expect: EntryExpectation;
+  hooks: EngineHooks;
 }
 
 export function resolveReuse(
@@ -114,7 +114,6 @@ export function resolveReuse(
   if (!Number.isInteger(r.minFragment) || r.minFragment < 1)
     throw new InvalidArgumentError('minFragment must be a whole number >= 1');
   checkSelector(r.select);
-  if (!Number.isInteger(r.seed)) throw new InvalidArgumentError('seed must be a whole number');
   return r;
 }
 
@@ -131,7 +130,7 @@ const rowsOf = (ids: number[], positions: number[]): Row[] =>
  * r = 0.15, identical = whole answer equals full compute (`kvshare eval-reuse --modes naive,kvshare
  * --select all --pairs bench/pairs/<set>.jsonl`; same recomputed rows for every selector):
  *
- *   set        naive  paper   dv    dkv  random oracle
+ *   set        naive  paper   dv    dkv  random oracle   (random, oracle: src/eval/selectors.ts)
  *   stitched    3/20   5/20 12/20 11/20   4/20  13/20   b = two cached prompts joined
  *   edits      15/24  21/24 21/24 22/24  21/24  20/24   mid-prompt edits, swapped sentences
  *
@@ -212,9 +211,9 @@ export async function prefillWithReuse(
     return computeAll();
   }
 
-  // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
-  const fresh: FreshKV | null =
-    plan.path === 'scored' && o.select === 'oracle' ? await freshKV(runner, ids) : null;
+  // A research selector (EngineHooks) may look at the live cache before the patch overwrites it.
+  const research = plan.path === 'scored' ? x.hooks.selector : null;
+  await research?.beforePatch?.(runner, ids);
   // Patch what the path takes from entries: resident ones GPU→GPU, others only their reused rows.
   const t1 = performance.now();
   const sources: PatchSource[] = plan.entries.map((e, i) => {
@@ -236,10 +235,10 @@ export async function prefillWithReuse(
     const t2 = performance.now();
     // The scoring pass refreshes layers 0–1 of rows P..N-1 and yields the selectors' signals.
     const P = plan.exactPrefix;
-    const need = signalsFor(o.select).filter((n) => n !== 'oracle');
-    const signals: SelectSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, need);
-    if (fresh) signals.oracle = await kvError(runner, fresh, N);
-    const order = rankReused(o.select, plan.tail, signals, o.seed);
+    const named = selector(o.select);
+    const want = (research ?? named).signals;
+    const signals: ScoreSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, want);
+    const order = research ? await research.rank(plan.tail, signals, runner) : named.rank(plan.tail, signals);
     stale = order.slice(plan.take);
     computed = [...plan.unmatched, ...order.slice(0, plan.take)].sort((a, b) => a - b);
     const t3 = performance.now();

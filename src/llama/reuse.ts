@@ -1,3 +1,4 @@
+import type { ScoreSignal } from '../api/reuse.ts';
 import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -7,9 +8,6 @@ import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
 import type { ResidentEntry } from './resident-kv.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
-
-/** Per-row signals of the scoring pass (see src/kvshare/select.ts). */
-export type Signal = 'paper' | 'dv' | 'dk';
 
 /** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
 export interface PatchRow {
@@ -234,8 +232,8 @@ export class ReuseKit {
   async scoreRows(
     rows: Row[],
     probe: number,
-    want: readonly Signal[],
-  ): Promise<Partial<Record<Signal, Float32Array>>> {
+    want: readonly ScoreSignal[],
+  ): Promise<Partial<Record<ScoreSignal, Float32Array>>> {
     const r = this.r;
     const { device } = r.gpu;
     const s = r.scratch;
@@ -270,7 +268,7 @@ export class ReuseKit {
       this.len.set(n);
       submitOps(device, this.probeOps);
     }
-    const from: Record<Signal, GPUBuffer> = { paper: this.score, dv: this.dev, dk: this.devK };
+    const from: Record<ScoreSignal, GPUBuffer> = { paper: this.score, dv: this.dev, dk: this.devK };
     const read = await readF32Ranges(
       device,
       want.map((w) => from[w]),

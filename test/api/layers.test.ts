@@ -85,7 +85,7 @@ const ALLOWED: Record<string, string[]> = {
   browser: ['engine', 'gpu', 'kvshare', 'store'],
   node: ['engine', 'gpu', 'index.ts'],
   cli: ['engine', 'eval', 'gpu', 'kvshare', 'llama', 'model', 'node'],
-  eval: ['engine', 'kvshare'],
+  eval: ['engine', 'kvshare', 'llama'],
   engine: ['gpu', 'kvshare', 'llama', 'model', 'store'],
   store: ['kvshare'],
   kvshare: [],
