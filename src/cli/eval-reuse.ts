@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { EngineHooks } from '../engine/hooks.ts';
-import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
+import { REUSE_MODES, type ReuseMode } from '../engine/prefill.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { DEFAULT_EVAL_SYSTEM } from '../eval/chat.ts';
+import { evalReuse } from '../eval/eval-reuse.ts';
 import { parsePairsJsonl } from '../eval/pairs.ts';
-import { evalReuse } from '../eval/reuse.ts';
 import { checkEvalSelector, EVAL_SELECTORS } from '../eval/selectors.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
 import { type CliArgs, kvDtypeArg, num, str } from './args.ts';

@@ -3,10 +3,10 @@
  * rates, so the engine takes the cheaper of reusing and computing from scratch (and can say how long
  * a full prefill would have taken).
  */
-import type { PrefillPath } from '../api/reuse.ts';
+import type { PrefillPath } from '../api/reuse-options.ts';
 import type { ModelConfig } from '../model/types.ts';
 
-export type { PrefillPath } from '../api/reuse.ts';
+export type { PrefillPath } from '../api/reuse-options.ts';
 
 export interface PathCost {
   path: PrefillPath;

@@ -20,7 +20,7 @@ import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts'
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { MemoryKVCache } from '../kvshare/memory-cache.ts';
 import { ResidentKV } from '../llama/resident-kv.ts';
-import { ReuseKit } from '../llama/reuse.ts';
+import { ReuseKit } from '../llama/reuse-kit.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
@@ -34,7 +34,7 @@ import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './
 import { CostModel } from './cost-model.ts';
 import type { EngineHooks } from './hooks.ts';
 import { answerTurn, cachePromptTurn } from './live-turn.ts';
-import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
+import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './prefill.ts';
 import type {
   GenerateChunk,
   GenerateOptions,

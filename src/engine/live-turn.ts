@@ -10,7 +10,7 @@ import type { KVEntryMeta } from '../kvshare/entry.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
-import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './reuse.ts';
+import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './prefill.ts';
 import type { GenerateChunk, GenerateOptions, GenerateResult, ModelInfo } from './types.ts';
 import { promoteUsed, storePrompt } from './write-back.ts';
 

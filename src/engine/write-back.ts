@@ -2,7 +2,7 @@
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { entryBytes, type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
-import { readCacheRows } from '../llama/reuse.ts';
+import { readCacheRows } from '../llama/reuse-kit.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
 import type { ModelInfo } from './types.ts';
 

@@ -7,7 +7,7 @@
 import type { RowSelector } from '../engine/hooks.ts';
 import { InternalError, InvalidArgumentError } from '../errors.ts';
 import { rankByScore, SELECTORS, type SelectorName } from '../kvshare/select.ts';
-import { readCacheRows } from '../llama/reuse.ts';
+import { readCacheRows } from '../llama/reuse-kit.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
 import { type KVArray, kvToF32 } from '../util/kv-dtype.ts';
 import { mulberry32 } from '../util/prng.ts';

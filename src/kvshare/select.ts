@@ -13,10 +13,10 @@
  * (`random`, `oracle`) are research tools and live in src/eval/selectors.ts. See src/engine/prefill.ts for
  * the measurements behind the default.
  */
-import type { ScoreSignal, SelectorName } from '../api/reuse.ts';
+import type { ScoreSignal, SelectorName } from '../api/reuse-options.ts';
 import { InvalidArgumentError } from '../errors.ts';
 
-export type { ScoreSignal, SelectorName } from '../api/reuse.ts';
+export type { ScoreSignal, SelectorName } from '../api/reuse-options.ts';
 export const SELECTORS: readonly SelectorName[] = ['paper', 'dv', 'dkv'];
 
 /** Per-position signal values, each [N] over the prompt; a selector reads only the ones it needs. */

@@ -6,7 +6,7 @@ import type { ChatCompletionChunk, ChatMessage, EngineApi } from '../../src/api/
 import { createChatApi } from '../../src/engine/chat.ts';
 import type { EngineHooks } from '../../src/engine/hooks.ts';
 import { evalPrompt } from '../../src/eval/chat.ts';
-import { evalReuse } from '../../src/eval/reuse.ts';
+import { evalReuse } from '../../src/eval/eval-reuse.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 

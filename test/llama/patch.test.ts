@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { makeEntry } from '../../src/kvshare/entry.ts';
 import { ResidentKV } from '../../src/llama/resident-kv.ts';
-import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse.ts';
+import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse-kit.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { type KVArray, kvToF32 } from '../../src/util/kv-dtype.ts';

@@ -1,6 +1,6 @@
 /** Retrieval and alignment of a prompt against the cache: which entry row fills which position. */
 
-import type { ReuseOptions } from '../api/reuse.ts';
+import type { ReuseOptions } from '../api/reuse-options.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';

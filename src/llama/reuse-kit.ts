@@ -1,4 +1,4 @@
-import type { ScoreSignal } from '../api/reuse.ts';
+import type { ScoreSignal } from '../api/reuse-options.ts';
 import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
 import { attentionOp } from '../ops/attention.ts';

@@ -1,6 +1,6 @@
 import type { Engine } from '../engine/engine.ts';
 import type { EngineHooks } from '../engine/hooks.ts';
-import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from '../engine/reuse.ts';
+import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from '../engine/prefill.ts';
 import { InternalError } from '../errors.ts';
 import { median } from '../util/median.ts';
 import { type EvalChatOptions, evalPrompt } from './chat.ts';

@@ -1,20 +1,20 @@
-import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
+import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse-options.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import { checkSelector, type ScoreSignals, selector } from '../kvshare/select.ts';
 import type { ResidentKV } from '../llama/resident-kv.ts';
-import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
+import type { PatchSource, ReuseKit } from '../llama/reuse-kit.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { CostModel, PrefillPath } from './cost-model.ts';
 import type { EngineHooks } from './hooks.ts';
 import { checkPatchShifts } from './patch-bounds.ts';
 import { inPlaceRows, type LiveKV, planPrefill, range } from './prefill-plan.ts';
-import { retrieve } from './reuse-plan.ts';
+import { retrieve } from './retrieve.ts';
 
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
 
-export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
+export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse-options.ts';
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
