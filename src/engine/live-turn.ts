@@ -5,8 +5,8 @@
  */
 import type { EngineWarning } from '../api/types.ts';
 import { InternalError, InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
@@ -16,7 +16,7 @@ import { promoteUsed, storePrompt } from './write-back.ts';
 
 /** The loaded model as a turn sees it; `live` is rewritten by every turn. */
 export interface TurnContext extends ReuseContext {
-  cache: KVCacheBackend;
+  entries: EntryCache;
   tokenizer: Tokenizer;
   info: ModelInfo;
   onWarning?: (w: EngineWarning) => void;
@@ -74,7 +74,7 @@ export async function answerTurn(
       canRestart: () => streamed === 0,
       drop: async (entryIds) => {
         dropped += entryIds.length;
-        await dropEntries(m.cache, entryIds, m.onWarning);
+        await dropEntries(m.entries, entryIds, m.onWarning);
       },
     },
   );
@@ -85,8 +85,8 @@ export async function answerTurn(
   const fed = [...ids, ...out.tokenIds.slice(0, -1)];
   const exact = keepLive(m, fed, p);
   // An entry larger than the whole cache budget is not kept (storePrompt gives null); the answer stands.
-  if (opts.cachePrompt ?? true) await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
-  promoteUsed(m.cache, m.resident, p.fromHost);
+  if (opts.cachePrompt ?? true) await storePrompt(m.entries, m.hot, m.runner, m.info, fed, exact);
+  promoteUsed(m.entries, m.hot, p.fromHost);
   return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
 }
 
@@ -98,10 +98,10 @@ export async function cachePromptTurn(m: TurnContext, ids: number[]): Promise<KV
     { logitRows: [] },
   );
   m.live = { tokens: ids, exactRows: ids.length };
-  const stored = await storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true);
   if (!stored) {
     throw new InvalidArgumentError(
-      `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.cache.stats().budgetBytes} bytes): not cached`,
+      `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.entries.stats().budgetBytes} bytes): not cached`,
     );
   }
   return stored;

@@ -11,7 +11,7 @@ import type { CostModel, PathWork, PrefillPath } from './cost-model.ts';
 import { commonPrefix, planReuse, type Retrieved, takeExactPrefix } from './retrieve.ts';
 
 /** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
-export interface LiveKV {
+export interface LiveRows {
   tokens: number[];
   exactRows: number;
 }
@@ -47,7 +47,7 @@ export interface PrefillPlan {
 
 /** What planning needs besides the prompt: the previous turn's live rows, the retrieved entries, the rates. */
 export interface PlanInputs {
-  live: LiveKV | null;
+  live: LiveRows | null;
   found: Retrieved;
   options: Required<ReuseOptions>;
   /** The runner can run the scoring pass (kvshare's `scored` path). */
@@ -56,7 +56,7 @@ export interface PlanInputs {
 }
 
 /** Leading rows of `ids` the live cache already holds exactly (never the last row: it is always computed). */
-export function inPlaceRows(ids: number[], live: LiveKV | null): number {
+export function inPlaceRows(ids: number[], live: LiveRows | null): number {
   return live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), ids.length - 1) : 0;
 }
 

@@ -6,7 +6,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
-import type { ResidentEntry } from './resident-kv.ts';
+import type { HotEntry } from './hot-tier.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
 /** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
@@ -16,9 +16,9 @@ export interface PatchRow {
   old: number;
 }
 
-/** Where a patch takes rows from: a GPU-resident entry, or host K/V of which only `rows` go up. */
+/** Where a patch takes rows from: an entry of the hot tier, or host K/V of which only `rows` go up. */
 export interface PatchSource {
-  resident?: ResidentEntry;
+  hot?: HotEntry;
   host?: { k: KVArray[]; v: KVArray[] }; // L × [T, kvDim] (converted to the live cache's dtype if another)
   rows: PatchRow[];
 }
@@ -167,7 +167,7 @@ export class ReuseKit {
       const rows = src.rows;
       if (rows.length === 0) continue;
       // Host rows go up compacted: row j of the upload is source row rows[j].src.
-      const upload = !src.resident;
+      const upload = !src.hot;
       const rowmap = uploadU32(
         device,
         new Int32Array(rows.flatMap((p, j) => [upload ? j : p.src, p.dst, p.old, 0])),
@@ -189,15 +189,15 @@ export class ReuseKit {
       for (let l = 0; l < c.numLayers; l++) {
         let ksrc: GPUBuffer;
         let vsrc: GPUBuffer;
-        if (src.resident) {
-          ksrc = src.resident.k[l];
-          vsrc = src.resident.v[l];
+        if (src.hot) {
+          ksrc = src.hot.k[l];
+          vsrc = src.hot.v[l];
         } else if (src.host) {
           ksrc = uploadBytes(device, pick(src.host.k[l]), `patch.k${l}`);
           vsrc = uploadBytes(device, pick(src.host.v[l]), `patch.v${l}`);
           temp.push(ksrc, vsrc);
         } else {
-          throw new Error('internal error: a patch source has neither resident nor host K/V');
+          throw new Error('internal error: a patch source has neither hot nor host K/V');
         }
         ops.push(
           kvPatchOp(k, {

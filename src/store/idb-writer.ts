@@ -1,7 +1,7 @@
 /**
  * The write side of the persistent KV cache: payload-then-index writes, deletes, least-recently-used
  * eviction against the persisted budget, and the quota policy (evict and retry once, then memory only).
- * Its caller (PersistentKVCache) runs these one at a time.
+ * Its caller (PersistentEntryCache) runs these one at a time.
  */
 import type { UseStore } from 'idb-keyval';
 import type { KVEntry } from '../kvshare/entry.ts';

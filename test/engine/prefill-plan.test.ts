@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReuseMode } from '../../src/api/reuse-options.ts';
 import { CostModel } from '../../src/engine/cost-model.ts';
 import { DEFAULT_REUSE } from '../../src/engine/prefill.ts';
-import { type LiveKV, type PlanInputs, planPrefill, range } from '../../src/engine/prefill-plan.ts';
+import { type LiveRows, type PlanInputs, planPrefill, range } from '../../src/engine/prefill-plan.ts';
 import type { Retrieved } from '../../src/engine/retrieve.ts';
 import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
@@ -32,7 +32,7 @@ function entry(id: string, tokens: number[], opts: { exact?: boolean; positions?
 function inputs(
   mode: ReuseMode,
   found: Partial<Retrieved>,
-  more: { live?: LiveKV | null; canScore?: boolean; recomputeRatio?: number } = {},
+  more: { live?: LiveRows | null; canScore?: boolean; recomputeRatio?: number } = {},
 ): PlanInputs {
   return {
     live: more.live ?? null,
