@@ -1,4 +1,5 @@
 import type { ScoreSignal } from '../api/reuse-options.ts';
+import { InternalError } from '../errors.ts';
 import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -197,7 +198,7 @@ export class ReuseKit {
           vsrc = uploadBytes(device, pick(src.host.v[l]), `patch.v${l}`);
           temp.push(ksrc, vsrc);
         } else {
-          throw new Error('internal error: a patch source has neither hot nor host K/V');
+          throw new InternalError('internal error: a patch source has neither hot nor host K/V');
         }
         ops.push(
           kvPatchOp(k, {
@@ -242,7 +243,7 @@ export class ReuseKit {
     const qBytes = qDim * 4;
     for (let i = 1; i < rows.length; i++) {
       if (rows[i].position !== rows[0].position + i) {
-        throw new Error('internal error: scoring rows must be consecutive positions');
+        throw new InternalError('internal error: scoring rows must be consecutive positions');
       }
     }
     for (let start = 0; start < rows.length; start += r.rows.max) {

@@ -1,4 +1,4 @@
-import { TensorTooLargeError } from '../errors.ts';
+import { ModelFormatError, TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
 import {
   type DType,
@@ -73,7 +73,7 @@ export function uploadWeights(
   let bytes = 0;
   const get = (name: string): HostTensor => {
     const t = tensors.get(name);
-    if (!t) throw new Error(`missing tensor ${name}`);
+    if (!t) throw new ModelFormatError(`The model has no tensor ${name}.`);
     return t;
   };
   const vec = (name: string): GPUBuffer => {
