@@ -21,7 +21,7 @@ import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts
 import type { ChatMessage } from '../model/tokenizer/tokenizer.ts';
 import { checkSignal } from '../util/signal.ts';
 import type { Engine } from './engine.ts';
-import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';
+import { DEFAULT_REUSE, resolveReuse } from './prefill.ts';
 import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 import { validateGenerateArgs } from './validate-options.ts';
 

@@ -7,9 +7,9 @@ import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { dequantizeQ8, q8Bytes, q8Scales, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 // The q8 KV cache: per group of 32 values of a row, 8 words of int8 codes and an f32 scale
 // (src/util/kv-q8.ts), arithmetic in f32. Writers are checked against the f32 reference quantized on

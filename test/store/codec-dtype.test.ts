@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conformEntry, type KVEntry } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { crc32, decodeEntry, encodeEntry } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
@@ -80,8 +80,8 @@ describe('entry format version 2: the K/V dtype in the header', () => {
 describe('ingest converts entries to the cache dtype', () => {
   it('an f16 cache stores a version-1 (f32) entry as halves, rounded, at half the K/V bytes', () => {
     const e = testEntry('v1', 12);
-    const cache = new MemoryKVCache({ ...MODEL, kvDtype: 'f16', budgetBytes: 1 << 20 });
-    const { entry } = cache.add(decodeEntry(asVersion1(encodeEntry(e)), MODEL));
+    const cache = new MemoryTier({ ...MODEL, kvDtype: 'f16', budgetBytes: 1 << 20 });
+    const { entry } = cache.store(decodeEntry(asVersion1(encodeEntry(e)), MODEL));
     expect(entry.dtype).toBe('f16');
     expect(cache.get('v1')).toBe(entry);
     for (let l = 0; l < MODEL.numLayers; l++) {
@@ -93,18 +93,18 @@ describe('ingest converts entries to the cache dtype', () => {
 
   it('an f32 cache widens an f16 entry exactly; a pack of f16 entries imports into it', () => {
     const h = asF16(testEntry('p', 7));
-    const cache = new MemoryKVCache({ ...MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
+    const cache = new MemoryTier({ ...MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
     const [fromPack] = decodePack(encodePack([h], MODEL.fingerprint), MODEL);
     expect(fromPack.dtype).toBe('f16');
-    const { entry } = cache.add(fromPack);
+    const { entry } = cache.store(fromPack);
     expect(entry.dtype).toBe('f32');
     expect(Array.from(entry.v[1])).toEqual(Array.from(f16ArrayToF32(h.v[1] as Uint16Array)));
   });
 
   it('a cache without a dtype keeps what it is given', () => {
-    const cache = new MemoryKVCache({ ...MODEL, budgetBytes: 1 << 20 });
+    const cache = new MemoryTier({ ...MODEL, budgetBytes: 1 << 20 });
     const h = asF16(testEntry('keep', 3));
-    expect(cache.add(h).entry).toBe(h);
+    expect(cache.store(h).entry).toBe(h);
   });
 });
 
@@ -161,16 +161,16 @@ describe('q8 entries: int8 codes and an f32 scale per 32 values', () => {
 
   it('a q8 cache quantizes an f32 (version-1) entry; an f32 cache dequantizes a q8 pack exactly', () => {
     const e = testEntry('v1', 12, { model: Q8_MODEL });
-    const q8Cache = new MemoryKVCache({ ...Q8_MODEL, kvDtype: 'q8', budgetBytes: 1 << 20 });
-    const { entry } = q8Cache.add(decodeEntry(asVersion1(encodeEntry(e)), Q8_MODEL));
+    const q8Cache = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', budgetBytes: 1 << 20 });
+    const { entry } = q8Cache.store(decodeEntry(asVersion1(encodeEntry(e)), Q8_MODEL));
     expect(entry.dtype).toBe('q8');
     expect(Array.from(entry.k[1])).toEqual(Array.from(quantizeQ8(e.k[1] as Float32Array)));
     const kv = 2 * MODEL.numLayers * 12 * Q8_MODEL.kvDim;
     expect(q8Cache.stats().bytes).toBe(4 * (2 * 12 + e.sketch.length) + (kv * 9) / 8);
-    const f32Cache = new MemoryKVCache({ ...Q8_MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
+    const f32Cache = new MemoryTier({ ...Q8_MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
     const [fromPack] = decodePack(encodePack([entry], MODEL.fingerprint), Q8_MODEL);
     expect(fromPack.dtype).toBe('q8');
-    const wide = f32Cache.add(fromPack).entry;
+    const wide = f32Cache.store(fromPack).entry;
     expect(wide.dtype).toBe('f32');
     expect(Array.from(wide.v[0])).toEqual(Array.from(dequantizeQ8(entry.v[0] as Uint8Array)));
   });

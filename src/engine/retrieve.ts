@@ -1,18 +1,18 @@
 /** Retrieval and alignment of a prompt against the cache: which entry row fills which position. */
 
-import type { ReuseOptions } from '../api/reuse.ts';
+import type { ReuseOptions } from '../api/reuse-options.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { fitsContext } from './patch-bounds.ts';
 
 /**
- * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryKVCache.add,
+ * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryTier.store,
  * IndexedDB reads, pack import); here only the loaded runner's context is checked. An entry that
  * misleads anyway (non-finite output) is dropped by the output guard (output-guard.ts).
  */
 export async function retrieve(
-  cache: KVCacheBackend,
+  cache: EntryCache,
   ids: number[],
   o: Required<ReuseOptions>,
   expect: EntryExpectation,
