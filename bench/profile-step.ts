@@ -1,6 +1,8 @@
-// Per-op timestamps of one decode step (position 128 after a 128-token prompt), the runner's op list
-// in one submit with a timestamp pair around every op, mean of [reps] steps, summed per op kind:
-//   node --import tsx bench/profile-step.ts <model> [reps]
+// Per-op timestamps of one decode step (at position [position], default 128, after an 8-token
+// prefill: the positions in between hold zeros, which times the same as real K/V), the runner's op
+// list in one submit with a timestamp pair around every op, mean of [reps] steps, summed per op kind,
+// K/V stored as [kv] (f32 | f16 | q8; checkouts older than kvDtype ignore it):
+//   node --import tsx bench/profile-step.ts <model> [reps] [kv] [position]
 // `kvshare bench --profile` prints the same for the current code; this script uses nothing newer than
 // LlamaRunner.build / forward and its op list, so it also runs in older checkouts (copy it into their
 // bench/), e.g. a88f259, which has no profiler: the README's before/after profile.
@@ -20,13 +22,15 @@ GPUAdapter.prototype.requestDevice = function (d?: GPUDeviceDescriptor) {
 const gpu = await acquireDevice(gpuApi);
 const device = gpu.device;
 const files = await loadModelFiles(process.argv[2], { prep: { keep: 'gpu' } } as never);
+const kvDtype = process.argv[4] ?? 'f32';
+const position = Number(process.argv[5] ?? 128);
 const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
-  contextLength: 200,
-});
-const prompt = Array.from({ length: 128 }, (_, i) => ({ token: 10 + i, position: i }));
-await runner.forward(prompt.slice(0, 8));
+  contextLength: position + 72,
+  kvDtype,
+} as never);
+const prompt = Array.from({ length: 8 }, (_, i) => ({ token: 10 + i, position: i }));
 await runner.forward(prompt);
-await runner.forward([{ token: 5, position: 128 }]); // leaves the decode row's inputs set
+await runner.forward([{ token: 5, position }]); // leaves the decode row's inputs set
 const ops = (runner as unknown as { ops: { label: string; encode(p: GPUComputePassEncoder): void }[] }).ops;
 const reps = Number(process.argv[3] ?? 5);
 const ms = new Array<number>(ops.length).fill(0);
@@ -66,7 +70,7 @@ ops.forEach((op, i) => {
 });
 const total = ms.reduce((a, b) => a + b, 0);
 console.log(
-  `one decode step (position 128), ${ops.length} ops, ${total.toFixed(1)} ms by timestamps (mean of ${reps})`,
+  `one decode step (position ${position}, K/V ${kvDtype}), ${ops.length} ops, ${total.toFixed(1)} ms by timestamps (mean of ${reps})`,
 );
 for (const [k, e] of [...kinds].sort((a, b) => b[1].ms - a[1].ms))
   console.log(
