@@ -50,8 +50,8 @@ fn scatter8(@builtin(global_invocation_id) gid: vec3<u32>) {
   let groups = p.kvDim / Q8_GROUP;
   if (r >= count.n || g >= groups) { return; }
   let src = r * p.kvDim + g * Q8_GROUP;
-  var kx: array<f32, 32>;
-  var vx: array<f32, 32>;
+  var kx: array<f32, Q8_GROUP>;
+  var vx: array<f32, Q8_GROUP>;
   var ka = 0.0;
   var va = 0.0;
   for (var t = 0u; t < Q8_GROUP; t++) {
@@ -63,10 +63,10 @@ fn scatter8(@builtin(global_invocation_id) gid: vec3<u32>) {
   let ks = q8Scale(ka);
   let vs = q8Scale(va);
   let dst = (u32(pos[r]) * groups + g) * Q8_WORDS;
-  for (var w = 0u; w < 8u; w++) {
+  for (var w = 0u; w + 1u < Q8_WORDS; w++) {
     kc16[dst + w] = q8Word(&kx, w, q8Inv(ks));
     vc16[dst + w] = q8Word(&vx, w, q8Inv(vs));
   }
-  kc16[dst + 8u] = bitcast<u32>(ks);
-  vc16[dst + 8u] = bitcast<u32>(vs);
+  kc16[dst + Q8_WORDS - 1u] = bitcast<u32>(ks);
+  vc16[dst + Q8_WORDS - 1u] = bitcast<u32>(vs);
 }

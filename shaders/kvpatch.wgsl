@@ -84,7 +84,7 @@ fn patch_rows16(@builtin(global_invocation_id) gid: vec3<u32>) {
 fn ksrc8At(row: u32, e: u32, groups: u32) -> f32 {
   let gw = (row * groups + e / Q8_GROUP) * Q8_WORDS;
   let t = e % Q8_GROUP;
-  return q8CodeOf(ksrc16[gw + t / 4u], t % 4u) * bitcast<f32>(ksrc16[gw + 8u]);
+  return q8CodeOf(ksrc16[gw + t / 4u], t % 4u) * bitcast<f32>(ksrc16[gw + Q8_WORDS - 1u]);
 }
 
 @compute @workgroup_size(WG)
@@ -104,7 +104,7 @@ fn patch_rows8(@builtin(global_invocation_id) gid: vec3<u32>) {
     for (var w = 0u; w < Q8_WORDS; w++) { kc16[dst + w] = ksrc16[src + w]; }
     return;
   }
-  var kx: array<f32, 32>;
+  var kx: array<f32, Q8_GROUP>;
   var amax = 0.0;
   for (var t = 0u; t < Q8_GROUP; t++) {
     let e = g * Q8_GROUP + t;
@@ -119,6 +119,6 @@ fn patch_rows8(@builtin(global_invocation_id) gid: vec3<u32>) {
     amax = max(amax, abs(kx[t]));
   }
   let ks = q8Scale(amax);
-  for (var w = 0u; w < 8u; w++) { kc16[dst + w] = q8Word(&kx, w, q8Inv(ks)); }
-  kc16[dst + 8u] = bitcast<u32>(ks);
+  for (var w = 0u; w + 1u < Q8_WORDS; w++) { kc16[dst + w] = q8Word(&kx, w, q8Inv(ks)); }
+  kc16[dst + Q8_WORDS - 1u] = bitcast<u32>(ks);
 }

@@ -3,8 +3,8 @@
 // the f32 scale's bits; value = code * scale, scale = max |x| / 127, code = round(x * (1 / scale))
 // clamped to +-127. The writers (rope_kv8, scatter8, patch_rows8), the deviation kernel and the readers
 // (kv_q8.wgsl) share these.
-const Q8_GROUP: u32 = 32u;
-const Q8_WORDS: u32 = 9u;
+const Q8_GROUP: u32 = 32u; // src/util/kv-q8.ts's Q8_GROUP
+const Q8_WORDS: u32 = Q8_GROUP / 4u + 1u;
 
 fn q8Scale(amax: f32) -> f32 { return amax / 127.0; }
 
@@ -15,8 +15,8 @@ fn q8Code(x: f32, inv: f32) -> i32 { return i32(clamp(round(x * inv), -127.0, 12
 // The stored value of x in a group of scale s (inv = q8Inv(s))
 fn q8Round(x: f32, s: f32, inv: f32) -> f32 { return f32(q8Code(x, inv)) * s; }
 
-// Codes of x[4w .. 4w + 3] of a group, packed into one word
-fn q8Word(x: ptr<function, array<f32, 32>>, w: u32, inv: f32) -> u32 {
+// Codes of x[4w .. 4w + 3] of a group (w < Q8_WORDS - 1), packed into one word
+fn q8Word(x: ptr<function, array<f32, Q8_GROUP>>, w: u32, inv: f32) -> u32 {
   var word = 0u;
   for (var b = 0u; b < 4u; b++) { word |= (u32(q8Code((*x)[4u * w + b], inv)) & 0xffu) << (8u * b); }
   return word;

@@ -126,8 +126,8 @@ fn rope_kv8(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gid.x - p.nHeads * q.half; // group of the key / value row (the dispatch covers rowStride2 / 2 >= groups)
   if (g >= p.rowStride2 / Q8_GROUP) { return; }
   let src = q.r * p.rowStride2 + g * Q8_GROUP;
-  var kx: array<f32, 32>; // the group's rotated keys
-  var vx: array<f32, 32>;
+  var kx: array<f32, Q8_GROUP>; // the group's rotated keys
+  var vx: array<f32, Q8_GROUP>;
   var ka = 0.0;
   var va = 0.0;
   for (var t = 0u; t < Q8_GROUP; t++) {
@@ -144,10 +144,10 @@ fn rope_kv8(@builtin(global_invocation_id) gid: vec3<u32>) {
   let ks = q8Scale(ka);
   let vs = q8Scale(va);
   let dst = (u32(pos[q.r]) * (p.rowStride2 / Q8_GROUP) + g) * Q8_WORDS;
-  for (var w = 0u; w < 8u; w++) {
+  for (var w = 0u; w + 1u < Q8_WORDS; w++) {
     kc16[dst + w] = q8Word(&kx, w, q8Inv(ks));
     vc16[dst + w] = q8Word(&vx, w, q8Inv(vs));
   }
-  kc16[dst + 8u] = bitcast<u32>(ks);
-  vc16[dst + 8u] = bitcast<u32>(vs);
+  kc16[dst + Q8_WORDS - 1u] = bitcast<u32>(ks);
+  vc16[dst + Q8_WORDS - 1u] = bitcast<u32>(vs);
 }

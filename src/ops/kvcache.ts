@@ -1,6 +1,7 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
+import { Q8_GROUP } from '../util/kv-q8.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import { checkKVDtypeFits } from './kv-format.ts';
 
@@ -28,7 +29,7 @@ export function kvScatterOp(
     checkKVDtypeFits('q8', a.kvDim, a.kvDim, a.label);
     const pipeline = k.pipelines.get('kvcache', 'scatter8', { WG: 64 });
     const binds = [params, a.rows.buffer, a.pos, a.k, a.v, null, null, a.kc, a.vc];
-    return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv(a.kvDim / 32, 64), a.rows.n]);
+    return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv(a.kvDim / Q8_GROUP, 64), a.rows.n]);
   }
   if (a.dtype === 'f16') {
     const pipeline = k.pipelines.get('kvcache', 'scatter16', { WG: 64 });

@@ -1,6 +1,7 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
+import { Q8_GROUP } from '../util/kv-q8.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import { checkKVDtypeFits, kvIncludes } from './kv-format.ts';
 
@@ -34,7 +35,7 @@ export function kvPatchOp(
   const entry = { f32: 'patch_rows', f16: 'patch_rows16', q8: 'patch_rows8' }[dtype];
   const pipeline = k.pipelines.get('kvpatch', entry, { WG: 64 });
   const kv = [a.ksrc, a.vsrc, a.kc, a.vc];
-  const threads = dtype === 'q8' ? kvDim / 32 : kvDim / 2; // per row: groups (q8) or rotation pairs
+  const threads = dtype === 'q8' ? kvDim / Q8_GROUP : kvDim / 2; // per row: groups (q8) or rotation pairs
   return makeOp(
     k.device,
     a.label,

@@ -10,7 +10,7 @@
 /** Values per q8 group (one scale each). */
 export const Q8_GROUP = 32;
 /** Bytes of one q8 group: 32 codes and an f32 scale. */
-export const Q8_GROUP_BYTES = 36;
+export const Q8_GROUP_BYTES = Q8_GROUP + 4;
 
 /** Bytes that `values` values take as q8 (values % 32 == 0). */
 export function q8Bytes(values: number): number {
