@@ -226,8 +226,8 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
 
 /**
  * `e` with its K/V stored as `dtype` (e itself when they already are): to f16 rounds each value to
- * the nearest half, to q8 quantizes each group of 32, to f32 is exact. Where entries come in (add, IndexedDB read, pack import), so a
- * cache holds one dtype and kernels never read one as the other.
+ * the nearest half, to q8 quantizes each group of 32, to f32 is exact. Where entries come in (add,
+ * IndexedDB read, pack import), so a cache holds one dtype and kernels never read one as the other.
  */
 export function conformEntry(e: KVEntry, dtype: KVDtype | undefined): KVEntry {
   if (dtype === undefined || e.dtype === dtype) return e;

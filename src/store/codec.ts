@@ -19,8 +19,9 @@
  *                 (f32, f16 as IEEE half bits, or q8: per 32 values 32 int8 codes and an f32 scale)
  *   last    4     CRC-32 (IEEE) of every byte before it
  *
- * Every array starts at a 4-byte-aligned offset (D is even; q8: D % 32 == 0, 36 bytes per group), so decoding makes typed-array views over
- * the input instead of copies (one copy of the whole payload only when the input itself is misaligned).
+ * Every array starts at a 4-byte-aligned offset (D is even; q8: D % 32 == 0, 36 bytes per group), so
+ * decoding makes typed-array views over the input instead of copies (one copy of the whole payload
+ * only when the input itself is misaligned).
  * This build writes version 2 and reads versions 1 (f32 K/V, before the dtype field) and 2; the
  * K/V of an entry of another dtype than the cache's are converted where it comes in (conformEntry).
  */
