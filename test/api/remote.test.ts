@@ -139,7 +139,9 @@ describe('documents across the boundary', () => {
       InvalidArgumentError,
     );
     await expect(client.cache.add(text, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
-    await expect(client.cache.add(text, null as unknown as CacheAddOptions)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(client.cache.add(text, null as unknown as CacheAddOptions)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
   });
 });
 

@@ -1,5 +1,6 @@
 // Documents in the cache: chunking (pure), then cache.add / cache.addDocument on stories260K: ids,
 // progress, abort, replacement, typed errors (src/engine/documents.ts).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkBounds, isBreakPiece, leadTokens, MIN_CHUNK_TOKENS } from '../../src/engine/documents.ts';
 import type { Engine } from '../../src/engine/engine.ts';
@@ -7,6 +8,8 @@ import { AbortError, ContextOverflowError, InvalidArgumentError } from '../../sr
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 import { storiesDir } from '../helpers/models.ts';
+
+const storiesPairs = new URL('../../bench/pairs/stories.jsonl', import.meta.url);
 
 describe('chunkBounds', () => {
   it('covers every token once, in order, at most chunkTokens per chunk, cutting at a break in the last quarter', () => {
@@ -167,5 +170,37 @@ describe('cache.add and cache.addDocument', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AbortError);
     expect(engine.cache.list()).toEqual([]); // the chunks stored before the abort are gone too
+  });
+
+  it('a prompt quoting 8 chunks of a document in a shuffled order, plus a question, reuses every chunk', async () => {
+    await engine.cache.clear();
+    const text = readFileSync(storiesPairs, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .slice(0, 6)
+      .map((l) => (JSON.parse(l) as { a: string }).a)
+      .join(' ');
+    const doc = await engine.cache.addDocument(text, { id: 'tales', chunkTokens: 32 });
+    expect(doc.chunks.length).toBeGreaterThanOrEqual(8);
+    const bos = engine.tokenize('x', true).length - engine.tokenize('x', false).length;
+    const bodies = await Promise.all(
+      doc.chunks.slice(0, 8).map(async (c) => [...(await engine.cache.get(c.id))!.tokens].slice(bos)),
+    );
+    const order = [5, 2, 7, 0, 3, 6, 1, 4];
+    const ids = [
+      ...engine.tokenize('x', true).slice(0, bos),
+      ...order.flatMap((i) => bodies[i]),
+      ...engine.tokenize('What happened in the end?', false),
+    ];
+    for (const mode of ['naive', 'kvshare'] as const) {
+      const r = await engine.generate(
+        { tokenIds: ids },
+        { maxNewTokens: 4, cachePrompt: false, reuse: { mode } },
+      );
+      expect(r.reuse.path).not.toBe('full');
+      expect(new Set(r.reuse.entryIds)).toEqual(new Set(order.map((i) => `tales#${i}`)));
+      const quoted = bodies.reduce((s, b) => s + b.length, 0);
+      expect(r.reuse.reusedTokens).toBeGreaterThan((mode === 'naive' ? 0.9 : 0.7) * quoted);
+    }
   });
 });
