@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from '../errors.ts';
+import { InternalError, InvalidArgumentError } from '../errors.ts';
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
@@ -78,7 +78,7 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
       tokenizer = await loadModelTokenizer(model, config, from);
     },
   });
-  if (!tokenizer) throw new Error('internal error: the tokenizer was not loaded');
+  if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
   const ids = tokenizer.encode(text);
   const context = Math.min(
     num(args, 'context', Math.min(ids.length, files.config.maxPositions)),

@@ -20,7 +20,7 @@ import type {
 import { AbortError, InvalidArgumentError } from '../errors.ts';
 import { checkSignal } from '../util/signal.ts';
 import type { Engine } from './engine.ts';
-import { DEFAULT_REUSE, resolveReuse } from './reuse.ts';
+import { DEFAULT_REUSE, resolveReuse } from './prefill.ts';
 import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 import { checkMessages, validateGenerateArgs } from './validate-options.ts';
 

@@ -24,11 +24,11 @@ import {
 } from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
-import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { MemoryKVCache } from '../kvshare/memory-cache.ts';
-import { ResidentKV } from '../llama/resident-kv.ts';
-import { ReuseKit } from '../llama/reuse.ts';
+import { type EntryCache, MemoryEntryCache } from '../kvshare/entry-cache.ts';
+import { MemoryTier } from '../kvshare/memory-tier.ts';
+import { HotTier } from '../llama/hot-tier.ts';
+import { ReuseKit } from '../llama/reuse-kit.ts';
 import { LlamaRunner } from '../llama/runner.ts';
 import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
 import { checkTensorsFit } from '../llama/weights.ts';
@@ -41,8 +41,9 @@ import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
 import { cacheDocument, checkAddOptions } from './documents.ts';
-import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
-import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
+import type { EngineHooks } from './hooks.ts';
+import { answerTurn, cachePromptTurn } from './live-turn.ts';
+import { DEFAULT_REUSE, type LiveRows, type ReuseOptions, resolveReuse } from './prefill.ts';
 import type {
   GenerateChunk,
   GenerateOptions,
@@ -58,7 +59,7 @@ export interface EnginePlatform {
   gpu(): Promise<GPU | undefined>;
   shaders(): ShaderLibrary;
   /** A persistent KV cache (e.g. IndexedDB) for the loaded model; default: memory only. */
-  cacheBackend?(memory: MemoryKVCache, opts: CacheBackendOptions): Promise<KVCacheBackend>;
+  cacheBackend?(memory: MemoryTier, opts: CacheBackendOptions): Promise<EntryCache>;
 }
 
 export interface CacheBackendOptions {
@@ -70,17 +71,19 @@ interface Loaded {
   gpu: GpuContext;
   runner: LlamaRunner;
   kit: ReuseKit;
-  cache: KVCacheBackend;
-  /** The GPU-resident hot tier of `cache`. */
-  resident: ResidentKV;
+  /** The entry cache: the memory tier, with IndexedDB behind it where the platform has one. */
+  entries: EntryCache;
+  /** The hot tier: GPU copies of entries of `entries`. */
+  hot: HotTier;
   costs: CostModel;
   /** What the live KV cache holds now (null: nothing known to be reusable). */
-  live: LiveKV | null;
+  live: LiveRows | null;
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
   /** What entries must fit (the loaded runner's context included); checked once, where they come in. */
   expect: EntryExpectation;
+  hooks: EngineHooks;
   onWarning?: (w: EngineWarning) => void;
 }
 
@@ -115,7 +118,11 @@ export class Engine {
   /** Aborts the request being served (interruptGenerate). */
   private current: AbortController | null = null;
 
-  constructor(private readonly platform: EnginePlatform) {}
+  /** `hooks`: research seams (src/engine/hooks.ts) the evaluation sets; products leave them out. */
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly hooks: EngineHooks = {},
+  ) {}
 
   get info(): ModelInfo | null {
     return this.loaded?.info ?? null;
@@ -180,7 +187,7 @@ export class Engine {
           kvDtype,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
-        const memory = new MemoryKVCache({
+        const memory = new MemoryTier({
           fingerprint: files.fingerprint,
           numLayers: files.config.numLayers,
           kvDim,
@@ -190,22 +197,24 @@ export class Engine {
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
-        const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
+        const entries =
+          (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryEntryCache(memory);
         const expect = memory.expect;
-        const resident = new ResidentKV(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
+        const hot = new HotTier(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
         const costs = new CostModel(files.config);
         this.loaded = {
           gpu,
           runner,
           kit,
-          cache,
-          resident,
+          entries,
+          hot,
           costs,
           live: null,
           reuse,
           tokenizer,
           info,
           expect,
+          hooks: this.hooks,
           onWarning: opts.onWarning,
         };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
@@ -221,37 +230,37 @@ export class Engine {
     add: (prompt, opts = {}) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt, opts))),
     addDocument: (text, opts) => this.queue.run(() => this.onGpu(() => this.cacheDocumentNow(text, opts))),
     // Mutations wait in the request queue, so no request sees the cache change under it.
-    put: (entry) => this.queue.run(async () => this.need().cache.add(entry)),
-    get: (id) => this.need().cache.get(id),
+    put: (entry) => this.queue.run(async () => this.need().entries.store(entry)),
+    get: (id) => this.need().entries.get(id),
     stats: () => {
       const m = this.need();
       const live = m.runner.cache;
       return {
-        ...cacheStats(m.cache),
-        ...m.resident.stats(),
+        ...cacheStats(m.entries),
+        ...m.hot.stats(),
         kvDtype: live.dtype,
         kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
         gpuLiveBytes: live.bytes,
       };
     },
-    list: () => this.need().cache.list(),
+    list: () => this.need().entries.list(),
     delete: (id) =>
       this.queue.run(async () => {
         const m = this.need();
-        m.resident.delete(id);
+        m.hot.delete(id);
         m.live = null;
-        return m.cache.delete(id);
+        return m.entries.delete(id);
       }),
     clear: () =>
       this.queue.run(async () => {
         const m = this.need();
-        m.resident.clear();
+        m.hot.clear();
         m.live = null;
-        return m.cache.clear();
+        return m.entries.clear();
       }),
     exportPack: async (ids) => {
       const m = this.need();
-      return exportCachePack(m.cache, m.info.fingerprint, ids);
+      return exportCachePack(m.entries, m.info.fingerprint, ids);
     },
     importPack: async (pack) => {
       // A pack URL is downloaded before the import takes its turn: a slow server holds this call,
@@ -259,7 +268,7 @@ export class Engine {
       const data = typeof pack === 'string' ? await fetchCachePack(pack, this.need().expect) : pack;
       return this.queue.run(async () => {
         const m = this.need();
-        return importCachePack(m.cache, data, m.expect);
+        return importCachePack(m.entries, data, m.expect);
       });
     },
   };
@@ -341,20 +350,6 @@ export class Engine {
     }
   }
 
-  /**
-   * Diagnostic (eval-reuse's KL column): the first answer token's logits [V] after filling the KV cache
-   * for `prompt` under `reuse`, as generate() would; nothing is decoded or cached.
-   */
-  firstTokenLogits(prompt: PromptInput, reuse?: ReuseOptions): Promise<Float32Array> {
-    return this.queue.run(() =>
-      this.onGpu(async () => {
-        const m = this.need();
-        const ids = this.promptIds(m, prompt, undefined, 1);
-        return firstTokenLogitsTurn(m, ids, resolveReuse(reuse, m.reuse));
-      }),
-    );
-  }
-
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */
   generateStream(
     prompt: PromptInput,
@@ -384,10 +379,10 @@ export class Engine {
     if (!m) return;
     this.loaded = null;
     m.kit.destroy();
-    m.resident.clear();
+    m.hot.clear();
     m.runner.destroy();
     m.gpu.device.destroy();
-    await m.cache.close?.();
+    await m.entries.close?.();
   }
 
   private need(): Loaded {
@@ -485,11 +480,11 @@ export class Engine {
       {
         tokenizer: m.tokenizer,
         contextLength: m.runner.contextLength,
-        ids: () => m.cache.list().map((e) => e.id),
+        ids: () => m.entries.list().map((e) => e.id),
         delete: async (id) => {
-          m.resident.delete(id);
+          m.hot.delete(id);
           m.live = null;
-          await m.cache.delete(id);
+          await m.entries.delete(id);
         },
         store: (ids, id, onRows, signal) => cachePromptTurn(m, ids, { id, onRows, signal }),
       },

@@ -11,7 +11,7 @@ import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
 import { rmsnormHeadsOp, rmsnormOp } from '../ops/rmsnorm.ts';
 import { ropeOp } from '../ops/rope.ts';
-import type { KVCache } from './kv-cache.ts';
+import type { LiveCache } from './live-cache.ts';
 import type { Scratch } from './scratch.ts';
 import type { ModelWeights } from './weights.ts';
 
@@ -38,7 +38,7 @@ export function buildForwardGraph(
   k: KernelContext,
   cfg: ModelConfig,
   w: ModelWeights,
-  cache: KVCache,
+  cache: LiveCache,
   s: Scratch,
   a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer; splits: AttentionSplits },
 ): ForwardGraph {

@@ -9,7 +9,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { checkKVDtypeFits } from '../ops/kv-format.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
 import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
-import { KVCache } from './kv-cache.ts';
+import { LiveCache } from './live-cache.ts';
 import { uploadRopeTable } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
@@ -52,7 +52,7 @@ export class LlamaRunner {
     readonly gpu: GpuContext,
     readonly cfg: ModelConfig,
     readonly weights: ModelWeights,
-    readonly cache: KVCache,
+    readonly cache: LiveCache,
     /** Internal to src/llama: activations, row counts, the recorded graph, kernel context. */
     readonly scratch: Scratch,
     readonly rows: RowCount,
@@ -91,7 +91,7 @@ export class LlamaRunner {
     );
     const kvDtype = opts.kvDtype ?? 'f32';
     checkKVDtypeFits(kvDtype, cfg.headDim, 'KV cache');
-    const cache = new KVCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim, kvDtype);
+    const cache = new LiveCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim, kvDtype);
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');

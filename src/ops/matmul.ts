@@ -1,3 +1,4 @@
+import { InternalError } from '../errors.ts';
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
@@ -69,7 +70,8 @@ function splitConstants(
     return { TPO: 1, WG: threadSplitWg(outRows), includes };
   }
   if (split === 'shared') return { TPO: 8, WG: 256, includes: {} };
-  if (!subgroupSize) throw new Error('the subgroup GEMV split needs an adapter with subgroups');
+  if (!subgroupSize)
+    throw new InternalError('internal error: the subgroup GEMV split needs an adapter with subgroups');
   return {
     TPO: Math.min(32, subgroupSize),
     WG: 256,
@@ -196,7 +198,8 @@ export function matmulOps(
   },
 ): Op[] {
   const format = partsFormat(a.w, a.label);
-  if (a.bias && a.w.length > 1) throw new Error(`${a.label}: a bias on a split weight is not supported`);
+  if (a.bias && a.w.length > 1)
+    throw new InternalError(`internal error: ${a.label}: a bias on a split weight is not supported`);
   return a.w.map((part, i) => {
     const kernels = matmulKernels(k, format, a.K, a.split ?? gemvSplit(k), part.rows);
     const params = paramsBuffer(

@@ -3,11 +3,11 @@
 // takes each chunk's rows from its own entry, re-rotated to their new positions. No GPU.
 import { describe, expect, it } from 'vitest';
 import { CostModel } from '../../src/engine/cost-model.ts';
+import { DEFAULT_REUSE, resolveReuse } from '../../src/engine/prefill.ts';
 import { planPrefill, range } from '../../src/engine/prefill-plan.ts';
-import { DEFAULT_REUSE, resolveReuse } from '../../src/engine/reuse.ts';
-import { quotedShare, retrieve } from '../../src/engine/reuse-plan.ts';
-import { MemoryBackend } from '../../src/kvshare/cache-backend.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { quotedShare, retrieve } from '../../src/engine/retrieve.ts';
+import { MemoryEntryCache } from '../../src/kvshare/entry-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { SMOLLM2_SHAPE } from '../helpers/shapes.ts';
 import { MODEL, mulberry32, randomTokens, syntheticEntry } from '../kvshare/helpers.ts';
 
@@ -28,9 +28,9 @@ function setup(seed: number) {
 }
 
 async function cacheOf(chunks: number[][]) {
-  const memory = new MemoryKVCache({ ...MODEL, budgetBytes: 64 << 20 });
-  const cache = new MemoryBackend(memory);
-  for (const [i, c] of chunks.entries()) await cache.add(syntheticEntry(`doc#${i}`, [BOS, ...c]));
+  const memory = new MemoryTier({ ...MODEL, budgetBytes: 64 << 20 });
+  const cache = new MemoryEntryCache(memory);
+  for (const [i, c] of chunks.entries()) await cache.store(syntheticEntry(`doc#${i}`, [BOS, ...c]));
   return { cache, expect: memory.expect };
 }
 
@@ -61,7 +61,7 @@ describe('many cached chunks in one prompt', () => {
   it('an unrelated entry stays below the gate', async () => {
     const { chunks, prompt } = setup(2);
     const { cache, expect: ex } = await cacheOf(chunks.slice(0, 1));
-    await cache.add(
+    await cache.store(
       syntheticEntry('other', [BOS, ...randomTokens(mulberry32(9), 60, 30000).map((t) => t + 2)]),
     );
     const found = await retrieve(cache, prompt, resolveReuse({ mode: 'kvshare' }, DEFAULT_REUSE), ex);

@@ -1,3 +1,5 @@
+import type { ScoreSignal } from '../api/reuse-options.ts';
+import { InternalError } from '../errors.ts';
 import { storageBuffer, uploadBytes, uploadU32 } from '../gpu/buffers.ts';
 import { type Op, RowCount, submitOps } from '../gpu/op.ts';
 import { attentionOp } from '../ops/attention.ts';
@@ -5,11 +7,8 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
-import type { ResidentEntry } from './resident-kv.ts';
+import type { HotEntry } from './hot-tier.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
-
-/** Per-row signals of the scoring pass (see src/kvshare/select.ts). */
-export type Signal = 'paper' | 'dv' | 'dk';
 
 /** One reused row: entry row `src` (rotated at `old`) goes to position `dst` of the live cache. */
 export interface PatchRow {
@@ -18,9 +17,9 @@ export interface PatchRow {
   old: number;
 }
 
-/** Where a patch takes rows from: a GPU-resident entry, or host K/V of which only `rows` go up. */
+/** Where a patch takes rows from: an entry of the hot tier, or host K/V of which only `rows` go up. */
 export interface PatchSource {
-  resident?: ResidentEntry;
+  hot?: HotEntry;
   host?: { k: KVArray[]; v: KVArray[] }; // L × [T, kvDim] (converted to the live cache's dtype if another)
   rows: PatchRow[];
 }
@@ -169,7 +168,7 @@ export class ReuseKit {
       const rows = src.rows;
       if (rows.length === 0) continue;
       // Host rows go up compacted: row j of the upload is source row rows[j].src.
-      const upload = !src.resident;
+      const upload = !src.hot;
       const rowmap = uploadU32(
         device,
         new Int32Array(rows.flatMap((p, j) => [upload ? j : p.src, p.dst, p.old, 0])),
@@ -191,15 +190,15 @@ export class ReuseKit {
       for (let l = 0; l < c.numLayers; l++) {
         let ksrc: GPUBuffer;
         let vsrc: GPUBuffer;
-        if (src.resident) {
-          ksrc = src.resident.k[l];
-          vsrc = src.resident.v[l];
+        if (src.hot) {
+          ksrc = src.hot.k[l];
+          vsrc = src.hot.v[l];
         } else if (src.host) {
           ksrc = uploadBytes(device, pick(src.host.k[l]), `patch.k${l}`);
           vsrc = uploadBytes(device, pick(src.host.v[l]), `patch.v${l}`);
           temp.push(ksrc, vsrc);
         } else {
-          throw new Error('internal error: a patch source has neither resident nor host K/V');
+          throw new InternalError('internal error: a patch source has neither hot nor host K/V');
         }
         ops.push(
           kvPatchOp(k, {
@@ -234,8 +233,8 @@ export class ReuseKit {
   async scoreRows(
     rows: Row[],
     probe: number,
-    want: readonly Signal[],
-  ): Promise<Partial<Record<Signal, Float32Array>>> {
+    want: readonly ScoreSignal[],
+  ): Promise<Partial<Record<ScoreSignal, Float32Array>>> {
     const r = this.r;
     const { device } = r.gpu;
     const s = r.scratch;
@@ -244,7 +243,7 @@ export class ReuseKit {
     const qBytes = qDim * 4;
     for (let i = 1; i < rows.length; i++) {
       if (rows[i].position !== rows[0].position + i) {
-        throw new Error('internal error: scoring rows must be consecutive positions');
+        throw new InternalError('internal error: scoring rows must be consecutive positions');
       }
     }
     for (let start = 0; start < rows.length; start += r.rows.max) {
@@ -270,7 +269,7 @@ export class ReuseKit {
       this.len.set(n);
       submitOps(device, this.probeOps);
     }
-    const from: Record<Signal, GPUBuffer> = { paper: this.score, dv: this.dev, dk: this.devK };
+    const from: Record<ScoreSignal, GPUBuffer> = { paper: this.score, dv: this.dev, dk: this.devK };
     const read = await readF32Ranges(
       device,
       want.map((w) => from[w]),

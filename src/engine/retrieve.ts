@@ -1,9 +1,9 @@
 /** Retrieval and alignment of a prompt against the cache: which entry row fills which position. */
 
-import type { ReuseOptions } from '../api/reuse.ts';
+import type { ReuseOptions } from '../api/reuse-options.ts';
 import { buildPatchPlan, type PatchPlan, prefixPlan } from '../kvshare/align.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { fitsContext } from './patch-bounds.ts';
 
 /** Least share of an entry's n-grams a prompt must hold (counted exactly) to align it as a quoted chunk. */
@@ -17,12 +17,12 @@ const WINDOW_TOKENS = 32;
  * among others holds a small share of the whole prompt, so only a window finds it). An entry is aligned
  * if it holds at least `minSimilarity` of the prompt's 3-grams (estimated) or the prompt holds at least
  * QUOTED_GATE of the entry's (counted); else it may only give its exact prefix. At most `maxSources`.
- * Entries are validated once, where they enter the cache (MemoryKVCache.add, IndexedDB reads, pack
+ * Entries are validated once, where they enter the cache (MemoryTier.store, IndexedDB reads, pack
  * import); here only the loaded runner's context is checked. An entry that misleads anyway (non-finite
  * output) is dropped by the output guard (output-guard.ts).
  */
 export async function retrieve(
-  cache: KVCacheBackend,
+  cache: EntryCache,
   ids: number[],
   o: Required<ReuseOptions>,
   expect: EntryExpectation,

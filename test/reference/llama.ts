@@ -1,5 +1,5 @@
-import { ropeAttentionFactor } from '../model/rope-freqs.ts';
-import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { ropeAttentionFactor } from '../../src/model/rope-freqs.ts';
+import { f32Values, type HostTensor, type ModelConfig } from '../../src/model/types.ts';
 import { addInPlace, attention, gatherRows, matmul, rmsnorm, rope, siluMul } from './ops.ts';
 
 /**
@@ -22,7 +22,7 @@ export class ReferenceLlama {
   private w(name: string): Float32Array {
     const t = this.t.get(name);
     if (!t) throw new Error(`missing ${name}`);
-    return t.data;
+    return f32Values(t);
   }
 
   /** Returns logits [rows.length, V] for every row. */

@@ -4,7 +4,10 @@
 export type ReuseMode = 'none' | 'prefix' | 'naive' | 'kvshare';
 
 /** How reused rows are ranked for recompute (src/kvshare/select.ts). */
-export type SelectorName = 'paper' | 'dv' | 'dkv' | 'random' | 'oracle';
+export type SelectorName = 'paper' | 'dv' | 'dkv';
+
+/** One per-row signal of kvshare's scoring pass, which the selectors read (src/kvshare/select.ts). */
+export type ScoreSignal = 'paper' | 'dv' | 'dk';
 
 export interface ReuseOptions {
   mode?: ReuseMode;
@@ -24,8 +27,6 @@ export interface ReuseOptions {
   maxSources?: number;
   /** kvshare: how reused rows are ranked for recompute (default 'dkv'). */
   select?: SelectorName;
-  /** Seed of the `random` selector (default 0). */
-  seed?: number;
 }
 
 /** Per prompt token: its K/V came from the cache ('reused'), was recomputed by selection, or had no source ('new'). */
