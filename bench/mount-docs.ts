@@ -139,11 +139,12 @@ for (let r = 0; r < rounds; r++) {
     `round ${r + 1}/${rounds}: none ${t.none.at(-1)?.toFixed(0)} ms, kvshare ${t.kvshare.at(-1)?.toFixed(0)} ms`,
   );
 }
+const adapter = engine.info?.adapter;
 await engine.unload();
 server.close();
 
 const report = {
-  adapter: engine.info?.adapter,
+  adapter,
   promptTokens: first.reuse.promptTokens,
   mounted,
   requests,

@@ -74,7 +74,11 @@ export interface CacheStats extends MemoryCacheStats, GpuCacheStats {
 
 /** Options of `cache.mount`. */
 export interface MountOptions {
-  /** SRI-style digest of the pack's header + index (`sha256-<base64>`, printed by `kvshare pack build`). */
+  /**
+   * SRI-style digest of the pack's header + index (`sha256-<base64>`, printed by `kvshare pack build`).
+   * A pinned pack is trusted as built: entries computed exactly keep `exact`, so a prompt that starts
+   * like one takes those rows as is (an unpinned pack's entries are approximate, as imported ones are).
+   */
   integrity?: string;
   /** Largest whole download accepted when the host ignores Range requests (default 64 MiB). */
   maxWholeBytes?: number;

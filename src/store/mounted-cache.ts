@@ -93,9 +93,11 @@ export class MountedEntryCache implements EntryCache {
     return this.base.delete(id);
   }
 
-  /** Deletes every cached entry; mounted entries not fetched yet stay mounted. */
-  clear(): Promise<void> {
-    return this.base.clear();
+  /** Deletes every cached entry; the mounted packs stay mounted (their entries fetched again on use). */
+  async clear(): Promise<void> {
+    await this.base.clear();
+    const packs = this.packs.splice(0);
+    for (const p of packs) this.mount(p);
   }
 
   list(): KVEntryMeta[] {

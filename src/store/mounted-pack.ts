@@ -22,7 +22,10 @@ import {
 } from './pack-index.ts';
 
 export interface MountOptions {
-  /** SRI-style digest of the header + index (`sha256-<base64>`): the mount fails unless it matches. */
+  /**
+   * SRI-style digest of the header + index (`sha256-<base64>`): the mount fails unless it matches. A
+   * pinned pack is trusted as built: its entries keep their `exact` flag (unpinned: approximate).
+   */
   integrity?: string;
   /** Largest whole download accepted from a host that ignores Range requests (default 64 MiB). */
   maxWholeBytes?: number;
@@ -140,8 +143,10 @@ export async function openMountedPack(
       if (i === undefined) throw new CachePackError(`no such entry in the KV pack at ${url}`);
       const bytes = await range(row.offset, row.offset + row.length);
       const e = await decodeRow(row, bytes.slice(), expect, i);
-      // As for an import (pack.ts): a pack's "exact" claim is not trusted.
-      e.exact = false;
+      // A pack's "exact" claim cannot be checked cheaply (pack.ts, importPack): it is kept only when the
+      // app pinned the pack it built (`integrity`, which covers every entry's digest), so an exact
+      // entry's leading rows can then be taken as is at the same positions, unscored.
+      if (opts.integrity === undefined) e.exact = false;
       return e;
     },
   };

@@ -104,6 +104,11 @@ describe('mounting a pack', () => {
         .sort(),
     ).toEqual(['doc2', 'doc7']);
     expect(cache.mountStats()).toMatchObject({ mounts: 1, mountedEntries: 8, mountRequests: 4 });
+    // Clear empties the cache; the pack stays mounted and its entries are fetched again on use.
+    await cache.clear();
+    expect(cache.mountStats()).toMatchObject({ mounts: 1, mountedEntries: 10 });
+    expect((await cache.get('doc2'))?.id).toBe('doc2');
+    expect(server.requests).toHaveLength(5);
   });
 
   it('integrity pins the index: a matching digest mounts, another is a CachePackError', async () => {
@@ -119,6 +124,17 @@ describe('mounting a pack', () => {
     await expect(
       openMountedPack(`${server.url}site.kvpack`, MODEL, { integrity: 'md5-x' }),
     ).rejects.toBeInstanceOf(CachePackError);
+  });
+
+  it('a pinned pack keeps its entries exact; an unpinned one makes them approximate', async () => {
+    const exact = [testEntry('e0', 30, { exact: true, first: 5 })];
+    const bytes = await encodeIndexedPack(exact, MODEL.fingerprint);
+    await writeFile(join(dir, 'exact.kvpack'), bytes);
+    const integrity = await integrityOf(bytes.subarray(0, decodeIndex(bytes, MODEL).indexEnd));
+    const pinned = await openMountedPack(`${server.url}exact.kvpack`, MODEL, { integrity });
+    expect((await pinned.entry(pinned.index.rows[0])).exact).toBe(true);
+    const loose = await openMountedPack(`${server.url}exact.kvpack`, MODEL);
+    expect((await loose.entry(loose.index.rows[0])).exact).toBe(false);
   });
 
   it('an entry whose bytes do not match the index digest is refused and not stored', async () => {
