@@ -27,7 +27,10 @@ const prompt = Array.from({ length: 128 }, (_, i) => ({ token: 10 + i, position:
 await runner.forward(prompt.slice(0, 8));
 await runner.forward(prompt);
 await runner.forward([{ token: 5, position: 128 }]); // leaves the decode row's inputs set
-const ops = (runner as unknown as { ops: { label: string; encode(p: GPUComputePassEncoder): void }[] }).ops;
+// The runner's full-pass op list: `full.ops` now, `ops` in older checkouts.
+type Ops = { label: string; encode(p: GPUComputePassEncoder): void }[];
+const inner = runner as unknown as { ops?: Ops; full?: { ops: Ops } };
+const ops = inner.full?.ops ?? inner.ops ?? [];
 const reps = Number(process.argv[3] ?? 5);
 const ms = new Array<number>(ops.length).fill(0);
 for (let r = 0; r < reps; r++) {
