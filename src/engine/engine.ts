@@ -3,7 +3,15 @@
  * download), owns its KV cache tiers (live, GPU hot tier, memory/IndexedDB backend), and serves
  * generation requests one after another through a queue (docs/DESIGN.md, A request's path).
  */
-import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
+import type {
+  AddDocumentOptions,
+  CacheAddOptions,
+  CacheStats,
+  DocumentAddResult,
+  EngineWarning,
+  PackImportResult,
+  PersistenceOptions,
+} from '../api/cache.ts';
 import {
   ContextOverflowError,
   DeviceLostError,
@@ -30,6 +38,7 @@ import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
+import { cacheDocument, checkAddOptions } from './documents.ts';
 import type { EngineHooks } from './hooks.ts';
 import { answerTurn, cachePromptTurn } from './live-turn.ts';
 import { DEFAULT_REUSE, type LiveRows, type ReuseOptions, resolveReuse } from './prefill.ts';
@@ -41,7 +50,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { checkMessages, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -78,8 +87,13 @@ interface Loaded {
 
 /** The KV cache of the loaded model (memory; entries keyed to the model fingerprint). */
 export interface EngineCache {
-  /** Prefill a prompt without generating and store its K/V as an exact entry. */
-  add(prompt: PromptInput): Promise<KVEntryMeta>;
+  /**
+   * Prefill a prompt (text, token ids, or chat messages: the template without the generation prompt)
+   * without generating and store its K/V as an exact entry.
+   */
+  add(prompt: PromptInput | ChatMessage[], opts?: CacheAddOptions): Promise<KVEntryMeta>;
+  /** Chunk a document and store each chunk as its own entry (src/engine/documents.ts). */
+  addDocument(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult>;
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
@@ -204,7 +218,8 @@ export class Engine {
   }
 
   readonly cache: EngineCache = {
-    add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
+    add: (prompt, opts = {}) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt, opts))),
+    addDocument: (text, opts) => this.queue.run(() => this.onGpu(() => this.cacheDocumentNow(text, opts))),
     // Mutations wait in the request queue, so no request sees the cache change under it.
     put: (entry) => this.queue.run(async () => this.need().entries.store(entry)),
     get: (id) => this.need().entries.get(id),
@@ -255,17 +270,25 @@ export class Engine {
   }
 
   /**
-   * Token ids of a chat: the model's chat template with the generation prompt appended, message
+   * Token ids of a chat: the model's chat template with the generation prompt appended (unless
+   * `addGenerationPrompt: false`), message
    * contents as plain text unless `specialTokensInContent`. A model without a template (e.g.
    * stories260K) gets BOS + the messages' contents joined by newlines. Messages far longer than
    * the context (maxPromptChars) are refused before they are rendered or tokenized.
    */
-  chatPromptIds(messages: ChatMessage[], opts: { specialTokensInContent?: boolean } = {}): number[] {
+  chatPromptIds(
+    messages: ChatMessage[],
+    opts: { specialTokensInContent?: boolean; addGenerationPrompt?: boolean } = {},
+  ): number[] {
     const m = this.need();
     const maxChars = maxPromptChars(m.runner.contextLength);
     const t = m.tokenizer;
     if (t.hasChatTemplate)
-      return t.applyChatTemplate(messages, { addGenerationPrompt: true, maxChars, ...opts });
+      return t.applyChatTemplate(messages, {
+        maxChars,
+        specialTokensInContent: opts.specialTokensInContent,
+        addGenerationPrompt: opts.addGenerationPrompt ?? true,
+      });
     const text = messages.map((x) => x.content).join('\n');
     checkPromptChars(text, m.runner.contextLength);
     return t.encode(text, { addSpecialTokens: true });
@@ -416,11 +439,49 @@ export class Engine {
     return ids;
   }
 
-  private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
+  private async cachePromptNow(
+    prompt: PromptInput | ChatMessage[],
+    opts: CacheAddOptions,
+  ): Promise<KVEntryMeta> {
     const m = this.need();
-    validatePrompt(prompt, m.info.config.vocabSize);
-    const ids = this.promptIds(m, prompt, true, 0);
-    return cachePromptTurn(m, ids);
+    checkAddOptions(opts);
+    let ids: number[];
+    if (Array.isArray(prompt)) {
+      ids = this.chatPromptIds(checkMessages(prompt), { addGenerationPrompt: false });
+      if (ids.length === 0) throw new EmptyPromptError();
+      if (ids.length > m.runner.contextLength)
+        throw new ContextOverflowError(
+          `The chat has ${ids.length} tokens, more than the context of ${m.runner.contextLength}: shorten it.`,
+        );
+    } else {
+      validatePrompt(prompt, m.info.config.vocabSize);
+      ids = this.promptIds(m, prompt, true, 0);
+    }
+    let done = 0;
+    const onRows = (n: number) => {
+      done += n;
+      opts.onProgress?.({ doneTokens: done, totalTokens: ids.length });
+    };
+    return cachePromptTurn(m, ids, { id: opts.id, onRows, signal: opts.signal });
+  }
+
+  private async cacheDocumentNow(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult> {
+    const m = this.need();
+    return cacheDocument(
+      {
+        tokenizer: m.tokenizer,
+        contextLength: m.runner.contextLength,
+        ids: () => m.entries.list().map((e) => e.id),
+        delete: async (id) => {
+          m.hot.delete(id);
+          m.live = null;
+          await m.entries.delete(id);
+        },
+        store: (ids, id, onRows, signal) => cachePromptTurn(m, ids, { id, onRows, signal }),
+      },
+      text,
+      opts,
+    );
   }
 }
 
