@@ -17,9 +17,17 @@
  * and 512 positions. Flash decoding splits long spans over up to FLASH_MAX_SPLITS workgroups per
  * (row, head) on GPUs.
  */
-import { FLASH_MAX_ROWS } from './attention-flash.ts';
-import { threadAttentionFits } from './attention-thread.ts';
 import type { KernelContext } from './context.ts';
+
+/** Row counts up to this (decode, with a few trickle rows) take flash attention on GPUs; more take `attend`. */
+export const FLASH_MAX_ROWS = 4;
+/** Heads per KV head at most of `thread` (its scores pass keeps one vec4 accumulator per head of a group). */
+export const THREAD_MAX_GROUP = 16;
+
+/** Whether `thread` takes this head shape: vec4 loads, at most THREAD_MAX_GROUP heads per KV head. */
+export function threadAttentionFits(a: { nHeads: number; nKvHeads: number; headDim: number }): boolean {
+  return a.headDim % 4 === 0 && a.nHeads % a.nKvHeads === 0 && a.nHeads / a.nKvHeads <= THREAD_MAX_GROUP;
+}
 
 export type ForwardAttention = 'thread' | 'flash' | 'attend';
 
