@@ -76,16 +76,20 @@ export function rope(
 
 /**
  * Grouped-query attention of rows q [n, H*hd] at positions pos over caches kc, vc [ctx, KV*hd],
- * causal by position. Returns out [n, H*hd] and the weights probs [n, H, maxPos+1].
+ * causal by position: row r attends p in [lo, pos[r]], lo = pos[r] + 1 - window when a window is
+ * set (else 0), with scores cap(q·k · scale), cap(s) = softcap·tanh(s / softcap) when softcap > 0.
+ * Returns out [n, H*hd] and the weights probs [n, H, maxPos+1] (0 before lo).
  */
 export function attention(
   q: Float32Array,
   kc: Float32Array,
   vc: Float32Array,
   pos: ArrayLike<number>,
-  a: { nHeads: number; nKvHeads: number; headDim: number },
+  a: { nHeads: number; nKvHeads: number; headDim: number; scale?: number; window?: number; softcap?: number },
 ): { out: Float32Array; probs: Float64Array[][] } {
   const { nHeads: H, nKvHeads: KV, headDim: hd } = a;
+  const scale = a.scale ?? 1 / Math.sqrt(hd);
+  const cap = a.softcap ?? 0;
   const kvDim = KV * hd;
   const out = new Float32Array(pos.length * H * hd);
   const probs: Float64Array[][] = [];
@@ -94,23 +98,24 @@ export function attention(
     for (let h = 0; h < H; h++) {
       const koff = Math.floor(h / (H / KV)) * hd;
       const len = pos[r] + 1;
+      const lo = a.window ? Math.max(0, len - a.window) : 0;
       const s = new Float64Array(len);
       let mx = -Infinity;
-      for (let p = 0; p < len; p++) {
+      for (let p = lo; p < len; p++) {
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[(r * H + h) * hd + i] * kc[p * kvDim + koff + i];
-        s[p] = d / Math.sqrt(hd);
+        s[p] = cap > 0 ? cap * Math.tanh((d * scale) / cap) : d * scale;
         mx = Math.max(mx, s[p]);
       }
       let sum = 0;
-      for (let p = 0; p < len; p++) {
+      for (let p = lo; p < len; p++) {
         s[p] = Math.exp(s[p] - mx);
         sum += s[p];
       }
-      for (let p = 0; p < len; p++) s[p] /= sum;
+      for (let p = lo; p < len; p++) s[p] /= sum;
       for (let i = 0; i < hd; i++) {
         let acc = 0;
-        for (let p = 0; p < len; p++) acc += s[p] * vc[p * kvDim + koff + i];
+        for (let p = lo; p < len; p++) acc += s[p] * vc[p * kvDim + koff + i];
         out[(r * H + h) * hd + i] = acc;
       }
       probs[r].push(s);
