@@ -128,6 +128,22 @@ export function siluMul(gate: Float32Array, up: Float32Array): Float32Array {
   return gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
 }
 
+/**
+ * GeGLU with tanh GELU (gelu_pytorch_tanh): 0.5 g (1 + tanh(√(2/π) (g + 0.044715 g³))) · up.
+ * `f16Table`: GELU as llama.cpp's CPU backend computes it (ggml-cpu/vec.h, GGML_GELU_FP16: g rounded
+ * to f16, its f16-rounded GELU looked up; 0 below −10, g above 10), for judging against llama.cpp.
+ */
+export function geluTanhMul(gate: Float32Array, up: Float32Array, f16Table = false): Float32Array {
+  const gelu = (g: number) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3)));
+  if (!f16Table) return gate.map((g, i) => gelu(g) * up[i]);
+  return gate.map((g, i) => (g <= -10 ? 0 : g >= 10 ? g : roundF16(gelu(roundF16(g)))) * up[i]);
+}
+
+/** Soft-capping c·tanh(x / c) of every value (c > 0), in place. */
+export function softcapInPlace(x: Float32Array, c: number): void {
+  for (let i = 0; i < x.length; i++) x[i] = c * Math.tanh(x[i] / c);
+}
+
 export function addInPlace(x: Float32Array, y: Float32Array): void {
   for (let i = 0; i < x.length; i++) x[i] += y[i];
 }
