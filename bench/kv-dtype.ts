@@ -8,7 +8,7 @@
 //        [--context 2048] [--reps 5] [--mode prefix|kvshare]
 import { parseArgs } from 'node:util';
 import type { ModelInfo } from '../src/api/model.ts';
-import type { ReuseMode } from '../src/engine/reuse.ts';
+import type { ReuseMode } from '../src/engine/prefill.ts';
 import { createNodeTokenEngine } from '../src/node/index.ts';
 import { encodeEntry } from '../src/store/codec.ts';
 import { checkKVDtype, type KVDtype } from '../src/util/kv-dtype.ts';

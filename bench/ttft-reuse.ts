@@ -10,7 +10,7 @@
 // `similar` what the analytic bound allows each phase (layer 0 + layer-1 Q/K/V of every row: the
 // scoring pass; (L−2)/L·f: the computed rows; nothing else).
 import { parseArgs } from 'node:util';
-import type { ReuseMode } from '../src/engine/reuse.ts';
+import type { ReuseMode } from '../src/engine/prefill.ts';
 import type { GenerateResult } from '../src/engine/types.ts';
 import type { ModelConfig } from '../src/model/types.ts';
 import { createNodeTokenEngine } from '../src/node/index.ts';

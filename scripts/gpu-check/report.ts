@@ -89,7 +89,7 @@ function kernelLines(lines: string[], k: Record<string, unknown> | undefined): v
   const results = k.results as KernelResult[];
   lines.push(
     '',
-    `kernels: ${k.checked} runs, ${k.failed} outside tolerance (max |error| against src/reference; * = what this adapter selects)`,
+    `kernels: ${k.checked} runs, ${k.failed} outside tolerance (max |error| against test/reference; * = what this adapter selects)`,
     '  kernel                                 variant                 runs  max|err|  tol ratio',
   );
   const groups = new Map<string, KernelResult[]>();

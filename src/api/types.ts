@@ -11,11 +11,11 @@
  */
 import type { EngineCacheApi, EngineWarning, PersistenceOptions } from './cache.ts';
 import type { ChatMessage, FinishReason, KVDtype, LoadProgress, ModelInfo, QuantizeOption } from './model.ts';
-import type { PrefillPath, ReuseOptions, TokenFate } from './reuse.ts';
+import type { PrefillPath, ReuseOptions, TokenFate } from './reuse-options.ts';
 
 export type * from './cache.ts';
 export type * from './model.ts';
-export type * from './reuse.ts';
+export type * from './reuse-options.ts';
 
 export interface LoadOptions {
   /** Positions of KV cache to allocate (default min(max_position_embeddings, 2048)). */

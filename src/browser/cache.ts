@@ -1,7 +1,7 @@
 import type { CacheBackendOptions } from '../engine/engine.ts';
-import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
-import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
-import { PersistentKVCache } from '../store/idb-store.ts';
+import { type EntryCache, MemoryEntryCache } from '../kvshare/entry-cache.ts';
+import type { MemoryTier } from '../kvshare/memory-tier.ts';
+import { PersistentEntryCache } from '../store/idb-store.ts';
 
 /** Bytes of KV entries kept in IndexedDB by default (also capped by half the free quota). */
 export const DEFAULT_PERSISTED_BUDGET = 512 * 1024 * 1024;
@@ -12,13 +12,13 @@ export const DEFAULT_PERSISTED_BUDGET = 512 * 1024 * 1024;
  * memory only and reports an 'unavailable' warning.
  */
 export async function indexedDbCacheBackend(
-  memory: MemoryKVCache,
+  memory: MemoryTier,
   opts: CacheBackendOptions,
-): Promise<KVCacheBackend> {
+): Promise<EntryCache> {
   const p = opts.persistence ?? {};
-  if (p.backend === 'memory') return new MemoryBackend(memory);
+  if (p.backend === 'memory') return new MemoryEntryCache(memory);
   const onWarning = opts.onWarning;
-  return PersistentKVCache.open({
+  return PersistentEntryCache.open({
     ...memory.expect,
     memory,
     budgetBytes: p.budgetBytes ?? DEFAULT_PERSISTED_BUDGET,

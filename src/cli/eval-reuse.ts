@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { REUSE_MODES, type ReuseMode } from '../engine/reuse.ts';
+import type { EngineHooks } from '../engine/hooks.ts';
+import { REUSE_MODES, type ReuseMode } from '../engine/prefill.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { DEFAULT_EVAL_SYSTEM } from '../eval/chat.ts';
+import { evalReuse } from '../eval/eval-reuse.ts';
 import { parsePairsJsonl } from '../eval/pairs.ts';
-import { evalReuse } from '../eval/reuse.ts';
-import { checkSelector, SELECTORS } from '../kvshare/select.ts';
+import { checkEvalSelector, EVAL_SELECTORS } from '../eval/selectors.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
 import { type CliArgs, kvDtypeArg, num, str } from './args.ts';
 
@@ -22,17 +23,18 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     args.select === undefined
       ? undefined
       : args.select === 'all'
-        ? [...SELECTORS]
-        : String(args.select).split(',').map(checkSelector);
+        ? [...EVAL_SELECTORS]
+        : String(args.select).split(',').map(checkEvalSelector);
   const pairs = parsePairsJsonl(readFileSync(str(args, 'pairs'), 'utf8'));
   const limit = num(args, 'limit', pairs.length);
-  const engine = createNodeTokenEngine();
+  const hooks: EngineHooks = {};
+  const engine = createNodeTokenEngine(hooks);
   const info = await engine.load(str(args, 'model'), {
     contextLength: args.context ? num(args, 'context', 0) : undefined,
     kvDtype: kvDtypeArg(args),
   });
   console.error(`adapter: ${info.adapter}`);
-  const report = await evalReuse(engine, pairs.slice(0, limit), {
+  const report = await evalReuse({ engine, hooks }, pairs.slice(0, limit), {
     modes,
     selectors,
     reuse: {
@@ -54,11 +56,11 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     const f = (x: number) => x.toFixed(3).padStart(8);
     const ms = (x: number) => x.toFixed(1).padStart(8);
     console.log(
-      'mode     select  pairs  reused  recomp   ident first-tok tok-agree  rougeL    bleu   kl-1st  ttft ms  none ms  none/mode',
+      'mode     select  pairs  reused  recomp   ident first-tok tok-agree  rougeL    bleu   kl-1st  ttft ms  none ms  none/mode  est-slower',
     );
     for (const s of report.summary) {
       console.log(
-        `${s.mode.padEnd(8)} ${s.select.padEnd(6)} ${String(s.pairs).padStart(5)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.identical)}  ${f(s.firstTokenAgreement)}${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${f(s.firstTokenKl)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}`,
+        `${s.mode.padEnd(8)} ${s.select.padEnd(6)} ${String(s.pairs).padStart(5)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.identical)}  ${f(s.firstTokenAgreement)}${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${f(s.firstTokenKl)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}  ${String(s.estimatedSlower).padStart(10)}`,
       );
     }
   }

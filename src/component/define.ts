@@ -1,4 +1,5 @@
 /** Registering `<kvshare-chat>` (or the same element under another tag name). */
+import { InvalidArgumentError } from '../errors.ts';
 import { KVShareChat } from './chat-element.ts';
 
 declare global {
@@ -21,7 +22,7 @@ export function defineKVShareChat(tagName = 'kvshare-chat'): typeof KVShareChat 
     if (existing === KVShareChat || existing.prototype instanceof KVShareChat) {
       return existing as typeof KVShareChat;
     }
-    throw new Error(`<${tagName}> is already defined by another element.`);
+    throw new InvalidArgumentError(`<${tagName}> is already defined by another element.`);
   }
   const cls = registered.size > 0 ? class extends KVShareChat {} : KVShareChat;
   customElements.define(tagName, cls);

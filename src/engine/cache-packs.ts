@@ -1,20 +1,20 @@
 /**
- * What the engine's cache API adds on top of a KVCacheBackend: user-facing stats (memory and
- * persistent tiers together) and KV packs from bytes, Blobs or URLs.
+ * What the engine's cache API adds on top of a EntryCache: user-facing stats (memory and
+ * IndexedDB tiers together) and KV packs from bytes, Blobs or URLs.
  */
 import type { CacheStats, GpuCacheStats, PackImportResult } from '../api/cache.ts';
 import { CachePackError, InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { DEFAULT_PACK_MAX_BYTES, declaredPackBytes, exportPack, importPack } from '../store/pack.ts';
 import { readBounded, responseBody } from '../util/bounded-read.ts';
 
 /**
- * Stats of every known entry (in memory or only in IndexedDB), with the persistent tier's figures (the
+ * Stats of every known entry (in memory or only in IndexedDB), with the IndexedDB tier's figures (the
  * engine adds the GPU's and the K/V storage type).
  */
 export function cacheStats(
-  cache: KVCacheBackend,
+  cache: EntryCache,
 ): Omit<CacheStats, keyof GpuCacheStats | 'kvDtype' | 'kvBytesPerToken' | 'gpuLiveBytes'> {
   const base = cache.stats();
   const list = cache.list();
@@ -31,7 +31,7 @@ export function cacheStats(
 }
 
 export function exportCachePack(
-  cache: KVCacheBackend,
+  cache: EntryCache,
   fingerprint: string,
   ids?: string[],
 ): Promise<Uint8Array<ArrayBuffer>> {
@@ -43,7 +43,7 @@ export function exportCachePack(
 
 /** Validate the whole pack, then store its entries; a string is fetched as a URL first. */
 export async function importCachePack(
-  cache: KVCacheBackend,
+  cache: EntryCache,
   pack: Blob | ArrayBuffer | Uint8Array | string,
   expect: EntryExpectation,
 ): Promise<PackImportResult> {

@@ -3,10 +3,12 @@
  * rates, so the engine takes the cheaper of reusing and computing from scratch (and can say how long
  * a full prefill would have taken).
  */
-import type { PrefillPath } from '../api/reuse.ts';
+
+import type { PrefillPath } from '../api/reuse-options.ts';
+import { InternalError } from '../errors.ts';
 import type { ModelConfig } from '../model/types.ts';
 
-export type { PrefillPath } from '../api/reuse.ts';
+export type { PrefillPath } from '../api/reuse-options.ts';
 
 export interface PathCost {
   path: PrefillPath;
@@ -85,7 +87,7 @@ export class CostModel {
       const ms = this.ms(o.work);
       if (!best || ms < best.ms) best = { path: o.path, ms };
     }
-    if (!best) throw new Error('internal error: no prefill path to choose from');
+    if (!best) throw new InternalError('internal error: no prefill path to choose from');
     return best;
   }
 }

@@ -3,7 +3,15 @@
  * download), owns its KV cache tiers (live, GPU hot tier, memory/IndexedDB backend), and serves
  * generation requests one after another through a queue (docs/DESIGN.md, A request's path).
  */
-import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
+import type {
+  AddDocumentOptions,
+  CacheAddOptions,
+  CacheStats,
+  DocumentAddResult,
+  EngineWarning,
+  PackImportResult,
+  PersistenceOptions,
+} from '../api/cache.ts';
 import {
   ContextOverflowError,
   DeviceLostError,
@@ -16,15 +24,13 @@ import {
 } from '../errors.ts';
 import { acquireDevice, type GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
-import { type KVCacheBackend, MemoryBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { MemoryKVCache } from '../kvshare/memory-cache.ts';
-import { ResidentKV } from '../llama/resident-kv.ts';
-import { ReuseKit } from '../llama/reuse.ts';
-import { LlamaRunner } from '../llama/runner.ts';
-import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
-import { checkTensorsFit } from '../llama/weights.ts';
-import { loadModelFiles } from '../model/load.ts';
+import { type EntryCache, MemoryEntryCache } from '../kvshare/entry-cache.ts';
+import { MemoryTier } from '../kvshare/memory-tier.ts';
+import { HotTier } from '../llama/hot-tier.ts';
+import { loadRunner } from '../llama/load-runner.ts';
+import { ReuseKit } from '../llama/reuse-kit.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
 import { loadModelTokenizer } from '../model/tokenizer/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { resolveKVDtype } from '../util/kv-dtype.ts';
@@ -32,8 +38,10 @@ import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
-import { answerTurn, cachePromptTurn, firstTokenLogitsTurn } from './live-turn.ts';
-import { DEFAULT_REUSE, type LiveKV, type ReuseOptions, resolveReuse } from './reuse.ts';
+import { cacheDocument, checkAddOptions } from './documents.ts';
+import type { EngineHooks } from './hooks.ts';
+import { answerTurn, cachePromptTurn } from './live-turn.ts';
+import { DEFAULT_REUSE, type LiveRows, type ReuseOptions, resolveReuse } from './prefill.ts';
 import type {
   GenerateChunk,
   GenerateOptions,
@@ -42,14 +50,14 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { checkMessages, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
   gpu(): Promise<GPU | undefined>;
   shaders(): ShaderLibrary;
   /** A persistent KV cache (e.g. IndexedDB) for the loaded model; default: memory only. */
-  cacheBackend?(memory: MemoryKVCache, opts: CacheBackendOptions): Promise<KVCacheBackend>;
+  cacheBackend?(memory: MemoryTier, opts: CacheBackendOptions): Promise<EntryCache>;
 }
 
 export interface CacheBackendOptions {
@@ -61,24 +69,31 @@ interface Loaded {
   gpu: GpuContext;
   runner: LlamaRunner;
   kit: ReuseKit;
-  cache: KVCacheBackend;
-  /** The GPU-resident hot tier of `cache`. */
-  resident: ResidentKV;
+  /** The entry cache: the memory tier, with IndexedDB behind it where the platform has one. */
+  entries: EntryCache;
+  /** The hot tier: GPU copies of entries of `entries`. */
+  hot: HotTier;
   costs: CostModel;
   /** What the live KV cache holds now (null: nothing known to be reusable). */
-  live: LiveKV | null;
+  live: LiveRows | null;
   reuse: Required<ReuseOptions>;
   tokenizer: Tokenizer;
   info: ModelInfo;
   /** What entries must fit (the loaded runner's context included); checked once, where they come in. */
   expect: EntryExpectation;
+  hooks: EngineHooks;
   onWarning?: (w: EngineWarning) => void;
 }
 
 /** The KV cache of the loaded model (memory; entries keyed to the model fingerprint). */
 export interface EngineCache {
-  /** Prefill a prompt without generating and store its K/V as an exact entry. */
-  add(prompt: PromptInput): Promise<KVEntryMeta>;
+  /**
+   * Prefill a prompt (text, token ids, or chat messages: the template without the generation prompt)
+   * without generating and store its K/V as an exact entry.
+   */
+  add(prompt: PromptInput | ChatMessage[], opts?: CacheAddOptions): Promise<KVEntryMeta>;
+  /** Chunk a document and store each chunk as its own entry (src/engine/documents.ts). */
+  addDocument(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult>;
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
@@ -101,7 +116,11 @@ export class Engine {
   /** Aborts the request being served (interruptGenerate). */
   private current: AbortController | null = null;
 
-  constructor(private readonly platform: EnginePlatform) {}
+  /** `hooks`: research seams (src/engine/hooks.ts) the evaluation sets; products leave them out. */
+  constructor(
+    private readonly platform: EnginePlatform,
+    private readonly hooks: EngineHooks = {},
+  ) {}
 
   get info(): ModelInfo | null {
     return this.loaded?.info ?? null;
@@ -119,30 +138,23 @@ export class Engine {
         let tokenizer: Tokenizer | undefined;
         gpu.device.pushErrorScope('out-of-memory');
         gpu.device.pushErrorScope('validation');
-        const files = await loadModelFiles(location, {
-          onProgress: opts.onProgress,
+        const files = await loadRunner(gpu, this.platform.shaders(), location, {
+          quantize: opts.quantize,
           signal: opts.signal,
-          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
-          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed and uploaded as they stream in
-          onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
+          onProgress: opts.onProgress,
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config, from) => {
             tokenizer = await loadModelTokenizer(location, config, from, opts.signal);
           },
+          runner: (config) => ({
+            contextLength: opts.contextLength,
+            maxRows: opts.maxRows,
+            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim),
+          }),
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
-        let uploaded = 0;
-        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
-        const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
-          contextLength: opts.contextLength,
-          maxRows: opts.maxRows,
-          kvDtype,
-          onTensor: (tensor, bytes) => {
-            uploaded += bytes;
-            opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
-          },
-        });
-        files.tensors.clear();
+        const { runner } = files;
+        const kvDtype = runner.cache.dtype;
         const kit = new ReuseKit(runner);
         const invalid = await gpu.device.popErrorScope();
         const oom = await gpu.device.popErrorScope();
@@ -166,7 +178,7 @@ export class Engine {
           kvDtype,
         };
         const kvDim = files.config.numKvHeads * files.config.headDim;
-        const memory = new MemoryKVCache({
+        const memory = new MemoryTier({
           fingerprint: files.fingerprint,
           numLayers: files.config.numLayers,
           kvDim,
@@ -176,22 +188,24 @@ export class Engine {
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
-        const cache = (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryBackend(memory);
+        const entries =
+          (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryEntryCache(memory);
         const expect = memory.expect;
-        const resident = new ResidentKV(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
+        const hot = new HotTier(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
         const costs = new CostModel(files.config);
         this.loaded = {
           gpu,
           runner,
           kit,
-          cache,
-          resident,
+          entries,
+          hot,
           costs,
           live: null,
           reuse,
           tokenizer,
           info,
           expect,
+          hooks: this.hooks,
           onWarning: opts.onWarning,
         };
         opts.onProgress?.({ kind: 'ready', totalBytes: files.totalBytes });
@@ -204,39 +218,40 @@ export class Engine {
   }
 
   readonly cache: EngineCache = {
-    add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
+    add: (prompt, opts = {}) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt, opts))),
+    addDocument: (text, opts) => this.queue.run(() => this.onGpu(() => this.cacheDocumentNow(text, opts))),
     // Mutations wait in the request queue, so no request sees the cache change under it.
-    put: (entry) => this.queue.run(async () => this.need().cache.add(entry)),
-    get: (id) => this.need().cache.get(id),
+    put: (entry) => this.queue.run(async () => this.need().entries.store(entry)),
+    get: (id) => this.need().entries.get(id),
     stats: () => {
       const m = this.need();
       const live = m.runner.cache;
       return {
-        ...cacheStats(m.cache),
-        ...m.resident.stats(),
+        ...cacheStats(m.entries),
+        ...m.hot.stats(),
         kvDtype: live.dtype,
         kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
         gpuLiveBytes: live.bytes,
       };
     },
-    list: () => this.need().cache.list(),
+    list: () => this.need().entries.list(),
     delete: (id) =>
       this.queue.run(async () => {
         const m = this.need();
-        m.resident.delete(id);
+        m.hot.delete(id);
         m.live = null;
-        return m.cache.delete(id);
+        return m.entries.delete(id);
       }),
     clear: () =>
       this.queue.run(async () => {
         const m = this.need();
-        m.resident.clear();
+        m.hot.clear();
         m.live = null;
-        return m.cache.clear();
+        return m.entries.clear();
       }),
     exportPack: async (ids) => {
       const m = this.need();
-      return exportCachePack(m.cache, m.info.fingerprint, ids);
+      return exportCachePack(m.entries, m.info.fingerprint, ids);
     },
     importPack: async (pack) => {
       // A pack URL is downloaded before the import takes its turn: a slow server holds this call,
@@ -244,7 +259,7 @@ export class Engine {
       const data = typeof pack === 'string' ? await fetchCachePack(pack, this.need().expect) : pack;
       return this.queue.run(async () => {
         const m = this.need();
-        return importCachePack(m.cache, data, m.expect);
+        return importCachePack(m.entries, data, m.expect);
       });
     },
   };
@@ -255,17 +270,25 @@ export class Engine {
   }
 
   /**
-   * Token ids of a chat: the model's chat template with the generation prompt appended, message
+   * Token ids of a chat: the model's chat template with the generation prompt appended (unless
+   * `addGenerationPrompt: false`), message
    * contents as plain text unless `specialTokensInContent`. A model without a template (e.g.
    * stories260K) gets BOS + the messages' contents joined by newlines. Messages far longer than
    * the context (maxPromptChars) are refused before they are rendered or tokenized.
    */
-  chatPromptIds(messages: ChatMessage[], opts: { specialTokensInContent?: boolean } = {}): number[] {
+  chatPromptIds(
+    messages: ChatMessage[],
+    opts: { specialTokensInContent?: boolean; addGenerationPrompt?: boolean } = {},
+  ): number[] {
     const m = this.need();
     const maxChars = maxPromptChars(m.runner.contextLength);
     const t = m.tokenizer;
     if (t.hasChatTemplate)
-      return t.applyChatTemplate(messages, { addGenerationPrompt: true, maxChars, ...opts });
+      return t.applyChatTemplate(messages, {
+        maxChars,
+        specialTokensInContent: opts.specialTokensInContent,
+        addGenerationPrompt: opts.addGenerationPrompt ?? true,
+      });
     const text = messages.map((x) => x.content).join('\n');
     checkPromptChars(text, m.runner.contextLength);
     return t.encode(text, { addSpecialTokens: true });
@@ -318,20 +341,6 @@ export class Engine {
     }
   }
 
-  /**
-   * Diagnostic (eval-reuse's KL column): the first answer token's logits [V] after filling the KV cache
-   * for `prompt` under `reuse`, as generate() would; nothing is decoded or cached.
-   */
-  firstTokenLogits(prompt: PromptInput, reuse?: ReuseOptions): Promise<Float32Array> {
-    return this.queue.run(() =>
-      this.onGpu(async () => {
-        const m = this.need();
-        const ids = this.promptIds(m, prompt, undefined, 1);
-        return firstTokenLogitsTurn(m, ids, resolveReuse(reuse, m.reuse));
-      }),
-    );
-  }
-
   /** Streams chunks as tokens are produced; the iterator's return value is the full result. */
   generateStream(
     prompt: PromptInput,
@@ -361,10 +370,10 @@ export class Engine {
     if (!m) return;
     this.loaded = null;
     m.kit.destroy();
-    m.resident.clear();
+    m.hot.clear();
     m.runner.destroy();
     m.gpu.device.destroy();
-    await m.cache.close?.();
+    await m.entries.close?.();
   }
 
   private need(): Loaded {
@@ -430,11 +439,49 @@ export class Engine {
     return ids;
   }
 
-  private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
+  private async cachePromptNow(
+    prompt: PromptInput | ChatMessage[],
+    opts: CacheAddOptions,
+  ): Promise<KVEntryMeta> {
     const m = this.need();
-    validatePrompt(prompt, m.info.config.vocabSize);
-    const ids = this.promptIds(m, prompt, true, 0);
-    return cachePromptTurn(m, ids);
+    checkAddOptions(opts);
+    let ids: number[];
+    if (Array.isArray(prompt)) {
+      ids = this.chatPromptIds(checkMessages(prompt), { addGenerationPrompt: false });
+      if (ids.length === 0) throw new EmptyPromptError();
+      if (ids.length > m.runner.contextLength)
+        throw new ContextOverflowError(
+          `The chat has ${ids.length} tokens, more than the context of ${m.runner.contextLength}: shorten it.`,
+        );
+    } else {
+      validatePrompt(prompt, m.info.config.vocabSize);
+      ids = this.promptIds(m, prompt, true, 0);
+    }
+    let done = 0;
+    const onRows = (n: number) => {
+      done += n;
+      opts.onProgress?.({ doneTokens: done, totalTokens: ids.length });
+    };
+    return cachePromptTurn(m, ids, { id: opts.id, onRows, signal: opts.signal });
+  }
+
+  private async cacheDocumentNow(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult> {
+    const m = this.need();
+    return cacheDocument(
+      {
+        tokenizer: m.tokenizer,
+        contextLength: m.runner.contextLength,
+        ids: () => m.entries.list().map((e) => e.id),
+        delete: async (id) => {
+          m.hot.delete(id);
+          m.live = null;
+          await m.entries.delete(id);
+        },
+        store: (ids, id, onRows, signal) => cachePromptTurn(m, ids, { id, onRows, signal }),
+      },
+      text,
+      opts,
+    );
   }
 }
 

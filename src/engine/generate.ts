@@ -8,7 +8,7 @@ import { checkStep } from './output-guard.ts';
 import { sampleToken } from './sampler.ts';
 import type { FinishReason, GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
 
-/** How the prompt gets into the KV cache: a full prefill, or reuse (see reuse.ts). */
+/** How the prompt gets into the KV cache: a full prefill, or reuse (see prefill.ts). */
 export type Prefill = (readLogits: boolean) => Promise<{ first: ForwardResult; stale: number[] }>;
 
 export type GenerationOutput = Omit<GenerateResult, 'reuse'>;

@@ -4,19 +4,19 @@
  * promote the entries used from host memory to the GPU hot tier.
  */
 import type { EngineWarning } from '../api/types.ts';
-import { InternalError, InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import { AbortError, InternalError, InvalidArgumentError } from '../errors.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { runGeneration } from './generate.ts';
 import { dropEntries, withOutputGuard } from './output-guard.ts';
-import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './reuse.ts';
+import { type PreparedPrompt, prefillWithReuse, type ReuseContext, type ReuseOptions } from './prefill.ts';
 import type { GenerateChunk, GenerateOptions, GenerateResult, ModelInfo } from './types.ts';
 import { promoteUsed, storePrompt } from './write-back.ts';
 
 /** The loaded model as a turn sees it; `live` is rewritten by every turn. */
 export interface TurnContext extends ReuseContext {
-  cache: KVCacheBackend;
+  entries: EntryCache;
   tokenizer: Tokenizer;
   info: ModelInfo;
   onWarning?: (w: EngineWarning) => void;
@@ -51,8 +51,12 @@ export async function answerTurn(
   const out = await withOutputGuard(
     (noReuse) => {
       const r = noReuse ? { ...reuse, mode: 'none' as const } : reuse;
+      const onFirstLogits = m.hooks.onFirstLogits;
       const prefill = async (readLogits: boolean) => {
-        prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, { readLogits });
+        prepared = await prefillWithReuse({ ...m, live: noReuse ? null : live }, ids, r, {
+          readLogits: readLogits || !!onFirstLogits,
+        });
+        if (onFirstLogits && prepared.first.logits) onFirstLogits(prepared.first.logits);
         return prepared;
       };
       return runGeneration(
@@ -70,7 +74,7 @@ export async function answerTurn(
       canRestart: () => streamed === 0,
       drop: async (entryIds) => {
         dropped += entryIds.length;
-        await dropEntries(m.cache, entryIds, m.onWarning);
+        await dropEntries(m.entries, entryIds, m.onWarning);
       },
     },
   );
@@ -81,37 +85,39 @@ export async function answerTurn(
   const fed = [...ids, ...out.tokenIds.slice(0, -1)];
   const exact = keepLive(m, fed, p);
   // An entry larger than the whole cache budget is not kept (storePrompt gives null); the answer stands.
-  if (opts.cachePrompt ?? true) await storePrompt(m.cache, m.resident, m.runner, m.info, fed, exact);
-  promoteUsed(m.cache, m.resident, p.fromHost);
+  if (opts.cachePrompt ?? true) await storePrompt(m.entries, m.hot, m.runner, m.info, fed, exact);
+  promoteUsed(m.entries, m.hot, p.fromHost);
   return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
 }
 
-/** The first answer token's logits [V] after filling the live cache for `ids` under `reuse`. */
-export async function firstTokenLogitsTurn(
+/** Rows per prefill slice of cachePromptTurn: progress and abort between slices. */
+const ADD_SLICE_ROWS = 256;
+
+/**
+ * Prefill `ids` in full (no reuse) and store them as an exact entry (`id`, else a random one), in slices
+ * of ADD_SLICE_ROWS rows: `onRows(n)` after each, `signal` checked between them (AbortError, nothing stored).
+ */
+export async function cachePromptTurn(
   m: TurnContext,
   ids: number[],
-  reuse: Required<ReuseOptions>,
-): Promise<Float32Array> {
-  const live = m.live;
-  m.live = null; // the live cache is rewritten below
-  const p = await prefillWithReuse({ ...m, live }, ids, reuse, { readLogits: true });
-  keepLive(m, ids, p);
-  promoteUsed(m.cache, m.resident, p.fromHost);
-  return p.first.logits ?? new Float32Array(0);
-}
-
-/** Prefill `ids` in full (no reuse) and store them as an exact entry. */
-export async function cachePromptTurn(m: TurnContext, ids: number[]): Promise<KVEntryMeta> {
+  o: { id?: string; onRows?: (n: number) => void; signal?: AbortSignal } = {},
+): Promise<KVEntryMeta> {
   m.live = null;
-  await m.runner.forward(
-    ids.map((token, position) => ({ token, position })),
-    { logitRows: [] },
-  );
-  m.live = { tokens: ids, exactRows: ids.length };
-  const stored = await storePrompt(m.cache, m.resident, m.runner, m.info, ids, true);
+  for (let start = 0; start < ids.length; start += ADD_SLICE_ROWS) {
+    if (o.signal?.aborted) throw new AbortError();
+    const slice = ids.slice(start, start + ADD_SLICE_ROWS);
+    await m.runner.forward(
+      slice.map((token, i) => ({ token, position: start + i })),
+      { logitRows: [] },
+    );
+    m.live = { tokens: ids.slice(0, start + slice.length), exactRows: start + slice.length };
+    o.onRows?.(slice.length);
+  }
+  if (o.signal?.aborted) throw new AbortError();
+  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true, o.id);
   if (!stored) {
     throw new InvalidArgumentError(
-      `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.cache.stats().budgetBytes} bytes): not cached`,
+      `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.entries.stats().budgetBytes} bytes): not cached`,
     );
   }
   return stored;

@@ -7,7 +7,7 @@
  */
 import type { EngineWarning } from '../api/types.ts';
 import { NonFiniteOutputError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 
 /** What argmax.wgsl writes when no logit of a row compares greater than −inf. */
 export const ARGMAX_NONE = 0xffffffff;
@@ -62,7 +62,7 @@ export async function withOutputGuard<T>(
 
 /** Delete entries that led to non-finite output and say so (an EngineWarning of kind 'corrupt' each). */
 export async function dropEntries(
-  cache: KVCacheBackend,
+  cache: EntryCache,
   ids: string[],
   onWarning?: (w: EngineWarning) => void,
 ): Promise<void> {

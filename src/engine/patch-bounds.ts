@@ -6,7 +6,7 @@
  */
 import { InternalError } from '../errors.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
-import type { PatchRow } from '../llama/reuse.ts';
+import type { PatchRow } from '../llama/reuse-kit.ts';
 
 /** The entry's positions all lie below the expectation's context (positions are strictly increasing). */
 export function fitsContext(e: KVEntry, expect: EntryExpectation): boolean {

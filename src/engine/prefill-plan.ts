@@ -2,16 +2,16 @@
  * Deciding how a prompt gets into the live KV cache, with no GPU work (docs/DESIGN.md, Plan the path):
  * which leading rows stay in place from the previous turn, the exact prefix, which rows come from which
  * cache entry, which are unmatched, and which path the cost model picks. `prefillWithReuse`
- * (reuse.ts) carries the plan out on the GPU.
+ * (prefill.ts) carries the plan out on the GPU.
  */
-import type { ReuseOptions } from '../api/reuse.ts';
+import type { ReuseOptions } from '../api/reuse-options.ts';
 import type { KVEntry } from '../kvshare/entry.ts';
-import type { PatchRow } from '../llama/reuse.ts';
+import type { PatchRow } from '../llama/reuse-kit.ts';
 import type { CostModel, PathWork, PrefillPath } from './cost-model.ts';
-import { commonPrefix, planReuse, type Retrieved, takeExactPrefix } from './reuse-plan.ts';
+import { commonPrefix, planReuse, type Retrieved, takeExactPrefix } from './retrieve.ts';
 
 /** What the live KV cache holds: rows [0, exactRows) equal a full computation of `tokens`. */
-export interface LiveKV {
+export interface LiveRows {
   tokens: number[];
   exactRows: number;
 }
@@ -47,7 +47,7 @@ export interface PrefillPlan {
 
 /** What planning needs besides the prompt: the previous turn's live rows, the retrieved entries, the rates. */
 export interface PlanInputs {
-  live: LiveKV | null;
+  live: LiveRows | null;
   found: Retrieved;
   options: Required<ReuseOptions>;
   /** The runner can run the scoring pass (kvshare's `scored` path). */
@@ -56,7 +56,7 @@ export interface PlanInputs {
 }
 
 /** Leading rows of `ids` the live cache already holds exactly (never the last row: it is always computed). */
-export function inPlaceRows(ids: number[], live: LiveKV | null): number {
+export function inPlaceRows(ids: number[], live: LiveRows | null): number {
   return live ? Math.min(commonPrefix(ids, live.tokens, live.exactRows), ids.length - 1) : 0;
 }
 
@@ -93,9 +93,11 @@ export function planPrefill(ids: number[], x: PlanInputs): PrefillPlan {
   };
   if (reused.length === 0) return plan;
 
-  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
+  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing). A full
+  // prefill is listed first so it wins ties: a reuse path is taken only when estimated strictly
+  // faster, so a hit is never estimated slower than computing every row.
   const patchAll = reused.length - inPlace;
-  const options: { path: PrefillPath; work: PathWork }[] = [];
+  const options: { path: PrefillPath; work: PathWork }[] = [{ path: 'full', work: work({ computed: N }) }];
   if (o.mode === 'naive' && tail.length > 0)
     options.push({ path: 'naive', work: work({ patched: patchAll, computed: unmatched.length }) });
   if (o.mode === 'kvshare' && x.canScore && tail.length > take) {
@@ -107,7 +109,6 @@ export function planPrefill(ids: number[], x: PlanInputs): PrefillPlan {
   if (o.mode !== 'naive' || tail.length === 0) {
     options.push({ path: 'prefix', work: work({ patched: P - inPlace, computed: N - P }) });
   }
-  options.push({ path: 'full', work: work({ computed: N }) });
   const chosen = x.costs.choose(options);
   plan.path = chosen.path;
   plan.estimatedMs = chosen.ms;

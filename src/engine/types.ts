@@ -1,5 +1,5 @@
 import type { FinishReason } from '../api/types.ts';
-import type { ReuseOptions, ReuseStats } from './reuse.ts';
+import type { ReuseOptions, ReuseStats } from './prefill.ts';
 import type { SamplingOptions } from './sampler.ts';
 
 export type { FinishReason, LoadOptions, ModelInfo } from '../api/types.ts';

@@ -1,4 +1,5 @@
 /** WGSL source text by file stem: { rmsnorm: '...', matmul_gemm: '...' }. */
+import { InternalError } from '../errors.ts';
 export type ShaderLibrary = Record<string, string>;
 
 export type Constants = Record<string, number>;
@@ -60,7 +61,7 @@ export class PipelineCache {
       let code = this.source(file, includes);
       for (const [name, value] of Object.entries(constants)) {
         const decl = new RegExp(`override\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`);
-        if (!decl.test(code)) throw new Error(`${file}.wgsl has no override ${name}`);
+        if (!decl.test(code)) throw new InternalError(`internal error: ${file}.wgsl has no override ${name}`);
         code = code.replace(decl, (_m, type: string) => `override ${name}: ${type} = ${value};`);
       }
       m = this.device.createShaderModule({ label: key, code });
@@ -79,11 +80,11 @@ export class PipelineCache {
     const expand = (name: string, from: string, depth: number): string => {
       const code = this.shaders[name];
       if (code === undefined) {
-        throw new Error(
+        throw new InternalError(
           from ? `${from}.wgsl includes ${name}.wgsl, which does not exist` : `no shader named ${name}.wgsl`,
         );
       }
-      if (depth > 4) throw new Error(`${name}.wgsl: includes nested too deep`);
+      if (depth > 4) throw new InternalError(`internal error: ${name}.wgsl: includes nested too deep`);
       return code
         .replace(/^(enable|diagnostic)\b[^\n]*\n/gm, (d) => {
           if (!directives.includes(d)) directives.push(d);

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { InternalError } from '../errors.ts';
 import type { ShaderLibrary } from './pipelines.ts';
 
 /** Reads every shaders/*.wgsl from the package (works from src/ and from dist/src/). */
@@ -8,7 +9,10 @@ export function nodeShaderLibrary(): ShaderLibrary {
     fileURLToPath(new URL(p, import.meta.url)),
   );
   const dir = candidates.find((d) => existsSync(d));
-  if (!dir) throw new Error(`shaders/ folder not found (looked in ${candidates.join(', ')})`);
+  if (!dir)
+    throw new InternalError(
+      `internal error: the package's shaders/ folder was not found (looked in ${candidates.join(', ')})`,
+    );
   const lib: ShaderLibrary = {};
   for (const f of readdirSync(dir)) {
     if (f.endsWith('.wgsl')) lib[f.slice(0, -5)] = readFileSync(dir + f, 'utf8');

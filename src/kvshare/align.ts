@@ -37,7 +37,7 @@ export interface PatchPlan {
   reused: number; // count of positions with a source
 }
 
-export interface PatchSource {
+export interface AlignSource {
   /** Written to `srcEntry`; callers usually pass the source's index in their own entry list. */
   entryIndex: number;
   tokens: ArrayLike<number>; // [M] the cached entry's prompt tokens
@@ -96,7 +96,7 @@ export function prefixPlan(
 /** Plan the reuse of cached rows for `newTokens` from one or more cached sources. */
 export function buildPatchPlan(
   newTokens: ArrayLike<number>,
-  sources: readonly PatchSource[],
+  sources: readonly AlignSource[],
   opts: PatchPlanOptions = {},
 ): PatchPlan {
   const minRun = opts.minRun ?? 2;
@@ -194,7 +194,7 @@ function assign(
 function fillGaps(
   plan: PatchPlan,
   newTokens: ArrayLike<number>,
-  src: PatchSource,
+  src: AlignSource,
   minRun: number,
   maxCandidates: number,
 ): void {

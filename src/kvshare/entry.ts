@@ -1,6 +1,6 @@
 /**
  * The KV cache entry: one cached prompt with its per-layer keys and values. The same object is stored in
- * memory (MemoryKVCache) and, through structured clone, in IndexedDB, so it holds only plain data.
+ * memory (MemoryTier) and, through structured clone, in IndexedDB, so it holds only plain data.
  */
 import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';

@@ -12,7 +12,7 @@ import { kvScatterOp } from '../ops/kvcache.ts';
 import { matmulOps } from '../ops/matmul.ts';
 import { rmsnormHeadsOp, rmsnormOp } from '../ops/rmsnorm.ts';
 import { ropeOp } from '../ops/rope.ts';
-import type { KVCache } from './kv-cache.ts';
+import type { LiveCache } from './live-cache.ts';
 import type { Scratch } from './scratch.ts';
 import type { ModelWeights } from './weights.ts';
 
@@ -27,8 +27,41 @@ export interface ForwardGraph {
   logits: Op[];
 }
 
-export function flattenGraph(g: ForwardGraph): Op[] {
-  return [...g.embed, ...g.layers.flatMap((L) => [...L.fused, ...L.post]), ...g.logits];
+/** A named run of the graph's ops that LlamaRunner.forward runs on given rows. */
+export interface Segment {
+  name: 'full' | 'scoring' | 'continue';
+  ops: readonly Op[];
+}
+
+/** The whole forward pass: embed, every layer, the logits. */
+export function fullPass(g: ForwardGraph): Segment {
+  return {
+    name: 'full',
+    ops: [...g.embed, ...g.layers.flatMap((L) => [...L.fused, ...L.post]), ...g.logits],
+  };
+}
+
+/**
+ * KVShare's scoring pass (docs/DESIGN.md, Select), null for a one-layer model: layer 0 whole, then layer 1
+ * up to its RoPE'd Q/K/V; `compare` (which reads the fresh layer-1 K/V against the cached ones) runs
+ * before layer 1's cache write, which then makes layers 0–1 of the rows fresh. No logits.
+ */
+export function scoringPass(g: ForwardGraph, compare: readonly Op[]): Segment | null {
+  const [L0, L1] = g.layers;
+  if (!L1) return null;
+  return { name: 'scoring', ops: [...g.embed, ...L0.fused, ...L0.post, ...L1.pre, ...compare, L1.scatter] };
+}
+
+/**
+ * "Continue from layer 1": rows the scoring pass covered go on from layer 1's attention (their layer-1
+ * K/V are in the cache); `resume` first puts their kept layer-1 input and query back into the scratch.
+ * Then every later layer and the logits. Null for a one-layer model.
+ */
+export function continueFromLayer1(g: ForwardGraph, resume: readonly Op[]): Segment | null {
+  const [, L1] = g.layers;
+  if (!L1) return null;
+  const later = g.layers.slice(2).flatMap((L) => [...L.fused, ...L.post]);
+  return { name: 'continue', ops: [...resume, ...L1.post, ...later, ...g.logits] };
 }
 
 /**
@@ -43,7 +76,7 @@ export function buildForwardGraph(
   k: KernelContext,
   cfg: ModelConfig,
   w: ModelWeights,
-  cache: KVCache,
+  cache: LiveCache,
   s: Scratch,
   a: { rows: RowCount; logitRows: RowCount; ropeTables: GPUBuffer[]; splits: AttentionSplits },
 ): ForwardGraph {

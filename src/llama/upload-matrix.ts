@@ -1,6 +1,6 @@
 import { TensorTooLargeError } from '../errors.ts';
 import { uploadF32, uploadU32 } from '../gpu/buffers.ts';
-import type { HostTensor } from '../model/types.ts';
+import { f32Values, type HostTensor, tensorHostBytes } from '../model/types.ts';
 import { packHalfRows, weightFormat } from '../model/weights/dtype.ts';
 import { sliceQ6kRows } from '../model/weights/q6k.ts';
 import { sliceQuantRows } from '../model/weights/quantize.ts';
@@ -52,7 +52,7 @@ function uploadRows(device: GPUDevice, t: HostTensor, r0: number, n: number, lab
   if (w?.format === 'q6k') return uploadU32(device, sliceQ6kRows(w.words, rows, cols, r0, n), label); // [n, cols] q6k
   const words = Math.ceil(cols / 2);
   if (w) return uploadU32(device, w.words.subarray(r0 * words, (r0 + n) * words), label); // [n, words] u32
-  const values = t.data.subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32
+  const values = f32Values(t).subarray(r0 * cols, (r0 + n) * cols); // [n, cols] f32
   if (t.dtype === 'F32') return uploadF32(device, values, label);
   return uploadU32(device, packHalfRows(values, cols, t.dtype), label);
 }
@@ -67,14 +67,8 @@ export function uploadWhileStreaming(
 ): (t: HostTensor) => HostTensor {
   return (t) => {
     if (t.shape.length !== 2) return t;
-    const hostBytes = t.data.byteLength + (t.packed?.words.byteLength ?? 0);
+    const bytes = tensorHostBytes(t);
     const parts = uploadMatrix(device, t, maxBindingBytes);
-    return {
-      name: t.name,
-      shape: t.shape,
-      dtype: t.dtype,
-      data: new Float32Array(0),
-      gpu: { parts, hostBytes },
-    };
+    return { name: t.name, shape: t.shape, dtype: t.dtype, gpu: { parts, hostBytes: bytes } };
   };
 }

@@ -1,6 +1,13 @@
-import { TensorTooLargeError } from '../errors.ts';
+import { ModelFormatError, TensorTooLargeError } from '../errors.ts';
 import { uploadF32 } from '../gpu/buffers.ts';
-import type { DType, HostTensor, ModelConfig, QuantizeOption } from '../model/types.ts';
+import {
+  type DType,
+  f32Values,
+  type HostTensor,
+  type ModelConfig,
+  type QuantizeOption,
+  tensorHostBytes,
+} from '../model/types.ts';
 import { weightFormat } from '../model/weights/dtype.ts';
 import type { WeightFormat, WeightPart } from '../ops/weight-format.ts';
 import { rowsPerPart, uploadMatrix } from './upload-matrix.ts';
@@ -68,15 +75,15 @@ export function uploadWeights(
   let bytes = 0;
   const get = (name: string): HostTensor => {
     const t = tensors.get(name);
-    if (!t) throw new Error(`missing tensor ${name}`);
+    if (!t) throw new ModelFormatError(`The model has no tensor ${name}.`);
     return t;
   };
   const vec = (name: string): GPUBuffer => {
-    const t = get(name);
-    const b = uploadF32(device, t.data, name);
+    const data = f32Values(get(name)); // vectors always load as f32
+    const b = uploadF32(device, data, name);
     buffers.push(b);
     bytes += b.size;
-    onTensor?.(name, t.data.byteLength);
+    onTensor?.(name, data.byteLength);
     return b;
   };
   // 2-D weights keep their checkpoint's 16-bit form, arrive packed, or arrive uploaded already (see
@@ -89,7 +96,7 @@ export function uploadWeights(
       buffers.push(part.buffer);
       bytes += part.buffer.size;
     }
-    onTensor?.(name, t.gpu?.hostBytes ?? t.data.byteLength + (t.packed?.words.byteLength ?? 0));
+    onTensor?.(name, tensorHostBytes(t));
     return parts;
   };
   const layers: LayerWeights[] = [];

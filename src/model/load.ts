@@ -8,7 +8,7 @@ import { readHeaders } from './safetensors/safetensors.ts';
 import { type ModelSource, openModelSource } from './source/source.ts';
 import { throwIfAborted } from './source/source-base.ts';
 import { decodeTensorStream } from './source/tensor-stream.ts';
-import type { HostTensor } from './types.ts';
+import { type HostTensor, tensorHostBytes } from './types.ts';
 import { splitFused } from './weights/fused.ts';
 import { withNormOffset } from './weights/norm-offset.ts';
 
@@ -83,7 +83,7 @@ export async function loadModelFiles(
     for (const { entry, tensors: parts, digest } of streamed) {
       for (const t of parts) {
         tensors.set(t.name, t);
-        hostBytes += hostSize(t);
+        hostBytes += tensorHostBytes(t);
       }
       digests.push({ name: entry.name, shape: entry.shape, dtype: entry.dtype, digest });
     }
@@ -92,9 +92,4 @@ export async function loadModelFiles(
 
   const fingerprint = await modelFingerprint(config, digests, opts.prep?.quantize);
   return { config, tensors, fingerprint, totalBytes, hostBytes, location: source.location };
-}
-
-/** Host bytes of a tensor as it was loaded (f32 data, packed words, or before its upload). */
-function hostSize(t: HostTensor): number {
-  return t.gpu ? t.gpu.hostBytes : t.data.byteLength + (t.packed?.words.byteLength ?? 0);
 }

@@ -3,6 +3,7 @@
 import type { EngineApi } from '../api/types.ts';
 import { createChatApi } from '../engine/chat.ts';
 import { Engine } from '../engine/engine.ts';
+import type { EngineHooks } from '../engine/hooks.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
 
@@ -16,8 +17,9 @@ export function createNodeEngine(): EngineApi {
 
 /**
  * The token-level Engine on Dawn, for work with token ids (prompts as ids, generated ids, prefill-only
- * cache entries, per-request reuse statistics): the CLI, benchmarks and evaluation use it.
+ * cache entries, per-request reuse statistics): the CLI, benchmarks and evaluation use it. `hooks`:
+ * the evaluation's research seams (src/engine/hooks.ts).
  */
-export function createNodeTokenEngine(): Engine {
-  return new Engine({ gpu: nodeGPU, shaders: nodeShaderLibrary });
+export function createNodeTokenEngine(hooks?: EngineHooks): Engine {
+  return new Engine({ gpu: nodeGPU, shaders: nodeShaderLibrary }, hooks);
 }

@@ -1,3 +1,4 @@
+import { InternalError } from '../errors.ts';
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
@@ -30,7 +31,8 @@ export function ropeOp(
     qScale?: { factor: number; pairs: number };
   },
 ): Op {
-  if (a.cache && !a.second) throw new Error(`${a.label}: a cache write needs the keys as 'second'`);
+  if (a.cache && !a.second)
+    throw new InternalError(`internal error: ${a.label}: a cache write needs the keys as 'second'`);
   const params = paramsBuffer(
     k.device,
     [

@@ -16,6 +16,7 @@
  * Value e of a block: n = e >> 7, k = (e >> 5) & 3, l = e & 31; low bits = nibble k >> 1 of ql byte
  * 64n + 32(k & 1) + l, high bits = bits 2k.. of qh byte 32n + l; value = (d · scale[e >> 4]) · (q − 32).
  */
+import { InternalError } from '../errors.ts';
 export type WeightFormat = 'f32' | 'f16' | 'bf16' | QuantFormat | 'q6k';
 
 /** q8: 8-bit, f16 scale (GGUF Q8_0); q4: 4-bit, f16 scale (Q4_0); q4m: 4-bit, f16 scale and min
@@ -113,6 +114,7 @@ export interface WeightPart {
 /** The format shared by all parts of one weight (throws if they differ). */
 export function partsFormat(parts: WeightPart[], label: string): WeightFormat {
   const f = parts[0]?.format ?? 'f32';
-  if (parts.some((p) => p.format !== f)) throw new Error(`${label}: weight parts differ in format`);
+  if (parts.some((p) => p.format !== f))
+    throw new InternalError(`internal error: ${label}: weight parts differ in format`);
   return f;
 }

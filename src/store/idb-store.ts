@@ -1,6 +1,6 @@
 /**
- * PersistentKVCache: the KV cache backend that keeps entries in IndexedDB (through idb-keyval) behind the
- * in-memory MemoryKVCache, which serves as the hot tier. open() reads only the small index records to
+ * PersistentEntryCache: the KV cache backend that keeps entries in IndexedDB (through idb-keyval) behind the
+ * in-memory MemoryTier, which serves as the hot tier. open() reads only the small index records to
  * rebuild the sketch index; payloads are fetched on get() and then kept in memory.
  *
  * Failure policy: storage trouble never fails a request. No IndexedDB (private mode, blocked open) or a
@@ -12,9 +12,9 @@
 import { createStore, type UseStore } from 'idb-keyval';
 import type { MemoryCacheStats } from '../api/cache.ts';
 import { CacheEntryError, InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { conformEntry, type EntryExpectation, type KVEntry, type KVEntryMeta } from '../kvshare/entry.ts';
-import type { MemoryKVCache } from '../kvshare/memory-cache.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
+import type { MemoryTier } from '../kvshare/memory-tier.ts';
 import type { SketchMatch } from '../kvshare/sketch.ts';
 import { decodeEntry, storedChecksum } from './codec.ts';
 import { type ChannelNotice, TabChannel } from './cross-tab.ts';
@@ -35,9 +35,9 @@ import {
   withTimeout,
 } from './records.ts';
 
-export interface PersistentKVCacheOptions extends EntryExpectation {
+export interface PersistentEntryCacheOptions extends EntryExpectation {
   budgetBytes: number; // most payload bytes kept in IndexedDB (also capped by a share of the free quota)
-  memory: MemoryKVCache; // the hot tier; must be built for the same model (fingerprint, numLayers, kvDim)
+  memory: MemoryTier; // the hot tier; must be built for the same model (fingerprint, numLayers, kvDim)
   dbName?: string; // default 'kvshare'
   storeName?: string; // default 'kv'
   /** Storage estimate (default navigator.storage.estimate when present; null: none). */
@@ -60,15 +60,15 @@ export interface PersistentCacheStats extends MemoryCacheStats {
   memoryOnly: boolean; // true when nothing new is being written to IndexedDB
 }
 
-export class PersistentKVCache implements KVCacheBackend {
-  readonly memory: MemoryKVCache;
+export class PersistentEntryCache implements EntryCache {
+  readonly memory: MemoryTier;
   readonly expect: EntryExpectation;
   readonly dbName: string;
   private readonly keys: StoreKeys;
   private readonly clock: () => number;
   private readonly known: KnownEntries;
   private readonly loading = new Map<string, Promise<KVEntry | undefined>>();
-  private store: UseStore | undefined;
+  private idb: UseStore | undefined;
   private writer: EntryWriter | undefined;
   private touches: TouchWriter | undefined;
   private channel: TabChannel | undefined;
@@ -76,7 +76,7 @@ export class PersistentKVCache implements KVCacheBackend {
   private unavailableMode = false;
   private corruptDeleted = 0;
 
-  private constructor(private readonly opts: PersistentKVCacheOptions) {
+  private constructor(private readonly opts: PersistentEntryCacheOptions) {
     const m = opts.memory;
     const e = m.expect;
     if (e.fingerprint !== opts.fingerprint || e.numLayers !== opts.numLayers || e.kvDim !== opts.kvDim) {
@@ -103,8 +103,8 @@ export class PersistentKVCache implements KVCacheBackend {
   }
 
   /** Open (or create) the store and rebuild the sketch index from index records. Never rejects for storage. */
-  static async open(opts: PersistentKVCacheOptions): Promise<PersistentKVCache> {
-    const cache = new PersistentKVCache(opts);
+  static async open(opts: PersistentEntryCacheOptions): Promise<PersistentEntryCache> {
+    const cache = new PersistentEntryCache(opts);
     await cache.init();
     return cache;
   }
@@ -134,7 +134,7 @@ export class PersistentKVCache implements KVCacheBackend {
       this.touch(id, hot.lastUsed);
       return hot;
     }
-    if (!this.store) return undefined;
+    if (!this.idb) return undefined;
     let p = this.loading.get(id);
     if (!p) {
       p = this.load(id).finally(() => this.loading.delete(id));
@@ -144,8 +144,8 @@ export class PersistentKVCache implements KVCacheBackend {
   }
 
   /** Validate, keep in memory, then write to IndexedDB. Throws only for an invalid entry, never for storage. */
-  async add(input: KVEntry): Promise<void> {
-    const { evicted, entry } = this.memory.add(input); // entry: converted to the cache's dtype
+  async store(input: KVEntry): Promise<void> {
+    const { evicted, entry } = this.memory.store(input); // entry: converted to the cache's dtype
     this.afterMemoryAdd(evicted);
     const hadPersisted = this.known.stateOf(entry.id) === 'persisted';
     const writer = this.writer;
@@ -245,7 +245,7 @@ export class PersistentKVCache implements KVCacheBackend {
       this.unavailable(`IndexedDB could not be opened: ${errorMessage(e)}`, e);
       return;
     }
-    this.store = store;
+    this.idb = store;
     this.touches = new TouchWriter(store, this.opts.touchDelayMs ?? 2000);
     const o = this.opts;
     this.writer = new EntryWriter({
@@ -277,7 +277,7 @@ export class PersistentKVCache implements KVCacheBackend {
   // ---- reading ----
 
   private async load(id: string): Promise<KVEntry | undefined> {
-    const store = this.store!;
+    const store = this.idb!;
     try {
       let known = this.known.get(id);
       if (!known) {
@@ -321,7 +321,7 @@ export class PersistentKVCache implements KVCacheBackend {
       return undefined;
     }
     try {
-      const added = this.memory.add(entry); // converted to the cache's K/V dtype if stored in another
+      const added = this.memory.store(entry); // converted to the cache's K/V dtype if stored in another
       entry = added.entry;
       this.afterMemoryAdd(added.evicted);
     } catch (e) {
@@ -384,10 +384,10 @@ export class PersistentKVCache implements KVCacheBackend {
 
   /** Re-read the index record of `id` after another tab wrote it. */
   private async refresh(id: string): Promise<void> {
-    if (!this.store) return;
+    if (!this.idb) return;
     let rec: IndexRecord | undefined;
     try {
-      rec = parseIndexRecord(await readValue(this.store, this.keys.index(id)), id, this.recordLimits);
+      rec = parseIndexRecord(await readValue(this.idb, this.keys.index(id)), id, this.recordLimits);
     } catch {
       return;
     }

@@ -1,9 +1,11 @@
 /**
  * The write side of the persistent KV cache: payload-then-index writes, deletes, least-recently-used
  * eviction against the persisted budget, and the quota policy (evict and retry once, then memory only).
- * Its caller (PersistentKVCache) runs these one at a time.
+ * Its caller (PersistentEntryCache) runs these one at a time.
  */
+
 import type { UseStore } from 'idb-keyval';
+import { CacheEntryError } from '../errors.ts';
 import type { KVEntry } from '../kvshare/entry.ts';
 import { encodeEntry, storedChecksum } from './codec.ts';
 import type { ChannelNotice } from './cross-tab.ts';
@@ -164,7 +166,7 @@ export class EntryWriter {
       }
       // another tab's open() removed the payload as an orphan between the two writes: write it again
     }
-    throw new Error('the payload was deleted before its index record could be written');
+    throw new CacheEntryError('the payload was deleted before its index record could be written');
   }
 
   /** Evict least recently used persisted entries totalling at least `bytes`, then fit the allowance. */

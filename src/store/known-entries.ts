@@ -1,5 +1,5 @@
 /**
- * What one PersistentKVCache instance knows about the entries of its model: the index record of each,
+ * What one PersistentEntryCache instance knows about the entries of its model: the index record of each,
  * whether it lives in IndexedDB or only in memory, the LSH sketch index over all of them, and the
  * persisted byte total the budget is checked against.
  */

@@ -19,8 +19,8 @@
  */
 import type { PackImportResult } from '../api/cache.ts';
 import { CacheEntryError, CachePackError, InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import { type EntryExpectation, entryBytes, type KVEntry } from '../kvshare/entry.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { decodeEntry, encodeEntry } from './codec.ts';
 
 export const PACK_MAGIC = 'KVSPACK\0';
@@ -251,7 +251,7 @@ function readTable(
  * the store is left as it was, and the failure is rethrown as CachePackError.
  */
 export async function importPack(
-  backend: KVCacheBackend,
+  backend: EntryCache,
   data: Uint8Array | ArrayBuffer | Blob,
   expect: EntryExpectation,
   opts: PackLimits = {},
@@ -287,7 +287,7 @@ export async function importPack(
   const added: string[] = [];
   try {
     for (const e of fresh) {
-      await backend.add(e);
+      await backend.store(e);
       added.push(e.id);
     }
   } catch (e) {
@@ -301,7 +301,7 @@ export async function importPack(
 
 /** Pack the entries of model `fingerprint` held by `backend` (all listed ones, or `ids`); absent ids are skipped. */
 export async function exportPack(
-  backend: KVCacheBackend,
+  backend: EntryCache,
   fingerprint: string,
   ids?: string[],
 ): Promise<Uint8Array<ArrayBuffer>> {

@@ -114,7 +114,7 @@ function recordDtype(
   );
 }
 
-/** KVEntryMeta of a record; `bytes` is entryBytes() of the entry (array bytes), as MemoryKVCache reports. */
+/** KVEntryMeta of a record; `bytes` is entryBytes() of the entry (array bytes), as MemoryTier reports. */
 export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMeta {
   const T = r.numTokens;
   const strings = new TextEncoder().encode(r.id).length + new TextEncoder().encode(expect.fingerprint).length;

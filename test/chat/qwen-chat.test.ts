@@ -4,12 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk, ChatMessage, EngineApi } from '../../src/api/types.ts';
 import { createChatApi } from '../../src/engine/chat.ts';
+import type { EngineHooks } from '../../src/engine/hooks.ts';
 import { evalPrompt } from '../../src/eval/chat.ts';
-import { evalReuse } from '../../src/eval/reuse.ts';
+import { evalReuse } from '../../src/eval/eval-reuse.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { askFollowUp, chatModelDir, REPLY } from './models.ts';
 
-const engine = createNodeTokenEngine();
+const hooks: EngineHooks = {};
+const engine = createNodeTokenEngine(hooks);
 const api: EngineApi = createChatApi(engine);
 const SYSTEM: ChatMessage = {
   role: 'system',
@@ -125,7 +127,7 @@ describe('chat on a Qwen-shaped model with the real tokenizer', () => {
     const idsB = (evalPrompt(engine, pair.b, chat) as { tokenIds: number[] }).tokenIds;
     expect(idsB).toEqual(engine.chatPromptIds(ask(pair.b)));
     expect(evalPrompt(engine, pair.b, undefined)).toBe(pair.b);
-    const report = await evalReuse(engine, [pair], { modes: ['prefix'], maxNewTokens: 1, chat });
+    const report = await evalReuse({ engine, hooks }, [pair], { modes: ['prefix'], maxNewTokens: 1, chat });
     const [row] = report.pairs;
     expect(row.promptTokens).toBe(idsB.length);
     expect(row.reusedFraction).toBeCloseTo(commonPrefix(idsA, idsB) / idsB.length, 9);

@@ -12,10 +12,10 @@ import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import type { QuantizeOption } from '../../src/model/types.ts';
-import { ReferenceLlama } from '../../src/reference/llama.ts';
 import type { KVDtype } from '../../src/util/kv-dtype.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
+import { ReferenceLlama } from '../reference/llama.ts';
 
 const golden = JSON.parse(readFileSync(goldenPath(), 'utf8'));
 const storyIds: number[] = golden.unconditional_greedy_from_bos.ids; // [256], BOS first

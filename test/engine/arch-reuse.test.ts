@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ReuseMode } from '../../src/engine/reuse.ts';
+import type { ReuseMode } from '../../src/engine/prefill.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { type ArchName, writeArchModel } from '../helpers/arch-models.ts';

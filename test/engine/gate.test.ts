@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { ReuseOptions } from '../../src/engine/reuse.ts';
+import type { ReuseOptions } from '../../src/engine/prefill.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';
 

@@ -1,11 +1,11 @@
 // The reuse planning alone, without a GPU: which rows stay in place, the exact prefix, what is patched
 // from which entry, what is computed, and which path the cost model picks (src/engine/prefill-plan.ts).
 import { describe, expect, it } from 'vitest';
-import type { ReuseMode } from '../../src/api/reuse.ts';
+import type { ReuseMode } from '../../src/api/reuse-options.ts';
 import { CostModel } from '../../src/engine/cost-model.ts';
-import { type LiveKV, type PlanInputs, planPrefill, range } from '../../src/engine/prefill-plan.ts';
-import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
-import type { Retrieved } from '../../src/engine/reuse-plan.ts';
+import { DEFAULT_REUSE } from '../../src/engine/prefill.ts';
+import { type LiveRows, type PlanInputs, planPrefill, range } from '../../src/engine/prefill-plan.ts';
+import type { Retrieved } from '../../src/engine/retrieve.ts';
 import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 import { SMOLLM2_SHAPE } from '../helpers/shapes.ts';
@@ -32,7 +32,7 @@ function entry(id: string, tokens: number[], opts: { exact?: boolean; positions?
 function inputs(
   mode: ReuseMode,
   found: Partial<Retrieved>,
-  more: { live?: LiveKV | null; canScore?: boolean; recomputeRatio?: number } = {},
+  more: { live?: LiveRows | null; canScore?: boolean; recomputeRatio?: number } = {},
 ): PlanInputs {
   return {
     live: more.live ?? null,
@@ -162,6 +162,29 @@ describe('planPrefill', () => {
     expect(p.estimatedMs).toBeLessThanOrEqual(p.estimatedFullMs);
   });
 
+  it('a reuse path estimated at or above a full prefill is not taken: ties go to full', () => {
+    // Every path costs the same: the planner must not prefer a reuse path on a tie.
+    class Flat extends CostModel {
+      override ms(): number {
+        return 10;
+      }
+    }
+    const ids = seq(50);
+    const e = entry(
+      'a',
+      ids.map((t, i) => (i === 20 ? t + 5000 : t)),
+      { exact: true },
+    );
+    for (const mode of ['prefix', 'naive', 'kvshare'] as const) {
+      const x = { ...inputs(mode, { entries: [e] }), costs: new Flat(cfg) };
+      const p = planPrefill(ids, x);
+      expect(p.path).toBe('full');
+      expect(p.computed).toEqual(range(0, 50));
+      expect(patched(p)).toEqual([]);
+      expect(p.scoringSkipped).toBe(mode === 'kvshare');
+    }
+  });
+
   it('on random prompts and entries: every row is computed, patched or in place exactly once; the last row is always computed', () => {
     const rng = mulberry32(7);
     const pick = (n: number) => Math.floor(rng() * n);
@@ -176,12 +199,14 @@ describe('planPrefill', () => {
       const liveRows = pick(N + 1);
       const live = rng() < 0.5 ? { tokens: ids.slice(0, liveRows), exactRows: pick(liveRows + 1) } : null;
       const mode = modes[pick(3)];
-      // Retrieval gives prefix mode exact entries only (reuse-plan.ts, retrieve).
+      // Retrieval gives prefix mode exact entries only (retrieve.ts).
       const found = { entries: mode === 'prefix' ? entries.filter((e) => e.exact) : entries };
       const p = planPrefill(ids, inputs(mode, found, { live, canScore: rng() < 0.7 }));
 
       expect(p.computed).toContain(N - 1);
-      expect(p.estimatedMs).toBeLessThanOrEqual(p.estimatedFullMs);
+      // A hit is never estimated slower than none: any path but full is strictly cheaper.
+      if (p.path === 'full') expect(p.estimatedMs).toBe(p.estimatedFullMs);
+      else expect(p.estimatedMs).toBeLessThan(p.estimatedFullMs);
       const dsts = patched(p);
       expect(new Set(dsts).size).toBe(dsts.length);
       for (const [i, rows] of p.patchRows.entries()) {

@@ -1,7 +1,7 @@
 // Issue 20 finding 8: every reuse option is validated where it enters (minSimilarity was never
 // checked; recomputeRatio: "0.5" passed by coercion).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_REUSE, resolveReuse } from '../../src/engine/reuse.ts';
+import { DEFAULT_REUSE, resolveReuse } from '../../src/engine/prefill.ts';
 import { InvalidArgumentError } from '../../src/errors.ts';
 
 describe('reuse options', () => {

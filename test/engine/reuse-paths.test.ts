@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
-import type { ReuseMode } from '../../src/engine/reuse.ts';
+import type { ReuseMode } from '../../src/engine/prefill.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { storiesDir } from '../helpers/models.ts';

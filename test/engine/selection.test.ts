@@ -1,15 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/engine/engine.ts';
-import { DEFAULT_REUSE } from '../../src/engine/reuse.ts';
+import type { EngineHooks } from '../../src/engine/hooks.ts';
+import { DEFAULT_REUSE } from '../../src/engine/prefill.ts';
+import { evalReuse } from '../../src/eval/eval-reuse.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
-import { evalReuse } from '../../src/eval/reuse.ts';
+import { researchSelector } from '../../src/eval/selectors.ts';
 import type { SelectorName } from '../../src/kvshare/select.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
 import { kvToF32 } from '../../src/util/kv-dtype.ts';
 import { storiesDir } from '../helpers/models.ts';
 
-const engine: Engine = createNodeTokenEngine();
+const hooks: EngineHooks = {};
+const engine: Engine = createNodeTokenEngine(hooks);
 const stories = parsePairsJsonl(
   readFileSync(new URL('../../bench/pairs/stories.jsonl', import.meta.url), 'utf8'),
 );
@@ -74,10 +77,15 @@ describe('deviation-based selection', () => {
     for (const select of ['oracle', 'random'] as const) {
       await engine.cache.clear();
       await engine.cache.add({ tokenIds: aIds });
-      const r = await engine.generate(
-        { tokenIds: bIds },
-        { maxNewTokens: 1, cachePrompt: false, reuse: { mode: 'kvshare', select, recomputeRatio: 0 } },
-      );
+      hooks.selector = researchSelector(select);
+      const r = await engine
+        .generate(
+          { tokenIds: bIds },
+          { maxNewTokens: 1, cachePrompt: false, reuse: { mode: 'kvshare', recomputeRatio: 0 } },
+        )
+        .finally(() => {
+          hooks.selector = null;
+        });
       expect(r.reuse.fates).not.toContain('recomputed');
       expect(r.reuse.recomputedTokens).toBe(2); // the edited row and the last one
     }
@@ -94,7 +102,7 @@ describe('deviation-based selection', () => {
 
 describe('kvshare against naive reuse on bench/pairs/stories.jsonl', () => {
   it('answers at least as often identically to full compute, with at least the token agreement (r = 0.15)', async () => {
-    const report = await evalReuse(engine, stories.slice(0, 8), {
+    const report = await evalReuse({ engine, hooks }, stories.slice(0, 8), {
       modes: ['naive', 'kvshare'],
       recomputeRatio: 0.15,
       maxNewTokens: 16,

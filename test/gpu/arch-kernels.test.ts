@@ -6,8 +6,8 @@ import type { RopeScaling } from '../../src/model/types.ts';
 import { kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { rmsnormHeadsOp } from '../../src/ops/rmsnorm.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

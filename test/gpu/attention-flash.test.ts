@@ -6,8 +6,8 @@ import {
   flashAttentionOps,
   flashPartBytes,
 } from '../../src/ops/attention-flash.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

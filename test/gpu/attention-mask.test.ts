@@ -2,8 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { attentionOp } from '../../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
 import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

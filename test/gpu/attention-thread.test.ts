@@ -7,8 +7,8 @@ import {
   threadAttentionFits,
   threadAttentionOps,
 } from '../../src/ops/attention-thread.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

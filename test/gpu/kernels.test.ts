@@ -7,8 +7,8 @@ import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { matmulOps } from '../../src/ops/matmul.ts';
 import { rmsnormOp } from '../../src/ops/rmsnorm.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 // Tolerance for f32 kernels vs float64 references: |gpu - ref| <= ATOL + RTOL * |ref|.
 const ATOL = 1e-5;

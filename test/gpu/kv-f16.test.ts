@@ -7,7 +7,6 @@ import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
 import {
   f16ArrayToF32,
   f16BitsToF32,
@@ -16,6 +15,7 @@ import {
   roundF16,
 } from '../../src/util/kv-dtype.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 // The f16 KV cache: halves packed two per u32 (pack2x16float), arithmetic in f32. Writers are
 // checked against the f32 reference rounded to halves (ref.kvStored), readers against the f32

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../../src/ops/kvpatch.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 let h: KernelHarness;
 beforeAll(async () => {

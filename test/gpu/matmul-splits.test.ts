@@ -10,9 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { KernelContext } from '../../src/ops/context.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import type { WeightFormat } from '../../src/ops/weight-format.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { weightParts } from '../helpers/weight-parts.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-4;
 const RTOL = 1e-3;

@@ -6,9 +6,9 @@ import { decodeToF32, encodeFromF32, packHalfRows } from '../../src/model/weight
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { GEMV_MAX_ROWS, matmulOps } from '../../src/ops/matmul.ts';
 import type { WeightFormat, WeightPart } from '../../src/ops/weight-format.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
+import * as ref from '../reference/ops.ts';
 
 // The weights are rounded to the 16-bit format first and the references read those exact values, so
 // the tolerance is the f32 kernels' one: |gpu - ref| <= ATOL + RTOL * |ref| (float64 reference).

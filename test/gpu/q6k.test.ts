@@ -8,9 +8,9 @@ import { dequantizeQ6k, repackQ6K, sliceQ6kRows } from '../../src/model/weights/
 import { gatherRowsOps } from '../../src/ops/embed.ts';
 import { type GemvSplit, matmulOps } from '../../src/ops/matmul.ts';
 import { q6kLayout, type WeightPart } from '../../src/ops/weight-format.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-4;
 const RTOL = 1e-3;

@@ -11,9 +11,9 @@ import {
   quantLayout,
   type WeightPart,
 } from '../../src/ops/weight-format.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { checkMatmulEpilogues } from '../helpers/matmul-epilogues.ts';
+import * as ref from '../reference/ops.ts';
 
 // The references read the exact dequantized values; the kernels factor the scale out of each group's
 // dot product (scale * (dot(x, code) - zero * sum(x)) + min * sum(x)), so allow f32 rounding of those.

@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
-import * as ref from '../../src/reference/ops.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
 
 const ATOL = 1e-5;
 const RTOL = 1e-4;

@@ -8,7 +8,7 @@ import type { GgmlName } from '../../src/model/gguf/gguf-quantize.ts';
 import { ggufTokenizerMetadata } from '../../src/model/gguf/gguf-vocab.ts';
 import { ggufFromModel, kvsFromJson } from '../../src/model/gguf/gguf-writer.ts';
 import { writeSafetensorsFile } from '../../src/model/safetensors/safetensors-writer.ts';
-import type { ModelConfig } from '../../src/model/types.ts';
+import { f32Values, type ModelConfig } from '../../src/model/types.ts';
 import { randomTensors } from './gguf-writer-models.ts';
 import { storiesDir } from './models.ts';
 
@@ -159,7 +159,7 @@ export async function writeArchModel(
       name: t.name,
       shape: t.shape,
       dtype: 'F32' as const,
-      values: (s: number, n: number) => t.data.subarray(s, s + n),
+      values: (s: number, n: number) => f32Values(t).subarray(s, s + n),
     })),
   );
   const tok = (f: string) => JSON.parse(readFileSync(join(storiesDir(), f), 'utf8'));

@@ -1,7 +1,7 @@
 import { expect } from 'vitest';
 import { matmulOps } from '../../src/ops/matmul.ts';
 import type { WeightPart } from '../../src/ops/weight-format.ts';
-import * as ref from '../../src/reference/ops.ts';
+import * as ref from '../reference/ops.ts';
 import { type KernelHarness, randn, toleranceRatio } from './gpu.ts';
 
 /**

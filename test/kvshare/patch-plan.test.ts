@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.ts';
 import {
+  type AlignSource,
   buildPatchPlan,
   lcsRunsBounded,
   type PatchPlan,
-  type PatchSource,
   planRuns,
   prefixPlan,
 } from '../../src/kvshare/align.ts';
 import { lcsDp, mulberry32, randomTokens } from './helpers.ts';
 
 /** Every planned position copies a row holding the same token, from a source that exists, in range. */
-function checkPlan(plan: PatchPlan, neu: ArrayLike<number>, sources: PatchSource[]): void {
+function checkPlan(plan: PatchPlan, neu: ArrayLike<number>, sources: AlignSource[]): void {
   expect(plan.length).toBe(neu.length);
   expect(plan.srcEntry.length).toBe(neu.length);
   expect(plan.srcPos.length).toBe(neu.length);

@@ -13,6 +13,7 @@ import { LlamaRunner } from '../../src/llama/runner.ts';
 import { ggufFromModel } from '../../src/model/gguf/gguf-writer.ts';
 import { type LoadedModelFiles, loadModelFiles } from '../../src/model/load.ts';
 import { writeSafetensorsFile } from '../../src/model/safetensors/safetensors-writer.ts';
+import { f32Values } from '../../src/model/types.ts';
 import { KQUANT_QWEN2, randomTensors, tokenList, writeStoriesGguf } from '../helpers/gguf-writer-models.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { goldenPath, storiesDir } from '../helpers/models.ts';
@@ -133,7 +134,7 @@ describe('synthetic Qwen2 (q/k/v biases) as GGUF against its safetensors twin', 
       name: t.name,
       shape: t.shape,
       dtype: 'F32' as const,
-      values: (s: number, n: number) => t.data.subarray(s, s + n),
+      values: (s: number, n: number) => f32Values(t).subarray(s, s + n),
     }));
     await writeSafetensorsFile(join(dir, 'model.safetensors'), specs);
     return dir;

@@ -17,11 +17,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { ReferenceLlama } from '../../src/reference/llama.ts';
 import { ARCH_NAMES, type ArchModel, type ArchName, writeArchModel } from '../helpers/arch-models.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { CONTEXT, LlamaCppJudge } from '../helpers/llama-cpp.ts';
 import { goldenPath } from '../helpers/models.ts';
+import { ReferenceLlama } from '../reference/llama.ts';
 
 const V = 512;
 const TEXT_TOKENS = 160;

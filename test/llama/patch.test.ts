@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { makeEntry } from '../../src/kvshare/entry.ts';
-import { ResidentKV } from '../../src/llama/resident-kv.ts';
-import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse.ts';
+import { HotTier } from '../../src/llama/hot-tier.ts';
+import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse-kit.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { type KVArray, kvToF32 } from '../../src/util/kv-dtype.ts';
@@ -97,7 +97,7 @@ describe('hot tier and the continued scoring pass', () => {
   it('a GPU-resident entry patches the same K/V as uploading only the reused rows of its host copy', async () => {
     const kvDim = runner.cache.kvDim;
     const cached = await kvOf(A);
-    const resident = new ResidentKV(runner.gpu.device, runner.cache, 1 << 20);
+    const resident = new HotTier(runner.gpu.device, runner.cache, 1 << 20);
     expect(resident.keepFromLive('a', A.length)).toBe(true);
     expect(resident.stats()).toEqual({
       gpuEntries: 1,
@@ -116,7 +116,7 @@ describe('hot tier and the continued scoring pass', () => {
       ]);
     };
     await kvOf([9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
-    await kit.patch([{ resident: resident.get('a')!, rows }]);
+    await kit.patch([{ hot: resident.get('a')!, rows }]);
     const fromGpu = await read();
     await kvOf([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8]);
     await kit.patch([{ host: cached, rows }]);
@@ -125,7 +125,7 @@ describe('hot tier and the continued scoring pass', () => {
     expect(resident.promote('b', cached, A.length)).toBe(true);
     expect(resident.stats()).toMatchObject({ gpuEntries: 2, gpuPromotions: 1 });
     await kvOf([7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7]);
-    await kit.patch([{ resident: resident.get('b')!, rows }]);
+    await kit.patch([{ hot: resident.get('b')!, rows }]);
     expect(await read()).toEqual(fromGpu);
     expect(fromGpu.slice(kvDim, 2 * kvDim)).toEqual(Array.from(cached.v[4].subarray(0, kvDim)));
     resident.clear();
@@ -134,9 +134,9 @@ describe('hot tier and the continued scoring pass', () => {
 
   it('the hot tier evicts least recently used entries to stay under its byte budget', async () => {
     await kvOf(A);
-    const resident = new ResidentKV(runner.gpu.device, runner.cache, 1);
+    const resident = new HotTier(runner.gpu.device, runner.cache, 1);
     expect(resident.keepFromLive('too-big', A.length)).toBe(false);
-    const two = new ResidentKV(runner.gpu.device, runner.cache, 2 * resident.bytesFor(A.length));
+    const two = new HotTier(runner.gpu.device, runner.cache, 2 * resident.bytesFor(A.length));
     two.keepFromLive('x', A.length);
     two.keepFromLive('y', A.length);
     two.get('x'); // y is now the least recently used

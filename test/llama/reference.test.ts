@@ -6,9 +6,9 @@ import { writeSyntheticModel } from '../../src/cli/synthetic/synthetic.ts';
 import { nodeShaderLibrary } from '../../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
-import { ReferenceLlama } from '../../src/reference/llama.ts';
 import { testGpu, toleranceRatio } from '../helpers/gpu.ts';
 import { storiesDir } from '../helpers/models.ts';
+import { ReferenceLlama } from '../reference/llama.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kvshare-ref-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -10,6 +10,7 @@ import { convertToGguf } from '../../src/model/gguf/gguf-convert.ts';
 import { type ConvertOptions, type GgufKV, ggufFromModel } from '../../src/model/gguf/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { ropeAttentionFactor, ropeInvFreqs } from '../../src/model/rope-freqs.ts';
+import { f32Values } from '../../src/model/types.ts';
 import { ARCH_CONFIGS, ARCH_NAMES, writeArchModel } from '../helpers/arch-models.ts';
 import { randomTensors, tokenList } from '../helpers/gguf-writer-models.ts';
 import { storiesDir } from '../helpers/models.ts';
@@ -59,7 +60,7 @@ describe('GGUF architectures', () => {
       attentionBias: false,
     });
     for (const name of ['model.layers.1.self_attn.k_norm.weight', 'model.layers.0.self_attn.q_proj.weight']) {
-      expect(Array.from(files.tensors.get(name)!.data)).toEqual(Array.from(src.get(name)!.data));
+      expect(Array.from(f32Values(files.tensors.get(name)!))).toEqual(Array.from(f32Values(src.get(name)!)));
     }
   });
 
@@ -78,17 +79,17 @@ describe('GGUF architectures', () => {
     // gate_up_proj [2F, D]: gate = its first F rows, up the next F
     const D = cfg.hiddenSize;
     const F = cfg.intermediateSize;
-    const fused = src.get('model.layers.1.mlp.gate_up_proj.weight')!.data;
-    expect(Array.from(files.tensors.get('model.layers.1.mlp.up_proj.weight')!.data)).toEqual(
+    const fused = f32Values(src.get('model.layers.1.mlp.gate_up_proj.weight')!);
+    expect(Array.from(f32Values(files.tensors.get('model.layers.1.mlp.up_proj.weight')!))).toEqual(
       Array.from(fused.subarray(F * D)),
     );
     // v_proj: the last KV·hd rows of qkv_proj (no rotary reorder); q_proj in partialRotaryRows order
     const kv = cfg.numKvHeads * cfg.headDim;
-    const qkv = src.get('model.layers.0.self_attn.qkv_proj.weight')!.data;
-    expect(Array.from(files.tensors.get('model.layers.0.self_attn.v_proj.weight')!.data)).toEqual(
+    const qkv = f32Values(src.get('model.layers.0.self_attn.qkv_proj.weight')!);
+    expect(Array.from(f32Values(files.tensors.get('model.layers.0.self_attn.v_proj.weight')!))).toEqual(
       Array.from(qkv.subarray(qkv.length - kv * D)),
     );
-    const q = files.tensors.get('model.layers.0.self_attn.q_proj.weight')!.data;
+    const q = f32Values(files.tensors.get('model.layers.0.self_attn.q_proj.weight')!);
     expect(Array.from(q.subarray(0, D))).toEqual(Array.from(qkv.subarray(0, D))); // row 0 stays
     expect(Array.from(q.subarray(32 * D, 33 * D))).toEqual(Array.from(qkv.subarray(24 * D, 25 * D))); // pair of 0
     expect(files.tensors.has('model.layers.0.self_attn.qkv_proj.weight')).toBe(false);

@@ -11,7 +11,7 @@ import { readGgufHeader } from '../../src/model/gguf/gguf-header.ts';
 import { type GgufKV, ggufFromModel } from '../../src/model/gguf/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { openModelSource } from '../../src/model/source/source.ts';
-import type { HostTensor } from '../../src/model/types.ts';
+import { f32Values, type HostTensor } from '../../src/model/types.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 import { patchTensorOffset, patchTensorType, tensorOffset } from '../helpers/gguf-patch.ts';
 import { tokenList } from '../helpers/gguf-writer-models.ts';
@@ -44,8 +44,10 @@ function sameTensors(a: Map<string, HostTensor>, b: Map<string, HostTensor>): bo
   if (a.size !== b.size) return false;
   for (const [name, t] of a) {
     const u = b.get(name);
-    if (!u || u.shape.join() !== t.shape.join() || u.data.length !== t.data.length) return false;
-    for (let i = 0; i < t.data.length; i++) if (!Object.is(t.data[i], u.data[i])) return false;
+    if (!u || u.shape.join() !== t.shape.join()) return false;
+    const [x, y] = [f32Values(t), f32Values(u)];
+    if (x.length !== y.length) return false;
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
   }
   return true;
 }

@@ -8,6 +8,7 @@ import { ModelFormatError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';
 import { type GgufKV, ggufFromModel } from '../../src/model/gguf/gguf-writer.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
+import { f32Values } from '../../src/model/types.ts';
 import { patchTensorOffset, tensorOffset } from '../helpers/gguf-patch.ts';
 import { KQUANT_QWEN2, randomTensors, tokenList } from '../helpers/gguf-writer-models.ts';
 import { storiesDir } from '../helpers/models.ts';
@@ -126,7 +127,7 @@ describe('finding 4: quantize-on-load of finite but huge weights', () => {
     const tensors = randomTensors(cfg, 1);
     const q = [...tensors.values()].find((t) => t.shape.length === 2 && t.name.includes('q_proj'));
     if (!q) throw new Error('no q_proj');
-    q.data[0] = big;
+    f32Values(q)[0] = big;
     const path = write(`big-${quantize}.gguf`, ggufFromModel(cfg, tensors, { type: 'F32', tokens }));
     const err = await loadModelFiles(path, { prep: { keep: 'gpu', quantize } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelFormatError);

@@ -8,7 +8,7 @@ import { expectedTensors } from '../../src/model/layout.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { readHeaders } from '../../src/model/safetensors/safetensors.ts';
 import { openModelSource } from '../../src/model/source/source.ts';
-import type { LoadProgress } from '../../src/model/types.ts';
+import { f32Values, type LoadProgress } from '../../src/model/types.ts';
 
 const root = `${tmpdir()}/kvshare-synth-${process.pid}`;
 afterAll(() => rm(root, { recursive: true, force: true }));
@@ -43,13 +43,13 @@ describe('writeSyntheticModel', () => {
     expect(m.tensors.get('model.layers.1.self_attn.k_proj.bias')!.shape).toEqual([32]);
     expect(m.tensors.get('lm_head.weight')!.shape).toEqual([512, 64]);
     // N(0, 0.02) projections and norms near 1.
-    const w = m.tensors.get('model.layers.0.mlp.up_proj.weight')!.data;
+    const w = f32Values(m.tensors.get('model.layers.0.mlp.up_proj.weight')!);
     const mean = w.reduce((a, b) => a + b, 0) / w.length;
     const std = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
     expect(Math.abs(mean)).toBeLessThan(0.002);
     expect(std).toBeGreaterThan(0.018);
     expect(std).toBeLessThan(0.022);
-    const norm = m.tensors.get('model.norm.weight')!.data;
+    const norm = f32Values(m.tensors.get('model.norm.weight')!);
     expect(norm.every((x) => Math.abs(x - 1) < 0.15)).toBe(true);
   });
 
@@ -104,10 +104,11 @@ describe('writeSyntheticModel', () => {
       expect(b.shape).toEqual(t.shape);
       let bfBad = 0;
       let f16Bad = 0;
-      for (let i = 0; i < t.data.length; i++) {
-        const x = t.data[i];
-        if (!(Math.abs(b.data[i] - x) <= Math.abs(x) * 2 ** -8)) bfBad++;
-        if (!(Math.abs(h.data[i] - x) <= Math.max(Math.abs(x) * 2 ** -11, 2 ** -25))) f16Bad++;
+      const [tv, bv, hv] = [t, b, h].map(f32Values);
+      for (let i = 0; i < tv.length; i++) {
+        const x = tv[i];
+        if (!(Math.abs(bv[i] - x) <= Math.abs(x) * 2 ** -8)) bfBad++;
+        if (!(Math.abs(hv[i] - x) <= Math.max(Math.abs(x) * 2 ** -11, 2 ** -25))) f16Bad++;
       }
       expect({ name, bfBad, f16Bad }).toEqual({ name, bfBad: 0, f16Bad: 0 });
       expect(b.data).not.toEqual(t.data); // really rounded, not a copy of the f32 values

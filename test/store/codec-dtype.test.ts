@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conformEntry, type KVEntry } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { crc32, decodeEntry, encodeEntry } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
@@ -79,8 +79,8 @@ describe('entry format version 2: the K/V dtype in the header', () => {
 describe('ingest converts entries to the cache dtype', () => {
   it('an f16 cache stores a version-1 (f32) entry as halves, rounded, at half the K/V bytes', () => {
     const e = testEntry('v1', 12);
-    const cache = new MemoryKVCache({ ...MODEL, kvDtype: 'f16', budgetBytes: 1 << 20 });
-    const { entry } = cache.add(decodeEntry(asVersion1(encodeEntry(e)), MODEL));
+    const cache = new MemoryTier({ ...MODEL, kvDtype: 'f16', budgetBytes: 1 << 20 });
+    const { entry } = cache.store(decodeEntry(asVersion1(encodeEntry(e)), MODEL));
     expect(entry.dtype).toBe('f16');
     expect(cache.get('v1')).toBe(entry);
     for (let l = 0; l < MODEL.numLayers; l++) {
@@ -92,17 +92,17 @@ describe('ingest converts entries to the cache dtype', () => {
 
   it('an f32 cache widens an f16 entry exactly; a pack of f16 entries imports into it', () => {
     const h = asF16(testEntry('p', 7));
-    const cache = new MemoryKVCache({ ...MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
+    const cache = new MemoryTier({ ...MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
     const [fromPack] = decodePack(encodePack([h], MODEL.fingerprint), MODEL);
     expect(fromPack.dtype).toBe('f16');
-    const { entry } = cache.add(fromPack);
+    const { entry } = cache.store(fromPack);
     expect(entry.dtype).toBe('f32');
     expect(Array.from(entry.v[1])).toEqual(Array.from(f16ArrayToF32(h.v[1] as Uint16Array)));
   });
 
   it('a cache without a dtype keeps what it is given', () => {
-    const cache = new MemoryKVCache({ ...MODEL, budgetBytes: 1 << 20 });
+    const cache = new MemoryTier({ ...MODEL, budgetBytes: 1 << 20 });
     const h = asF16(testEntry('keep', 3));
-    expect(cache.add(h).entry).toBe(h);
+    expect(cache.store(h).entry).toBe(h);
   });
 });

@@ -2,8 +2,8 @@
 import { createStore, type UseStore } from 'idb-keyval';
 import { expect } from 'vitest';
 import { type KVEntry, makeEntry } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
-import { PersistentKVCache, type PersistentKVCacheOptions } from '../../src/store/idb-store.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
+import { PersistentEntryCache, type PersistentEntryCacheOptions } from '../../src/store/idb-store.ts';
 import type { StoreWarning } from '../../src/store/records.ts';
 import { mulberry32 } from '../../src/util/prng.ts';
 
@@ -52,21 +52,21 @@ export function tickingClock(start = 1_000_000): () => number {
 }
 
 export interface OpenedCache {
-  cache: PersistentKVCache;
-  memory: MemoryKVCache;
+  cache: PersistentEntryCache;
+  memory: MemoryTier;
   warnings: StoreWarning[];
 }
 
-/** A PersistentKVCache with its own MemoryKVCache (budget 64 MiB unless given) and a warning log. */
+/** A PersistentEntryCache with its own MemoryTier (budget 64 MiB unless given) and a warning log. */
 export async function openCache(
   dbName: string,
-  opts: Partial<PersistentKVCacheOptions> & { memoryBudget?: number; model?: typeof MODEL } = {},
+  opts: Partial<PersistentEntryCacheOptions> & { memoryBudget?: number; model?: typeof MODEL } = {},
 ): Promise<OpenedCache> {
   const model = opts.model ?? MODEL;
   const clock = opts.clock ?? tickingClock();
-  const memory = new MemoryKVCache({ ...model, budgetBytes: opts.memoryBudget ?? 64 << 20, clock });
+  const memory = new MemoryTier({ ...model, budgetBytes: opts.memoryBudget ?? 64 << 20, clock });
   const warnings: StoreWarning[] = [];
-  const cache = await PersistentKVCache.open({
+  const cache = await PersistentEntryCache.open({
     ...model,
     budgetBytes: 64 << 20,
     estimate: null,

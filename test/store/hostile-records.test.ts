@@ -5,9 +5,9 @@ import 'fake-indexeddb/auto';
 import { set } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { type KVEntry, validateEntry } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { encodeEntry } from '../../src/store/codec.ts';
-import { PersistentKVCache } from '../../src/store/idb-store.ts';
+import { PersistentEntryCache } from '../../src/store/idb-store.ts';
 import { indexRecordFor, storeKeys } from '../../src/store/records.ts';
 import { expectSameEntry, freshDbName, MODEL, rawStore, testEntry } from './helpers.ts';
 
@@ -48,9 +48,9 @@ const DAMAGE: [string, Damage][] = [
   ['payload of another id', (e) => ({ payload: encodeEntry(testEntry('other', e.tokens.length)) })],
 ];
 
-async function open(db: string): Promise<PersistentKVCache> {
-  const memory = new MemoryKVCache({ ...MODEL, contextLength: CTX, budgetBytes: 64 << 20 });
-  return PersistentKVCache.open({
+async function open(db: string): Promise<PersistentEntryCache> {
+  const memory = new MemoryTier({ ...MODEL, contextLength: CTX, budgetBytes: 64 << 20 });
+  return PersistentEntryCache.open({
     ...memory.expect,
     memory,
     budgetBytes: 1 << 20,
@@ -68,8 +68,8 @@ describe('adversarial IndexedDB records', () => {
       const keep = testEntry('keep', 5, { first: 200, exact: true });
       const victim = testEntry('victim', 6, { first: 10 });
       const a = await open(db);
-      await a.add(keep);
-      await a.add(victim);
+      await a.store(keep);
+      await a.store(victim);
       await a.close();
       const d = damage(victim);
       if (d.index !== undefined) await set(keys.index('victim'), d.index, rawStore(db));

@@ -4,18 +4,18 @@ import 'fake-indexeddb/auto';
 import { set } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { CachePackError } from '../../src/errors.ts';
-import type { KVCacheBackend } from '../../src/kvshare/cache-backend.ts';
-import { MemoryBackend } from '../../src/kvshare/cache-backend.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
-import { PersistentKVCache } from '../../src/store/idb-store.ts';
+import type { EntryCache } from '../../src/kvshare/entry-cache.ts';
+import { MemoryEntryCache } from '../../src/kvshare/entry-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
+import { PersistentEntryCache } from '../../src/store/idb-store.ts';
 import { encodePack, importPack } from '../../src/store/pack.ts';
 import { storeKeys } from '../../src/store/records.ts';
 import { expectSameEntry, freshDbName, MODEL, openCache, rawStore, testEntry } from './helpers.ts';
 
 const FULL = { ...MODEL, numHashes: 64, contextLength: 64 };
 const memoryBackend = () =>
-  new MemoryBackend(new MemoryKVCache({ ...MODEL, contextLength: 64, budgetBytes: 64 << 20 }));
+  new MemoryEntryCache(new MemoryTier({ ...MODEL, contextLength: 64, budgetBytes: 64 << 20 }));
 
 /** A pack whose first entry reuses `id` (other content) and whose last has a 63-hash sketch. */
 function collidingPack(id: string): Uint8Array {
@@ -25,7 +25,7 @@ function collidingPack(id: string): Uint8Array {
   return encodePack([twin, testEntry('fresh', 5, { first: 40 }), bad], MODEL.fingerprint);
 }
 
-async function expectUnchanged(backend: KVCacheBackend, user: KVEntry): Promise<void> {
+async function expectUnchanged(backend: EntryCache, user: KVEntry): Promise<void> {
   expect(backend.list().map((m) => m.id)).toEqual([user.id]);
   expectSameEntry(await backend.get(user.id), user);
 }
@@ -38,7 +38,7 @@ describe('pack import is atomic and never overwrites (finding 1)', () => {
     it(`memory backend, sketch ${name}`, async () => {
       const b = memoryBackend();
       const user = testEntry('mine', 6, { exact: true });
-      await b.add(user);
+      await b.store(user);
       const err = await importPack(b, collidingPack('mine'), expect_).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(CachePackError);
       expect((err as Error).message).toMatch(/sketch has 63 hashes, this cache uses 64/);
@@ -50,7 +50,7 @@ describe('pack import is atomic and never overwrites (finding 1)', () => {
     const db = freshDbName('collide');
     const a = await openCache(db);
     const user = testEntry('mine', 6, { exact: true });
-    await a.cache.add(user);
+    await a.cache.store(user);
     await expect(importPack(a.cache, collidingPack('mine'), MODEL)).rejects.toBeInstanceOf(CachePackError);
     await expectUnchanged(a.cache, user);
     await a.cache.close();
@@ -62,7 +62,7 @@ describe('pack import is atomic and never overwrites (finding 1)', () => {
   it('an id the cache holds is skipped, named in the result, and left as it was', async () => {
     const b = memoryBackend();
     const user = testEntry('mine', 6, { exact: true });
-    await b.add(user);
+    await b.store(user);
     const pack = encodePack(
       [testEntry('mine', 7, { first: 500, seed: 3 }), testEntry('new', 4)],
       MODEL.fingerprint,
@@ -89,7 +89,7 @@ describe('IndexedDB records are checked (findings 3 and 8)', () => {
     const db = freshDbName('huge-index');
     const a = await openCache(db);
     const e = testEntry('real', 5);
-    await a.cache.add(e);
+    await a.cache.store(e);
     await a.cache.close();
     const keys = storeKeys(MODEL.fingerprint);
     const sketch = e.sketch.slice();
@@ -117,10 +117,10 @@ describe('IndexedDB records are checked (findings 3 and 8)', () => {
     const long = await openCache(db);
     const e = testEntry('long', 4);
     e.positions = Int32Array.from([200, 201, 202, 203]);
-    await long.cache.add(e);
+    await long.cache.store(e);
     await long.cache.close();
-    const memory = new MemoryKVCache({ ...MODEL, contextLength: 64, budgetBytes: 64 << 20 });
-    const short = await PersistentKVCache.open({
+    const memory = new MemoryTier({ ...MODEL, contextLength: 64, budgetBytes: 64 << 20 });
+    const short = await PersistentEntryCache.open({
       ...memory.expect,
       memory,
       budgetBytes: 64 << 20,

@@ -24,14 +24,14 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-describe('PersistentKVCache: persistence', () => {
+describe('PersistentEntryCache: persistence', () => {
   it('round-trips entries through IndexedDB and a re-open sees them via the index', async () => {
     const db = freshDbName('roundtrip');
     const a = testEntry('a', 7, { exact: true });
     const b = testEntry('b', 5, { first: 100 });
     const first = await openCache(db);
-    await first.cache.add(a);
-    await first.cache.add(b);
+    await first.cache.store(a);
+    await first.cache.store(b);
     expectSameEntry(await first.cache.get('a'), a);
     await first.cache.close();
 
@@ -66,7 +66,7 @@ describe('PersistentKVCache: persistence', () => {
   it('reports the same metadata as the memory cache and stores lastUsed updates', async () => {
     const db = freshDbName('meta');
     const { cache, memory } = await openCache(db);
-    await cache.add(testEntry('m1', 6));
+    await cache.store(testEntry('m1', 6));
     expect(cache.list()).toEqual(memory.list());
     const got = await cache.get('m1');
     await cache.flush();
@@ -87,10 +87,11 @@ describe('PersistentKVCache: persistence', () => {
       }
       return sum;
     };
-    for (const id of ['e1', 'e2', 'e3']) await cache.add(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
+    for (const id of ['e1', 'e2', 'e3'])
+      await cache.store(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
     await cache.get('e1'); // e1 becomes most recent; e2 is now the LRU
     for (const id of ['e4', 'e5']) {
-      await cache.add(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
+      await cache.store(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
       expect(cache.stats().persistedBytes).toBeLessThanOrEqual(budget);
       expect(await storedBytes()).toBeLessThanOrEqual(budget);
     }
@@ -110,7 +111,8 @@ describe('PersistentKVCache: persistence', () => {
     const estimate = async () => ({ quota: 10 * PAYLOAD, usage: 6 * PAYLOAD });
     const { cache } = await openCache(db, { estimate, budgetBytes: 100 * PAYLOAD });
     expect(cache.persistedBudget).toBe(2 * PAYLOAD); // 0 of ours + 50% of the 4 payloads free
-    for (const id of ['q1', 'q2', 'q3']) await cache.add(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
+    for (const id of ['q1', 'q2', 'q3'])
+      await cache.store(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
     expect(cache.stats().persistedEntries).toBe(2);
     expect(cache.stats().persistedBytes).toBeLessThanOrEqual(2 * PAYLOAD);
     await cache.close();
@@ -120,8 +122,8 @@ describe('PersistentKVCache: persistence', () => {
     const db = freshDbName('clear');
     const mine = await openCache(db);
     const other = await openCache(db, { model: OTHER_MODEL });
-    await mine.cache.add(testEntry('x1'));
-    await other.cache.add(testEntry('y1', 6, { model: OTHER_MODEL }));
+    await mine.cache.store(testEntry('x1'));
+    await other.cache.store(testEntry('y1', 6, { model: OTHER_MODEL }));
     await mine.cache.clear();
     expect(mine.cache.list()).toEqual([]);
     const left = (await keys(rawStore(db))).map(String);
@@ -131,7 +133,7 @@ describe('PersistentKVCache: persistence', () => {
   });
 });
 
-describe('PersistentKVCache: quota', () => {
+describe('PersistentEntryCache: quota', () => {
   it('evicts and retries once when a write hits QuotaExceededError', async () => {
     const db = freshDbName('quota-retry');
     let failures = 0;
@@ -139,10 +141,10 @@ describe('PersistentKVCache: quota', () => {
       failPut: (k) => String(k).startsWith('entry:') && failures-- > 0,
     });
     const { cache, warnings } = await openCache(db, { store });
-    await cache.add(testEntry('old1', 6, { first: 10 }));
-    await cache.add(testEntry('old2', 6, { first: 20 }));
+    await cache.store(testEntry('old1', 6, { first: 10 }));
+    await cache.store(testEntry('old2', 6, { first: 20 }));
     failures = 1;
-    await cache.add(testEntry('new', 6, { first: 30 }));
+    await cache.store(testEntry('new', 6, { first: 30 }));
     expect(cache.stats()).toMatchObject({ memoryOnly: false, persistedEntries: 2 });
     expect(cache.list().map((m) => m.id)).toEqual(['old2', 'new']); // old1 (LRU) made room
     expect(await get(K.index('new'), rawStore(db))).toBeDefined();
@@ -156,17 +158,17 @@ describe('PersistentKVCache: quota', () => {
     let full = false;
     const store = instrumentedStore(rawStore(db), { failPut: (k) => full && String(k).startsWith('entry:') });
     const { cache, warnings } = await openCache(db, { store });
-    await cache.add(testEntry('p1', 6, { first: 10 }));
+    await cache.store(testEntry('p1', 6, { first: 10 }));
     full = true;
     const big = testEntry('big', 8, { first: 40 });
-    await expect(cache.add(big)).resolves.toBeUndefined();
+    await expect(cache.store(big)).resolves.toBeUndefined();
     expect(cache.memoryOnly).toBe(true);
     expect(cache.stats().memoryOnly).toBe(true);
     expect(warnings.map((w) => w.kind)).toEqual(['quota']);
     expect(warnings[0].message).toMatch(/quota/);
     expectSameEntry(await cache.get('big'), big); // still served from memory
     expect(cache.list().map((m) => m.id)).toContain('big');
-    await cache.add(testEntry('later', 6, { first: 70 })); // no further writes are tried
+    await cache.store(testEntry('later', 6, { first: 70 })); // no further writes are tried
     expect(warnings).toHaveLength(1);
     expect(cache.query(big.tokens, 1)[0].id).toBe('big');
     const persisted = (await keys(rawStore(db))).map(String);
@@ -182,7 +184,7 @@ describe('PersistentKVCache: quota', () => {
         ? Promise.reject(Object.assign(new Error('full'), { name: 'QuotaExceededError' }))
         : base(mode, cb);
     const { cache, warnings } = await openCache(db, { store });
-    await cache.add(testEntry('z'));
+    await cache.store(testEntry('z'));
     expect(cache.memoryOnly).toBe(true);
     expect(warnings.map((w) => w.kind)).toEqual(['quota']);
     expect(quotaError().name).toBe('QuotaExceededError');
@@ -190,12 +192,12 @@ describe('PersistentKVCache: quota', () => {
   });
 });
 
-describe('PersistentKVCache: integrity', () => {
+describe('PersistentEntryCache: integrity', () => {
   it('deletes an entry whose payload fails its checksum and reports it absent', async () => {
     const db = freshDbName('corrupt');
     const first = await openCache(db);
-    await first.cache.add(testEntry('bad', 6));
-    await first.cache.add(testEntry('good', 6, { first: 50 }));
+    await first.cache.store(testEntry('bad', 6));
+    await first.cache.store(testEntry('good', 6, { first: 50 }));
     await first.cache.close();
     const raw = rawStore(db);
     const payload = (await get(K.entry('bad'), raw)) as Uint8Array;
@@ -219,7 +221,7 @@ describe('PersistentKVCache: integrity', () => {
   it('treats a payload that is not binary as corrupt', async () => {
     const db = freshDbName('notbinary');
     const first = await openCache(db);
-    await first.cache.add(testEntry('s1'));
+    await first.cache.store(testEntry('s1'));
     await first.cache.close();
     await set(K.entry('s1'), 'not bytes', rawStore(db));
     const { cache } = await openCache(db);
@@ -244,8 +246,8 @@ describe('PersistentKVCache: integrity', () => {
     const db = freshDbName('nopayload');
     const raw = rawStore(db);
     const first = await openCache(db);
-    await first.cache.add(testEntry('gone'));
-    await first.cache.add(testEntry('gone2', 6, { first: 60 }));
+    await first.cache.store(testEntry('gone'));
+    await first.cache.store(testEntry('gone2', 6, { first: 60 }));
     await first.cache.close();
 
     const { cache, warnings } = await openCache(db);
@@ -269,7 +271,7 @@ describe('PersistentKVCache: integrity', () => {
     const raw = rawStore(db);
     const other = await openCache(db, { model: OTHER_MODEL });
     const foreign = testEntry('shared-id', 6, { model: OTHER_MODEL });
-    await other.cache.add(foreign);
+    await other.cache.store(foreign);
     const future = storeKeys(MODEL.fingerprint, 99);
     await set(future.index('future'), { id: 'future' }, raw);
     await set(future.entry('future'), new Uint8Array(8), raw);
@@ -286,12 +288,12 @@ describe('PersistentKVCache: integrity', () => {
   });
 });
 
-describe('PersistentKVCache: K/V dtypes', () => {
+describe('PersistentEntryCache: K/V dtypes', () => {
   it('an f16 cache reads entries an f32 cache wrote (converted) and writes its own as f16 payloads', async () => {
     const db = freshDbName('dtype');
     const a = testEntry('a32', 9);
     const old = await openCache(db);
-    await old.cache.add(a);
+    await old.cache.store(a);
     await old.cache.close();
 
     const F16_MODEL = { ...MODEL, kvDtype: 'f16' as const };
@@ -301,7 +303,7 @@ describe('PersistentKVCache: K/V dtypes', () => {
     expect(got?.dtype).toBe('f16');
     expect(Array.from(got!.k[0])).toEqual(Array.from(f32ArrayToF16(a.k[0] as Float32Array)));
     const b = testEntry('b16', 9, { first: 50 });
-    await cache.add(b);
+    await cache.store(b);
     await cache.close();
     const raw = (await get(K.entry('b16'), rawStore(db))) as Uint8Array;
     const dv = new DataView(raw.buffer, raw.byteOffset);
@@ -317,13 +319,13 @@ describe('PersistentKVCache: K/V dtypes', () => {
   });
 });
 
-describe('PersistentKVCache: several tabs', () => {
+describe('PersistentEntryCache: several tabs', () => {
   it('makes entries written by one instance usable in another after the channel notice', async () => {
     const db = freshDbName('tabs');
     const a = await openCache(db);
     const b = await openCache(db);
     const e = testEntry('from-a', 8, { first: 200 });
-    await a.cache.add(e);
+    await a.cache.store(e);
     await vi.waitFor(() => expect(b.cache.list().map((m) => m.id)).toEqual(['from-a']));
     expect(b.cache.query(e.tokens, 3)[0]?.id).toBe('from-a');
     expectSameEntry(await b.cache.get('from-a'), e);
@@ -338,7 +340,7 @@ describe('PersistentKVCache: several tabs', () => {
     const a = await openCache(db, { channelName: '' });
     const b = await openCache(db, { channelName: '' });
     const e = testEntry('quiet', 6);
-    await a.cache.add(e);
+    await a.cache.store(e);
     expect(b.cache.list()).toEqual([]);
     expectSameEntry(await b.cache.get('quiet'), e);
     expect(b.cache.list().map((m) => m.id)).toEqual(['quiet']);
@@ -354,10 +356,10 @@ describe('PersistentKVCache: several tabs', () => {
     const sameA = testEntry('same', 6, { seed: 1 });
     const sameB = testEntry('same', 6, { seed: 2 });
     await Promise.all([
-      ...fromA.map((e) => a.cache.add(e)),
-      ...fromB.map((e) => b.cache.add(e)),
-      a.cache.add(sameA),
-      b.cache.add(sameB),
+      ...fromA.map((e) => a.cache.store(e)),
+      ...fromB.map((e) => b.cache.store(e)),
+      a.cache.store(sameA),
+      b.cache.store(sameB),
     ]);
     await Promise.all([a.cache.flush(), b.cache.flush()]);
     const c = await openCache(db);
@@ -372,20 +374,20 @@ describe('PersistentKVCache: several tabs', () => {
   });
 });
 
-describe('PersistentKVCache: IndexedDB unavailable', () => {
+describe('PersistentEntryCache: IndexedDB unavailable', () => {
   it('works in memory only when there is no indexedDB global', async () => {
     vi.stubGlobal('indexedDB', undefined);
     const { cache, warnings } = await openCache(freshDbName('noidb'));
     expect(cache.memoryOnly).toBe(true);
     expect(warnings.map((w) => w.kind)).toEqual(['unavailable']);
     const e = testEntry('mem', 6);
-    await cache.add(e);
+    await cache.store(e);
     expectSameEntry(await cache.get('mem'), e);
     expect(cache.query(e.tokens, 1)[0].id).toBe('mem');
     expect(cache.list().map((m) => m.id)).toEqual(['mem']);
     expect(cache.stats()).toMatchObject({ entries: 1, persistedEntries: 0, memoryOnly: true });
     expect(await cache.delete('mem')).toBe(true);
-    await cache.add(e);
+    await cache.store(e);
     await cache.clear();
     expect(cache.list()).toEqual([]);
     await cache.close();
@@ -395,7 +397,8 @@ describe('PersistentKVCache: IndexedDB unavailable', () => {
     vi.stubGlobal('indexedDB', undefined);
     const one = encodeEntry(testEntry('size', 6)).length;
     const { cache } = await openCache(freshDbName('noidb-evict'), { memoryBudget: 2 * one });
-    for (const id of ['m1', 'm2', 'm3']) await cache.add(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
+    for (const id of ['m1', 'm2', 'm3'])
+      await cache.store(testEntry(id, 6, { first: id.charCodeAt(1) * 10 }));
     expect(cache.list().map((m) => m.id)).toEqual(['m2', 'm3']);
     expect(await cache.get('m1')).toBeUndefined();
   });
@@ -406,7 +409,7 @@ describe('PersistentKVCache: IndexedDB unavailable', () => {
     });
     expect(failing.cache.memoryOnly).toBe(true);
     expect(failing.warnings[0]).toMatchObject({ kind: 'unavailable' });
-    await failing.cache.add(testEntry('x'));
+    await failing.cache.store(testEntry('x'));
     expect(await failing.cache.get('x')).toBeDefined();
 
     const blocked = await openCache(freshDbName('blocked'), {

@@ -2,8 +2,8 @@ import 'fake-indexeddb/auto';
 import { get } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
 import { CacheEntryError, CachePackError, InvalidArgumentError } from '../../src/errors.ts';
-import { MemoryBackend } from '../../src/kvshare/cache-backend.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { MemoryEntryCache } from '../../src/kvshare/entry-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { decodePack, encodePack, exportPack, importPack, PACK_MAGIC } from '../../src/store/pack.ts';
 import { storeKeys } from '../../src/store/records.ts';
 import {
@@ -16,7 +16,7 @@ import {
   testEntry,
 } from './helpers.ts';
 
-const memoryBackend = () => new MemoryBackend(new MemoryKVCache({ ...MODEL, budgetBytes: 64 << 20 }));
+const memoryBackend = () => new MemoryEntryCache(new MemoryTier({ ...MODEL, budgetBytes: 64 << 20 }));
 const ENTRIES = [
   testEntry('p-one', 5, { exact: true }),
   testEntry('p-two', 9, { first: 40 }),
@@ -69,7 +69,7 @@ describe('KV packs', () => {
 
   it('exports from and imports into memory backends (Uint8Array, ArrayBuffer and Blob)', async () => {
     const src = memoryBackend();
-    for (const e of ENTRIES) await src.add(e);
+    for (const e of ENTRIES) await src.store(e);
     const pack = await exportPack(src, MODEL.fingerprint);
     for (const data of [pack, pack.slice().buffer, new Blob([pack])]) {
       const dst = memoryBackend();
@@ -85,7 +85,7 @@ describe('KV packs', () => {
   it('exports from and imports into persistent backends', async () => {
     const dbA = freshDbName('pack-a');
     const a = await openCache(dbA);
-    for (const e of ENTRIES) await a.cache.add(e);
+    for (const e of ENTRIES) await a.cache.store(e);
     await a.cache.close();
     const reopened = await openCache(dbA); // payloads come from IndexedDB, not memory
     const pack = await exportPack(reopened.cache, MODEL.fingerprint);
@@ -181,8 +181,8 @@ describe('KV packs', () => {
   });
 
   it('refuses a pack with an entry larger than the budget before storing anything', async () => {
-    const small = new MemoryBackend(new MemoryKVCache({ ...MODEL, budgetBytes: 2000 }));
-    await small.add(testEntry('kept', 2));
+    const small = new MemoryEntryCache(new MemoryTier({ ...MODEL, budgetBytes: 2000 }));
+    await small.store(testEntry('kept', 2));
     const big = testEntry('big', 40, { first: 300 });
     const pack = encodePack([testEntry('fits', 3, { first: 90 }), big], MODEL.fingerprint);
     await expect(importPack(small, pack, MODEL)).rejects.toThrow(/entry 1 \("big"\) needs \d+ bytes/);

@@ -11,8 +11,8 @@ import {
 } from '../../../src/ops/attention-flash.ts';
 import { threadAttentionFits, threadAttentionOps } from '../../../src/ops/attention-thread.ts';
 import type { KernelContext } from '../../../src/ops/context.ts';
-import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
+import * as ref from '../../../test/reference/ops.ts';
 import { compare, type KernelResult, result } from './common.ts';
 
 export interface AttentionShape {

@@ -5,9 +5,9 @@
 import type { KernelContext } from '../../../src/ops/context.ts';
 import { GEMV_MAX_ROWS, type GemvSplit, gemvSplit, matmulOps } from '../../../src/ops/matmul.ts';
 import type { WeightFormat } from '../../../src/ops/weight-format.ts';
-import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
 import { weightParts } from '../../../test/helpers/weight-parts.ts';
+import * as ref from '../../../test/reference/ops.ts';
 import { ALL_FORMATS, compare, type KernelResult, result, type Variant, variants } from './common.ts';
 
 export interface MatmulShape {

@@ -9,9 +9,9 @@ import { kvScatterOp } from '../../../src/ops/kvcache.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../../../src/ops/kvpatch.ts';
 import { rmsnormHeadsOp, rmsnormOp } from '../../../src/ops/rmsnorm.ts';
 import { ropeOp } from '../../../src/ops/rope.ts';
-import * as ref from '../../../src/reference/ops.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
 import { weightParts } from '../../../test/helpers/weight-parts.ts';
+import * as ref from '../../../test/reference/ops.ts';
 import { ALL_FORMATS, compare, type KernelResult, result } from './common.ts';
 
 /** The model dimensions the checks use: a real model's in the full run, small ones in the rehearsal. */

@@ -5,7 +5,7 @@ import { validateTensors } from '../layout.ts';
 import type { LoadedModelFiles, LoadModelOptions } from '../load-types.ts';
 import { type ModelSource, openModelSource } from '../source/source.ts';
 import { throwIfAborted } from '../source/source-base.ts';
-import type { HostTensor } from '../types.ts';
+import { type HostTensor, tensorHostBytes } from '../types.ts';
 import { splitFused } from '../weights/fused.ts';
 import { prepareTensor, type WeightPrep } from '../weights/prepare.ts';
 import { repackQ6K } from '../weights/q6k.ts';
@@ -103,9 +103,7 @@ export async function loadGgufFiles(
       const host = (opts.onTensor ?? ((x: HostTensor) => x))(
         prepareGgufTensor(part.raw, { ...t, ...part }, prep),
       );
-      hostBytes += host.gpu
-        ? host.gpu.hostBytes
-        : host.data.byteLength + (host.packed?.words.byteLength ?? 0);
+      hostBytes += tensorHostBytes(host);
       out.set(part.name, host);
     }
     throwIfAborted(signal);
@@ -139,12 +137,11 @@ function prepareGgufTensor(raw: Uint8Array, t: GgufTensor, prep: WeightPrep): Ho
   if (format === 'q6k')
     return {
       ...base,
-      data: new Float32Array(0),
       packed: { format, words: repackQ6K(t.ggufName, raw, rows, cols) },
     };
   if (format !== 'f32') {
     const words = repackGgml(t.ggufName, raw, t.type, rows, cols);
-    return { ...base, data: new Float32Array(0), packed: { format: format as QuantFormat, words } };
+    return { ...base, packed: { format: format as QuantFormat, words } };
   }
   const data = dequantizeGgml(raw, t.type, rows * cols);
   for (let i = 0; i < data.length; i++) {

@@ -4,7 +4,7 @@
 import { UnsupportedArchitectureError } from '../../errors.ts';
 import { LM_HEAD } from '../layout.ts';
 import { ropeInvFreqs } from '../rope-freqs.ts';
-import type { HostTensor, ModelConfig } from '../types.ts';
+import { f32Values, type HostTensor, type ModelConfig } from '../types.ts';
 import { GGML_TYPE_IDS, type GgmlName, quantizeGgml } from './gguf-quantize.ts';
 
 /** GGUF metadata value types (gguf.md). */
@@ -330,7 +330,7 @@ export function ggufFromModel(
   const specs: GgufTensorSpec[] = [];
   for (const [name, t] of tensors) {
     if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
-    let data = t.data;
+    let data = f32Values(t);
     // Gemma's norms as their multiplier 1 + w (the converter adds 1 to every norm weight)
     if (cfg.gemma && /norm\.weight$/.test(name)) data = data.map((w) => w + 1);
     const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);

@@ -225,8 +225,9 @@ function boundedRange(max: number) {
       stop = start;
       start = 0;
     }
-    if (![start, stop, step].every(Number.isFinite)) throw new Error('range() arguments must be numbers');
-    if (step === 0) throw new Error('range() step must not be zero');
+    if (![start, stop, step].every(Number.isFinite))
+      throw new InvalidArgumentError('range() arguments must be numbers');
+    if (step === 0) throw new InvalidArgumentError('range() step must not be zero');
     const n = Math.max(0, Math.ceil((stop - start) / step));
     if (n > max) throw new BudgetExceeded(`range() of ${n} items (at most ${max})`);
     const out: number[] = [];
@@ -258,7 +259,7 @@ export function renderTemplate(
     True: true,
     None: null,
     raise_exception: (msg: unknown) => {
-      throw new Error(String(msg));
+      throw new InvalidArgumentError(String(msg));
     },
     strftime_now: (format: string) => strftimeNow(format),
     ...context,

@@ -152,7 +152,7 @@ function specialTokensMap(config: Record<string, unknown>): Record<string, strin
     if (typeof item === 'string') out[key] = item;
     else if (isObject(item) && item.__type === 'AddedToken' && typeof item.content === 'string')
       out[key] = item.content;
-    else throw new Error(`Unknown token in tokenizer_config.json ${key}: ${JSON.stringify(item)}`);
+    else throw new ModelFormatError(`Unknown token in tokenizer_config.json ${key}: ${JSON.stringify(item)}`);
   }
   return out;
 }

@@ -10,6 +10,6 @@ const NORM = /norm\.weight$/;
  * Other tensors and other architectures come back as they are.
  */
 export function withNormOffset(cfg: ModelConfig, t: HostTensor): HostTensor {
-  if (!cfg.gemma || !NORM.test(t.name) || t.shape.length !== 1) return t;
-  return { ...t, data: t.data.map((w) => w + 1) };
+  if (!cfg.gemma || !NORM.test(t.name) || t.shape.length !== 1 || !t.data) return t;
+  return { name: t.name, shape: t.shape, dtype: t.dtype, data: t.data.map((w) => w + 1) };
 }

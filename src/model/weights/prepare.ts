@@ -27,7 +27,7 @@ export function prepareTensor(
     const bits = halves(raw);
     checkFiniteHalves(name, bits, dtype);
     const words = packHalfBits(bits, shape[1]);
-    return { name, shape, dtype, data: new Float32Array(0), packed: { format: weightFormat(dtype), words } };
+    return { name, shape, dtype, packed: { format: weightFormat(dtype), words } };
   }
   const data = dtype === 'F32' && raw.byteOffset % 4 === 0 ? f32View(raw) : decodeToF32(raw, dtype);
   checkFinite(name, data);
@@ -43,7 +43,7 @@ export function prepareTensor(
       { cause: e },
     );
   }
-  return { name, shape, dtype, data: new Float32Array(0), packed: { format: prep.quantize, words } };
+  return { name, shape, dtype, packed: { format: prep.quantize, words } };
 }
 
 function f32View(raw: Uint8Array): Float32Array {

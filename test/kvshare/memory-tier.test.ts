@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CacheEntryError, InvalidArgumentError } from '../../src/errors.ts';
 import { entryBytes } from '../../src/kvshare/entry.ts';
-import { MemoryKVCache } from '../../src/kvshare/memory-cache.ts';
+import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { MODEL, mulberry32, randomTokens, syntheticEntry } from './helpers.ts';
 
 const SIZE = entryBytes(syntheticEntry('x', [1, 2, 3, 4, 5])); // bytes of a 5-token entry
@@ -9,39 +9,39 @@ const SIZE = entryBytes(syntheticEntry('x', [1, 2, 3, 4, 5])); // bytes of a 5-t
 function cache(budgetBytes: number) {
   let now = 1000;
   const clock = () => now;
-  const c = new MemoryKVCache({ ...MODEL, vocabSize: 512, budgetBytes, clock });
+  const c = new MemoryTier({ ...MODEL, vocabSize: 512, budgetBytes, clock });
   return { c, tick: (ms = 1) => (now += ms) };
 }
 
 const e5 = (id: string, first = 1) => syntheticEntry(id, [first, first + 1, first + 2, first + 3, first + 4]);
 
-describe('MemoryKVCache', () => {
+describe('MemoryTier', () => {
   it('evicts least recently used entries first; get() refreshes recency', () => {
     const { c, tick } = cache(3 * SIZE);
-    expect(c.add(e5('a')).evicted).toEqual([]);
+    expect(c.store(e5('a')).evicted).toEqual([]);
     tick();
-    c.add(e5('b', 10));
+    c.store(e5('b', 10));
     tick();
-    c.add(e5('c', 20));
+    c.store(e5('c', 20));
     tick();
     expect(c.get('a')?.lastUsed).toBe(1003); // a is now the most recent
     tick();
-    expect(c.add(e5('d', 30)).evicted).toEqual(['b']);
+    expect(c.store(e5('d', 30)).evicted).toEqual(['b']);
     expect(c.list().map((m) => m.id)).toEqual(['c', 'a', 'd']);
     expect(c.peek('c')?.lastUsed).toBe(1002); // peek does not touch
-    expect(c.add(e5('e', 40)).evicted).toEqual(['c']);
+    expect(c.store(e5('e', 40)).evicted).toEqual(['c']);
     expect(c.has('b')).toBe(false);
     expect(c.get('b')).toBeUndefined();
   });
 
   it('keeps within budget, evicting several entries for a large one', () => {
     const { c } = cache(3 * SIZE);
-    c.add(e5('a'));
-    c.add(e5('b', 10));
-    c.add(e5('c', 20));
+    c.store(e5('a'));
+    c.store(e5('b', 10));
+    c.store(e5('c', 20));
     const big = syntheticEntry('big', randomTokens(mulberry32(1), 9, 500)); // about 1.8 × SIZE
     expect(entryBytes(big)).toBeGreaterThan(SIZE);
-    expect(c.add(big).evicted).toEqual(['a', 'b']);
+    expect(c.store(big).evicted).toEqual(['a', 'b']);
     const s = c.stats();
     expect(s.entries).toBe(2);
     expect(s.bytes).toBe(SIZE + entryBytes(big));
@@ -50,10 +50,10 @@ describe('MemoryKVCache', () => {
 
   it('refuses an entry larger than the whole budget without changing anything', () => {
     const { c } = cache(SIZE + 10);
-    c.add(e5('a'));
+    c.store(e5('a'));
     const big = syntheticEntry('big', [1, 2, 3, 4, 5, 6]);
-    expect(() => c.add(big)).toThrow(InvalidArgumentError);
-    expect(() => c.add(big)).toThrow(/needs \d+ bytes, more than the whole cache budget/);
+    expect(() => c.store(big)).toThrow(InvalidArgumentError);
+    expect(() => c.store(big)).toThrow(/needs \d+ bytes, more than the whole cache budget/);
     expect(c.list().map((m) => m.id)).toEqual(['a']);
   });
 
@@ -61,20 +61,20 @@ describe('MemoryKVCache', () => {
     const { c } = cache(10 * SIZE);
     const wrongModel = e5('w');
     wrongModel.fingerprint = '00';
-    expect(() => c.add(wrongModel)).toThrow(CacheEntryError);
+    expect(() => c.store(wrongModel)).toThrow(CacheEntryError);
     const wrongTok = syntheticEntry('t', [1, 2, 600]);
-    expect(() => c.add(wrongTok)).toThrow(/token id 600/);
+    expect(() => c.store(wrongTok)).toThrow(/token id 600/);
     const wrongSketch = e5('s');
     wrongSketch.sketch = wrongSketch.sketch.subarray(0, 32);
-    expect(() => c.add(wrongSketch)).toThrow(/sketch has 32 hashes, this cache uses 64/);
+    expect(() => c.store(wrongSketch)).toThrow(/sketch has 32 hashes, this cache uses 64/);
     expect(c.stats().entries).toBe(0);
   });
 
   it('replaces an entry with the same id, and deletes and clears', () => {
     const { c } = cache(10 * SIZE);
-    c.add(e5('a'));
-    c.add(e5('b', 10));
-    c.add(e5('a', 20));
+    c.store(e5('a'));
+    c.store(e5('b', 10));
+    c.store(e5('a', 20));
     expect(c.stats().entries).toBe(2);
     expect(c.stats().bytes).toBe(2 * SIZE);
     expect(c.list().map((m) => m.id)).toEqual(['b', 'a']);
@@ -89,7 +89,7 @@ describe('MemoryKVCache', () => {
 
   it('lists metadata without tensors', () => {
     const { c } = cache(10 * SIZE);
-    c.add(e5('a'));
+    c.store(e5('a'));
     const [m] = c.list();
     expect(m).toEqual({
       id: 'a',
@@ -109,7 +109,7 @@ describe('MemoryKVCache', () => {
     const { c } = cache(1e9);
     const rng = mulberry32(3);
     const prompts = Array.from({ length: 50 }, () => randomTokens(rng, 40, 500));
-    for (let i = 0; i < prompts.length; i++) c.add(syntheticEntry(`p${i}`, prompts[i]));
+    for (let i = 0; i < prompts.length; i++) c.store(syntheticEntry(`p${i}`, prompts[i]));
     const query = prompts[17].slice();
     query[20] = 7;
     const hits = c.query(query, 3);
@@ -124,7 +124,7 @@ describe('MemoryKVCache', () => {
     const { c } = cache(1e9);
     const rng = mulberry32(5);
     const prompts = Array.from({ length: 40 }, () => randomTokens(rng, 60, 500));
-    for (let i = 0; i < prompts.length; i++) c.add(syntheticEntry(`p${i}`, prompts[i]));
+    for (let i = 0; i < prompts.length; i++) c.store(syntheticEntry(`p${i}`, prompts[i]));
     const query = prompts[9].slice();
     query[30] = 3; // one edit: Jaccard about 0.9, a band collision is near certain
     const lsh = c.query(query, 3, { exhaustiveBelow: 0 });
@@ -136,7 +136,7 @@ describe('MemoryKVCache', () => {
 
   it('records hits, misses and reused tokens', () => {
     const { c } = cache(10 * SIZE);
-    c.add(e5('a'));
+    c.store(e5('a'));
     c.recordHit(12);
     c.recordHit(3);
     c.recordMiss();
@@ -151,6 +151,6 @@ describe('MemoryKVCache', () => {
     expect(() => c.recordHit(-1)).toThrow(InvalidArgumentError);
     c.resetStats();
     expect(c.stats()).toMatchObject({ hits: 0, misses: 0, reusedTokens: 0 });
-    expect(() => new MemoryKVCache({ ...MODEL, budgetBytes: -1 })).toThrow(InvalidArgumentError);
+    expect(() => new MemoryTier({ ...MODEL, budgetBytes: -1 })).toThrow(InvalidArgumentError);
   });
 });

@@ -1,27 +1,27 @@
 import type { MemoryCacheStats } from '../api/cache.ts';
 import type { KVEntry, KVEntryMeta } from './entry.ts';
-import type { MemoryKVCache } from './memory-cache.ts';
+import type { MemoryTier } from './memory-tier.ts';
 import type { SketchMatch } from './sketch.ts';
 
 /**
  * What the engine needs from a KV cache: a sketch query over every known entry, and async access to
- * payloads (which may live in IndexedDB). MemoryBackend is the in-memory one; src/store adds a
+ * payloads (which may live in IndexedDB). MemoryEntryCache is the in-memory one; src/store adds a
  * persistent one with the same interface.
  */
-export interface KVCacheBackend {
+export interface EntryCache {
   /** Candidates for `tokens`, most similar first (estimated n-gram Jaccard >= threshold). */
   query(tokens: ArrayLike<number>, topK: number, opts?: { threshold?: number }): SketchMatch[];
   /** The entry, or undefined when absent, evicted, or found corrupt (a corrupt one is deleted). */
   get(id: string): Promise<KVEntry | undefined>;
   /** Validates then stores (evicting least recently used entries to fit the budget). */
-  add(entry: KVEntry): Promise<void>;
+  store(entry: KVEntry): Promise<void>;
   delete(id: string): Promise<boolean>;
   clear(): Promise<void>;
   list(): KVEntryMeta[];
   stats(): MemoryCacheStats;
   recordHit(reusedTokens: number): void;
   recordMiss(): void;
-  /** Figures of a persistent tier, when there is one. */
+  /** Figures of the IndexedDB tier, when there is one. */
   persistence?(): {
     persistedEntries: number;
     persistedBytes: number;
@@ -32,16 +32,16 @@ export interface KVCacheBackend {
   close?(): Promise<void>;
 }
 
-export class MemoryBackend implements KVCacheBackend {
-  constructor(readonly memory: MemoryKVCache) {}
+export class MemoryEntryCache implements EntryCache {
+  constructor(readonly memory: MemoryTier) {}
   query(tokens: ArrayLike<number>, topK: number, opts: { threshold?: number } = {}): SketchMatch[] {
     return this.memory.query(tokens, topK, opts);
   }
   async get(id: string): Promise<KVEntry | undefined> {
     return this.memory.get(id);
   }
-  async add(entry: KVEntry): Promise<void> {
-    this.memory.add(entry);
+  async store(entry: KVEntry): Promise<void> {
+    this.memory.store(entry);
   }
   async delete(id: string): Promise<boolean> {
     return this.memory.delete(id);

@@ -1,19 +1,23 @@
 import type { Engine } from '../engine/engine.ts';
-import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from '../engine/reuse.ts';
-import type { SelectorName } from '../kvshare/select.ts';
+import type { EngineHooks } from '../engine/hooks.ts';
+import { DEFAULT_REUSE, type ReuseMode, type ReuseOptions } from '../engine/prefill.ts';
+import { InternalError } from '../errors.ts';
 import { median } from '../util/median.ts';
 import { type EvalChatOptions, evalPrompt } from './chat.ts';
 import { bleu, exactAgreement, firstTokenAgreement, klDivergence, rougeL, words } from './metrics.ts';
 import { cachedPrompts, type PromptPair } from './pairs.ts';
+import { type EvalSelector, researchSelector } from './selectors.ts';
 
 export interface EvalReuseOptions {
   modes: ReuseMode[];
   /** Selectors compared under mode kvshare (default: the engine's default selector only). */
-  selectors?: SelectorName[];
+  selectors?: EvalSelector[];
   recomputeRatio?: number;
   maxNewTokens?: number;
-  /** Extra reuse settings of every request (retrieval gate, seed). */
+  /** Extra reuse settings of every request (retrieval gate). */
   reuse?: Omit<ReuseOptions, 'mode' | 'select' | 'recomputeRatio'>;
+  /** Seed of the `random` selector (default 0). */
+  seed?: number;
   /** Timed runs per pair and mode (default 1); TTFT is the median over them. */
   reps?: number;
   /** Wrap each text in the model's chat template with this system prompt (src/eval/chat.ts). */
@@ -25,7 +29,7 @@ export interface EvalPairRow {
   pair: number;
   mode: ReuseMode;
   /** The selector (kvshare rows), else ''. */
-  select: SelectorName | '';
+  select: EvalSelector | '';
   promptTokens: number;
   reusedFraction: number;
   recomputedFraction: number;
@@ -41,6 +45,8 @@ export interface EvalPairRow {
   ttftMs: number;
   noneTtftMs: number;
   ttftRatio: number;
+  /** 1 when the request reused cached rows on a path estimated at or above a full prefill (never expected). */
+  estimatedSlower: number;
 }
 
 export type EvalSummaryRow = Omit<EvalPairRow, 'pair' | 'promptTokens'> & {
@@ -52,16 +58,23 @@ export interface EvalReport {
   pairs: EvalPairRow[];
 }
 
-type Run = { key: string; mode: ReuseMode; select?: SelectorName };
+type Run = { key: string; mode: ReuseMode; select?: EvalSelector };
+
+/** The engine under evaluation and the research hooks it was made with (`new Engine(platform, hooks)`). */
+export interface EvalEngine {
+  engine: Engine;
+  hooks: EngineHooks;
+}
 
 /**
  * For each pair and mode (kvshare: each selector): empty cache, cache every prompt of `a` (prefill only,
  * in order), answer `b` under the mode; compare with `b` answered by `none` from an empty cache. Greedy
  * decoding; answers are not cached. Timing: one warm-up, then `reps` rounds per pair in alternating
- * order; TTFT figures are medians.
+ * order; TTFT figures are medians. The `random` and `oracle` selectors and the first token's logits
+ * (the KL column) go through `hooks`.
  */
 export async function evalReuse(
-  engine: Engine,
+  { engine, hooks }: EvalEngine,
   pairs: PromptPair[],
   o: EvalReuseOptions,
 ): Promise<EvalReport> {
@@ -71,20 +84,43 @@ export async function evalReuse(
       ? o.selectors.map((select) => ({ key: `${mode}/${select}`, mode, select }))
       : [{ key: mode, mode }],
   );
-  const reuseOf = (mode: ReuseMode, select?: SelectorName): ReuseOptions => ({
-    ...o.reuse,
-    mode,
-    select,
-    recomputeRatio: o.recomputeRatio,
-  });
   const prompt = (text: string) => evalPrompt(engine, text, o.chat);
-  const ask = (text: string, mode: ReuseMode, select?: SelectorName) =>
-    engine.generate(prompt(text), {
-      maxNewTokens,
-      temperature: 0,
-      cachePrompt: false,
-      reuse: reuseOf(mode, select),
-    });
+  /** Answer `text` under the mode and selector (a research selector through the hooks). */
+  const generate = async (text: string, mode: ReuseMode, select: EvalSelector | undefined, max: number) => {
+    const research = select ? researchSelector(select, o.seed) : null;
+    hooks.selector = research;
+    try {
+      return await engine.generate(prompt(text), {
+        maxNewTokens: max,
+        temperature: 0,
+        cachePrompt: false,
+        reuse: {
+          ...o.reuse,
+          mode,
+          select: select && !research ? (select as ReuseOptions['select']) : undefined,
+          recomputeRatio: o.recomputeRatio,
+        },
+      });
+    } finally {
+      hooks.selector = null;
+    }
+  };
+  const ask = (text: string, mode: ReuseMode, select?: EvalSelector) =>
+    generate(text, mode, select, maxNewTokens);
+  /** The first answer token's logits [V] after filling the live cache as `ask` does; nothing cached. */
+  const firstTokenLogits = async (text: string, mode: ReuseMode, select?: EvalSelector) => {
+    let logits: Float32Array | null = null;
+    hooks.onFirstLogits = (l) => {
+      logits = l;
+    };
+    try {
+      await generate(text, mode, select, 1);
+    } finally {
+      hooks.onFirstLogits = null;
+    }
+    if (!logits) throw new InternalError('internal error: the engine did not report the first token logits');
+    return logits as Float32Array;
+  };
   const fill = async (p: PromptPair) => {
     await engine.cache.clear();
     for (const a of cachedPrompts(p)) await engine.cache.add(prompt(a));
@@ -118,13 +154,13 @@ export async function evalReuse(
     }
     await engine.cache.clear();
     const refAnswer = first.get('ref')!;
-    const refLogits = await engine.firstTokenLogits(prompt(pair.b), { mode: 'none' });
+    const refLogits = await firstTokenLogits(pair.b, 'none');
     const refWords = words(refAnswer.text);
     const noneTtftMs = median(ttft.get('ref')!);
     for (const { key, mode, select } of runs) {
       const r = first.get(key)!;
       await fill(pair);
-      const logits = await engine.firstTokenLogits(prompt(pair.b), reuseOf(mode, select));
+      const logits = await firstTokenLogits(pair.b, mode, select);
       const n = r.reuse.promptTokens;
       const ttftMs = median(ttft.get(key)!);
       rows.push({
@@ -143,6 +179,7 @@ export async function evalReuse(
         ttftMs,
         noneTtftMs,
         ttftRatio: noneTtftMs / ttftMs,
+        estimatedSlower: r.reuse.path !== 'full' && r.reuse.estimatedMs >= r.reuse.estimatedFullMs ? 1 : 0,
       });
     }
   }
@@ -150,7 +187,10 @@ export async function evalReuse(
   return { summary: summarize(rows), pairs: rows };
 }
 
-/** Per (mode, selector), in first-seen order: means of the fidelity measures, medians of the timings. */
+/**
+ * Per (mode, selector), in first-seen order: means of the fidelity measures, medians of the timings,
+ * and the count of requests whose reuse was estimated slower than a full prefill.
+ */
 export function summarize(rows: EvalPairRow[]): EvalSummaryRow[] {
   const keys = [...new Set(rows.map((r) => `${r.mode}/${r.select}`))];
   return keys.map((key) => {
@@ -171,6 +211,7 @@ export function summarize(rows: EvalPairRow[]): EvalSummaryRow[] {
       ttftMs: median(rs.map((r) => r.ttftMs)),
       noneTtftMs: median(rs.map((r) => r.noneTtftMs)),
       ttftRatio: median(rs.map((r) => r.ttftRatio)),
+      estimatedSlower: rs.reduce((s, r) => s + r.estimatedSlower, 0),
     };
   });
 }

@@ -1,20 +1,20 @@
-import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
+import type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse-options.ts';
 import { InvalidArgumentError } from '../errors.ts';
-import type { KVCacheBackend } from '../kvshare/cache-backend.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
-import { checkSelector, rankReused, type SelectSignals, signalsFor } from '../kvshare/select.ts';
-import type { ResidentKV } from '../llama/resident-kv.ts';
-import type { PatchSource, ReuseKit } from '../llama/reuse.ts';
+import type { EntryCache } from '../kvshare/entry-cache.ts';
+import { checkSelector, type ScoreSignals, selector } from '../kvshare/select.ts';
+import type { HotTier } from '../llama/hot-tier.ts';
+import type { PatchSource, ReuseKit } from '../llama/reuse-kit.ts';
 import type { ForwardResult, LlamaRunner, Row } from '../llama/runner.ts';
 import type { CostModel, PrefillPath } from './cost-model.ts';
+import type { EngineHooks } from './hooks.ts';
 import { checkPatchShifts } from './patch-bounds.ts';
-import { inPlaceRows, type LiveKV, planPrefill, range } from './prefill-plan.ts';
-import { type FreshKV, freshKV, kvError } from './reuse-oracle.ts';
-import { retrieve } from './reuse-plan.ts';
+import { inPlaceRows, type LiveRows, planPrefill, range } from './prefill-plan.ts';
+import { retrieve } from './retrieve.ts';
 
 export const REUSE_MODES: readonly ReuseMode[] = ['none', 'prefix', 'naive', 'kvshare'];
 
-export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse.ts';
+export type { ReuseMode, ReuseOptions, TokenFate } from '../api/reuse-options.ts';
 
 export const DEFAULT_REUSE: Required<ReuseOptions> = {
   mode: 'kvshare',
@@ -22,9 +22,8 @@ export const DEFAULT_REUSE: Required<ReuseOptions> = {
   trickle: 3,
   minSimilarity: 0.25,
   minFragment: 4,
-  maxSources: 2,
+  maxSources: 8,
   select: 'dkv',
-  seed: 0,
 };
 
 export interface ReuseStats {
@@ -74,17 +73,19 @@ export interface PreparedPrompt {
   fromHost: KVEntry[];
 }
 
-export type { LiveKV } from './prefill-plan.ts';
+export type { LiveRows } from './prefill-plan.ts';
 
 /** Everything a prefill with reuse works with. */
 export interface ReuseContext {
   runner: LlamaRunner;
   kit: ReuseKit;
-  cache: KVCacheBackend | null;
-  resident: ResidentKV;
+  /** The entry cache (null: nothing to reuse). */
+  entries: EntryCache | null;
+  hot: HotTier;
   costs: CostModel;
-  live: LiveKV | null;
+  live: LiveRows | null;
   expect: EntryExpectation;
+  hooks: EngineHooks;
 }
 
 export function resolveReuse(
@@ -114,7 +115,6 @@ export function resolveReuse(
   if (!Number.isInteger(r.minFragment) || r.minFragment < 1)
     throw new InvalidArgumentError('minFragment must be a whole number >= 1');
   checkSelector(r.select);
-  if (!Number.isInteger(r.seed)) throw new InvalidArgumentError('seed must be a whole number');
   return r;
 }
 
@@ -131,7 +131,7 @@ const rowsOf = (ids: number[], positions: number[]): Row[] =>
  * r = 0.15, identical = whole answer equals full compute (`kvshare eval-reuse --modes naive,kvshare
  * --select all --pairs bench/pairs/<set>.jsonl`; same recomputed rows for every selector):
  *
- *   set        naive  paper   dv    dkv  random oracle
+ *   set        naive  paper   dv    dkv  random oracle   (random, oracle: src/eval/selectors.ts)
  *   stitched    3/20   5/20 12/20 11/20   4/20  13/20   b = two cached prompts joined
  *   edits      15/24  21/24 21/24 22/24  21/24  20/24   mid-prompt edits, swapped sentences
  *
@@ -158,7 +158,7 @@ export async function prefillWithReuse(
   o: Required<ReuseOptions>,
   forwardOpts: { readLogits: boolean },
 ): Promise<PreparedPrompt> {
-  const { runner, kit, cache, costs } = x;
+  const { runner, kit, entries, costs } = x;
   const N = ids.length;
   const stats: ReuseStats = {
     mode: o.mode,
@@ -194,12 +194,12 @@ export async function prefillWithReuse(
     exactRows: N,
     fromHost: [],
   });
-  if (o.mode === 'none' || !cache || N < 2) return computeAll();
+  if (o.mode === 'none' || !entries || N < 2) return computeAll();
 
   const t0 = performance.now();
   const found =
     inPlaceRows(ids, x.live) < N - 1
-      ? await retrieve(cache, ids, o, x.expect)
+      ? await retrieve(entries, ids, o, x.expect)
       : { entries: [], prefixOnly: [] };
   const plan = planPrefill(ids, { live: x.live, found, options: o, canScore: kit.canScore, costs });
   stats.retrievalMs = performance.now() - t0;
@@ -208,25 +208,25 @@ export async function prefillWithReuse(
   stats.scoringSkipped = plan.scoringSkipped;
   if (plan.path === 'full') {
     for (const i of plan.reused) stats.fates[i] = 'recomputed';
-    cache.recordMiss();
+    entries.recordMiss();
     return computeAll();
   }
 
-  // The oracle (diagnostic) needs every row computed from scratch before the patch overwrites them.
-  const fresh: FreshKV | null =
-    plan.path === 'scored' && o.select === 'oracle' ? await freshKV(runner, ids) : null;
-  // Patch what the path takes from entries: resident ones GPU→GPU, others only their reused rows.
+  // A research selector (EngineHooks) may look at the live cache before the patch overwrites it.
+  const research = plan.path === 'scored' ? x.hooks.selector : null;
+  await research?.beforePatch?.(runner, ids);
+  // Patch what the path takes from entries: hot-tier ones GPU→GPU, others only their reused rows.
   const t1 = performance.now();
   const sources: PatchSource[] = plan.entries.map((e, i) => {
-    const resident = x.resident.get(e.id);
-    return resident ? { resident, rows: plan.patchRows[i] } : { host: e, rows: plan.patchRows[i] };
+    const hot = x.hot.get(e.id);
+    return hot ? { hot, rows: plan.patchRows[i] } : { host: e, rows: plan.patchRows[i] };
   });
   checkPatchShifts(plan.patchRows, runner.contextLength);
   await kit.patch(sources);
   stats.patchMs = performance.now() - t1;
   const usedNow = plan.entries.filter((_, i) => plan.patchRows[i].length > 0);
   stats.entryIds = usedNow.map((e) => e.id);
-  const fromHost = usedNow.filter((e) => !x.resident.has(e.id));
+  const fromHost = usedNow.filter((e) => !x.hot.has(e.id));
   stats.inPlaceTokens = plan.inPlace;
 
   let first: ForwardResult;
@@ -236,10 +236,10 @@ export async function prefillWithReuse(
     const t2 = performance.now();
     // The scoring pass refreshes layers 0–1 of rows P..N-1 and yields the selectors' signals.
     const P = plan.exactPrefix;
-    const need = signalsFor(o.select).filter((n) => n !== 'oracle');
-    const signals: SelectSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, need);
-    if (fresh) signals.oracle = await kvError(runner, fresh, N);
-    const order = rankReused(o.select, plan.tail, signals, o.seed);
+    const named = selector(o.select);
+    const want = (research ?? named).signals;
+    const signals: ScoreSignals = await kit.scoreRows(rowsOf(ids, range(P, N)), N - 2 - P, want);
+    const order = research ? await research.rank(plan.tail, signals, runner) : named.rank(plan.tail, signals);
     stale = order.slice(plan.take);
     computed = [...plan.unmatched, ...order.slice(0, plan.take)].sort((a, b) => a - b);
     const t3 = performance.now();
@@ -257,7 +257,7 @@ export async function prefillWithReuse(
   for (const i of computed) if (reusedSet.has(i)) stats.fates[i] = 'recomputed';
   stats.recomputedTokens = computed.length;
   stats.reusedTokens = N - computed.length;
-  cache.recordHit(stats.reusedTokens);
+  entries.recordHit(stats.reusedTokens);
   const inexact = plan.path === 'naive' ? plan.tail : stale;
   const exactRows = inexact.length > 0 ? Math.min(...inexact) : N;
   return { first, stale, stats, exact: exactRows === N, exactRows, fromHost };

@@ -1,8 +1,8 @@
 // Plain TypeScript references for every kernel (float64 accumulation), used by the kernel tests
 // and by the reference forward pass.
-import { ropeInvFreqs } from '../model/rope-freqs.ts';
-import type { RopeScaling } from '../model/types.ts';
-import { type KVDtype, roundF16 } from '../util/kv-dtype.ts';
+import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
+import type { RopeScaling } from '../../src/model/types.ts';
+import { type KVDtype, roundF16 } from '../../src/util/kv-dtype.ts';
 
 /** out[r, :] = table[idx[r], :]; table [rows, dim] */
 export function gatherRows(table: Float32Array, dim: number, idx: ArrayLike<number>): Float32Array {

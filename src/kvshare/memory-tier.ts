@@ -22,7 +22,7 @@ import {
   shingleCount,
 } from './sketch.ts';
 
-export interface MemoryKVCacheOptions extends EntryExpectation {
+export interface MemoryTierOptions extends EntryExpectation {
   budgetBytes: number; // total entryBytes() the cache may hold
   clock?: () => number; // time source for createdAt/lastUsed (default Date.now)
   ngram?: number; // sketch shingle length (default 3)
@@ -32,13 +32,13 @@ export interface MemoryKVCacheOptions extends EntryExpectation {
 
 export type { MemoryCacheStats } from '../api/cache.ts';
 
-export interface AddResult {
+export interface StoreResult {
   evicted: string[]; // ids evicted to make room, least recently used first
   /** What the cache holds: `entry`, or a copy with its K/V converted to the cache's kvDtype. */
   entry: KVEntry;
 }
 
-export class MemoryKVCache {
+export class MemoryTier {
   readonly budgetBytes: number;
   readonly expect: EntryExpectation;
   readonly numHashes: number;
@@ -51,7 +51,7 @@ export class MemoryKVCache {
   private misses = 0;
   private reusedTokens = 0;
 
-  constructor(opts: MemoryKVCacheOptions) {
+  constructor(opts: MemoryTierOptions) {
     if (!Number.isFinite(opts.budgetBytes) || opts.budgetBytes < 0) {
       throw new InvalidArgumentError(`budgetBytes must be a finite number >= 0, got ${opts.budgetBytes}`);
     }
@@ -79,10 +79,10 @@ export class MemoryKVCache {
   /**
    * Validate and insert `entry` (replacing any entry with the same id), evicting least recently used
    * entries until it fits; K/V of another dtype than `kvDtype` are converted (a copy is stored, see
-   * AddResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
+   * StoreResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
    * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
    */
-  add(input: KVEntry): AddResult {
+  store(input: KVEntry): StoreResult {
     validateEntry(input, this.expect); // the one full check of an entry: retrieval trusts what is here
     const entry = conformEntry(input, this.expect.kvDtype);
     const size = entryBytes(entry);

@@ -5,7 +5,7 @@ import { type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
  * Per-layer K and V on the GPU, one row per position, stored as `dtype` (f16: halves packed two per
  * u32 word). Keys are stored RoPE-rotated at their position.
  */
-export class KVCache {
+export class LiveCache {
   readonly k: GPUBuffer[]; // L × [ctx, kvDim] of dtype
   readonly v: GPUBuffer[]; // L × [ctx, kvDim] of dtype
   constructor(

@@ -1,6 +1,6 @@
-import { layerRope, layerWindow } from '../model/layer-attention.ts';
-import { ropeAttentionFactor } from '../model/rope-freqs.ts';
-import type { HostTensor, ModelConfig } from '../model/types.ts';
+import { layerRope, layerWindow } from '../../src/model/layer-attention.ts';
+import { ropeAttentionFactor } from '../../src/model/rope-freqs.ts';
+import { f32Values, type HostTensor, type ModelConfig } from '../../src/model/types.ts';
 import {
   addInPlace,
   attention,
@@ -36,7 +36,7 @@ export class ReferenceLlama {
   private w(name: string): Float32Array {
     const t = this.t.get(name);
     if (!t) throw new Error(`missing ${name}`);
-    return t.data;
+    return f32Values(t);
   }
 
   /** Returns logits [rows.length, V] for every row. */

@@ -2,10 +2,10 @@ import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer, uploadBytes } from '../gpu/buffers.ts';
 import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
-import type { KVCache } from './kv-cache.ts';
+import type { LiveCache } from './live-cache.ts';
 
 /** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */
-export interface ResidentEntry {
+export interface HotEntry {
   k: GPUBuffer[]; // L × [n, kvDim] of the live cache's dtype
   v: GPUBuffer[]; // L × [n, kvDim] of the live cache's dtype
   rows: number; // n
@@ -18,14 +18,14 @@ export interface ResidentEntry {
  * (write-back), so keeping one costs a GPU copy; entries a request used from host memory are promoted
  * (uploaded whole) after it answered.
  */
-export class ResidentKV {
-  private readonly entries = new Map<string, ResidentEntry>(); // least recently used first
+export class HotTier {
+  private readonly entries = new Map<string, HotEntry>(); // least recently used first
   private bytes = 0;
   private promotions = 0;
 
   constructor(
     private readonly device: GPUDevice,
-    private readonly live: KVCache,
+    private readonly live: LiveCache,
     readonly budgetBytes: number,
   ) {
     if (!Number.isFinite(budgetBytes) || budgetBytes < 0) {
@@ -86,13 +86,13 @@ export class ResidentKV {
     return true;
   }
 
-  private insert(id: string, e: ResidentEntry): void {
+  private insert(id: string, e: HotEntry): void {
     this.entries.set(id, e);
     this.bytes += e.bytes;
   }
 
   /** The resident entry, marked most recently used; undefined when not resident. */
-  get(id: string): ResidentEntry | undefined {
+  get(id: string): HotEntry | undefined {
     const e = this.entries.get(id);
     if (!e) return undefined;
     this.entries.delete(id);
