@@ -1,4 +1,5 @@
 import type { Op, RowCount } from '../gpu/op.ts';
+import { layerWindow } from '../model/layer-attention.ts';
 import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
@@ -65,8 +66,12 @@ export function continueFromLayer1(g: ForwardGraph, resume: readonly Op[]): Segm
 }
 
 /**
- * The Llama forward pass for a set of rows {token, position}, recorded once as ops.
- * `rows` counts the rows of this step, `logitRows` the rows that need logits.
+ * The forward pass of every supported architecture for a set of rows {token, position}, recorded once
+ * as ops: the Llama block, with small per-architecture steps where a config asks for them (Qwen2's
+ * q/k/v biases, Qwen3's and Gemma 3's q/k norms, longrope's query factor, sliding windows, Gemma's
+ * embedding scale, post-norms, GeGLU and soft-caps). `rows` counts the rows of this step, `logitRows`
+ * the rows that need logits; `ropeTables[l]` is layer l's RoPE table (Gemma 3's local layers have
+ * their own).
  */
 export function buildForwardGraph(
   k: KernelContext,
@@ -74,7 +79,7 @@ export function buildForwardGraph(
   w: ModelWeights,
   cache: LiveCache,
   s: Scratch,
-  a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer; splits: AttentionSplits },
+  a: { rows: RowCount; logitRows: RowCount; ropeTables: GPUBuffer[]; splits: AttentionSplits },
 ): ForwardGraph {
   const { rows, logitRows } = a;
   const D = cfg.hiddenSize;
@@ -84,8 +89,38 @@ export function buildForwardGraph(
   const hd = cfg.headDim;
   const qDim = H * hd;
   const kvDim = KV * hd;
-  // x = embed[tokens]
-  const embed = gatherRowsOps(k, { idx: s.tokens, table: w.embed, out: s.x, dim: D, rows, label: 'embed' });
+  // x = embed[tokens] (Gemma: × √D, in f32 as llama.cpp)
+  const embedScale = cfg.gemma ? Math.fround(Math.sqrt(D)) : undefined;
+  const embed = gatherRowsOps(k, {
+    idx: s.tokens,
+    table: w.embed,
+    out: s.x,
+    dim: D,
+    rows,
+    label: 'embed',
+    scale: embedScale,
+  });
+  // Gemma: a sublayer's output is rmsnorm'd before the residual add (post-norm, the add folded in):
+  // the projection writes xn, then x += rmsnorm(xn) * w. Elsewhere the projection adds into x itself.
+  const residual = (post: GPUBuffer | undefined, name: string) =>
+    post
+      ? {
+          y: s.xn,
+          accumulate: false,
+          after: [
+            rmsnormOp(k, {
+              x: s.xn,
+              w: post,
+              out: s.x,
+              dim: D,
+              eps: cfg.rmsNormEps,
+              rows,
+              accumulate: true,
+              label: name,
+            }),
+          ],
+        }
+      : { y: s.x, accumulate: true, after: [] };
 
   const layers = w.layers.map((L, l) => {
     let ops: Op[] = [];
@@ -111,7 +146,7 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
-    // Qwen3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
+    // Qwen3, Gemma 3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
     if (L.qNorm && L.kNorm) {
       ops.push(
         rmsnormHeadsOp(k, {
@@ -131,7 +166,7 @@ export function buildForwardGraph(
     // attention factor m on the rotated dims of q and k is m² on q's alone, so cached keys stay
     // plainly rotated
     const qScale = { factor: ropeAttentionFactor(cfg.ropeScaling) ** 2, pairs: (cfg.rotaryDim ?? hd) / 2 };
-    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
+    const rope = { pos: s.pos, table: a.ropeTables[l], headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
     const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype };
@@ -150,9 +185,19 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos, the variant per step chosen by
+    // attn = softmax(q·K · scale) V over cache positions <= pos (Gemma: its own scale and the scores
+    // soft-capped; sliding-window layers: the last `window` positions), the variant per step chosen by
     // forwardAttention (src/ops/attention-kernels.ts: the table, and where each measured faster).
-    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype, pos: s.pos, out: s.attn, rows };
+    const att = {
+      q: s.q,
+      kc: cache.k[l],
+      vc: cache.v[l],
+      dtype: cache.dtype,
+      pos: s.pos,
+      out: s.attn,
+      rows,
+      ...attentionMask(cfg, l),
+    };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
     const variants: Partial<Record<ForwardAttention, Op[]>> = {};
     if (forwardAttention(k, heads, 1) === 'thread') {
@@ -182,21 +227,23 @@ export function buildForwardGraph(
         for (const op of variants[forwardAttention(k, heads, rows.n)]!) op.encode(pass);
       },
     });
-    // x += Wo · attn (the residual add is the o projection's epilogue)
+    // x += Wo · attn (the residual add is the o projection's epilogue; Gemma: x += rmsnorm(Wo · attn))
+    const afterAttn = residual(L.postAttnNorm, at('post_attn_norm'));
     ops.push(
       ...matmulOps(k, {
         x: s.attn,
         w: L.wo,
-        y: s.x,
+        y: afterAttn.y,
         K: qDim,
         outStride: D,
         rows,
         label: at('o'),
-        accumulate: true,
+        accumulate: afterAttn.accumulate,
       }),
+      ...afterAttn.after,
     );
 
-    // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
+    // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x) (Gemma: gelu_tanh, post-norm)
     ops.push(
       rmsnormOp(k, {
         x: s.x,
@@ -211,7 +258,7 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }),
     );
-    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue
+    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue (Gemma: GeGLU, gelu_tanh)
     ops.push(
       ...matmulOps(k, {
         x: s.xn,
@@ -222,20 +269,23 @@ export function buildForwardGraph(
         rows,
         label: at('up'),
         gate: s.gate,
+        gateAct: cfg.gemma ? 'gelu_tanh' : 'silu',
       }),
     );
-    // x += Wdown · act (residual add in the epilogue)
+    // x += Wdown · act (residual add in the epilogue; Gemma: x += rmsnorm(Wdown · act))
+    const afterMlp = residual(L.postMlpNorm, at('post_mlp_norm'));
     ops.push(
       ...matmulOps(k, {
         x: s.act,
         w: L.wDown,
-        y: s.x,
+        y: afterMlp.y,
         K: F,
         outStride: D,
         rows,
         label: at('down'),
-        accumulate: true,
+        accumulate: afterMlp.accumulate,
       }),
+      ...afterMlp.after,
     );
     return { pre, scatter, fused, post: ops };
   });
@@ -273,8 +323,17 @@ export function buildForwardGraph(
       outStride: cfg.vocabSize,
       rows: lr,
       label: 'lm_head',
+      softcap: cfg.finalLogitSoftcap, // Gemma 2: logits c·tanh(logits / c)
     }),
   );
   ops.push(argmaxOp(k, { logits: s.logits, out: s.ids, vocab: cfg.vocabSize, rows: lr, label: 'argmax' }));
   return { embed, layers, logits: ops };
+}
+
+/** Layer l's attention score scale, sliding window and logit soft-cap (the probe's attention uses the same). */
+export function attentionMask(
+  cfg: ModelConfig,
+  l: number,
+): { scale?: number; window: number; softcap?: number } {
+  return { scale: cfg.attentionScale, window: layerWindow(cfg, l), softcap: cfg.attnLogitSoftcap };
 }

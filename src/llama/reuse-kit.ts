@@ -7,7 +7,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
-import { continueFromLayer1, type Segment, scoringPass } from './graph.ts';
+import { attentionMask, continueFromLayer1, type Segment, scoringPass } from './graph.ts';
 import type { HotEntry } from './hot-tier.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
@@ -106,6 +106,8 @@ export class ReuseKit {
             ctx,
             rows: this.one,
             label: 'reuse.probe',
+            // layer 1's scale, window and soft-cap: a row outside its window gets weight 0, so no score
+            ...attentionMask(c, 1),
           }),
           scoreOp(k, {
             probs: this.probsProbe,
@@ -187,7 +189,7 @@ export class ReuseKit {
         ops.push(
           kvPatchOp(k, {
             rowmap,
-            table: this.r.ropeTable,
+            table: this.r.ropeTables[l], // the layer's own RoPE (Gemma 3's local layers)
             ksrc,
             vsrc,
             kc: this.r.cache.k[l],

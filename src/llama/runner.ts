@@ -10,7 +10,7 @@ import { checkKVDtypeFits } from '../ops/kv-format.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
 import { buildForwardGraph, type ForwardGraph, fullPass, type Segment } from './graph.ts';
 import { LiveCache } from './live-cache.ts';
-import { uploadRopeTable } from './rope-table.ts';
+import { uploadLayerRopeTables } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
 
@@ -59,7 +59,8 @@ export class LlamaRunner {
     readonly logitRows: RowCount,
     readonly graph: ForwardGraph,
     readonly kernels: KernelContext,
-    readonly ropeTable: GPUBuffer,
+    /** Layer l's RoPE table (one buffer shared by the layers with the same RoPE). */
+    readonly ropeTables: GPUBuffer[],
     private readonly splits: AttentionSplits,
   ) {
     this.full = fullPass(graph);
@@ -105,18 +106,11 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(
-      device,
-      ctx,
-      cfg.headDim,
-      cfg.ropeTheta,
-      cfg.ropeScaling,
-      cfg.rotaryDim,
-    );
+    const ropeTables = uploadLayerRopeTables(device, cfg, ctx);
     const splits = new AttentionSplits(device);
-    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
-    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });
-    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable, splits);
+    k.owned.push(rows.buffer, logitRows.buffer, ...new Set(ropeTables), ...splits.buffers);
+    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTables, splits });
+    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTables, splits);
   }
 
   get contextLength(): number {

@@ -1,6 +1,6 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { AttentionArgs } from './attention.ts';
+import { type AttentionArgs, maskParams } from './attention.ts';
 import { THREAD_MAX_GROUP, threadAttentionFits } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
 import { kvIncludes } from './kv-format.ts';
@@ -33,7 +33,7 @@ export function threadAttentionOps(
   const G = a.nHeads / a.nKvHeads;
   const params = paramsBuffer(
     k.device,
-    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, { f: 1 / Math.sqrt(a.headDim) }],
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, ...maskParams(a)],
     `${a.label}.params`,
   );
   k.owned.push(params);

@@ -1,4 +1,4 @@
-import { paramsBuffer } from '../gpu/buffers.ts';
+import { type ParamField, paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
 import { attendKernel } from './attention-kernels.ts';
@@ -19,9 +19,20 @@ export interface AttentionArgs {
   label: string;
   /** How kc and vc store their values (default 'f32'; 'f16': packed halves). */
   dtype?: KVDtype;
+  /** Score scale (default 1/sqrt(headDim); Gemma: query_pre_attn_scalar^-1/2). */
+  scale?: number;
+  /** Sliding window: a row at pos attends the last `window` positions <= pos (default 0 = all). */
+  window?: number;
+  /** Attention logit soft-capping c: score = c·tanh(score / c) (default 0 = none). */
+  softcap?: number;
 }
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
+/** The params every attention kernel shares after its 4th field: scale, window, softcap (attention_mask.wgsl). */
+export function maskParams(a: AttentionArgs): ParamField[] {
+  return [{ f: a.scale ?? 1 / Math.sqrt(a.headDim) }, { u: a.window ?? 0 }, { f: a.softcap ?? 0 }];
+}
+
+/** out[r, h, :] = softmax_{lo<=p<=pos[r]}(cap(q.K·scale)) V (lo: the window's first position; weights before it 0), grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
 export function attentionOp(
   k: KernelContext,
   a: AttentionArgs & {
@@ -31,7 +42,7 @@ export function attentionOp(
 ): Op {
   const params = paramsBuffer(
     k.device,
-    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, { f: 1 / Math.sqrt(a.headDim) }],
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, ...maskParams(a)],
     `${a.label}.params`,
   );
   k.owned.push(params);

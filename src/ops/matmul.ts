@@ -18,7 +18,8 @@ export { GEMV_MAX_ROWS, type GemvSplit, gemvSplit, threadSplitWg } from './matmu
  * y[r, o] = sum_k x[r, k] * W[o, k] (+ b[o]) for W [outTotal, K] given as row parts (f32, 16-bit
  * packed or quantized: see WeightFormat). Builds both the GEMV and the GEMM op per part (matmulKernels)
  * and picks by the row count at encode time. Epilogues: `accumulate` adds the result to y (a residual add folded in: y += W x);
- * `gate` [n, outStride] turns it into SwiGLU: y = silu(gate) * (W x).
+ * `gate` [n, outStride] turns it into SwiGLU: y = silu(gate) * (W x), or with `gateAct` 'gelu_tanh'
+ * GeGLU: y = gelu_tanh(gate) * (W x); `softcap` c > 0 caps the result: y = c·tanh(y / c).
  */
 export function matmulOps(
   k: KernelContext,
@@ -33,6 +34,9 @@ export function matmulOps(
     label: string;
     accumulate?: boolean;
     gate?: GPUBuffer; // [n, outStride]
+    /** The gate's activation (default 'silu'). */
+    gateAct?: 'silu' | 'gelu_tanh';
+    softcap?: number;
     /** The GEMV work split (default: gemvSplit(k), the adapter's). */
     split?: GemvSplit;
   },
@@ -51,7 +55,8 @@ export function matmulOps(
         { u: part.rowStart },
         { u: a.bias ? 1 : 0 },
         { u: a.accumulate ? 1 : 0 },
-        { u: a.gate ? 1 : 0 },
+        { u: a.gate ? (a.gateAct === 'gelu_tanh' ? 2 : 1) : 0 },
+        { f: a.softcap ?? 0 },
       ],
       `${a.label}.params`,
     );
