@@ -30,11 +30,9 @@ import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts
 import { type EntryCache, MemoryEntryCache } from '../kvshare/entry-cache.ts';
 import { MemoryTier } from '../kvshare/memory-tier.ts';
 import { HotTier } from '../llama/hot-tier.ts';
+import { loadRunner } from '../llama/load-runner.ts';
 import { ReuseKit } from '../llama/reuse-kit.ts';
-import { LlamaRunner } from '../llama/runner.ts';
-import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
-import { checkTensorsFit } from '../llama/weights.ts';
-import { loadModelFiles } from '../model/load.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
 import { loadModelTokenizer } from '../model/tokenizer/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { MountedEntryCache } from '../store/mounted-cache.ts';
@@ -149,30 +147,23 @@ export class Engine {
         let tokenizer: Tokenizer | undefined;
         gpu.device.pushErrorScope('out-of-memory');
         gpu.device.pushErrorScope('validation');
-        const files = await loadModelFiles(location, {
-          onProgress: opts.onProgress,
+        const files = await loadRunner(gpu, this.platform.shaders(), location, {
+          quantize: opts.quantize,
           signal: opts.signal,
-          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
-          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed and uploaded as they stream in
-          onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
+          onProgress: opts.onProgress,
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config, from) => {
             tokenizer = await loadModelTokenizer(location, config, from, opts.signal);
           },
+          runner: (config) => ({
+            contextLength: opts.contextLength,
+            maxRows: opts.maxRows,
+            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim),
+          }),
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
-        let uploaded = 0;
-        const kvDtype = resolveKVDtype(opts.kvDtype, files.config.headDim);
-        const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
-          contextLength: opts.contextLength,
-          maxRows: opts.maxRows,
-          kvDtype,
-          onTensor: (tensor, bytes) => {
-            uploaded += bytes;
-            opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
-          },
-        });
-        files.tensors.clear();
+        const { runner } = files;
+        const kvDtype = runner.cache.dtype;
         const kit = new ReuseKit(runner);
         const invalid = await gpu.device.popErrorScope();
         const oom = await gpu.device.popErrorScope();

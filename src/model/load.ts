@@ -10,6 +10,7 @@ import { throwIfAborted } from './source/source-base.ts';
 import { decodeTensorStream } from './source/tensor-stream.ts';
 import { type HostTensor, tensorHostBytes } from './types.ts';
 import { splitFused } from './weights/fused.ts';
+import { withNormOffset } from './weights/norm-offset.ts';
 
 export type { LoadedModelFiles, LoadModelOptions } from './load-types.ts';
 
@@ -76,7 +77,7 @@ export async function loadModelFiles(
       source.readStream(h.file, signal),
       onChunk,
       opts.prep,
-      opts.onTensor,
+      opts.asStored ? opts.onTensor : (t) => (opts.onTensor ?? ((x) => x))(withNormOffset(config, t)),
       (t) => (opts.asStored ? [t] : splitFused(config, t)),
     );
     for (const { entry, tensors: parts, digest } of streamed) {
