@@ -65,6 +65,34 @@ export interface CacheStats extends MemoryCacheStats, GpuCacheStats {
   persistedBytes: number;
   /** Entries deleted because they failed their checks (checksum, shapes, lengths). */
   corruptDeleted: number;
+  /** Packs mounted (cache.mount), their entries not fetched yet, and what fetching from them has cost. */
+  mounts: number;
+  mountedEntries: number;
+  mountFetchedBytes: number;
+  mountRequests: number;
+}
+
+/** Options of `cache.mount`. */
+export interface MountOptions {
+  /**
+   * SRI-style digest of the pack's header + index (`sha256-<base64>`, printed by `kvshare pack build`).
+   * A pinned pack is trusted as built: entries computed exactly keep `exact`, so a prompt that starts
+   * like one takes those rows as is (an unpinned pack's entries are approximate, as imported ones are).
+   */
+  integrity?: string;
+  /** Largest whole download accepted when the host ignores Range requests (default 64 MiB). */
+  maxWholeBytes?: number;
+}
+
+/** What `cache.mount` did. */
+export interface MountResult {
+  url: string;
+  /** Entries the index added (ids the cache already held are skipped). */
+  entries: number;
+  /** Bytes of header + index fetched. */
+  indexBytes: number;
+  /** False when the host ignored Range and the whole pack was downloaded (within maxWholeBytes). */
+  ranged: boolean;
 }
 
 /** A cache entry without its tensors, for listings. */
@@ -149,6 +177,13 @@ export interface EngineCacheApi {
    * visitors get hits.
    */
   exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Mount a pack built as format version 2 (`kvshare pack build`) by URL: only its header and index are
+   * fetched (HTTP Range); retrieval answers from the index, and an entry a prompt uses is fetched with
+   * one Range request, checked against its SHA-256 and kept in the cache. A host that ignores Range: one
+   * whole download up to `maxWholeBytes`, else CachePackError. Throws CachePackError for anything malformed.
+   */
+  mount(url: string, opts?: MountOptions): Promise<MountResult>;
   /**
    * Validates a pack (magic, version, fingerprint, shapes and lengths, size caps) before storing
    * anything, then stores its entries. A string is fetched as a URL. Throws CachePackError.

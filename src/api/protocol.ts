@@ -11,6 +11,8 @@ import type {
   DocumentAddResult,
   EngineWarning,
   KVEntryMeta,
+  MountOptions,
+  MountResult,
   PackImportResult,
 } from './cache.ts';
 import type { ChatMessage, LoadProgress, ModelInfo } from './model.ts';
@@ -83,6 +85,7 @@ export interface EngineHostApi {
   /** The pack's buffer is transferred to the page, not copied. */
   cacheExportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
   cacheImportPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
+  cacheMount(url: string, opts?: MountOptions): Promise<MountResult>;
   info(): Promise<ModelInfo | null>;
   tokenPieces(ids: number[]): Promise<string[]>;
   unload(): Promise<void>;

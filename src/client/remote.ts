@@ -177,6 +177,9 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
           h.cacheAddDocument(id, text, wire, onProgress && Comlink.proxy(onProgress)),
         );
       },
+      // A relative URL is resolved against the page, as a model location is.
+      mount: (url, opts) =>
+        call((h) => h.cacheMount(typeof url === 'string' ? resolveLocation(url) : url, opts)),
       stats: () => call((h) => h.cacheStats()),
       list: () => call((h) => h.cacheList()),
       delete: (entryId) => call((h) => h.cacheDelete(entryId)),

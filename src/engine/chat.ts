@@ -50,6 +50,7 @@ export function createChatApi(engine: Engine): EngineApi {
       delete: (id) => engine.cache.delete(id),
       clear: () => engine.cache.clear(),
       exportPack: (ids) => engine.cache.exportPack(ids),
+      mount: (url, opts) => engine.cache.mount(url, opts),
       importPack: (pack) => engine.cache.importPack(pack),
     },
     info: async () => engine.info,

@@ -9,6 +9,8 @@ import type {
   CacheStats,
   DocumentAddResult,
   EngineWarning,
+  MountOptions,
+  MountResult,
   PackImportResult,
   PersistenceOptions,
 } from '../api/cache.ts';
@@ -33,6 +35,8 @@ import { ReuseKit } from '../llama/reuse-kit.ts';
 import type { LlamaRunner } from '../llama/runner.ts';
 import { loadModelTokenizer } from '../model/tokenizer/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer/tokenizer.ts';
+import { MountedEntryCache } from '../store/mounted-cache.ts';
+import { openMountedPack } from '../store/mounted-pack.ts';
 import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
@@ -70,7 +74,7 @@ interface Loaded {
   runner: LlamaRunner;
   kit: ReuseKit;
   /** The entry cache: the memory tier, with IndexedDB behind it where the platform has one. */
-  entries: EntryCache;
+  entries: MountedEntryCache;
   /** The hot tier: GPU copies of entries of `entries`. */
   hot: HotTier;
   costs: CostModel;
@@ -103,6 +107,11 @@ export interface EngineCache {
   clear(): Promise<void>;
   /** A KV pack (src/store/pack.ts) of the loaded model's entries (all, or `ids`). */
   exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Mount a version 2 pack by URL: fetch only its index; its entries are retrieved from it and each is
+   * fetched (HTTP Range), verified and stored the first time a prompt uses it (src/store/mounted-pack.ts).
+   */
+  mount(url: string, opts?: MountOptions): Promise<MountResult>;
   /** Validate a pack (bytes, Blob or URL) completely, then store its entries. */
   importPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
 }
@@ -188,8 +197,10 @@ export class Engine {
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
-        const entries =
+        const base =
           (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryEntryCache(memory);
+        // Mounted packs sit in front of the cache: their entries are retrieved from their indexes and fetched on use.
+        const entries = new MountedEntryCache(base, (t) => memory.sketch(t), memory.ngram);
         const expect = memory.expect;
         const hot = new HotTier(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
         const costs = new CostModel(files.config);
@@ -228,6 +239,7 @@ export class Engine {
       const live = m.runner.cache;
       return {
         ...cacheStats(m.entries),
+        ...m.entries.mountStats(),
         ...m.hot.stats(),
         kvDtype: live.dtype,
         kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
@@ -252,6 +264,19 @@ export class Engine {
     exportPack: async (ids) => {
       const m = this.need();
       return exportCachePack(m.entries, m.info.fingerprint, ids);
+    },
+    mount: async (url, opts = {}) => {
+      if (typeof url !== 'string' || url.length === 0)
+        throw new InvalidArgumentError('mount(url) takes a URL');
+      if (typeof opts !== 'object' || opts === null)
+        throw new InvalidArgumentError('options must be an object');
+      // The index is fetched before the mount takes its turn, as a pack URL is (importPack).
+      const pack = await openMountedPack(url, this.need().expect, opts);
+      return this.queue.run(async () => {
+        const m = this.need();
+        const added = m.entries.mount(pack);
+        return { url, entries: added, indexBytes: pack.index.indexEnd, ranged: pack.ranged };
+      });
     },
     importPack: async (pack) => {
       // A pack URL is downloaded before the import takes its turn: a slow server holds this call,

@@ -46,6 +46,10 @@ export async function retrieve(
   const prefixOnly: KVEntry[] = []; // below the retrieval gate: their exact prefix only
   for (const [id, sim] of similarity) {
     if (entries.length >= wanted) break;
+    // An entry of a mounted pack is fetched only past the gate (it is never exact: no prefix use either).
+    const lazy = o.mode === 'prefix' ? undefined : cache.lazyTokens?.(id);
+    if (lazy && sim < o.minSimilarity && quotedShare(lazy, grams) < QUOTED_GATE) continue;
+    if (o.mode === 'prefix' && cache.lazyTokens?.(id)) continue;
     const e = await cache.get(id);
     if (!e || !fitsContext(e, expect)) continue;
     const gated =

@@ -4,8 +4,9 @@ import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
-import { type AttentionSplits, FLASH_MAX_ROWS, flashAttentionOps } from '../ops/attention-flash.ts';
-import { threadAttentionFits, threadAttentionOps } from '../ops/attention-thread.ts';
+import { type AttentionSplits, flashAttentionOps } from '../ops/attention-flash.ts';
+import { type ForwardAttention, forwardAttention } from '../ops/attention-kernels.ts';
+import { threadAttentionOps } from '../ops/attention-thread.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
@@ -184,12 +185,9 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos (Gemma: its own scale and the
-    // scores soft-capped; sliding-window layers: the last `window` positions). On a software adapter, any
-    // number of rows: the barrier-free scores + output passes (attention_thread.wgsl; on lavapipe
-    // 3.7x faster than flash at 1 row and 144 positions, 2x the one-workgroup-per-(head, row)
-    // kernel at 128 rows and 512 positions, 2.4x on SwiftShader). Elsewhere flash decoding for a
-    // few rows, one workgroup per (head, row) for many.
+    // attn = softmax(q·K · scale) V over cache positions <= pos (Gemma: its own scale and the scores
+    // soft-capped; sliding-window layers: the last `window` positions), the variant per step chosen by
+    // forwardAttention (src/ops/attention-kernels.ts: the table, and where each measured faster).
     const att = {
       q: s.q,
       kc: cache.k[l],
@@ -201,9 +199,9 @@ export function buildForwardGraph(
       ...attentionMask(cfg, l),
     };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
-    let pick: () => Op[];
-    if (k.software && threadAttentionFits(heads)) {
-      const thread = threadAttentionOps(k, {
+    const variants: Partial<Record<ForwardAttention, Op[]>> = {};
+    if (forwardAttention(k, heads, 1) === 'thread') {
+      variants.thread = threadAttentionOps(k, {
         ...att,
         ...heads,
         scores: s.probs, // [maxRows, H, ctx]: rows.n <= maxRows
@@ -211,24 +209,22 @@ export function buildForwardGraph(
         chunks: a.splits.chunks,
         label: at('attention.thread'),
       });
-      pick = () => thread;
     } else {
-      const flash = flashAttentionOps(k, {
+      variants.flash = flashAttentionOps(k, {
         ...att,
         ...heads,
         part: s.attnPart,
         splits: a.splits,
         label: at('attention.flash'),
       });
-      const many = [
+      variants.attend = [
         attentionOp(k, { ...att, ...heads, probs: s.probs, ctx: cache.ctx, label: at('attention.many') }),
       ];
-      pick = () => (rows.n <= FLASH_MAX_ROWS ? flash : many);
     }
     ops.push({
       label: at('attention'),
       encode: (pass) => {
-        for (const op of pick()) op.encode(pass);
+        for (const op of variants[forwardAttention(k, heads, rows.n)]!) op.encode(pass);
       },
     });
     // x += Wo · attn (the residual add is the o projection's epilogue; Gemma: x += rmsnorm(Wo · attn))

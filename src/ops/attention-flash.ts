@@ -10,8 +10,7 @@ import { kvIncludes } from './kv-format.ts';
  * pass. Each split walks its positions in chunks of 64 (the workgroup size of attention_flash.wgsl).
  */
 export const FLASH_SPAN_PER_SPLIT = 256;
-/** Row counts up to this (decode, with a few trickle rows) take flash attention; more take attentionOp. */
-export const FLASH_MAX_ROWS = 4;
+export { FLASH_MAX_ROWS } from './attention-kernels.ts';
 /** Splits per (row, head) at most: longer spans loop over several chunks per workgroup. */
 export const FLASH_MAX_SPLITS = 16;
 

@@ -1,6 +1,7 @@
 import { type ParamField, paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
+import { attendKernel } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
 import { kvIncludes } from './kv-format.ts';
 
@@ -45,21 +46,17 @@ export function attentionOp(
     `${a.label}.params`,
   );
   k.owned.push(params);
-  // One row (decode) spreads the positions over more threads.
-  const inc = kvIncludes(a.dtype);
-  const one = k.pipelines.get('attention', 'attend', { WG: 256 }, inc);
-  const many = k.pipelines.get('attention', 'attend', { WG: 64 }, inc);
+  // The kernel for one row and for several (attention-kernels.ts): attend_thread runs one thread per
+  // (head, row), the attend workgroups one per (head, row).
   const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
-  const opOne = makeOp(k.device, `${a.label}.one`, one, binds, () => [a.nHeads, a.rows.n]);
-  // Many rows on a software adapter: one thread per (head, row), no barriers (attend_thread).
-  const opMany = k.software
-    ? makeOp(
-        k.device,
-        `${a.label}.many`,
-        k.pipelines.get('attention', 'attend_thread', {}, inc),
-        binds,
-        () => [Math.ceil((a.nHeads * a.rows.n) / 64)],
-      )
-    : makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
+  const op = (rows: number, name: string) => {
+    const e = attendKernel(k, rows);
+    const pipeline = k.pipelines.get('attention', e.entry, e.consts, kvIncludes(a.dtype));
+    const grid = (): [number, number?] =>
+      e.entry === 'attend_thread' ? [Math.ceil((a.nHeads * a.rows.n) / 64)] : [a.nHeads, a.rows.n];
+    return makeOp(k.device, `${a.label}.${name}`, pipeline, binds, grid);
+  };
+  const opOne = op(1, 'one');
+  const opMany = op(2, 'many');
   return { label: a.label, encode: (pass) => (a.rows.n === 1 ? opOne : opMany).encode(pass) };
 }

@@ -36,6 +36,8 @@ import type {
   EngineApi,
   KVEntryMeta,
   ModelInfo,
+  MountOptions,
+  MountResult,
   PackImportResult,
 } from '../api/types.ts';
 import { withCode } from '../errors.ts';
@@ -179,6 +181,10 @@ export class EngineHost implements EngineHostApi {
       release(onProgress);
       this.requests.delete(id);
     }
+  }
+
+  cacheMount(url: string, opts?: MountOptions): Promise<MountResult> {
+    return coded(() => this.api.cache.mount(url, opts));
   }
 
   cacheStats(): Promise<CacheStats> {
