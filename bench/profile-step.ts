@@ -3,9 +3,10 @@
 // list in one submit with a timestamp pair around every op, mean of [reps] steps, summed per op kind,
 // K/V stored as [kv] (f32 | f16 | q8; checkouts older than kvDtype ignore it):
 //   node --import tsx bench/profile-step.ts <model> [reps] [kv] [position]
-// `kvshare bench --profile` prints the same for the current code; this script uses nothing newer than
-// LlamaRunner.build / forward and its op list, so it also runs in older checkouts (copy it into their
-// bench/), e.g. a88f259, which has no profiler: the README's before/after profile.
+// `kvshare bench --profile` prints the same for the current code. It loads the model with loadRunner
+// (streaming uploads) where the checkout has it and with loadModelFiles + LlamaRunner.build before, and
+// reads the runner's op list either way, so it also runs in older checkouts (copy it into their bench/),
+// e.g. a88f259, which has no profiler: the README's before/after profile.
 import { acquireDevice } from '../src/gpu/device.ts';
 import { nodeShaderLibrary } from '../src/gpu/shaders-node.ts';
 import { LlamaRunner } from '../src/llama/runner.ts';
@@ -21,17 +22,26 @@ GPUAdapter.prototype.requestDevice = function (d?: GPUDeviceDescriptor) {
 };
 const gpu = await acquireDevice(gpuApi);
 const device = gpu.device;
-const files = await loadModelFiles(process.argv[2], { prep: { keep: 'gpu' } } as never);
 const kvDtype = process.argv[4] ?? 'f32';
 const position = Number(process.argv[5] ?? 128);
-const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
-  contextLength: position + 72,
-  kvDtype,
-} as never);
+const runnerOpts = { contextLength: position + 72, kvDtype } as never;
+const loadRunner = await import('../src/llama/load-runner.ts').then(
+  (m) => m.loadRunner,
+  () => null, // an older checkout
+);
+const runner = loadRunner
+  ? (await loadRunner(gpu, nodeShaderLibrary(), process.argv[2], { runner: runnerOpts })).runner
+  : await (async () => {
+      const files = await loadModelFiles(process.argv[2], { prep: { keep: 'gpu' } } as never);
+      return LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, runnerOpts);
+    })();
 const prompt = Array.from({ length: 8 }, (_, i) => ({ token: 10 + i, position: i }));
 await runner.forward(prompt);
 await runner.forward([{ token: 5, position }]); // leaves the decode row's inputs set
-const ops = (runner as unknown as { ops: { label: string; encode(p: GPUComputePassEncoder): void }[] }).ops;
+// The runner's full-pass op list: `full.ops` now, `ops` in older checkouts.
+type Ops = { label: string; encode(p: GPUComputePassEncoder): void }[];
+const inner = runner as unknown as { ops?: Ops; full?: { ops: Ops } };
+const ops = inner.full?.ops ?? inner.ops ?? [];
 const reps = Number(process.argv[3] ?? 5);
 const ms = new Array<number>(ops.length).fill(0);
 for (let r = 0; r < reps; r++) {

@@ -16,6 +16,7 @@ import { memory } from './memory.ts';
 import { fetchModelIndex, type ModelChoice } from './models.ts';
 import { CachePanel } from './ui/cache-panel.ts';
 import { ChatView } from './ui/chat-view.ts';
+import { DocumentsPanel } from './ui/documents-panel.ts';
 import { byId, describeError } from './ui/dom.ts';
 import { ModelPicker } from './ui/model-picker.ts';
 import { SettingsForm } from './ui/settings.ts';
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
     if (loaded) memory.saveSettingsFor(loaded.url, values);
   });
   const cache = new CachePanel(byId('cache-panel'), engine);
+  const documents = new DocumentsPanel(byId('documents-panel'), engine, (text) => void ask(text));
   const chat = new ChatView(
     byId('chat'),
     (text) => void ask(text),
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
     settings.limitTo(info.contextLength);
     picker.setStatus(`${choice.label} · ${info.adapter} · context ${info.contextLength}`);
     cache.attach(choice.label.replace(/[^\w.-]+/g, '_'));
+    documents.setEnabled(true);
     await cache.refresh();
     chat.setMode('idle');
     setState('ready');
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
     picker.setLoading(true);
     chat.setMode('disabled');
     cache.setEnabled(false);
+    documents.setEnabled(false);
     try {
       await open(choice, `Loading ${choice.label}${why}…`, controller.signal);
       memory.saveModel({ choice, autoLoad: true });
@@ -202,6 +206,7 @@ async function main(): Promise<void> {
         ? await engine.tokenPieces(answer.usage.prompt_token_ids).catch(() => null)
         : null;
       message.finish(answer, pieces);
+      await documents.showAnswer(answer.usage?.entry_ids ?? []);
     } catch (e) {
       const { code, message: why } = describeError(e);
       message.fail(code, why);

@@ -8,8 +8,9 @@
 // (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
 // attention_flash.wgsl (attention_thread.wgsl on software adapters). The cache's storage (f32 or
 // f16) is read through kv_f32.wgsl's accessors.
+// Sliding window and soft-capping: attention_mask.wgsl; positions before the window get weight 0.
 #include kv_f32
-struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,6 +21,7 @@ struct Count { n: u32 }
 @group(0) @binding(5) var<storage, read> vc: array<KVWord>;          // [ctx, nKvHeads * headDim] (kvIndex)
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;    // [n, nHeads, ctx]
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;      // [n, nHeads * headDim]
+#include attention_mask
 
 override WG: u32 = 64;
 var<workgroup> red: array<f32, WG>;
@@ -48,12 +50,13 @@ fn reduce_sum(v: f32, t: u32) -> f32 {
   return m;
 }
 
-// Where head h of row r reads and writes: positions 0 .. len - 1, the K/V row stride, its K/V
-// head's offset in a K/V row, its q / out base and its probs base.
-struct HeadRow { len: u32, kvDim: u32, koff: u32, qb: u32, sb: u32 }
+// Where head h of row r reads and writes: positions lo .. len - 1 (lo: the window's first), the K/V
+// row stride, its K/V head's offset in a K/V row, its q / out base and its probs base.
+struct HeadRow { lo: u32, len: u32, kvDim: u32, koff: u32, qb: u32, sb: u32 }
 
 fn headRow(h: u32, r: u32) -> HeadRow {
   return HeadRow(
+    firstPos(u32(pos[r]) + 1u),
     u32(pos[r]) + 1u,
     p.nKvHeads * p.headDim,
     (h / (p.nHeads / p.nKvHeads)) * p.headDim,
@@ -71,38 +74,39 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let a = headRow(h, r);
 
   var m = -3.4e38;
-  for (var j = t; j < a.len; j += WG) {
+  for (var j = t; j < a.lo; j += WG) { probs[a.sb + j] = 0.0; } // outside the window
+  for (var j = a.lo + t; j < a.len; j += WG) {
     let s = score(a.qb, j * a.kvDim + a.koff);
     probs[a.sb + j] = s;
     m = max(m, s);
   }
   let mx = reduce_max(m, t);
   var sum = 0.0;
-  for (var j = t; j < a.len; j += WG) {
+  for (var j = a.lo + t; j < a.len; j += WG) {
     let e = exp(probs[a.sb + j] - mx);
     probs[a.sb + j] = e;
     sum += e;
   }
   let inv = 1.0 / reduce_sum(sum, t);
-  for (var j = t; j < a.len; j += WG) { probs[a.sb + j] *= inv; }
+  for (var j = a.lo + t; j < a.len; j += WG) { probs[a.sb + j] *= inv; }
   storageBarrier();
-  for (var d = t; d < p.headDim; d += WG) { out[a.qb + d] = weighted(a.sb, a.len, a.koff + d, a.kvDim); }
+  for (var d = t; d < p.headDim; d += WG) { out[a.qb + d] = weighted(a.sb, a.lo, a.len, a.koff + d, a.kvDim); }
 }
 
-// q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale
+// capScore(q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale)
 fn score(qb: u32, kb: u32) -> f32 {
   var s = 0.0;
   for (var d = 0u; d < p.headDim; d++) {
     let i = kb + d;
     s += q[qb + d] * kvElem(kc[kvIndex(i)], i) * kvScale(kc[kvScaleIndex(i)]);
   }
-  return s * p.scale;
+  return capScore(s * p.scale);
 }
 
-// sum_j probs[sb + j] * vc[j * kvDim + vd] over positions j < len
-fn weighted(sb: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
+// sum_j probs[sb + j] * vc[j * kvDim + vd] over positions lo <= j < len
+fn weighted(sb: u32, lo: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
   var acc = 0.0;
-  for (var j = 0u; j < len; j++) {
+  for (var j = lo; j < len; j++) {
     let i = j * kvDim + vd;
     acc += probs[sb + j] * kvElem(vc[kvIndex(i)], i) * kvScale(vc[kvScaleIndex(i)]);
   }
@@ -116,18 +120,19 @@ fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (r >= count.n) { return; }
   let a = headRow(h, r);
   var m = -3.4e38;
-  for (var j = 0u; j < a.len; j++) {
+  for (var j = 0u; j < a.lo; j++) { probs[a.sb + j] = 0.0; } // outside the window
+  for (var j = a.lo; j < a.len; j++) {
     let s = score(a.qb, j * a.kvDim + a.koff);
     probs[a.sb + j] = s;
     m = max(m, s);
   }
   var sum = 0.0;
-  for (var j = 0u; j < a.len; j++) {
+  for (var j = a.lo; j < a.len; j++) {
     let e = exp(probs[a.sb + j] - m);
     probs[a.sb + j] = e;
     sum += e;
   }
   let inv = 1.0 / sum;
-  for (var j = 0u; j < a.len; j++) { probs[a.sb + j] *= inv; }
-  for (var d = 0u; d < p.headDim; d++) { out[a.qb + d] = weighted(a.sb, a.len, a.koff + d, a.kvDim); }
+  for (var j = a.lo; j < a.len; j++) { probs[a.sb + j] *= inv; }
+  for (var d = 0u; d < p.headDim; d++) { out[a.qb + d] = weighted(a.sb, a.lo, a.len, a.koff + d, a.kvDim); }
 }

@@ -7,8 +7,9 @@
 // the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
 // has its own kernel (attention.wgsl). Decode on GPUs; software adapters take attention_thread.wgsl (no barrier).
 // The cache's storage (f32, f16 or q8) is read through kv_f32.wgsl's accessors (kAt, vAt).
+// Sliding window and soft-capping: attention_mask.wgsl (the chunks start at the window's first position).
 #include kv_f32
-struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -20,6 +21,7 @@ struct Count { n: u32 }
 @group(0) @binding(6) var<storage, read> vc: array<KVWord>;       // [ctx, nKvHeads * headDim] (split; kvIndex)
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;  // [maxRows, nHeads, maxSplits, headDim + 2]
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;   // [n, nHeads * headDim]
+#include attention_mask
 
 const WG: u32 = 64u;     // cache positions per chunk, threads per workgroup
 const MAX_HD: u32 = 256u; // headDim <= MAX_HD: each thread owns dims t, t + WG, ... (at most 4)
@@ -56,6 +58,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
   let t = lid.x;
   let hd = p.headDim;
   let len = u32(pos[r]) + 1u;
+  let lo = firstPos(len);
   let kvDim = p.nKvHeads * hd;
   let koff = (h / (p.nHeads / p.nKvHeads)) * hd;
   let qb = (r * p.nHeads + h) * hd;
@@ -65,14 +68,15 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
   var m = -3.4e38;
   var l = 0.0;
   var acc = vec4<f32>(0.0); // dims t, t + WG, t + 2 WG, t + 3 WG
-  for (var c = sIdx; c * WG < len; c += splits.n) {
-    let j0 = c * WG;
+  for (var c = sIdx; lo + c * WG < len; c += splits.n) {
+    let j0 = lo + c * WG;
     let j = j0 + t;
     var sc = -3.4e38;
     if (j < len) {
       sc = 0.0;
       let kb = j * kvDim + koff;
       for (var d = 0u; d < hd; d++) { sc += qs[d] * kAt(kb + d); }
+      sc = capScore(sc);
     }
     let mNew = max(m, reduce(sc, t, true));
     var e = 0.0;

@@ -8,5 +8,5 @@
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = tableRow(gid);
   if (row == NO_ROW) { return; }
-  out[gid.y * p.dim + gid.x] = table[row * p.dim + gid.x];
+  out[gid.y * p.dim + gid.x] = table[row * p.dim + gid.x] * p.scale;
 }

@@ -14,5 +14,5 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let r = gid.y;
   let word = table[row * ((p.dim + 1u) / 2u) + j / 2u];
   let v = unpack2(word);
-  out[r * p.dim + j] = select(v.x, v.y, (j & 1u) == 1u);
+  out[r * p.dim + j] = select(v.x, v.y, (j & 1u) == 1u) * p.scale;
 }

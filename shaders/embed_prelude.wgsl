@@ -1,8 +1,9 @@
 // Shared by the row-gather kernels (#include embed_prelude): params, the bindings other than the
 // table (binding 3, declared by each kernel in its format), and which table row a thread reads.
-// out[r, j] = table[idx[r] - rowStart, j] for idx[r] in [rowStart, rowStart + rowCount); one output
-// value per thread (gid.x = j, gid.y = r); rows whose id lies in another part are left as they are.
-struct Params { dim: u32, rowStart: u32, rowCount: u32, _pad: u32 }
+// out[r, j] = table[idx[r] - rowStart, j] * scale for idx[r] in [rowStart, rowStart + rowCount) (scale:
+// 1, or Gemma's sqrt(hidden)); one output value per thread (gid.x = j, gid.y = r); rows whose id lies
+// in another part are left as they are.
+struct Params { dim: u32, rowStart: u32, rowCount: u32, scale: f32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -7,5 +7,5 @@
 fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = tableRow(gid);
   if (row == NO_ROW) { return; }
-  out[gid.y * p.dim + gid.x] = q6value(q6layout(p.rowCount, p.dim), row, gid.x);
+  out[gid.y * p.dim + gid.x] = q6value(q6layout(p.rowCount, p.dim), row, gid.x) * p.scale;
 }

@@ -9,5 +9,5 @@ fn gather(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = tableRow(gid);
   if (row == NO_ROW) { return; }
   let L = qlayout(p.rowCount, p.dim);
-  out[gid.y * p.dim + gid.x] = qvalue(L, row * L.groups + gid.x / 32u, gid.x % 32u);
+  out[gid.y * p.dim + gid.x] = qvalue(L, row * L.groups + gid.x / 32u, gid.x % 32u) * p.scale;
 }

@@ -1,8 +1,11 @@
-// How the kernels that read the KV cache see its storage (#include kv_f32; swapped for kv_f16 or
-// kv_q8 by the dtype). Element i of a cache buffer `c: array<KVWord>` is
+// Include slot `kv_f32`: how the kernels that read the KV cache see its storage (swapped for kv_f16 or
+// kv_q8 by the dtype: src/ops/kv-format.ts). Element i of a cache buffer `c: array<KVWord>` is
 // kvElem(c[kvIndex(i)], i) * kvScale(c[kvScaleIndex(i)]); the four elements 4j..4j+3 of
 // `c4: array<KVWord4>` are kv4(c4[kvIndex4(j)]) * kvScale4(c4[kvScaleIndex4(j)]). Only q8 has scales
-// (f32 / f16: 1, the scale load is dead code). f32 storage: one value per word.
+// (f32 / f16: 1, the scale load is dead code). f32 storage: one value per word. What a drop-in must
+// keep: the aliases KVWord and KVWord4 (the element types the kernels declare their cache bindings
+// with: 32-bit words, as the cache buffers hold), the functions below with these signatures and
+// KV_GROUP; no bindings of its own.
 alias KVWord = f32;
 alias KVWord4 = vec4<f32>;
 fn kvIndex(i: u32) -> u32 { return i; }

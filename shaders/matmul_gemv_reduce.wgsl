@@ -1,4 +1,7 @@
-// gemvFinish through shared memory (#include matmul_gemv_reduce, from matmul_gemv_prelude).
+// Include slot `matmul_gemv_reduce` (from matmul_gemv_prelude): gemvFinish through shared memory.
+// What a drop-in must keep (matmul_gemv_reduce_subgroup, software/matmul_gemv_reduce_thread; the pick:
+// src/ops/matmul-kernels.ts): `fn gemvFinish(lid: u32, o: u32, r0: u32, s: vec4<f32>)`, storing through
+// the prelude's gemvStore; no bindings of its own (workgroup memory, as here, is its own business).
 var<workgroup> partial: array<vec4<f32>, WG>; // [WG] every thread's partial sums
 
 // Thread `lid`'s partial sums `s` (see matmul_gemv_prelude) of outputs o..: one barrier, then the

@@ -1,5 +1,6 @@
-// RMSNorm: out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * w[:]
-struct Params { dim: u32, eps: f32, _p0: u32, _p1: u32 }
+// RMSNorm: out[r, :] = x[r, :] / sqrt(mean(x[r, :]^2) + eps) * w[:]; accumulate = 1 adds it to out
+// instead (Gemma's post-norms: the residual add folded in).
+struct Params { dim: u32, eps: f32, accumulate: u32, _p1: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -29,6 +30,7 @@ fn rmsnorm(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) 
   }
   let inv = inverseSqrt(partial[0] / f32(p.dim) + p.eps);
   for (var j = lid.x; j < p.dim; j += WG) {
-    out[base + j] = x[base + j] * inv * w[j];
+    let v = x[base + j] * inv * w[j];
+    if (p.accumulate != 0u) { out[base + j] += v; } else { out[base + j] = v; }
   }
 }

@@ -24,7 +24,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -48,8 +48,8 @@ const inlineShaders: Plugin = {
     b.onLoad({ filter: /src[\\/]gpu[\\/]shaders-node\.ts$/ }, () => {
       const dir = join(root, 'shaders');
       const lib: Record<string, string> = {};
-      for (const f of readdirSync(dir).sort())
-        if (f.endsWith('.wgsl')) lib[f.slice(0, -5)] = readFileSync(join(dir, f), 'utf8');
+      for (const f of (readdirSync(dir, { recursive: true }) as string[]).sort())
+        if (f.endsWith('.wgsl')) lib[basename(f, '.wgsl')] = readFileSync(join(dir, f), 'utf8');
       const contents = `const LIB = ${JSON.stringify(lib)};\nexport function nodeShaderLibrary() { return { ...LIB }; }\n`;
       return { contents, loader: 'js' };
     });

@@ -4,7 +4,7 @@
  * report these same types.
  */
 
-import type { KVDtype } from './model.ts';
+import type { ChatMessage, KVDtype } from './model.ts';
 
 /**
  * Something the engine wants the application to know but that fails no request: the persistent KV
@@ -65,6 +65,34 @@ export interface CacheStats extends MemoryCacheStats, GpuCacheStats {
   persistedBytes: number;
   /** Entries deleted because they failed their checks (checksum, shapes, lengths). */
   corruptDeleted: number;
+  /** Packs mounted (cache.mount), their entries not fetched yet, and what fetching from them has cost. */
+  mounts: number;
+  mountedEntries: number;
+  mountFetchedBytes: number;
+  mountRequests: number;
+}
+
+/** Options of `cache.mount`. */
+export interface MountOptions {
+  /**
+   * SRI-style digest of the pack's header + index (`sha256-<base64>`, printed by `kvshare pack build`).
+   * A pinned pack is trusted as built: entries computed exactly keep `exact`, so a prompt that starts
+   * like one takes those rows as is (an unpinned pack's entries are approximate, as imported ones are).
+   */
+  integrity?: string;
+  /** Largest whole download accepted when the host ignores Range requests (default 64 MiB). */
+  maxWholeBytes?: number;
+}
+
+/** What `cache.mount` did. */
+export interface MountResult {
+  url: string;
+  /** Entries the index added (ids the cache already held are skipped). */
+  entries: number;
+  /** Bytes of header + index fetched. */
+  indexBytes: number;
+  /** False when the host ignored Range and the whole pack was downloaded (within maxWholeBytes). */
+  ranged: boolean;
 }
 
 /** A cache entry without its tensors, for listings. */
@@ -91,8 +119,53 @@ export interface PackImportResult {
   skipped: string[];
 }
 
+/** How far `cache.add` / `cache.addDocument` has prefilled. */
+export interface CacheAddProgress {
+  /** Prompt tokens computed so far, over every chunk. */
+  doneTokens: number;
+  totalTokens: number;
+}
+
+/** Options of `cache.add`. */
+export interface CacheAddOptions {
+  /** The entry's id (at most 256 characters); an entry with the same id is replaced. Default: a random UUID. */
+  id?: string;
+  /** Called after each slice of the prefill (a few hundred tokens), then once at the end. */
+  onProgress?: (p: CacheAddProgress) => void;
+  /** Aborting stops the prefill between slices (AbortError); nothing is stored. */
+  signal?: AbortSignal;
+}
+
+/** Options of `cache.addDocument`. */
+export interface AddDocumentOptions extends CacheAddOptions {
+  /**
+   * Most tokens per chunk (16 up to the context length); a chunk ends at a sentence or line end in
+   * its last quarter when there is one. Each chunk is prefilled on its own (after the BOS token, if the
+   * tokenizer adds one) and stored as entry `<id>#<n>`, so prompts may quote chunks in any order.
+   */
+  chunkTokens: number;
+}
+
+/** What `cache.addDocument` stored. */
+export interface DocumentAddResult {
+  /** The document's id (chunk entries are `<id>#0`, `<id>#1`, ...). */
+  id: string;
+  chunks: KVEntryMeta[];
+}
+
 /** The KV cache of the loaded model. */
 export interface EngineCacheApi {
+  /**
+   * Prefill a text (tokenized with the model's special tokens, as a prompt) or the messages of a chat
+   * (the chat template without the generation prompt) without generating, and store its K/V as an
+   * exact entry. Throws InvalidArgumentError, ContextOverflowError, AbortError.
+   */
+  add(input: string | ChatMessage[], opts?: CacheAddOptions): Promise<KVEntryMeta>;
+  /**
+   * Split a document into chunks of at most `chunkTokens` tokens and cache each (see AddDocumentOptions);
+   * adding a document with the id of one added before replaces all of that one's chunks.
+   */
+  addDocument(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult>;
   stats(): Promise<CacheStats>;
   list(): Promise<KVEntryMeta[]>;
   delete(id: string): Promise<boolean>;
@@ -104,6 +177,13 @@ export interface EngineCacheApi {
    * visitors get hits.
    */
   exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Mount a pack built as format version 2 (`kvshare pack build`) by URL: only its header and index are
+   * fetched (HTTP Range); retrieval answers from the index, and an entry a prompt uses is fetched with
+   * one Range request, checked against its SHA-256 and kept in the cache. A host that ignores Range: one
+   * whole download up to `maxWholeBytes`, else CachePackError. Throws CachePackError for anything malformed.
+   */
+  mount(url: string, opts?: MountOptions): Promise<MountResult>;
   /**
    * Validates a pack (magic, version, fingerprint, shapes and lengths, size caps) before storing
    * anything, then stores its entries. A string is fetched as a URL. Throws CachePackError.

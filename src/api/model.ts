@@ -5,8 +5,8 @@
 
 /** Normalised hyper-parameters of a Llama-family decoder (Llama, Mistral, SmolLM2, TinyLlama, Qwen2). */
 export interface ModelConfig {
-  /** 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' — the config's model_type. */
-  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3';
+  /** The config's model_type ('gemma3' also for `gemma3_text`, the text model of Gemma 3). */
+  modelType: 'llama' | 'mistral' | 'qwen2' | 'qwen3' | 'phi3' | 'gemma2' | 'gemma3';
   vocabSize: number;
   hiddenSize: number; // D
   intermediateSize: number; // F
@@ -29,6 +29,28 @@ export interface ModelConfig {
    * first ones of the Hugging Face head; absent = headDim.
    */
   rotaryDim?: number;
+  /**
+   * Sliding-window attention: a row attends itself and the `slidingWindow` − 1 positions before it,
+   * in every layer (Mistral) or, with `slidingWindowPattern` n, in layer l when l % n < n − 1
+   * (Gemma 2: n = 2, the even layers; Gemma 3: n = 6, five of six); absent = full attention.
+   */
+  slidingWindow?: number;
+  slidingWindowPattern?: number;
+  /** RoPE base of the sliding-window layers, unscaled (Gemma 3's rope_local_base_freq); absent = ropeTheta. */
+  ropeLocalTheta?: number;
+  /**
+   * The Gemma block (Gemma 2 / 3): embeddings × √hiddenSize (f32), RMSNorm weights used as (1 + w)
+   * (added at load from safetensors; GGUF files hold 1 + w already), RMSNorm after attention and
+   * after the MLP (post_attention_layernorm / post_feedforward_layernorm; pre_feedforward_layernorm
+   * before the MLP), GeGLU with tanh GELU.
+   */
+  gemma?: true;
+  /** Attention score scale; absent = 1/√headDim (Gemma: query_pre_attn_scalar^−½). */
+  attentionScale?: number;
+  /** Attention logit soft-capping c (score → c·tanh(score / c)); absent = none (Gemma 2: 50). */
+  attnLogitSoftcap?: number;
+  /** Final logit soft-capping c (logit → c·tanh(logit / c)); absent = none (Gemma 2: 30). */
+  finalLogitSoftcap?: number;
   bosTokenId: number | null;
   eosTokenIds: number[];
 }

@@ -3,8 +3,19 @@
  * what Comlink carries. Arguments are structured-cloneable data plus Comlink-proxied callbacks; see
  * host.ts for how signals, progress, streams, warnings and errors cross.
  */
-import type { CacheStats, EngineWarning, KVEntryMeta, PackImportResult } from './cache.ts';
-import type { LoadProgress, ModelInfo } from './model.ts';
+import type {
+  AddDocumentOptions,
+  CacheAddOptions,
+  CacheAddProgress,
+  CacheStats,
+  DocumentAddResult,
+  EngineWarning,
+  KVEntryMeta,
+  MountOptions,
+  MountResult,
+  PackImportResult,
+} from './cache.ts';
+import type { ChatMessage, LoadProgress, ModelInfo } from './model.ts';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequestBase, LoadOptions } from './types.ts';
 
 /** An error as plain data: name, message, the KVShareError code, stack and cause. */
@@ -32,6 +43,11 @@ export type StreamEvent =
 export type ProgressSink = (p: LoadProgress) => unknown;
 export type StreamSink = (e: StreamEvent) => unknown;
 export type WarningSink = (w: EngineWarning) => unknown;
+export type AddProgressSink = (p: CacheAddProgress) => unknown;
+
+/** cache.add / cache.addDocument options as they cross (the callback and the signal travel separately). */
+export type WireAddOptions = Omit<CacheAddOptions, 'onProgress' | 'signal'>;
+export type WireAddDocumentOptions = Omit<AddDocumentOptions, 'onProgress' | 'signal'>;
 
 /**
  * What the worker exposes. Requests a signal may abort carry an `id` chosen by the page; `abort(id)`
@@ -50,6 +66,18 @@ export interface EngineHostApi {
   chatStream(id: number, req: WireChatRequest, sink: StreamSink): Promise<void>;
   abort(id: number): void;
   interruptGenerate(): Promise<void>;
+  cacheAdd(
+    id: number,
+    input: string | ChatMessage[],
+    opts: WireAddOptions,
+    onProgress?: AddProgressSink,
+  ): Promise<KVEntryMeta>;
+  cacheAddDocument(
+    id: number,
+    text: string,
+    opts: WireAddDocumentOptions,
+    onProgress?: AddProgressSink,
+  ): Promise<DocumentAddResult>;
   cacheStats(): Promise<CacheStats>;
   cacheList(): Promise<KVEntryMeta[]>;
   cacheDelete(entryId: string): Promise<boolean>;
@@ -57,6 +85,7 @@ export interface EngineHostApi {
   /** The pack's buffer is transferred to the page, not copied. */
   cacheExportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
   cacheImportPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
+  cacheMount(url: string, opts?: MountOptions): Promise<MountResult>;
   info(): Promise<ModelInfo | null>;
   tokenPieces(ids: number[]): Promise<string[]>;
   unload(): Promise<void>;

@@ -17,12 +17,13 @@ export interface ReuseOptions {
   trickle?: number;
   /**
    * Retrieval gate: least estimated share of the prompt's n-grams an entry must hold for its fragments
-   * to be aligned (default 0.25). An entry below it can still give its exact common prefix (lossless).
+   * to be aligned (default 0.25), unless the prompt holds at least half of the entry's (a quoted document
+   * chunk). An entry below both can still give its exact common prefix (lossless).
    */
   minSimilarity?: number;
   /** Retrieval gate: shortest reused fragment in tokens (default 4; the exact common prefix is exempt). */
   minFragment?: number;
-  /** Entries a plan may stitch from (default 2; prefix mode uses one). */
+  /** Entries a plan may stitch from (default 8: k document chunks in one prompt; prefix mode uses one). */
   maxSources?: number;
   /** kvshare: how reused rows are ranked for recompute (default 'dkv'). */
   select?: SelectorName;

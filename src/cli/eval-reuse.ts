@@ -56,11 +56,11 @@ export async function runEvalReuse(args: CliArgs): Promise<number> {
     const f = (x: number) => x.toFixed(3).padStart(8);
     const ms = (x: number) => x.toFixed(1).padStart(8);
     console.log(
-      'mode     select  pairs  reused  recomp   ident first-tok tok-agree  rougeL    bleu   kl-1st  ttft ms  none ms  none/mode',
+      'mode     select  pairs  reused  recomp   ident first-tok tok-agree  rougeL    bleu   kl-1st  ttft ms  none ms  none/mode  est-slower',
     );
     for (const s of report.summary) {
       console.log(
-        `${s.mode.padEnd(8)} ${s.select.padEnd(6)} ${String(s.pairs).padStart(5)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.identical)}  ${f(s.firstTokenAgreement)}${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${f(s.firstTokenKl)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}`,
+        `${s.mode.padEnd(8)} ${s.select.padEnd(6)} ${String(s.pairs).padStart(5)}${f(s.reusedFraction)}${f(s.recomputedFraction)}${f(s.identical)}  ${f(s.firstTokenAgreement)}${f(s.tokenAgreement)}${f(s.rougeL)}${f(s.bleu)} ${f(s.firstTokenKl)} ${ms(s.ttftMs)} ${ms(s.noneTtftMs)}  ${f(s.ttftRatio)}  ${String(s.estimatedSlower).padStart(10)}`,
       );
     }
   }

@@ -4,6 +4,7 @@ import { runBench } from './bench.ts';
 import { runConvert } from './convert.ts';
 import { runEvalReuse } from './eval-reuse.ts';
 import { runGenerate } from './generate.ts';
+import { runPackBuild } from './pack-build.ts';
 import { runPerplexity } from './perplexity.ts';
 import { runSynth } from './synth.ts';
 
@@ -37,7 +38,7 @@ Commands:
       none/mode over --reps alternating runs).
       --chat wraps each text as the user turn of a chat (system prompt: --system, default
       "You are a helpful assistant.") in the model's chat template.
-  synth --shape <smollm2-135m|qwen2.5-0.5b|llama-3.2-1b|qwen3-0.6b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+  synth --shape <smollm2-135m|qwen2.5-0.5b|llama-3.2-1b|qwen3-0.6b|gemma-2-2b|gemma-3-1b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
         [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.
@@ -46,12 +47,20 @@ Commands:
       convert_hf_to_gguf.py writes it: tensor names, Q/K row order, model metadata, and the tokenizer
       (tokenizer.ggml.*) and chat template from tokenizer.json / tokenizer_config.json / tokenizer.model.
       --type (default f16) is the type of every 2-D weight; norms and biases stay f32.
+  pack build --model <dir|url|x.gguf> --docs <folder|file.jsonl> [--chunk-tokens N] --out <site.kvpack>
+             [--context N] [--kv-dtype f16|f32] [--json]
+      Prefills each document (a folder's .txt/.md files, id = file name; or JSON lines {"id"?, "text"})
+      whole, or in chunks of at most N tokens (ids <id>#<n>), and writes a version 2 KV pack (index
+      first) that cache.mount(url, {integrity}) reads lazily; prints its size and integrity digest.
 
 The adapter in use is printed on stderr. With no GPU and no VK_ICD_FILENAMES, a software
 Vulkan driver (lavapipe, else SwiftShader) is chosen automatically.`;
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const [command, ...afterCommand] = argv;
+  // `pack` has sub-commands: `pack build ...`.
+  const sub = command === 'pack' ? afterCommand[0] : undefined;
+  const rest = command === 'pack' ? afterCommand.slice(1) : afterCommand;
   const args = parseArgs({
     args: rest,
     allowPositionals: false,
@@ -90,6 +99,8 @@ async function main(argv: string[]): Promise<number> {
       'kv-dtype': { type: 'string' },
       'text-file': { type: 'string' },
       type: { type: 'string' },
+      docs: { type: 'string' },
+      'chunk-tokens': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   }).values;
@@ -110,6 +121,10 @@ async function main(argv: string[]): Promise<number> {
       return runSynth(args);
     case 'convert':
       return runConvert(args);
+    case 'pack':
+      if (sub === 'build') return runPackBuild(args);
+      console.error(`unknown pack command: ${sub ?? '(none)'}\n\n${USAGE}`);
+      return 2;
     default:
       console.error(`unknown command: ${command}\n\n${USAGE}`);
       return 2;

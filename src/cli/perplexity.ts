@@ -3,9 +3,8 @@ import { InternalError, InvalidArgumentError } from '../errors.ts';
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
-import { LlamaRunner } from '../llama/runner.ts';
-import { checkTensorsFit } from '../llama/weights.ts';
-import { loadModelFiles } from '../model/load.ts';
+import { loadRunner } from '../llama/load-runner.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
 import { loadModelTokenizer } from '../model/tokenizer/model-tokenizer.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import type { QuantizeOption } from '../model/types.ts';
@@ -71,32 +70,29 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
   const gpu = await acquireDevice(await nodeGPU());
   console.error(`adapter: ${gpu.adapterName}`);
   let tokenizer: Tokenizer | undefined;
-  const files = await loadModelFiles(model, {
-    checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, quantize),
-    prep: { keep: 'gpu', quantize },
+  let ids: number[] = [];
+  let context = 0;
+  const files = await loadRunner(gpu, nodeShaderLibrary(), model, {
+    quantize,
     beforeWeights: async (config, from) => {
       tokenizer = await loadModelTokenizer(model, config, from);
+      ids = tokenizer.encode(text);
+      context = Math.min(
+        num(args, 'context', Math.min(ids.length, config.maxPositions)),
+        config.maxPositions,
+      );
+      if (!Number.isInteger(context) || context < 2)
+        throw new InvalidArgumentError('--context must be a whole number >= 2');
     },
+    runner: (config) => ({
+      contextLength: context,
+      maxRows: STEP,
+      maxLogitRows: STEP,
+      kvDtype: resolveKVDtype(kvDtypeArg(args), config.headDim, config.numKvHeads * config.headDim),
+    }),
   });
   if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
-  const ids = tokenizer.encode(text);
-  const context = Math.min(
-    num(args, 'context', Math.min(ids.length, files.config.maxPositions)),
-    files.config.maxPositions,
-  );
-  if (!Number.isInteger(context) || context < 2)
-    throw new InvalidArgumentError('--context must be a whole number >= 2');
-  const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
-    contextLength: context,
-    maxRows: STEP,
-    maxLogitRows: STEP,
-    kvDtype: resolveKVDtype(
-      kvDtypeArg(args),
-      files.config.headDim,
-      files.config.numKvHeads * files.config.headDim,
-    ),
-  });
-  files.tensors.clear();
+  const runner: LlamaRunner = files.runner;
   try {
     const r = await perplexity(runner, ids, context);
     const row = {

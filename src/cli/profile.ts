@@ -1,10 +1,9 @@
 import { acquireDevice } from '../gpu/device.ts';
 import { nodeGPU } from '../gpu/node-gpu.ts';
 import { nodeShaderLibrary } from '../gpu/shaders-node.ts';
+import { loadRunner } from '../llama/load-runner.ts';
 import { profileStep } from '../llama/profile.ts';
-import { LlamaRunner, type Row } from '../llama/runner.ts';
-import { checkTensorsFit } from '../llama/weights.ts';
-import { loadModelFiles } from '../model/load.ts';
+import type { Row } from '../llama/runner.ts';
 import type { QuantizeOption } from '../model/types.ts';
 import { type KVDtype, resolveKVDtype } from '../util/kv-dtype.ts';
 
@@ -55,15 +54,13 @@ export async function profileModel(
 ): Promise<{ weightBytes: number; steps: StepProfile[] }> {
   const gpu = await acquireDevice(await nodeGPU());
   try {
-    const files = await loadModelFiles(model, {
-      checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, quantize),
-      prep: { keep: 'gpu', quantize },
+    const { runner } = await loadRunner(gpu, nodeShaderLibrary(), model, {
+      quantize,
+      runner: (config) => ({
+        contextLength: promptIds.length + 2,
+        kvDtype: resolveKVDtype(kvDtype, config.headDim, config.numKvHeads * config.headDim),
+      }),
     });
-    const runner = LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, {
-      contextLength: promptIds.length + 2,
-      kvDtype: resolveKVDtype(kvDtype, files.config.headDim, files.config.numKvHeads * files.config.headDim),
-    });
-    files.tensors.clear();
     const prompt: Row[] = promptIds.map((token, position) => ({ token, position }));
     const decode: Row[] = [{ token: promptIds[0], position: promptIds.length }];
     await runner.forward(prompt.slice(0, 8)); // compile the pipelines

@@ -161,6 +161,25 @@ export function wrapEngine(endpoint: Comlink.Endpoint, opts: WrapOptions = {}): 
     chat: { completions: { create } },
     interruptGenerate: () => call((h) => h.interruptGenerate()),
     cache: {
+      add: (input, o = {}) => {
+        if (typeof o !== 'object' || o === null)
+          return Promise.reject(new InvalidArgumentError('options must be an object'));
+        const { onProgress, signal, ...wire } = o;
+        return request(signal, (h, id) =>
+          h.cacheAdd(id, input, wire, onProgress && Comlink.proxy(onProgress)),
+        );
+      },
+      addDocument: (text, o) => {
+        if (typeof o !== 'object' || o === null)
+          return Promise.reject(new InvalidArgumentError('options must be an object'));
+        const { onProgress, signal, ...wire } = o;
+        return request(signal, (h, id) =>
+          h.cacheAddDocument(id, text, wire, onProgress && Comlink.proxy(onProgress)),
+        );
+      },
+      // A relative URL is resolved against the page, as a model location is.
+      mount: (url, opts) =>
+        call((h) => h.cacheMount(typeof url === 'string' ? resolveLocation(url) : url, opts)),
       stats: () => call((h) => h.cacheStats()),
       list: () => call((h) => h.cacheList()),
       delete: (entryId) => call((h) => h.cacheDelete(entryId)),

@@ -6,6 +6,7 @@ import type { CacheStats, GpuCacheStats, PackImportResult } from '../api/cache.t
 import { CachePackError, InvalidArgumentError } from '../errors.ts';
 import type { EntryExpectation } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
+import type { MountStats } from '../store/mounted-cache.ts';
 import { DEFAULT_PACK_MAX_BYTES, declaredPackBytes, exportPack, importPack } from '../store/pack.ts';
 import { readBounded, responseBody } from '../util/bounded-read.ts';
 
@@ -15,7 +16,7 @@ import { readBounded, responseBody } from '../util/bounded-read.ts';
  */
 export function cacheStats(
   cache: EntryCache,
-): Omit<CacheStats, keyof GpuCacheStats | 'kvDtype' | 'kvBytesPerToken' | 'gpuLiveBytes'> {
+): Omit<CacheStats, keyof GpuCacheStats | keyof MountStats | 'kvDtype' | 'kvBytesPerToken' | 'gpuLiveBytes'> {
   const base = cache.stats();
   const list = cache.list();
   const p = cache.persistence?.();

@@ -17,18 +17,15 @@ import type {
   ChatCompletionUsage,
   EngineApi,
 } from '../api/types.ts';
-import { AbortError, EmptyPromptError, InvalidArgumentError } from '../errors.ts';
-import type { ChatMessage } from '../model/tokenizer/tokenizer.ts';
+import { AbortError, InvalidArgumentError } from '../errors.ts';
 import { checkSignal } from '../util/signal.ts';
 import type { Engine } from './engine.ts';
 import { DEFAULT_REUSE, resolveReuse } from './prefill.ts';
 import type { GenerateChunk, GenerateOptions, GenerateResult } from './types.ts';
-import { validateGenerateArgs } from './validate-options.ts';
+import { checkMessages, validateGenerateArgs } from './validate-options.ts';
 
 /** max_tokens when a request names none (capped by what is left of the context). */
 export const DEFAULT_MAX_TOKENS = 128;
-
-const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
 
 /** Wraps an Engine as the EngineApi (OpenAI-shaped chat, async cache and info). */
 export function createChatApi(engine: Engine): EngineApi {
@@ -46,11 +43,14 @@ export function createChatApi(engine: Engine): EngineApi {
     chat: { completions: { create } },
     interruptGenerate: async () => engine.interruptGenerate(),
     cache: {
+      add: (input, opts) => engine.cache.add(input, opts),
+      addDocument: (text, opts) => engine.cache.addDocument(text, opts),
       stats: async () => engine.cache.stats(),
       list: async () => engine.cache.list(),
       delete: (id) => engine.cache.delete(id),
       clear: () => engine.cache.clear(),
       exportPack: (ids) => engine.cache.exportPack(ids),
+      mount: (url, opts) => engine.cache.mount(url, opts),
       importPack: (pack) => engine.cache.importPack(pack),
     },
     info: async () => engine.info,
@@ -107,27 +107,6 @@ function prepare(engine: Engine, req: ChatCompletionRequestBase): Prepared {
       model: modelName(info.location),
     },
   };
-}
-
-function checkMessages(messages: unknown): ChatMessage[] {
-  if (!Array.isArray(messages)) throw new InvalidArgumentError('messages must be an array of chat messages');
-  for (const [i, m] of messages.entries()) {
-    const ok =
-      typeof m === 'object' &&
-      m !== null &&
-      ROLES.has((m as { role?: unknown }).role as string) &&
-      typeof (m as { content?: unknown }).content === 'string';
-    if (!ok) {
-      throw new InvalidArgumentError(
-        `messages[${i}] must be {role: 'system' | 'user' | 'assistant', content: string}`,
-      );
-    }
-  }
-  const list = messages as ChatMessage[];
-  if (list.every((m) => m.content.trim().length === 0)) {
-    throw new EmptyPromptError('The chat is empty: give at least one message with some text.');
-  }
-  return list;
 }
 
 function checkIds(ids: unknown): number[] {

@@ -3,7 +3,17 @@
  * download), owns its KV cache tiers (live, GPU hot tier, memory/IndexedDB backend), and serves
  * generation requests one after another through a queue (docs/DESIGN.md, A request's path).
  */
-import type { CacheStats, EngineWarning, PackImportResult, PersistenceOptions } from '../api/cache.ts';
+import type {
+  AddDocumentOptions,
+  CacheAddOptions,
+  CacheStats,
+  DocumentAddResult,
+  EngineWarning,
+  MountOptions,
+  MountResult,
+  PackImportResult,
+  PersistenceOptions,
+} from '../api/cache.ts';
 import {
   ContextOverflowError,
   DeviceLostError,
@@ -20,18 +30,19 @@ import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts
 import { type EntryCache, MemoryEntryCache } from '../kvshare/entry-cache.ts';
 import { MemoryTier } from '../kvshare/memory-tier.ts';
 import { HotTier } from '../llama/hot-tier.ts';
+import { loadRunner } from '../llama/load-runner.ts';
 import { ReuseKit } from '../llama/reuse-kit.ts';
-import { LlamaRunner } from '../llama/runner.ts';
-import { uploadWhileStreaming } from '../llama/upload-matrix.ts';
-import { checkTensorsFit } from '../llama/weights.ts';
-import { loadModelFiles } from '../model/load.ts';
+import type { LlamaRunner } from '../llama/runner.ts';
 import { loadModelTokenizer } from '../model/tokenizer/model-tokenizer.ts';
 import type { ChatMessage, Tokenizer } from '../model/tokenizer/tokenizer.ts';
+import { MountedEntryCache } from '../store/mounted-cache.ts';
+import { openMountedPack } from '../store/mounted-pack.ts';
 import { resolveKVDtype } from '../util/kv-dtype.ts';
 import { AsyncQueue, SerialQueue } from '../util/queue.ts';
 import { checkSignal } from '../util/signal.ts';
 import { cacheStats, exportCachePack, fetchCachePack, importCachePack } from './cache-packs.ts';
 import { CostModel } from './cost-model.ts';
+import { cacheDocument, checkAddOptions } from './documents.ts';
 import type { EngineHooks } from './hooks.ts';
 import { answerTurn, cachePromptTurn } from './live-turn.ts';
 import { DEFAULT_REUSE, type LiveRows, type ReuseOptions, resolveReuse } from './prefill.ts';
@@ -43,7 +54,7 @@ import type {
   ModelInfo,
   PromptInput,
 } from './types.ts';
-import { validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
+import { checkMessages, validateGenerateArgs, validateLoadArgs, validatePrompt } from './validate-options.ts';
 
 /** Where the engine gets WebGPU and its shaders; only this differs between Node and browsers. */
 export interface EnginePlatform {
@@ -63,7 +74,7 @@ interface Loaded {
   runner: LlamaRunner;
   kit: ReuseKit;
   /** The entry cache: the memory tier, with IndexedDB behind it where the platform has one. */
-  entries: EntryCache;
+  entries: MountedEntryCache;
   /** The hot tier: GPU copies of entries of `entries`. */
   hot: HotTier;
   costs: CostModel;
@@ -80,8 +91,13 @@ interface Loaded {
 
 /** The KV cache of the loaded model (memory; entries keyed to the model fingerprint). */
 export interface EngineCache {
-  /** Prefill a prompt without generating and store its K/V as an exact entry. */
-  add(prompt: PromptInput): Promise<KVEntryMeta>;
+  /**
+   * Prefill a prompt (text, token ids, or chat messages: the template without the generation prompt)
+   * without generating and store its K/V as an exact entry.
+   */
+  add(prompt: PromptInput | ChatMessage[], opts?: CacheAddOptions): Promise<KVEntryMeta>;
+  /** Chunk a document and store each chunk as its own entry (src/engine/documents.ts). */
+  addDocument(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult>;
   /** Store an entry made elsewhere (validated: fingerprint, shapes, lengths, finite values). */
   put(entry: KVEntry): Promise<void>;
   get(id: string): Promise<KVEntry | undefined>;
@@ -91,6 +107,11 @@ export interface EngineCache {
   clear(): Promise<void>;
   /** A KV pack (src/store/pack.ts) of the loaded model's entries (all, or `ids`). */
   exportPack(ids?: string[]): Promise<Uint8Array<ArrayBuffer>>;
+  /**
+   * Mount a version 2 pack by URL: fetch only its index; its entries are retrieved from it and each is
+   * fetched (HTTP Range), verified and stored the first time a prompt uses it (src/store/mounted-pack.ts).
+   */
+  mount(url: string, opts?: MountOptions): Promise<MountResult>;
   /** Validate a pack (bytes, Blob or URL) completely, then store its entries. */
   importPack(pack: Blob | ArrayBuffer | Uint8Array | string): Promise<PackImportResult>;
 }
@@ -126,34 +147,23 @@ export class Engine {
         let tokenizer: Tokenizer | undefined;
         gpu.device.pushErrorScope('out-of-memory');
         gpu.device.pushErrorScope('validation');
-        const files = await loadModelFiles(location, {
-          onProgress: opts.onProgress,
+        const files = await loadRunner(gpu, this.platform.shaders(), location, {
+          quantize: opts.quantize,
           signal: opts.signal,
-          checkTensors: (infos) => checkTensorsFit(infos, gpu.limits, opts.quantize),
-          prep: { keep: 'gpu', quantize: opts.quantize }, // 2-D weights packed and uploaded as they stream in
-          onTensor: uploadWhileStreaming(gpu.device, gpu.limits.maxStorageBufferBindingSize),
+          onProgress: opts.onProgress,
           // A missing or broken tokenizer fails the load before any weight is downloaded.
           beforeWeights: async (config, from) => {
             tokenizer = await loadModelTokenizer(location, config, from, opts.signal);
           },
+          runner: (config) => ({
+            contextLength: opts.contextLength,
+            maxRows: opts.maxRows,
+            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim, config.numKvHeads * config.headDim),
+          }),
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
-        let uploaded = 0;
-        const kvDtype = resolveKVDtype(
-          opts.kvDtype,
-          files.config.headDim,
-          files.config.numKvHeads * files.config.headDim,
-        );
-        const runner = LlamaRunner.build(gpu, this.platform.shaders(), files.config, files.tensors, {
-          contextLength: opts.contextLength,
-          maxRows: opts.maxRows,
-          kvDtype,
-          onTensor: (tensor, bytes) => {
-            uploaded += bytes;
-            opts.onProgress?.({ kind: 'upload', tensor, loadedBytes: uploaded, totalBytes: files.hostBytes });
-          },
-        });
-        files.tensors.clear();
+        const { runner } = files;
+        const kvDtype = runner.cache.dtype;
         const kit = new ReuseKit(runner);
         const invalid = await gpu.device.popErrorScope();
         const oom = await gpu.device.popErrorScope();
@@ -187,8 +197,10 @@ export class Engine {
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };
-        const entries =
+        const base =
           (await this.platform.cacheBackend?.(memory, backendOpts)) ?? new MemoryEntryCache(memory);
+        // Mounted packs sit in front of the cache: their entries are retrieved from their indexes and fetched on use.
+        const entries = new MountedEntryCache(base, (t) => memory.sketch(t), memory.ngram);
         const expect = memory.expect;
         const hot = new HotTier(gpu.device, runner.cache, opts.gpuCacheBudgetBytes ?? 128 * 2 ** 20);
         const costs = new CostModel(files.config);
@@ -217,7 +229,8 @@ export class Engine {
   }
 
   readonly cache: EngineCache = {
-    add: (prompt) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt))),
+    add: (prompt, opts = {}) => this.queue.run(() => this.onGpu(() => this.cachePromptNow(prompt, opts))),
+    addDocument: (text, opts) => this.queue.run(() => this.onGpu(() => this.cacheDocumentNow(text, opts))),
     // Mutations wait in the request queue, so no request sees the cache change under it.
     put: (entry) => this.queue.run(async () => this.need().entries.store(entry)),
     get: (id) => this.need().entries.get(id),
@@ -226,6 +239,7 @@ export class Engine {
       const live = m.runner.cache;
       return {
         ...cacheStats(m.entries),
+        ...m.entries.mountStats(),
         ...m.hot.stats(),
         kvDtype: live.dtype,
         kvBytesPerToken: 2 * live.numLayers * live.rowBytes,
@@ -251,6 +265,19 @@ export class Engine {
       const m = this.need();
       return exportCachePack(m.entries, m.info.fingerprint, ids);
     },
+    mount: async (url, opts = {}) => {
+      if (typeof url !== 'string' || url.length === 0)
+        throw new InvalidArgumentError('mount(url) takes a URL');
+      if (typeof opts !== 'object' || opts === null)
+        throw new InvalidArgumentError('options must be an object');
+      // The index is fetched before the mount takes its turn, as a pack URL is (importPack).
+      const pack = await openMountedPack(url, this.need().expect, opts);
+      return this.queue.run(async () => {
+        const m = this.need();
+        const added = m.entries.mount(pack);
+        return { url, entries: added, indexBytes: pack.index.indexEnd, ranged: pack.ranged };
+      });
+    },
     importPack: async (pack) => {
       // A pack URL is downloaded before the import takes its turn: a slow server holds this call,
       // never the requests queued behind it.
@@ -268,17 +295,25 @@ export class Engine {
   }
 
   /**
-   * Token ids of a chat: the model's chat template with the generation prompt appended, message
+   * Token ids of a chat: the model's chat template with the generation prompt appended (unless
+   * `addGenerationPrompt: false`), message
    * contents as plain text unless `specialTokensInContent`. A model without a template (e.g.
    * stories260K) gets BOS + the messages' contents joined by newlines. Messages far longer than
    * the context (maxPromptChars) are refused before they are rendered or tokenized.
    */
-  chatPromptIds(messages: ChatMessage[], opts: { specialTokensInContent?: boolean } = {}): number[] {
+  chatPromptIds(
+    messages: ChatMessage[],
+    opts: { specialTokensInContent?: boolean; addGenerationPrompt?: boolean } = {},
+  ): number[] {
     const m = this.need();
     const maxChars = maxPromptChars(m.runner.contextLength);
     const t = m.tokenizer;
     if (t.hasChatTemplate)
-      return t.applyChatTemplate(messages, { addGenerationPrompt: true, maxChars, ...opts });
+      return t.applyChatTemplate(messages, {
+        maxChars,
+        specialTokensInContent: opts.specialTokensInContent,
+        addGenerationPrompt: opts.addGenerationPrompt ?? true,
+      });
     const text = messages.map((x) => x.content).join('\n');
     checkPromptChars(text, m.runner.contextLength);
     return t.encode(text, { addSpecialTokens: true });
@@ -429,11 +464,49 @@ export class Engine {
     return ids;
   }
 
-  private async cachePromptNow(prompt: PromptInput): Promise<KVEntryMeta> {
+  private async cachePromptNow(
+    prompt: PromptInput | ChatMessage[],
+    opts: CacheAddOptions,
+  ): Promise<KVEntryMeta> {
     const m = this.need();
-    validatePrompt(prompt, m.info.config.vocabSize);
-    const ids = this.promptIds(m, prompt, true, 0);
-    return cachePromptTurn(m, ids);
+    checkAddOptions(opts);
+    let ids: number[];
+    if (Array.isArray(prompt)) {
+      ids = this.chatPromptIds(checkMessages(prompt), { addGenerationPrompt: false });
+      if (ids.length === 0) throw new EmptyPromptError();
+      if (ids.length > m.runner.contextLength)
+        throw new ContextOverflowError(
+          `The chat has ${ids.length} tokens, more than the context of ${m.runner.contextLength}: shorten it.`,
+        );
+    } else {
+      validatePrompt(prompt, m.info.config.vocabSize);
+      ids = this.promptIds(m, prompt, true, 0);
+    }
+    let done = 0;
+    const onRows = (n: number) => {
+      done += n;
+      opts.onProgress?.({ doneTokens: done, totalTokens: ids.length });
+    };
+    return cachePromptTurn(m, ids, { id: opts.id, onRows, signal: opts.signal });
+  }
+
+  private async cacheDocumentNow(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult> {
+    const m = this.need();
+    return cacheDocument(
+      {
+        tokenizer: m.tokenizer,
+        contextLength: m.runner.contextLength,
+        ids: () => m.entries.list().map((e) => e.id),
+        delete: async (id) => {
+          m.hot.delete(id);
+          m.live = null;
+          await m.entries.delete(id);
+        },
+        store: (ids, id, onRows, signal) => cachePromptTurn(m, ids, { id, onRows, signal }),
+      },
+      text,
+      opts,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  * promote the entries used from host memory to the GPU hot tier.
  */
 import type { EngineWarning } from '../api/types.ts';
-import { InternalError, InvalidArgumentError } from '../errors.ts';
+import { AbortError, InternalError, InvalidArgumentError } from '../errors.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
@@ -90,15 +90,31 @@ export async function answerTurn(
   return { ...out, reuse: { ...p.stats, rejectedEntries: p.stats.rejectedEntries + dropped } };
 }
 
-/** Prefill `ids` in full (no reuse) and store them as an exact entry. */
-export async function cachePromptTurn(m: TurnContext, ids: number[]): Promise<KVEntryMeta> {
+/** Rows per prefill slice of cachePromptTurn: progress and abort between slices. */
+const ADD_SLICE_ROWS = 256;
+
+/**
+ * Prefill `ids` in full (no reuse) and store them as an exact entry (`id`, else a random one), in slices
+ * of ADD_SLICE_ROWS rows: `onRows(n)` after each, `signal` checked between them (AbortError, nothing stored).
+ */
+export async function cachePromptTurn(
+  m: TurnContext,
+  ids: number[],
+  o: { id?: string; onRows?: (n: number) => void; signal?: AbortSignal } = {},
+): Promise<KVEntryMeta> {
   m.live = null;
-  await m.runner.forward(
-    ids.map((token, position) => ({ token, position })),
-    { logitRows: [] },
-  );
-  m.live = { tokens: ids, exactRows: ids.length };
-  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true);
+  for (let start = 0; start < ids.length; start += ADD_SLICE_ROWS) {
+    if (o.signal?.aborted) throw new AbortError();
+    const slice = ids.slice(start, start + ADD_SLICE_ROWS);
+    await m.runner.forward(
+      slice.map((token, i) => ({ token, position: start + i })),
+      { logitRows: [] },
+    );
+    m.live = { tokens: ids.slice(0, start + slice.length), exactRows: start + slice.length };
+    o.onRows?.(slice.length);
+  }
+  if (o.signal?.aborted) throw new AbortError();
+  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true, o.id);
   if (!stored) {
     throw new InvalidArgumentError(
       `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.entries.stats().budgetBytes} bytes): not cached`,

@@ -93,9 +93,11 @@ export function planPrefill(ids: number[], x: PlanInputs): PrefillPlan {
   };
   if (reused.length === 0) return plan;
 
-  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing).
+  // The paths this mode allows, cheapest chosen (the rows before `inPlace` cost nothing). A full
+  // prefill is listed first so it wins ties: a reuse path is taken only when estimated strictly
+  // faster, so a hit is never estimated slower than computing every row.
   const patchAll = reused.length - inPlace;
-  const options: { path: PrefillPath; work: PathWork }[] = [];
+  const options: { path: PrefillPath; work: PathWork }[] = [{ path: 'full', work: work({ computed: N }) }];
   if (o.mode === 'naive' && tail.length > 0)
     options.push({ path: 'naive', work: work({ patched: patchAll, computed: unmatched.length }) });
   if (o.mode === 'kvshare' && x.canScore && tail.length > take) {
@@ -107,7 +109,6 @@ export function planPrefill(ids: number[], x: PlanInputs): PrefillPlan {
   if (o.mode !== 'naive' || tail.length === 0) {
     options.push({ path: 'prefix', work: work({ patched: P - inPlace, computed: N - P }) });
   }
-  options.push({ path: 'full', work: work({ computed: N }) });
   const chosen = x.costs.choose(options);
   plan.path = chosen.path;
   plan.estimatedMs = chosen.ms;

@@ -22,7 +22,7 @@ export const DEFAULT_REUSE: Required<ReuseOptions> = {
   trickle: 3,
   minSimilarity: 0.25,
   minFragment: 4,
-  maxSources: 2,
+  maxSources: 8,
   select: 'dkv',
 };
 

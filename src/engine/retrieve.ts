@@ -6,10 +6,20 @@ import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { fitsContext } from './patch-bounds.ts';
 
+/** Least share of an entry's n-grams a prompt must hold (counted exactly) to align it as a quoted chunk. */
+export const QUOTED_GATE = 0.5;
+/** Prompts longer than two windows are also searched window by window (chunks quoted in a long prompt). */
+const WINDOW_TOKENS = 32;
+
 /**
- * Retrieve entries for `ids`. Entries are validated once, where they enter the cache (MemoryTier.store,
- * IndexedDB reads, pack import); here only the loaded runner's context is checked. An entry that
- * misleads anyway (non-finite output) is dropped by the output guard (output-guard.ts).
+ * Retrieve entries for `ids`: the entries holding most of the prompt (MinHash containment over the whole
+ * prompt), then, for a long prompt, entries that hold most of a window of it (a document chunk quoted
+ * among others holds a small share of the whole prompt, so only a window finds it). An entry is aligned
+ * if it holds at least `minSimilarity` of the prompt's 3-grams (estimated) or the prompt holds at least
+ * QUOTED_GATE of the entry's (counted); else it may only give its exact prefix. At most `maxSources`.
+ * Entries are validated once, where they enter the cache (MemoryTier.store, IndexedDB reads, pack
+ * import); here only the loaded runner's context is checked. An entry that misleads anyway (non-finite
+ * output) is dropped by the output guard (output-guard.ts).
  */
 export async function retrieve(
   cache: EntryCache,
@@ -18,17 +28,53 @@ export async function retrieve(
   expect: EntryExpectation,
 ): Promise<Retrieved> {
   const wanted = o.mode === 'prefix' ? 8 : o.maxSources;
-  const matches = cache.query(ids, wanted);
+  const similarity = new Map<string, number>();
+  for (const m of cache.query(ids, wanted)) similarity.set(m.id, m.similarity);
+  if (o.mode !== 'prefix' && ids.length > 2 * WINDOW_TOKENS) {
+    // Each window's best two entries, until 4 × maxSources candidates are known.
+    for (
+      let s = 0;
+      s + WINDOW_TOKENS / 2 < ids.length && similarity.size < 4 * wanted;
+      s += WINDOW_TOKENS / 2
+    ) {
+      for (const m of cache.query(ids.slice(s, s + WINDOW_TOKENS), 2, { threshold: QUOTED_GATE }))
+        if (!similarity.has(m.id)) similarity.set(m.id, 0);
+    }
+  }
+  const grams = similarity.size > 0 ? trigrams(ids) : new Set<string>();
   const entries: KVEntry[] = [];
   const prefixOnly: KVEntry[] = []; // below the retrieval gate: their exact prefix only
-  for (const m of matches) {
-    const e = await cache.get(m.id);
+  for (const [id, sim] of similarity) {
+    if (entries.length >= wanted) break;
+    // An entry of a mounted pack is fetched only past the gate (it is never exact: no prefix use either).
+    const lazy = o.mode === 'prefix' ? undefined : cache.lazyTokens?.(id);
+    if (lazy && sim < o.minSimilarity && quotedShare(lazy, grams) < QUOTED_GATE) continue;
+    if (o.mode === 'prefix' && cache.lazyTokens?.(id)) continue;
+    const e = await cache.get(id);
     if (!e || !fitsContext(e, expect)) continue;
-    const gated = o.mode === 'prefix' || m.similarity < o.minSimilarity;
+    const gated =
+      o.mode === 'prefix' || (sim < o.minSimilarity && quotedShare(e.tokens, grams) < QUOTED_GATE);
     if (gated && !e.exact) continue;
     (o.mode !== 'prefix' && gated ? prefixOnly : entries).push(e);
   }
   return { entries, prefixOnly };
+}
+
+const trigramKey = (t: ArrayLike<number>, i: number) => `${t[i]},${t[i + 1]},${t[i + 2]}`;
+
+function trigrams(ids: ArrayLike<number>): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i + 3 <= ids.length; i++) out.add(trigramKey(ids, i));
+  return out;
+}
+
+/** Share of `tokens`' 3-grams found in `grams` (0 for fewer than 3 tokens). */
+export function quotedShare(tokens: ArrayLike<number>, grams: Set<string>): number {
+  const n = tokens.length - 2;
+  if (n <= 0) return 0;
+  let hit = 0;
+  for (let i = 0; i < n; i++) if (grams.has(trigramKey(tokens, i))) hit++;
+  return hit / n;
 }
 
 /** Entries aligned in full, and entries below the gate that may only give their exact prefix. */

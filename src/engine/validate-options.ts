@@ -3,7 +3,8 @@
  * InvalidArgumentError naming it rather than a raw TypeError/RangeError later, or a value accepted that
  * makes every request fail.
  */
-import { InvalidArgumentError } from '../errors.ts';
+import type { ChatMessage } from '../api/model.ts';
+import { EmptyPromptError, InvalidArgumentError } from '../errors.ts';
 import { KV_DTYPES, type KVDtype } from '../util/kv-dtype.ts';
 import { checkSignal } from '../util/signal.ts';
 import { validateSampling } from './sampler.ts';
@@ -108,4 +109,28 @@ export function validatePrompt(prompt: unknown, vocabSize?: number): asserts pro
       fail(`prompt token ${i} is ${show(id)}: token ids must be whole numbers in [0, ${max}]`);
     }
   });
+}
+
+const ROLES: ReadonlySet<string> = new Set(['system', 'user', 'assistant']);
+
+/** Chat messages: an array of {role, content} with some text in at least one (EmptyPromptError). */
+export function checkMessages(messages: unknown): ChatMessage[] {
+  if (!Array.isArray(messages)) throw new InvalidArgumentError('messages must be an array of chat messages');
+  for (const [i, m] of messages.entries()) {
+    const ok =
+      typeof m === 'object' &&
+      m !== null &&
+      ROLES.has((m as { role?: unknown }).role as string) &&
+      typeof (m as { content?: unknown }).content === 'string';
+    if (!ok) {
+      throw new InvalidArgumentError(
+        `messages[${i}] must be {role: 'system' | 'user' | 'assistant', content: string}`,
+      );
+    }
+  }
+  const list = messages as ChatMessage[];
+  if (list.every((m) => m.content.trim().length === 0)) {
+    throw new EmptyPromptError('The chat is empty: give at least one message with some text.');
+  }
+  return list;
 }

@@ -9,7 +9,7 @@ import type { ModelInfo } from './types.ts';
 
 /**
  * Read rows 0..ids.length-1 of the live cache back into a new entry, replacing an entry with the
- * same tokens (an exact entry is never replaced by an approximate one: that one is returned instead).
+ * same tokens, or given an `id` the entry with that id (an exact entry is never replaced by an approximate one: that one is returned instead).
  * The new entry also stays on the GPU (a copy of the live rows) in the hot tier `hot`. Returns
  * null, storing nothing and replacing nothing, when the entry is larger than the cache's whole budget.
  */
@@ -20,9 +20,11 @@ export async function storePrompt(
   info: ModelInfo,
   ids: number[],
   exact: boolean,
+  id?: string,
 ): Promise<KVEntryMeta | null> {
   const same: string[] = [];
-  for (const match of entries.query(ids, 4, { threshold: 0.99 })) {
+  // An entry stored under an id of the caller's keeps its id even if another holds the same tokens.
+  for (const match of id !== undefined ? [] : entries.query(ids, 4, { threshold: 0.99 })) {
     const old = await entries.get(match.id);
     if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
       if (old.exact && !exact) return entries.list().find((e) => e.id === old.id)!;
@@ -32,7 +34,7 @@ export async function storePrompt(
   const { k, v } = await readCacheRows(runner, ids.length);
   const c = info.config;
   const entry = makeEntry({
-    id: crypto.randomUUID(),
+    id: id ?? crypto.randomUUID(),
     fingerprint: info.fingerprint,
     tokens: ids,
     numLayers: c.numLayers,
@@ -43,9 +45,11 @@ export async function storePrompt(
     exact,
   });
   if (entryBytes(entry) > entries.stats().budgetBytes) return null;
-  for (const id of same) {
-    await entries.delete(id);
-    hot.delete(id);
+  // The same tokens stored before, or the entry under the id asked for, are replaced.
+  if (id !== undefined && entries.list().some((e) => e.id === id)) same.push(id);
+  for (const old of same) {
+    await entries.delete(old);
+    hot.delete(old);
   }
   await entries.store(entry);
   hot.keepFromLive(entry.id, ids.length);

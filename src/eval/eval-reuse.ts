@@ -45,6 +45,8 @@ export interface EvalPairRow {
   ttftMs: number;
   noneTtftMs: number;
   ttftRatio: number;
+  /** 1 when the request reused cached rows on a path estimated at or above a full prefill (never expected). */
+  estimatedSlower: number;
 }
 
 export type EvalSummaryRow = Omit<EvalPairRow, 'pair' | 'promptTokens'> & {
@@ -177,6 +179,7 @@ export async function evalReuse(
         ttftMs,
         noneTtftMs,
         ttftRatio: noneTtftMs / ttftMs,
+        estimatedSlower: r.reuse.path !== 'full' && r.reuse.estimatedMs >= r.reuse.estimatedFullMs ? 1 : 0,
       });
     }
   }
@@ -184,7 +187,10 @@ export async function evalReuse(
   return { summary: summarize(rows), pairs: rows };
 }
 
-/** Per (mode, selector), in first-seen order: means of the fidelity measures, medians of the timings. */
+/**
+ * Per (mode, selector), in first-seen order: means of the fidelity measures, medians of the timings,
+ * and the count of requests whose reuse was estimated slower than a full prefill.
+ */
 export function summarize(rows: EvalPairRow[]): EvalSummaryRow[] {
   const keys = [...new Set(rows.map((r) => `${r.mode}/${r.select}`))];
   return keys.map((key) => {
@@ -205,6 +211,7 @@ export function summarize(rows: EvalPairRow[]): EvalSummaryRow[] {
       ttftMs: median(rs.map((r) => r.ttftMs)),
       noneTtftMs: median(rs.map((r) => r.noneTtftMs)),
       ttftRatio: median(rs.map((r) => r.ttftRatio)),
+      estimatedSlower: rs.reduce((s, r) => s + r.estimatedSlower, 0),
     };
   });
 }

@@ -61,11 +61,20 @@ export function makeOp(
   };
 }
 
+/** Encode `ops` in order into one compute pass of `enc` (options: e.g. timestamp writes). */
+export function encodePass(
+  enc: GPUCommandEncoder,
+  ops: readonly Op[],
+  options?: GPUComputePassDescriptor,
+): void {
+  const pass = enc.beginComputePass(options);
+  for (const op of ops) op.encode(pass);
+  pass.end();
+}
+
 /** Encode `ops` in one compute pass and submit them as one command buffer. */
 export function submitOps(device: GPUDevice, ops: readonly Op[]): void {
   const enc = device.createCommandEncoder();
-  const pass = enc.beginComputePass();
-  for (const op of ops) op.encode(pass);
-  pass.end();
+  encodePass(enc, ops);
   device.queue.submit([enc.finish()]);
 }

@@ -1,8 +1,12 @@
 import type { ShaderLibrary } from './pipelines.ts';
 
-/** Bundles every shaders/*.wgsl into the browser build (Vite). */
+/** Bundles every .wgsl under shaders/ (sub-folders included) into the browser build (Vite), keyed by file stem. */
 export function browserShaderLibrary(): ShaderLibrary {
-  const files = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true });
+  const files = import.meta.glob('../../shaders/**/*.wgsl', {
+    query: '?raw',
+    import: 'default',
+    eager: true,
+  });
   const lib: ShaderLibrary = {};
   for (const [path, text] of Object.entries(files)) {
     const name = path

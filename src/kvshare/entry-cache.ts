@@ -22,12 +22,16 @@ export interface EntryCache {
   recordHit(reusedTokens: number): void;
   recordMiss(): void;
   /** Figures of the IndexedDB tier, when there is one. */
-  persistence?(): {
-    persistedEntries: number;
-    persistedBytes: number;
-    corruptDeleted: number;
-    memoryOnly: boolean;
-  };
+  persistence?():
+    | {
+        persistedEntries: number;
+        persistedBytes: number;
+        corruptDeleted: number;
+        memoryOnly: boolean;
+      }
+    | undefined;
+  /** Token ids of an entry known but not fetched yet (a mounted pack's), so retrieval can gate before fetching. */
+  lazyTokens?(id: string): Int32Array | undefined;
   /** Finish pending writes and let go of shared resources (the cache is no longer used after this). */
   close?(): Promise<void>;
 }

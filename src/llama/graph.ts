@@ -1,10 +1,12 @@
 import type { Op, RowCount } from '../gpu/op.ts';
+import { layerWindow } from '../model/layer-attention.ts';
 import { ropeAttentionFactor } from '../model/rope-freqs.ts';
 import type { ModelConfig } from '../model/types.ts';
 import { argmaxOp } from '../ops/argmax.ts';
 import { attentionOp } from '../ops/attention.ts';
-import { type AttentionSplits, FLASH_MAX_ROWS, flashAttentionOps } from '../ops/attention-flash.ts';
-import { threadAttentionFits, threadAttentionOps } from '../ops/attention-thread.ts';
+import { type AttentionSplits, flashAttentionOps } from '../ops/attention-flash.ts';
+import { type ForwardAttention, forwardAttention } from '../ops/attention-kernels.ts';
+import { threadAttentionOps } from '../ops/attention-thread.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { kvScatterOp } from '../ops/kvcache.ts';
@@ -26,13 +28,50 @@ export interface ForwardGraph {
   logits: Op[];
 }
 
-export function flattenGraph(g: ForwardGraph): Op[] {
-  return [...g.embed, ...g.layers.flatMap((L) => [...L.fused, ...L.post]), ...g.logits];
+/** A named run of the graph's ops that LlamaRunner.forward runs on given rows. */
+export interface Segment {
+  name: 'full' | 'scoring' | 'continue';
+  ops: readonly Op[];
+}
+
+/** The whole forward pass: embed, every layer, the logits. */
+export function fullPass(g: ForwardGraph): Segment {
+  return {
+    name: 'full',
+    ops: [...g.embed, ...g.layers.flatMap((L) => [...L.fused, ...L.post]), ...g.logits],
+  };
 }
 
 /**
- * The Llama forward pass for a set of rows {token, position}, recorded once as ops.
- * `rows` counts the rows of this step, `logitRows` the rows that need logits.
+ * KVShare's scoring pass (docs/DESIGN.md, Select), null for a one-layer model: layer 0 whole, then layer 1
+ * up to its RoPE'd Q/K/V; `compare` (which reads the fresh layer-1 K/V against the cached ones) runs
+ * before layer 1's cache write, which then makes layers 0–1 of the rows fresh. No logits.
+ */
+export function scoringPass(g: ForwardGraph, compare: readonly Op[]): Segment | null {
+  const [L0, L1] = g.layers;
+  if (!L1) return null;
+  return { name: 'scoring', ops: [...g.embed, ...L0.fused, ...L0.post, ...L1.pre, ...compare, L1.scatter] };
+}
+
+/**
+ * "Continue from layer 1": rows the scoring pass covered go on from layer 1's attention (their layer-1
+ * K/V are in the cache); `resume` first puts their kept layer-1 input and query back into the scratch.
+ * Then every later layer and the logits. Null for a one-layer model.
+ */
+export function continueFromLayer1(g: ForwardGraph, resume: readonly Op[]): Segment | null {
+  const [, L1] = g.layers;
+  if (!L1) return null;
+  const later = g.layers.slice(2).flatMap((L) => [...L.fused, ...L.post]);
+  return { name: 'continue', ops: [...resume, ...L1.post, ...later, ...g.logits] };
+}
+
+/**
+ * The forward pass of every supported architecture for a set of rows {token, position}, recorded once
+ * as ops: the Llama block, with small per-architecture steps where a config asks for them (Qwen2's
+ * q/k/v biases, Qwen3's and Gemma 3's q/k norms, longrope's query factor, sliding windows, Gemma's
+ * embedding scale, post-norms, GeGLU and soft-caps). `rows` counts the rows of this step, `logitRows`
+ * the rows that need logits; `ropeTables[l]` is layer l's RoPE table (Gemma 3's local layers have
+ * their own).
  */
 export function buildForwardGraph(
   k: KernelContext,
@@ -40,7 +79,7 @@ export function buildForwardGraph(
   w: ModelWeights,
   cache: LiveCache,
   s: Scratch,
-  a: { rows: RowCount; logitRows: RowCount; ropeTable: GPUBuffer; splits: AttentionSplits },
+  a: { rows: RowCount; logitRows: RowCount; ropeTables: GPUBuffer[]; splits: AttentionSplits },
 ): ForwardGraph {
   const { rows, logitRows } = a;
   const D = cfg.hiddenSize;
@@ -50,8 +89,38 @@ export function buildForwardGraph(
   const hd = cfg.headDim;
   const qDim = H * hd;
   const kvDim = KV * hd;
-  // x = embed[tokens]
-  const embed = gatherRowsOps(k, { idx: s.tokens, table: w.embed, out: s.x, dim: D, rows, label: 'embed' });
+  // x = embed[tokens] (Gemma: × √D, in f32 as llama.cpp)
+  const embedScale = cfg.gemma ? Math.fround(Math.sqrt(D)) : undefined;
+  const embed = gatherRowsOps(k, {
+    idx: s.tokens,
+    table: w.embed,
+    out: s.x,
+    dim: D,
+    rows,
+    label: 'embed',
+    scale: embedScale,
+  });
+  // Gemma: a sublayer's output is rmsnorm'd before the residual add (post-norm, the add folded in):
+  // the projection writes xn, then x += rmsnorm(xn) * w. Elsewhere the projection adds into x itself.
+  const residual = (post: GPUBuffer | undefined, name: string) =>
+    post
+      ? {
+          y: s.xn,
+          accumulate: false,
+          after: [
+            rmsnormOp(k, {
+              x: s.xn,
+              w: post,
+              out: s.x,
+              dim: D,
+              eps: cfg.rmsNormEps,
+              rows,
+              accumulate: true,
+              label: name,
+            }),
+          ],
+        }
+      : { y: s.x, accumulate: true, after: [] };
 
   const layers = w.layers.map((L, l) => {
     let ops: Op[] = [];
@@ -77,7 +146,7 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wv, bias: L.bv, y: s.v, K: D, outStride: kvDim, rows, label: at('v') }),
     );
-    // Qwen3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
+    // Qwen3, Gemma 3: each query and key head rmsnorm'd (q_norm / k_norm) before RoPE
     if (L.qNorm && L.kNorm) {
       ops.push(
         rmsnormHeadsOp(k, {
@@ -97,7 +166,7 @@ export function buildForwardGraph(
     // attention factor m on the rotated dims of q and k is m² on q's alone, so cached keys stay
     // plainly rotated
     const qScale = { factor: ropeAttentionFactor(cfg.ropeScaling) ** 2, pairs: (cfg.rotaryDim ?? hd) / 2 };
-    const rope = { pos: s.pos, table: a.ropeTable, headDim: hd, rows, qScale };
+    const rope = { pos: s.pos, table: a.ropeTables[l], headDim: hd, rows, qScale };
     const second = { x: s.k, nHeads: KV, rowStride: kvDim };
     const qk = { ...rope, x: s.q, nHeads: H, rowStride: qDim, second };
     const cacheWrite = { v: s.v, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype };
@@ -116,16 +185,23 @@ export function buildForwardGraph(
       label: at('kv'),
     });
     ops = [];
-    // attn = softmax(q·K / sqrt(hd)) V over cache positions <= pos. On a software adapter, any
-    // number of rows: the barrier-free scores + output passes (attention_thread.wgsl; on lavapipe
-    // 3.7x faster than flash at 1 row and 144 positions, 2x the one-workgroup-per-(head, row)
-    // kernel at 128 rows and 512 positions, 2.4x on SwiftShader). Elsewhere flash decoding for a
-    // few rows, one workgroup per (head, row) for many.
-    const att = { q: s.q, kc: cache.k[l], vc: cache.v[l], dtype: cache.dtype, pos: s.pos, out: s.attn, rows };
+    // attn = softmax(q·K · scale) V over cache positions <= pos (Gemma: its own scale and the scores
+    // soft-capped; sliding-window layers: the last `window` positions), the variant per step chosen by
+    // forwardAttention (src/ops/attention-kernels.ts: the table, and where each measured faster).
+    const att = {
+      q: s.q,
+      kc: cache.k[l],
+      vc: cache.v[l],
+      dtype: cache.dtype,
+      pos: s.pos,
+      out: s.attn,
+      rows,
+      ...attentionMask(cfg, l),
+    };
     const heads = { nHeads: H, nKvHeads: KV, headDim: hd };
-    let pick: () => Op[];
-    if (k.software && threadAttentionFits(heads)) {
-      const thread = threadAttentionOps(k, {
+    const variants: Partial<Record<ForwardAttention, Op[]>> = {};
+    if (forwardAttention(k, heads, 1) === 'thread') {
+      variants.thread = threadAttentionOps(k, {
         ...att,
         ...heads,
         scores: s.probs, // [maxRows, H, ctx]: rows.n <= maxRows
@@ -133,41 +209,41 @@ export function buildForwardGraph(
         chunks: a.splits.chunks,
         label: at('attention.thread'),
       });
-      pick = () => thread;
     } else {
-      const flash = flashAttentionOps(k, {
+      variants.flash = flashAttentionOps(k, {
         ...att,
         ...heads,
         part: s.attnPart,
         splits: a.splits,
         label: at('attention.flash'),
       });
-      const many = [
+      variants.attend = [
         attentionOp(k, { ...att, ...heads, probs: s.probs, ctx: cache.ctx, label: at('attention.many') }),
       ];
-      pick = () => (rows.n <= FLASH_MAX_ROWS ? flash : many);
     }
     ops.push({
       label: at('attention'),
       encode: (pass) => {
-        for (const op of pick()) op.encode(pass);
+        for (const op of variants[forwardAttention(k, heads, rows.n)]!) op.encode(pass);
       },
     });
-    // x += Wo · attn (the residual add is the o projection's epilogue)
+    // x += Wo · attn (the residual add is the o projection's epilogue; Gemma: x += rmsnorm(Wo · attn))
+    const afterAttn = residual(L.postAttnNorm, at('post_attn_norm'));
     ops.push(
       ...matmulOps(k, {
         x: s.attn,
         w: L.wo,
-        y: s.x,
+        y: afterAttn.y,
         K: qDim,
         outStride: D,
         rows,
         label: at('o'),
-        accumulate: true,
+        accumulate: afterAttn.accumulate,
       }),
+      ...afterAttn.after,
     );
 
-    // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x)
+    // MLP block: x += Wdown · (silu(Wgate·xn) * Wup·xn), xn = rmsnorm(x) (Gemma: gelu_tanh, post-norm)
     ops.push(
       rmsnormOp(k, {
         x: s.x,
@@ -182,7 +258,7 @@ export function buildForwardGraph(
     ops.push(
       ...matmulOps(k, { x: s.xn, w: L.wGate, y: s.gate, K: D, outStride: F, rows, label: at('gate') }),
     );
-    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue
+    // act = silu(gate) * (Wup · xn): SwiGLU is the up projection's epilogue (Gemma: GeGLU, gelu_tanh)
     ops.push(
       ...matmulOps(k, {
         x: s.xn,
@@ -193,20 +269,23 @@ export function buildForwardGraph(
         rows,
         label: at('up'),
         gate: s.gate,
+        gateAct: cfg.gemma ? 'gelu_tanh' : 'silu',
       }),
     );
-    // x += Wdown · act (residual add in the epilogue)
+    // x += Wdown · act (residual add in the epilogue; Gemma: x += rmsnorm(Wdown · act))
+    const afterMlp = residual(L.postMlpNorm, at('post_mlp_norm'));
     ops.push(
       ...matmulOps(k, {
         x: s.act,
         w: L.wDown,
-        y: s.x,
+        y: afterMlp.y,
         K: F,
         outStride: D,
         rows,
         label: at('down'),
-        accumulate: true,
+        accumulate: afterMlp.accumulate,
       }),
+      ...afterMlp.after,
     );
     return { pre, scatter, fused, post: ops };
   });
@@ -244,8 +323,17 @@ export function buildForwardGraph(
       outStride: cfg.vocabSize,
       rows: lr,
       label: 'lm_head',
+      softcap: cfg.finalLogitSoftcap, // Gemma 2: logits c·tanh(logits / c)
     }),
   );
   ops.push(argmaxOp(k, { logits: s.logits, out: s.ids, vocab: cfg.vocabSize, rows: lr, label: 'argmax' }));
   return { embed, layers, logits: ops };
+}
+
+/** Layer l's attention score scale, sliding window and logit soft-cap (the probe's attention uses the same). */
+export function attentionMask(
+  cfg: ModelConfig,
+  l: number,
+): { scale?: number; window: number; softcap?: number } {
+  return { scale: cfg.attentionScale, window: layerWindow(cfg, l), softcap: cfg.attnLogitSoftcap };
 }

@@ -6,7 +6,7 @@
  * trip, `baselineMs`, the median time of an empty one).
  */
 import type { GpuContext } from '../gpu/device.ts';
-import type { Op } from '../gpu/op.ts';
+import { encodePass, type Op } from '../gpu/op.ts';
 import type { LlamaRunner, Row } from './runner.ts';
 
 export interface OpTimes {
@@ -22,9 +22,7 @@ export async function profileStep(runner: LlamaRunner, rows: Row[], reps = 3): P
   const { device } = gpu;
   const timeSubmit = async (op: Op | null) => {
     const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    op?.encode(pass);
-    pass.end();
+    encodePass(enc, op ? [op] : []);
     const t = performance.now();
     device.queue.submit([enc.finish()]);
     await device.queue.onSubmittedWorkDone();
@@ -64,11 +62,8 @@ async function timestampOps(gpu: GpuContext, ops: readonly Op[]): Promise<number
   try {
     const enc = device.createCommandEncoder({ label: 'profile' });
     ops.forEach((op, i) => {
-      const pass = enc.beginComputePass({
-        timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 },
-      });
-      op.encode(pass);
-      pass.end();
+      const timestampWrites = { querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+      encodePass(enc, [op], { timestampWrites });
     });
     enc.resolveQuerySet(querySet, 0, 2 * n, resolve, 0);
     enc.copyBufferToBuffer(resolve, 0, read, 0, 16 * n);

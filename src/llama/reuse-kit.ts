@@ -7,6 +7,7 @@ import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
 import { type KVArray, kvConvert, kvGatherRows } from '../util/kv-dtype.ts';
+import { attentionMask, continueFromLayer1, type Segment, scoringPass } from './graph.ts';
 import type { HotEntry } from './hot-tier.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
 
@@ -42,9 +43,9 @@ export class ReuseKit {
   private readonly qKept: GPUBuffer; // [ctx, H*hd] layer-1 query (rotated) of each scored row, by position
   private readonly one: RowCount;
   private readonly len: RowCount;
-  private readonly scoringOps: Op[]; // embed, layer 0, layer 1 pre, deviation, layer 1 scatter
+  private readonly scoring: Segment | null; // embed, layer 0, layer 1 pre, deviation, layer 1 scatter
   private readonly probeOps: Op[]; // layer-1 attention of the probe row, then the score
-  private readonly continueOps: Op[]; // hidden, qKept[pos] → layer-1 attention on, the rest of the pass, logits
+  private readonly continued: Segment | null; // hidden, qKept[pos] → layer-1 attention on, the rest, logits
   private readonly buffers: GPUBuffer[];
 
   constructor(private readonly r: LlamaRunner) {
@@ -69,37 +70,26 @@ export class ReuseKit {
       ...[this.hidden, this.qKept],
     ];
     const k = r.kernels;
-    const [L0, L1] = r.graph.layers;
+    const L1 = r.graph.layers[1];
     const s = r.scratch;
-    this.scoringOps = L1
-      ? [
-          ...r.graph.embed,
-          ...L0.fused,
-          ...L0.post,
-          ...L1.pre,
-          deviationOp(k, {
-            pos: s.pos,
-            v: s.v,
-            vc: r.cache.v[1],
-            dev: this.dev,
-            kvDim,
-            dtype: r.cache.dtype,
-            rows: r.rows,
-            label: 'reuse.deviation',
-          }),
-          deviationOp(k, {
-            pos: s.pos,
-            v: s.k,
-            vc: r.cache.k[1],
-            dev: this.devK,
-            kvDim,
-            dtype: r.cache.dtype,
-            rows: r.rows,
-            label: 'reuse.deviationK',
-          }),
-          L1.scatter,
-        ]
-      : [];
+    // Layer-1 |ΔV|_1 and |ΔK|_1 of every scored row, read between its fresh Q/K/V and its cache write.
+    const deviation = (fresh: GPUBuffer, cached: GPUBuffer, dev: GPUBuffer, label: string) =>
+      deviationOp(k, {
+        pos: s.pos,
+        v: fresh,
+        vc: cached,
+        dev,
+        kvDim,
+        dtype: r.cache.dtype,
+        rows: r.rows,
+        label,
+      });
+    this.scoring = L1
+      ? scoringPass(r.graph, [
+          deviation(s.v, r.cache.v[1], this.dev, 'reuse.deviation'),
+          deviation(s.k, r.cache.k[1], this.devK, 'reuse.deviationK'),
+        ])
+      : null;
     this.probeOps = L1
       ? [
           attentionOp(k, {
@@ -116,6 +106,8 @@ export class ReuseKit {
             ctx,
             rows: this.one,
             label: 'reuse.probe',
+            // layer 1's scale, window and soft-cap: a row outside its window gets weight 0, so no score
+            ...attentionMask(c, 1),
           }),
           scoreOp(k, {
             probs: this.probsProbe,
@@ -128,7 +120,6 @@ export class ReuseKit {
           }),
         ]
       : [];
-    const g = r.graph;
     // Layer 1's K/V of the scored rows are in the cache already and their queries in qKept: the
     // continued rows start at layer 1's attention, so nothing of layers 0–1 is computed twice.
     const resume = (table: GPUBuffer, out: GPUBuffer, dim: number, name: string) =>
@@ -140,20 +131,15 @@ export class ReuseKit {
         rows: r.rows,
         label: `reuse.resume.${name}`,
       });
-    this.continueOps = L1
-      ? [
-          ...resume(this.hidden, s.x, c.hiddenSize, 'x'),
-          ...resume(this.qKept, s.q, qDim, 'q'),
-          ...L1.post,
-          ...g.layers.slice(2).flatMap((L) => [...L.fused, ...L.post]),
-          ...g.logits,
-        ]
-      : [];
+    this.continued = continueFromLayer1(r.graph, [
+      ...resume(this.hidden, s.x, c.hiddenSize, 'x'),
+      ...resume(this.qKept, s.q, qDim, 'q'),
+    ]);
   }
 
   /** Whether deviation scoring is possible (it needs layer 1). */
   get canScore(): boolean {
-    return this.scoringOps.length > 0;
+    return this.scoring !== null;
   }
 
   /** Copy each source's rows into the live cache at their new positions, keys re-rotated by the shift. */
@@ -196,7 +182,7 @@ export class ReuseKit {
         ops.push(
           kvPatchOp(k, {
             rowmap,
-            table: this.r.ropeTable,
+            table: this.r.ropeTables[l], // the layer's own RoPE (Gemma 3's local layers)
             ksrc,
             vsrc,
             kc: this.r.cache.k[l],
@@ -234,24 +220,17 @@ export class ReuseKit {
     const qDim = r.cfg.numHeads * r.cfg.headDim;
     const xBytes = r.cfg.hiddenSize * 4;
     const qBytes = qDim * 4;
+    if (!this.scoring) throw new InternalError('internal error: a one-layer model has no scoring pass');
     for (let i = 1; i < rows.length; i++) {
       if (rows[i].position !== rows[0].position + i) {
         throw new InternalError('internal error: scoring rows must be consecutive positions');
       }
     }
-    for (let start = 0; start < rows.length; start += r.rows.max) {
-      const chunk = rows.slice(start, start + r.rows.max);
-      device.queue.writeBuffer(s.tokens, 0, new Uint32Array(chunk.map((x) => x.token)));
-      device.queue.writeBuffer(s.pos, 0, new Int32Array(chunk.map((x) => x.position)));
-      r.rows.set(chunk.length);
-      const enc = device.createCommandEncoder({ label: 'reuse.scoring' });
-      const pass = enc.beginComputePass();
-      for (const op of this.scoringOps) op.encode(pass);
-      pass.end();
+    // Each step's layer-1 input and query are kept by position for continueRows.
+    r.submitRows(rows, this.scoring, (enc, chunk) => {
       enc.copyBufferToBuffer(s.x, 0, this.hidden, chunk[0].position * xBytes, chunk.length * xBytes);
       enc.copyBufferToBuffer(s.q, 0, this.qKept, chunk[0].position * qBytes, chunk.length * qBytes);
-      device.queue.submit([enc.finish()]);
-    }
+    });
     const n = rows[rows.length - 1].position + 1;
     if (want.includes('paper')) {
       const enc = device.createCommandEncoder({ label: 'reuse.probe' });
@@ -276,7 +255,8 @@ export class ReuseKit {
    * (K/V written at their positions) to the logits, without computing layer 0 a second time.
    */
   continueRows(rows: Row[], opts: ForwardOptions): Promise<ForwardResult> {
-    return this.r.forward(rows, { ...opts, ops: this.continueOps });
+    if (!this.continued) throw new InternalError('internal error: a one-layer model has no scoring pass');
+    return this.r.forward(rows, { ...opts, segment: this.continued });
   }
 
   destroy(): void {

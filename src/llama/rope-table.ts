@@ -4,8 +4,9 @@
  * kernel (src/ops/rope.ts) and the KV patch's re-rotation read.
  */
 import { uploadF32 } from '../gpu/buffers.ts';
+import { layerRope } from '../model/layer-attention.ts';
 import { ropeInvFreqs } from '../model/rope-freqs.ts';
-import type { RopeScaling } from '../model/types.ts';
+import type { ModelConfig, RopeScaling } from '../model/types.ts';
 
 /**
  * cos/sin table [maxPos, headDim/2] as interleaved (cos, sin) pairs, computed in float64 from the
@@ -41,4 +42,22 @@ export function uploadRopeTable(
   rotaryDim?: number,
 ): GPUBuffer {
   return uploadF32(device, ropeTable(maxPos, headDim, theta, scaling, rotaryDim), 'rope.table');
+}
+
+/**
+ * Each layer's RoPE table (layerRope: Gemma 3's sliding-window layers have their own base, unscaled),
+ * one buffer per distinct RoPE, shared by the layers that use it.
+ */
+export function uploadLayerRopeTables(device: GPUDevice, cfg: ModelConfig, ctx: number): GPUBuffer[] {
+  const made = new Map<string, GPUBuffer>();
+  return Array.from({ length: cfg.numLayers }, (_, l) => {
+    const { theta, scaling } = layerRope(cfg, l);
+    const key = JSON.stringify([theta, scaling ?? null]);
+    let b = made.get(key);
+    if (!b) {
+      b = uploadRopeTable(device, ctx, cfg.headDim, theta, scaling, cfg.rotaryDim);
+      made.set(key, b);
+    }
+    return b;
+  });
 }

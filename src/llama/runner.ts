@@ -1,16 +1,16 @@
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer } from '../gpu/buffers.ts';
 import type { GpuContext } from '../gpu/device.ts';
-import { type Op, RowCount } from '../gpu/op.ts';
+import { encodePass, type Op, RowCount } from '../gpu/op.ts';
 import { PipelineCache, type ShaderLibrary } from '../gpu/pipelines.ts';
 import type { HostTensor, ModelConfig } from '../model/types.ts';
 import { AttentionSplits } from '../ops/attention-flash.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { checkKVDtypeFits } from '../ops/kv-format.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
-import { buildForwardGraph, type ForwardGraph, flattenGraph } from './graph.ts';
+import { buildForwardGraph, type ForwardGraph, fullPass, type Segment } from './graph.ts';
 import { LiveCache } from './live-cache.ts';
-import { uploadRopeTable } from './rope-table.ts';
+import { uploadLayerRopeTables } from './rope-table.ts';
 import { allocScratch, type Scratch } from './scratch.ts';
 import { type ModelWeights, uploadWeights } from './weights.ts';
 
@@ -25,8 +25,8 @@ export interface ForwardOptions {
   logitRows?: number[];
   /** Also copy the logits back (otherwise only the argmax ids). */
   readLogits?: boolean;
-  /** Ops to encode instead of the whole graph (a partial pass over rows prepared elsewhere). */
-  ops?: Op[];
+  /** The graph segment to run (graph.ts; default the full pass). */
+  segment?: Segment;
 }
 
 export interface ForwardResult {
@@ -59,17 +59,18 @@ export class LlamaRunner {
     readonly logitRows: RowCount,
     readonly graph: ForwardGraph,
     readonly kernels: KernelContext,
-    readonly ropeTable: GPUBuffer,
+    /** Layer l's RoPE table (one buffer shared by the layers with the same RoPE). */
+    readonly ropeTables: GPUBuffer[],
     private readonly splits: AttentionSplits,
   ) {
-    this.ops = flattenGraph(graph);
+    this.full = fullPass(graph);
     this.readback = new Readback(gpu.device, logitRows.max, cfg.vocabSize);
   }
 
   /** Mappable buffers the ids and logits are copied into, made once and reused every step. */
   private readonly readback: Readback;
 
-  private readonly ops: Op[];
+  private readonly full: Segment;
 
   static build(
     gpu: GpuContext,
@@ -105,18 +106,11 @@ export class LlamaRunner {
     };
     const rows = new RowCount(device, maxRows, 'rows');
     const logitRows = new RowCount(device, maxLogitRows, 'logitRows');
-    const ropeTable = uploadRopeTable(
-      device,
-      ctx,
-      cfg.headDim,
-      cfg.ropeTheta,
-      cfg.ropeScaling,
-      cfg.rotaryDim,
-    );
+    const ropeTables = uploadLayerRopeTables(device, cfg, ctx);
     const splits = new AttentionSplits(device);
-    k.owned.push(rows.buffer, logitRows.buffer, ropeTable, ...splits.buffers);
-    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTable, splits });
-    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTable, splits);
+    k.owned.push(rows.buffer, logitRows.buffer, ...new Set(ropeTables), ...splits.buffers);
+    const graph = buildForwardGraph(k, cfg, weights, cache, scratch, { rows, logitRows, ropeTables, splits });
+    return new LlamaRunner(gpu, cfg, weights, cache, scratch, rows, logitRows, graph, k, ropeTables, splits);
   }
 
   get contextLength(): number {
@@ -146,7 +140,7 @@ export class LlamaRunner {
         chunk,
         local.map(([w]) => w),
         !!logits,
-        opts.ops ?? this.ops,
+        (opts.segment ?? this.full).ops,
       );
       local.forEach(([, i], j) => {
         ids[i] = out.ids[j];
@@ -190,9 +184,7 @@ export class LlamaRunner {
     const enc = device.createCommandEncoder({ label: 'forward.greedy' });
     // ids [1] of the previous step -> tokens[last]
     if (chained) enc.copyBufferToBuffer(s.ids, 0, s.tokens, (rows.length - 1) * 4, 4);
-    const pass = enc.beginComputePass();
-    for (const op of this.ops) op.encode(pass);
-    pass.end();
+    encodePass(enc, this.full.ops);
     const rb = this.readback.nextChained();
     enc.copyBufferToBuffer(s.ids, 0, rb, 0, 16);
     device.queue.submit([enc.finish()]);
@@ -204,7 +196,25 @@ export class LlamaRunner {
     });
   }
 
-  /** Write one step's inputs (tokens, positions, logit rows, row counts) to the GPU. */
+  /**
+   * Run `segment` (no logits) over `rows` in steps of at most maxRows without waiting: each step's
+   * inputs are written, its ops encoded, then `after(enc, chunk)` may add copies of what the step left
+   * in the scratch before the step is submitted. KVShare's scoring pass runs this way.
+   */
+  submitRows(rows: Row[], segment: Segment, after?: (enc: GPUCommandEncoder, chunk: Row[]) => void): void {
+    if (this.gpu.lost) throw this.gpu.lost;
+    this.checkRows(rows);
+    for (let start = 0; start < rows.length; start += this.rows.max) {
+      const chunk = rows.slice(start, start + this.rows.max);
+      this.setInputs(chunk, []);
+      const enc = this.gpu.device.createCommandEncoder({ label: segment.name });
+      encodePass(enc, segment.ops);
+      after?.(enc, chunk);
+      this.gpu.device.queue.submit([enc.finish()]);
+    }
+  }
+
+  /** Write one step's inputs (tokens, positions, logit rows, row counts) to the GPU: the only writer. */
   private setInputs(chunk: Row[], logitIdx: number[]): void {
     const { device } = this.gpu;
     const s = this.scratch;
@@ -224,14 +234,14 @@ export class LlamaRunner {
     if (rows.length === 0 || rows.length > this.rows.max)
       throw new InvalidArgumentError(`profile takes 1..${this.rows.max} rows (got ${rows.length})`);
     this.setInputs(rows, [rows.length - 1]);
-    return this.ops;
+    return this.full.ops;
   }
 
   private async step(
     chunk: Row[],
     logitIdx: number[],
     readLogits: boolean,
-    ops: Op[],
+    ops: readonly Op[],
   ): Promise<ForwardResult> {
     const { device } = this.gpu;
     const s = this.scratch;
@@ -239,9 +249,7 @@ export class LlamaRunner {
     const m = logitIdx.length;
     const V = this.cfg.vocabSize;
     const enc = device.createCommandEncoder({ label: 'forward' });
-    const pass = enc.beginComputePass();
-    for (const op of ops) op.encode(pass);
-    pass.end();
+    encodePass(enc, ops);
     const rb = this.readback;
     if (m > 0) {
       enc.copyBufferToBuffer(s.ids, 0, rb.ids, 0, Math.max(16, m * 4));

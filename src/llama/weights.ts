@@ -23,7 +23,9 @@ export interface LayerWeights {
   qNorm?: GPUBuffer; // [hd] (qkNorm)
   kNorm?: GPUBuffer; // [hd] (qkNorm)
   wo: WeightPart[]; // [D, H*hd]
+  postAttnNorm?: GPUBuffer; // [D] (Gemma: rmsnorm of the attention output before the residual add)
   mlpNorm: GPUBuffer; // [D]
+  postMlpNorm?: GPUBuffer; // [D] (Gemma: rmsnorm of the MLP output before the residual add)
   wGate: WeightPart[]; // [F, D]
   wUp: WeightPart[]; // [F, D]
   wDown: WeightPart[]; // [D, F]
@@ -111,7 +113,10 @@ export function uploadWeights(
       qNorm: cfg.qkNorm ? vec(`${p}self_attn.q_norm.weight`) : undefined,
       kNorm: cfg.qkNorm ? vec(`${p}self_attn.k_norm.weight`) : undefined,
       wo: mat(`${p}self_attn.o_proj.weight`),
-      mlpNorm: vec(`${p}post_attention_layernorm.weight`),
+      // Gemma's post_attention_layernorm follows attention; its MLP norm is pre_feedforward_layernorm
+      postAttnNorm: cfg.gemma ? vec(`${p}post_attention_layernorm.weight`) : undefined,
+      mlpNorm: vec(`${p}${cfg.gemma ? 'pre_feedforward' : 'post_attention'}_layernorm.weight`),
+      postMlpNorm: cfg.gemma ? vec(`${p}post_feedforward_layernorm.weight`) : undefined,
       wGate: mat(`${p}mlp.gate_proj.weight`),
       wUp: mat(`${p}mlp.up_proj.weight`),
       wDown: mat(`${p}mlp.down_proj.weight`),

@@ -9,8 +9,21 @@ const ARCHITECTURES: Record<string, ModelConfig['modelType']> = {
   Qwen2ForCausalLM: 'qwen2',
   Qwen3ForCausalLM: 'qwen3',
   Phi3ForCausalLM: 'phi3',
+  Gemma2ForCausalLM: 'gemma2',
+  Gemma3ForCausalLM: 'gemma3',
+  Gemma3ForConditionalGeneration: 'gemma3', // its text model (see textConfig)
 };
-const MODEL_TYPES: readonly ModelConfig['modelType'][] = ['llama', 'mistral', 'qwen2', 'qwen3', 'phi3'];
+const MODEL_TYPES: readonly ModelConfig['modelType'][] = [
+  'llama',
+  'mistral',
+  'qwen2',
+  'qwen3',
+  'phi3',
+  'gemma2',
+  'gemma3',
+];
+/** model_type names read as another (Gemma 3's text model). */
+const MODEL_TYPE_ALIASES: Record<string, ModelConfig['modelType']> = { gemma3_text: 'gemma3' };
 
 /**
  * Normalises a Hugging Face `config.json` of a Llama-family decoder (Llama 2/3.x, SmolLM2, TinyLlama,
@@ -33,7 +46,7 @@ export function parseConfig(json: unknown): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ModelFormatError('config.json must hold a JSON object.');
   }
-  const c = json as Json;
+  const c = isMultimodalGemma3(json) ? gemma3TextConfig(json as Json) : (json as Json);
   const modelType = readModelType(c);
 
   const hiddenSize = posInt(c, 'hidden_size');
@@ -57,12 +70,8 @@ export function parseConfig(json: unknown): ModelConfig {
     throw new UnsupportedArchitectureError(`head_dim ${headDim} is odd; RoPE needs an even head_dim.`);
   const maxPositions = posInt(c, 'max_position_embeddings');
 
-  const act = optional(c, 'hidden_act', str) ?? 'silu';
-  if (act !== 'silu' && act !== 'swish') {
-    throw new UnsupportedArchitectureError(
-      `hidden_act '${act}' is not supported: only 'silu' (SwiGLU) is implemented.`,
-    );
-  }
+  const gemma = modelType === 'gemma2' || modelType === 'gemma3';
+  checkActivation(c, gemma);
   if (optional(c, 'mlp_bias', bool) === true) {
     throw new UnsupportedArchitectureError(
       'mlp_bias=true is not supported: the MLP projections must have no bias.',
@@ -80,11 +89,14 @@ export function parseConfig(json: unknown): ModelConfig {
       `partial rotary (${rotaryDim} of ${headDim} dims) with rope scaling '${ropeScaling.type}' is not supported.`,
     );
   }
-  checkSlidingWindow(c, modelType, maxPositions);
+  const window = readSlidingWindow(c, modelType, maxPositions, layerCount(c));
 
-  // Llama's and Qwen3's attention_bias puts a bias on o_proj too, which the forward pass does not
-  // have. (Mistral has no such option; Qwen2 always has q/k/v biases and none on o_proj.)
-  if ((modelType === 'llama' || modelType === 'qwen3') && optional(c, 'attention_bias', bool) === true) {
+  // Llama's, Qwen3's and Gemma's attention_bias puts a bias on o_proj too, which the forward pass does
+  // not have. (Mistral has no such option; Qwen2 always has q/k/v biases and none on o_proj.)
+  if (
+    (modelType === 'llama' || modelType === 'qwen3' || gemma) &&
+    optional(c, 'attention_bias', bool) === true
+  ) {
     throw new UnsupportedArchitectureError(
       `attention_bias=true is not supported for ${modelType}: it adds a bias to o_proj as well as q/k/v, and this engine has no o_proj bias.`,
     );
@@ -112,13 +124,58 @@ export function parseConfig(json: unknown): ModelConfig {
     maxPositions,
     rmsNormEps: optional(c, 'rms_norm_eps', f32In(RMS_NORM_EPS)) ?? 1e-6,
     ropeTheta,
-    tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? false,
+    tieWordEmbeddings: optional(c, 'tie_word_embeddings', bool) ?? gemma, // Gemma's default: tied
     attentionBias,
-    ...(modelType === 'qwen3' ? { qkNorm: true as const } : {}),
+    ...(modelType === 'qwen3' || modelType === 'gemma3' ? { qkNorm: true as const } : {}),
     ...(ropeScaling ? { ropeScaling } : {}),
     ...(rotaryDim !== undefined ? { rotaryDim } : {}),
+    ...window,
+    ...(gemma ? readGemma(c, modelType, headDim) : {}),
     bosTokenId,
     eosTokenIds,
+  };
+}
+
+/** Whether config.json is Gemma 3's multimodal one (model_type gemma3 with a text_config). */
+export function isMultimodalGemma3(json: unknown): boolean {
+  const c = json as Json;
+  return c?.model_type === 'gemma3' && typeof c.text_config === 'object' && c.text_config !== null;
+}
+
+/** transformers' Gemma3TextConfig defaults, which multimodal configs' sparse text_config leaves out. */
+const GEMMA3_TEXT_DEFAULTS: Json = {
+  vocab_size: 262208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  max_position_embeddings: 131072,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  query_pre_attn_scalar: 256,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  rope_local_base_freq: 10000,
+  tie_word_embeddings: true,
+  bos_token_id: 2,
+  eos_token_id: 1,
+};
+
+/**
+ * The text model's config of a multimodal Gemma 3 config.json (as llama.cpp's converter reads it:
+ * the top level with text_config over it, here over Gemma3TextConfig's defaults).
+ */
+function gemma3TextConfig(c: Json): Json {
+  const { text_config, vision_config: _, architectures: __, ...top } = c;
+  return {
+    ...GEMMA3_TEXT_DEFAULTS,
+    ...top,
+    ...(text_config as Json),
+    architectures: ['Gemma3ForCausalLM'],
+    model_type: 'gemma3',
   };
 }
 
@@ -139,7 +196,9 @@ function readModelType(c: Json): ModelConfig['modelType'] {
     return v as string[];
   });
   const fromArch = archs?.map((a) => ARCHITECTURES[a]).find((t) => t !== undefined);
-  const raw = optional(c, 'model_type', str);
+  const typed = optional(c, 'model_type', str);
+  const raw =
+    typed !== undefined && Object.hasOwn(MODEL_TYPE_ALIASES, typed) ? MODEL_TYPE_ALIASES[typed] : typed;
   if (raw === undefined && fromArch === undefined) {
     if (archs?.length) throw unsupportedArch(archs);
     throw new ModelFormatError('config.json is missing the field model_type.');
@@ -278,16 +337,86 @@ function readScaling(c: Json, o: Json, field: string): RopeScaling | undefined {
   return scaling;
 }
 
-function checkSlidingWindow(c: Json, modelType: ModelConfig['modelType'], maxPositions: number): void {
+/**
+ * The sliding window: Mistral's `sliding_window` on every layer; Gemma 2's (default 4096) on even
+ * layers; Gemma 3's (default 4096) on five layers of six (`sliding_window_pattern`, default 6, or
+ * `layer_types`, which must follow such a pattern). Llama and Phi-3 ignore the field (as llama.cpp
+ * does); Qwen2/Qwen3's only applies with use_sliding_window, which is refused.
+ */
+function readSlidingWindow(
+  c: Json,
+  modelType: ModelConfig['modelType'],
+  maxPositions: number,
+  layers: number,
+): { slidingWindow?: number; slidingWindowPattern?: number } {
   const window = optional(c, 'sliding_window', posInt);
-  if (window === undefined || window >= maxPositions) return;
+  if (modelType === 'gemma2') return { slidingWindow: window ?? 4096, slidingWindowPattern: 2 };
+  if (modelType === 'gemma3') {
+    const pattern = gemma3Pattern(c, layers);
+    return pattern === 1 ? {} : { slidingWindow: window ?? 4096, slidingWindowPattern: pattern };
+  }
+  if (window === undefined || window >= maxPositions) return {};
   // Qwen2/Qwen3 configs carry a sliding_window that only applies when use_sliding_window is true.
   if ((modelType === 'qwen2' || modelType === 'qwen3') && optional(c, 'use_sliding_window', bool) !== true)
-    return;
-  if (modelType === 'llama') return; // Llama has no sliding window; the field is ignored there.
+    return {};
+  if (modelType === 'llama' || modelType === 'phi3') return {}; // no window there (llama.cpp ignores it)
+  if (modelType === 'mistral') return { slidingWindow: window };
   throw new UnsupportedArchitectureError(
-    `sliding_window=${window} (< max_position_embeddings ${maxPositions}) is not supported: this engine only implements full causal attention.`,
+    `sliding_window=${window} (< max_position_embeddings ${maxPositions}) is not supported for ${modelType}: only Mistral's and Gemma's windows are implemented.`,
   );
+}
+
+/** Gemma 3's local:global period n (layer l is local when l % n < n − 1; 1 = all global). */
+function gemma3Pattern(c: Json, layers: number): number {
+  const types = c.layer_types;
+  const pattern = optional(c, 'sliding_window_pattern', posInt);
+  if (!Array.isArray(types)) return pattern ?? 6;
+  const local = types.map((t) => t === 'sliding_attention');
+  const n = local.indexOf(false) + 1 || layers + 1; // the first global layer ends the first period
+  const fits =
+    types.length === layers &&
+    types.every((t) => t === 'sliding_attention' || t === 'full_attention') &&
+    local.every((l, i) => l === i % n < n - 1);
+  if (!fits) {
+    throw new UnsupportedArchitectureError(
+      `layer_types ${JSON.stringify(types)} is not supported: sliding layers must repeat as n − 1 sliding then 1 full (Gemma 3's pattern).`,
+    );
+  }
+  return n;
+}
+
+/** SiLU (SwiGLU) everywhere but Gemma, whose MLP is GeGLU with tanh GELU (gelu_pytorch_tanh). */
+function checkActivation(c: Json, gemma: boolean): void {
+  const act =
+    optional(c, 'hidden_activation', str) ??
+    optional(c, 'hidden_act', str) ??
+    (gemma ? 'gelu_pytorch_tanh' : 'silu');
+  const ok = gemma ? ['gelu_pytorch_tanh', 'gelu_tanh'] : ['silu', 'swish'];
+  if (!ok.includes(act)) {
+    throw new UnsupportedArchitectureError(
+      `hidden_act '${act}' is not supported${gemma ? ' for Gemma' : ''}: only ${gemma ? "'gelu_pytorch_tanh' (GeGLU, tanh GELU)" : "'silu' (SwiGLU)"} is implemented.`,
+    );
+  }
+}
+
+/**
+ * Gemma's block (ModelConfig.gemma), its attention scale query_pre_attn_scalar^−½ (kept when it is
+ * not 1/√head_dim), the soft-capping of attention (Gemma 2) and final logits, and Gemma 3's local
+ * RoPE base (rope_local_base_freq, default 10000).
+ */
+function readGemma(c: Json, modelType: ModelConfig['modelType'], headDim: number): Partial<ModelConfig> {
+  const scalar = optional(c, 'query_pre_attn_scalar', posNum) ?? headDim;
+  const attn = optional(c, 'attn_logit_softcapping', posNum);
+  const final = optional(c, 'final_logit_softcapping', posNum);
+  return {
+    gemma: true,
+    ...(scalar !== headDim ? { attentionScale: 1 / Math.sqrt(scalar) } : {}),
+    ...(attn !== undefined ? { attnLogitSoftcap: attn } : {}),
+    ...(final !== undefined ? { finalLogitSoftcap: final } : {}),
+    ...(modelType === 'gemma3'
+      ? { ropeLocalTheta: optional(c, 'rope_local_base_freq', f32In(ROPE_THETA)) ?? 10000 }
+      : {}),
+  };
 }
 
 function readEos(c: Json): number[] {

@@ -16,7 +16,8 @@ export function layerPrefix(i: number): string {
  *
  *   embed_tokens [V, D]; per layer: input_layernorm [D], q_proj [H·hd, D] (+ bias [H·hd]),
  *   k_proj / v_proj [KV·hd, D] (+ bias [KV·hd]), q_norm / k_norm [hd] (qkNorm), o_proj [D, H·hd],
- *   post_attention_layernorm [D],
+ *   post_attention_layernorm [D] (Gemma: after attention, with pre_feedforward_layernorm [D] before
+ *   the MLP and post_feedforward_layernorm [D] after it),
  *   gate_proj / up_proj [F, D], down_proj [D, F]; norm [D]; lm_head [V, D]. Phi-3 has q/k/v_proj
  *   fused as qkv_proj [(H + 2·KV)·hd, D] and gate/up_proj as gate_up_proj [2F, D] (split at load,
  *   see splitFused).
@@ -48,6 +49,10 @@ export function expectedTensors(cfg: ModelConfig): Map<string, number[]> {
     }
     m.set(`${p}self_attn.o_proj.weight`, [D, q]);
     m.set(`${p}post_attention_layernorm.weight`, [D]);
+    if (cfg.gemma) {
+      m.set(`${p}pre_feedforward_layernorm.weight`, [D]);
+      m.set(`${p}post_feedforward_layernorm.weight`, [D]);
+    }
     if (cfg.modelType === 'phi3') {
       m.set(`${p}mlp.gate_up_proj.weight`, [2 * F, D]);
     } else {

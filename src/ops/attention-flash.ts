@@ -1,6 +1,6 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, RowCount } from '../gpu/op.ts';
-import type { AttentionArgs } from './attention.ts';
+import { type AttentionArgs, maskParams } from './attention.ts';
 import { THREAD_MAX_CHUNKS, THREAD_SPAN_PER_CHUNK } from './attention-thread.ts';
 import type { KernelContext } from './context.ts';
 import { kvIncludes } from './kv-format.ts';
@@ -10,8 +10,7 @@ import { kvIncludes } from './kv-format.ts';
  * pass. Each split walks its positions in chunks of 64 (the workgroup size of attention_flash.wgsl).
  */
 export const FLASH_SPAN_PER_SPLIT = 256;
-/** Row counts up to this (decode, with a few trickle rows) take flash attention; more take attentionOp. */
-export const FLASH_MAX_ROWS = 4;
+export { FLASH_MAX_ROWS } from './attention-kernels.ts';
 /** Splits per (row, head) at most: longer spans loop over several chunks per workgroup. */
 export const FLASH_MAX_SPLITS = 16;
 
@@ -63,13 +62,7 @@ export function flashAttentionOps(
   if (a.headDim > 256) throw new RangeError(`${a.label}: headDim ${a.headDim} > 256`);
   const params = paramsBuffer(
     k.device,
-    [
-      { u: a.nHeads },
-      { u: a.nKvHeads },
-      { u: a.headDim },
-      { u: FLASH_MAX_SPLITS },
-      { f: 1 / Math.sqrt(a.headDim) },
-    ],
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: FLASH_MAX_SPLITS }, ...maskParams(a)],
     `${a.label}.params`,
   );
   k.owned.push(params);

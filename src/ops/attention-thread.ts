@@ -1,6 +1,7 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
-import type { AttentionArgs } from './attention.ts';
+import { type AttentionArgs, maskParams } from './attention.ts';
+import { THREAD_MAX_GROUP, threadAttentionFits } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
 import { kvIncludes } from './kv-format.ts';
 
@@ -8,8 +9,6 @@ import { kvIncludes } from './kv-format.ts';
 export const THREAD_SPAN_PER_CHUNK = 64;
 /** Scores workgroups per (row, KV head) at most: longer spans loop (any count >= 1 gives the same result). */
 export const THREAD_MAX_CHUNKS = 1024;
-/** Heads per KV head at most (the scores pass keeps one vec4 accumulator per head of a group). */
-export const THREAD_MAX_GROUP = 16;
 
 /**
  * out[r, h, :] = softmax_{p <= pos[r]}(q.K / sqrt(hd)) V with grouped-query heads, for a few rows on a
@@ -34,7 +33,7 @@ export function threadAttentionOps(
   const G = a.nHeads / a.nKvHeads;
   const params = paramsBuffer(
     k.device,
-    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, { f: 1 / Math.sqrt(a.headDim) }],
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, ...maskParams(a)],
     `${a.label}.params`,
   );
   k.owned.push(params);
@@ -57,7 +56,4 @@ export function threadAttentionOps(
   return [scores, output];
 }
 
-/** Whether threadAttentionOps takes this head shape: vec4 loads, at most THREAD_MAX_GROUP heads per KV head. */
-export function threadAttentionFits(a: { nHeads: number; nKvHeads: number; headDim: number }): boolean {
-  return a.headDim % 4 === 0 && a.nHeads % a.nKvHeads === 0 && a.nHeads / a.nKvHeads <= THREAD_MAX_GROUP;
-}
+export { THREAD_MAX_GROUP, threadAttentionFits } from './attention-kernels.ts';

@@ -1,6 +1,7 @@
-import { paramsBuffer } from '../gpu/buffers.ts';
+import { type ParamField, paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
+import { attendKernel } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
 import { kvIncludes } from './kv-format.ts';
 
@@ -18,9 +19,20 @@ export interface AttentionArgs {
   label: string;
   /** How kc and vc store their values (default 'f32'; 'f16': packed halves). */
   dtype?: KVDtype;
+  /** Score scale (default 1/sqrt(headDim); Gemma: query_pre_attn_scalar^-1/2). */
+  scale?: number;
+  /** Sliding window: a row at pos attends the last `window` positions <= pos (default 0 = all). */
+  window?: number;
+  /** Attention logit soft-capping c: score = c·tanh(score / c) (default 0 = none). */
+  softcap?: number;
 }
 
-/** out[r, h, :] = softmax_p<=pos[r](q.K/sqrt(hd)) V, grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
+/** The params every attention kernel shares after its 4th field: scale, window, softcap (attention_mask.wgsl). */
+export function maskParams(a: AttentionArgs): ParamField[] {
+  return [{ f: a.scale ?? 1 / Math.sqrt(a.headDim) }, { u: a.window ?? 0 }, { f: a.softcap ?? 0 }];
+}
+
+/** out[r, h, :] = softmax_{lo<=p<=pos[r]}(cap(q.K·scale)) V (lo: the window's first position; weights before it 0), grouped-query heads, weights left in `probs` (the deviation probe, and forward steps over many rows; decode uses flashAttentionOps, or threadAttentionOps on a software adapter). Several rows on a software adapter run attend_thread (one thread per head and row). */
 export function attentionOp(
   k: KernelContext,
   a: AttentionArgs & {
@@ -30,25 +42,21 @@ export function attentionOp(
 ): Op {
   const params = paramsBuffer(
     k.device,
-    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, { f: 1 / Math.sqrt(a.headDim) }],
+    [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, ...maskParams(a)],
     `${a.label}.params`,
   );
   k.owned.push(params);
-  // One row (decode) spreads the positions over more threads.
-  const inc = kvIncludes(a.dtype);
-  const one = k.pipelines.get('attention', 'attend', { WG: 256 }, inc);
-  const many = k.pipelines.get('attention', 'attend', { WG: 64 }, inc);
+  // The kernel for one row and for several (attention-kernels.ts): attend_thread runs one thread per
+  // (head, row), the attend workgroups one per (head, row).
   const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
-  const opOne = makeOp(k.device, `${a.label}.one`, one, binds, () => [a.nHeads, a.rows.n]);
-  // Many rows on a software adapter: one thread per (head, row), no barriers (attend_thread).
-  const opMany = k.software
-    ? makeOp(
-        k.device,
-        `${a.label}.many`,
-        k.pipelines.get('attention', 'attend_thread', {}, inc),
-        binds,
-        () => [Math.ceil((a.nHeads * a.rows.n) / 64)],
-      )
-    : makeOp(k.device, `${a.label}.many`, many, binds, () => [a.nHeads, a.rows.n]);
+  const op = (rows: number, name: string) => {
+    const e = attendKernel(k, rows);
+    const pipeline = k.pipelines.get('attention', e.entry, e.consts, kvIncludes(a.dtype));
+    const grid = (): [number, number?] =>
+      e.entry === 'attend_thread' ? [Math.ceil((a.nHeads * a.rows.n) / 64)] : [a.nHeads, a.rows.n];
+    return makeOp(k.device, `${a.label}.${name}`, pipeline, binds, grid);
+  };
+  const opOne = op(1, 'one');
+  const opMany = op(2, 'many');
   return { label: a.label, encode: (pass) => (a.rows.n === 1 ? opOne : opMany).encode(pass) };
 }

@@ -4,7 +4,7 @@ import { ceilDiv, type KernelContext } from './context.ts';
 import { isQuantFormat, partsFormat, quantConstants, type WeightPart } from './weight-format.ts';
 
 /**
- * out[r, :] = table[idx[r], :] — table may be split in row parts (one op per part), f32 (embed.wgsl)
+ * out[r, :] = table[idx[r], :] (· scale) — table may be split in row parts (one op per part), f32 (embed.wgsl)
  * 16-bit packed (embed_packed.wgsl, widened to f32 exactly) or quantized (embed_quant.wgsl, embed_q6k.wgsl).
  */
 export function gatherRowsOps(
@@ -16,6 +16,8 @@ export function gatherRowsOps(
     dim: number;
     rows: RowCount;
     label: string;
+    /** Multiplies every value (default 1; Gemma's embeddings: sqrt(hidden) as f32). */
+    scale?: number;
   },
 ): Op[] {
   const format = partsFormat(a.table, a.label);
@@ -30,7 +32,7 @@ export function gatherRowsOps(
   return a.table.map((part, i) => {
     const params = paramsBuffer(
       k.device,
-      [{ u: a.dim }, { u: part.rowStart }, { u: part.rows }, { u: 0 }],
+      [{ u: a.dim }, { u: part.rowStart }, { u: part.rows }, { f: a.scale ?? 1 }],
       `${a.label}.params`,
     );
     k.owned.push(params);

@@ -2,12 +2,25 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KernelContext } from './context.ts';
 
-/** out[r, :] = rmsnorm(x[r, :]) * w */
+/** out[r, :] = rmsnorm(x[r, :]) * w, or with `accumulate` out[r, :] += rmsnorm(x[r, :]) * w (x and out distinct) */
 export function rmsnormOp(
   k: KernelContext,
-  a: { x: GPUBuffer; w: GPUBuffer; out: GPUBuffer; dim: number; eps: number; rows: RowCount; label: string },
+  a: {
+    x: GPUBuffer; // [n, dim]
+    w: GPUBuffer; // [dim]
+    out: GPUBuffer; // [n, dim]
+    dim: number;
+    eps: number;
+    rows: RowCount;
+    label: string;
+    accumulate?: boolean;
+  },
 ): Op {
-  const params = paramsBuffer(k.device, [{ u: a.dim }, { f: a.eps }], `${a.label}.params`);
+  const params = paramsBuffer(
+    k.device,
+    [{ u: a.dim }, { f: a.eps }, { u: a.accumulate ? 1 : 0 }],
+    `${a.label}.params`,
+  );
   k.owned.push(params);
   const pipeline = k.pipelines.get('rmsnorm', 'rmsnorm', { WG: 64 });
   return makeOp(k.device, a.label, pipeline, [params, a.rows.buffer, a.x, a.w, a.out], () => [a.rows.n]);

@@ -16,12 +16,21 @@
  *
  * decodePack checks every field, offset and entry before returning anything, so an import either adds
  * every new entry or none; entries whose id the cache already holds are skipped, never overwritten.
+ * This is format version 1; version 2 (index first, mountable) is src/store/pack-index.ts, and
+ * importPack reads both.
  */
 import type { PackImportResult } from '../api/cache.ts';
 import { CacheEntryError, CachePackError, InvalidArgumentError } from '../errors.ts';
 import { type EntryExpectation, entryBytes, type KVEntry } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
 import { decodeEntry, encodeEntry } from './codec.ts';
+import {
+  decodeIndex,
+  decodeIndexedPack,
+  PACK_INDEX_VERSION,
+  packVersion,
+  readIndexHeader,
+} from './pack-index.ts';
 
 export const PACK_MAGIC = 'KVSPACK\0';
 export const PACK_FORMAT_VERSION = 1;
@@ -191,6 +200,14 @@ export function declaredPackBytes(
   };
   const maxBytes = opts.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
   if (head.length < HEADER_BYTES) return { need: HEADER_BYTES };
+  if (packVersion(head) === PACK_INDEX_VERSION) {
+    // Version 2 (pack-index.ts): the index says where the last entry ends.
+    const { indexEnd } = readIndexHeader(head, expect);
+    if (indexEnd > maxBytes)
+      fail(`is too large: its index ends at byte ${indexEnd}, the limit is ${maxBytes}`);
+    if (head.length < indexEnd) return { need: indexEnd };
+    return decodeIndex(head.subarray(0, indexEnd), expect).packBytes;
+  }
   const { dv, count, tableEnd } = readHeader(head, expect, opts.maxEntries ?? DEFAULT_PACK_MAX_ENTRIES, fail);
   if (tableEnd > maxBytes)
     fail(`is too large: its entry table ends at byte ${tableEnd}, the limit is ${maxBytes}`);
@@ -267,7 +284,12 @@ export async function importPack(
   } else {
     throw new InvalidArgumentError('importPack expects a Uint8Array, an ArrayBuffer or a Blob');
   }
-  const entries = decodePack(bytes, expect, opts);
+  if (bytes.length > maxBytes)
+    throw new CachePackError(`KV pack is too large: ${bytes.length} bytes, the limit is ${maxBytes}`);
+  const entries =
+    bytes.length >= 12 && packVersion(bytes) === PACK_INDEX_VERSION
+      ? await decodeIndexedPack(bytes, expect)
+      : decodePack(bytes, expect, opts);
   // A pack's "exact" flag is a claim no cheap check can confirm (plausible but scaled K/V pass every
   // bound): imported entries are approximate, so prefix mode (lossless) only uses entries this engine
   // computed itself, while kvshare and naive modes reuse imported ones with their usual recompute.

@@ -17,10 +17,13 @@
  */
 import * as Comlink from 'comlink';
 import type {
+  AddProgressSink,
   EngineHostApi,
   ProgressSink,
   StreamSink,
   WarningSink,
+  WireAddDocumentOptions,
+  WireAddOptions,
   WireChatRequest,
   WireLoadOptions,
 } from '../api/protocol.ts';
@@ -28,9 +31,13 @@ import type {
   CacheStats,
   ChatCompletion,
   ChatCompletionChunk,
+  ChatMessage,
+  DocumentAddResult,
   EngineApi,
   KVEntryMeta,
   ModelInfo,
+  MountOptions,
+  MountResult,
   PackImportResult,
 } from '../api/types.ts';
 import { withCode } from '../errors.ts';
@@ -130,6 +137,54 @@ export class EngineHost implements EngineHostApi {
 
   interruptGenerate(): Promise<void> {
     return coded(() => this.api.interruptGenerate());
+  }
+
+  cacheAdd(
+    id: number,
+    input: string | ChatMessage[],
+    opts: WireAddOptions,
+    onProgress?: AddProgressSink,
+  ): Promise<KVEntryMeta> {
+    return this.withProgress(id, onProgress, (signal, progress) =>
+      this.api.cache.add(input, { ...opts, signal, onProgress: progress }),
+    );
+  }
+
+  cacheAddDocument(
+    id: number,
+    text: string,
+    opts: WireAddDocumentOptions,
+    onProgress?: AddProgressSink,
+  ): Promise<DocumentAddResult> {
+    return this.withProgress(id, onProgress, (signal, progress) =>
+      this.api.cache.addDocument(text, { ...opts, signal, onProgress: progress }),
+    );
+  }
+
+  /** Request `id` with an abort signal and a proxied progress callback whose deliveries finish before it returns. */
+  private async withProgress<T, P>(
+    id: number,
+    onProgress: ((p: P) => unknown) | undefined,
+    run: (signal: AbortSignal, progress: ((p: P) => void) | undefined) => Promise<T>,
+  ): Promise<T> {
+    const signal = this.begin(id);
+    let last: unknown;
+    try {
+      const progress =
+        onProgress &&
+        ((p: P) => {
+          last = onProgress(p);
+        });
+      return await coded(() => run(signal, progress));
+    } finally {
+      await Promise.resolve(last).catch(() => undefined);
+      release(onProgress);
+      this.requests.delete(id);
+    }
+  }
+
+  cacheMount(url: string, opts?: MountOptions): Promise<MountResult> {
+    return coded(() => this.api.cache.mount(url, opts));
   }
 
   cacheStats(): Promise<CacheStats> {

@@ -1,7 +1,7 @@
 // The worker boundary without a browser: EngineHost on one end of a MessageChannel, the client on the
 // other (the same Comlink code paths a Web Worker uses).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatCompletionChunk, ChatMessage, LoadProgress } from '../../src/api/types.ts';
+import type { CacheAddOptions, ChatCompletionChunk, ChatMessage, LoadProgress } from '../../src/api/types.ts';
 import { type EngineClient, wrapEngine } from '../../src/client/remote.ts';
 import {
   AbortError,
@@ -114,6 +114,34 @@ describe('engine over a Comlink endpoint', () => {
     const after = await client.chat.completions.create({ messages: user('Tom'), max_tokens: 3 });
     expect(after.usage.completion_tokens).toBe(3);
     expect((await client.cache.stats()).entries).toBeGreaterThan(0);
+  });
+});
+
+describe('documents across the boundary', () => {
+  it('cache.add and cache.addDocument: ids, progress before the result, typed errors', async () => {
+    await client.cache.clear();
+    const seen: number[] = [];
+    const text = 'Once upon a time, Lily found a red ball in the park. She threw it to her dog.';
+    const meta = await client.cache.add(text, { id: 'lily', onProgress: (p) => seen.push(p.doneTokens) });
+    expect(meta.id).toBe('lily');
+    expect(seen.at(-1)).toBe(meta.numTokens);
+    const doc = await client.cache.addDocument(`${text} Tom had a blue kite. He ran up the hill with it.`, {
+      id: 'doc',
+      chunkTokens: 16,
+      onProgress: (p) => seen.push(p.totalTokens),
+    });
+    expect(doc.chunks.map((c) => c.id)).toEqual(doc.chunks.map((_, i) => `doc#${i}`));
+    expect(doc.chunks.length).toBeGreaterThan(1);
+    expect((await client.cache.list()).map((e) => e.id).sort()).toEqual(
+      ['lily', ...doc.chunks.map((c) => c.id)].sort(),
+    );
+    await expect(client.cache.addDocument(text, { chunkTokens: 2 })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(client.cache.add(text, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(AbortError);
+    await expect(client.cache.add(text, null as unknown as CacheAddOptions)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
   });
 });
 

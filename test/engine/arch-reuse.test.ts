@@ -1,7 +1,8 @@
 // KV reuse on each newer architecture (Llama 3 and linear RoPE scaling, Qwen2, Qwen3 q/k norm, Phi-3
-// longrope with partial rotary), on
-// small random-weight models: exact repeats and prefix reuse answer exactly as mode `none` (the
-// patch's re-rotation uses the same scaled frequencies), and kvshare answers a similar prompt.
+// longrope with partial rotary, Mistral's sliding window, Gemma 2 and Gemma 3 with windowed layers and
+// Gemma 3's per-layer RoPE), on small random-weight models: exact repeats and prefix reuse answer
+// exactly as mode `none` (the patch's re-rotation uses each layer's own frequencies; the windows
+// of 40–48 positions are shorter than the prompts), and kvshare answers a similar prompt.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'kvshare-arch-reuse-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const NEW = 12;
 
-describe.each(['llama3', 'llama-linear', 'qwen2', 'qwen3', 'phi3'] as ArchName[])('%s', (arch) => {
+describe.each([
+  'llama3',
+  'llama-linear',
+  'qwen2',
+  'qwen3',
+  'phi3',
+  'mistral',
+  'gemma2',
+  'gemma3',
+] as ArchName[])('%s', (arch) => {
   it('exact repeat and prefix reuse answer as none; kvshare answers a similar prompt', async () => {
     const { folder } = await writeArchModel(arch, tmp, []);
     const engine = createNodeTokenEngine();
@@ -29,6 +39,7 @@ describe.each(['llama3', 'llama-linear', 'qwen2', 'qwen3', 'phi3'] as ArchName[]
       const { a } = pairs[5];
       const ref = await ask(a, 'none');
       expect(ref.tokenIds.length).toBeGreaterThan(0);
+      expect(ref.reuse.promptTokens).toBeGreaterThan(48); // past every test model's window
       // exact repeat: from the live KV, then from the stored entry
       await engine.cache.clear();
       await engine.cache.add(a);

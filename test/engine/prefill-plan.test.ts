@@ -162,6 +162,29 @@ describe('planPrefill', () => {
     expect(p.estimatedMs).toBeLessThanOrEqual(p.estimatedFullMs);
   });
 
+  it('a reuse path estimated at or above a full prefill is not taken: ties go to full', () => {
+    // Every path costs the same: the planner must not prefer a reuse path on a tie.
+    class Flat extends CostModel {
+      override ms(): number {
+        return 10;
+      }
+    }
+    const ids = seq(50);
+    const e = entry(
+      'a',
+      ids.map((t, i) => (i === 20 ? t + 5000 : t)),
+      { exact: true },
+    );
+    for (const mode of ['prefix', 'naive', 'kvshare'] as const) {
+      const x = { ...inputs(mode, { entries: [e] }), costs: new Flat(cfg) };
+      const p = planPrefill(ids, x);
+      expect(p.path).toBe('full');
+      expect(p.computed).toEqual(range(0, 50));
+      expect(patched(p)).toEqual([]);
+      expect(p.scoringSkipped).toBe(mode === 'kvshare');
+    }
+  });
+
   it('on random prompts and entries: every row is computed, patched or in place exactly once; the last row is always computed', () => {
     const rng = mulberry32(7);
     const pick = (n: number) => Math.floor(rng() * n);
@@ -181,7 +204,9 @@ describe('planPrefill', () => {
       const p = planPrefill(ids, inputs(mode, found, { live, canScore: rng() < 0.7 }));
 
       expect(p.computed).toContain(N - 1);
-      expect(p.estimatedMs).toBeLessThanOrEqual(p.estimatedFullMs);
+      // A hit is never estimated slower than none: any path but full is strictly cheaper.
+      if (p.path === 'full') expect(p.estimatedMs).toBe(p.estimatedFullMs);
+      else expect(p.estimatedMs).toBeLessThan(p.estimatedFullMs);
       const dsts = patched(p);
       expect(new Set(dsts).size).toBe(dsts.length);
       for (const [i, rows] of p.patchRows.entries()) {

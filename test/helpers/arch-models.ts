@@ -81,6 +81,47 @@ export const ARCH_CONFIGS = {
     },
     sliding_window: null,
   },
+  // Mistral with a sliding window of 48 on every layer (the judged text is 160 tokens). llama.cpp
+  // converts Mistral as llama and ignores the window, so its GGUF files have none.
+  mistral: {
+    ...BASE,
+    architectures: ['MistralForCausalLM'],
+    model_type: 'mistral',
+    rope_theta: 1000000,
+    sliding_window: 48,
+  },
+  // Gemma 2: GeGLU, embeddings × √D, (1 + w) norms around attention and MLP, a window of 40 on
+  // layer 0 (layer 1 global), soft-caps small enough to bend these random scores and logits.
+  gemma2: {
+    ...BASE,
+    architectures: ['Gemma2ForCausalLM'],
+    model_type: 'gemma2',
+    hidden_act: 'gelu_pytorch_tanh',
+    hidden_activation: 'gelu_pytorch_tanh',
+    head_dim: 64,
+    query_pre_attn_scalar: 64,
+    rope_theta: 10000,
+    sliding_window: 40,
+    attn_logit_softcapping: 1.0,
+    final_logit_softcapping: 2.0,
+    tie_word_embeddings: true,
+  },
+  // Gemma 3 text: q/k norms, local layers (window 40, RoPE base 10000) and global layers (base 1e6,
+  // linear ×4); a pattern of 2 (llama.cpp reads sliding_window_pattern) so 2 layers hold both kinds.
+  gemma3: {
+    ...BASE,
+    architectures: ['Gemma3ForCausalLM'],
+    model_type: 'gemma3_text',
+    hidden_activation: 'gelu_pytorch_tanh',
+    head_dim: 64,
+    query_pre_attn_scalar: 64,
+    rope_theta: 1000000,
+    rope_local_base_freq: 10000,
+    rope_scaling: { rope_type: 'linear', factor: 4 },
+    sliding_window: 40,
+    sliding_window_pattern: 2,
+    tie_word_embeddings: true,
+  },
 } as const;
 
 export type ArchName = keyof typeof ARCH_CONFIGS;

@@ -77,7 +77,8 @@ export function randomTensors(cfg: ModelConfig, seed: number): Map<string, HostT
     const bias = name.endsWith('.bias');
     for (let i = 0; i < n; i++) {
       const u = rnd() * 2 - 1;
-      data[i] = norm ? 1 + 0.05 * u : bias ? 0.05 * u : 0.1 * u;
+      // Gemma's norm weights w act as 1 + w
+      data[i] = norm ? (cfg.gemma ? 0 : 1) + 0.05 * u : bias ? 0.05 * u : 0.1 * u;
     }
     out.set(name, { name, shape, dtype: 'F32', data });
   }

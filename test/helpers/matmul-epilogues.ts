@@ -5,10 +5,11 @@ import * as ref from '../reference/ops.ts';
 import { type KernelHarness, randn, toleranceRatio } from './gpu.ts';
 
 /**
- * Runs the matmul of `x` [n, K] with the weight `w` (GPU parts) three ways — plain, accumulating into
- * y (residual add), gated (SwiGLU) — and checks them against the reference on `wRef` [outDim, K]
- * (the exact values the kernel reads): the plain product within tolerance, y += W x exactly the
- * plain product plus y, the gated one within tolerance of silu(gate) * plain.
+ * Runs the matmul of `x` [n, K] with the weight `w` (GPU parts) five ways — plain, accumulating into
+ * y (residual add), gated (SwiGLU, and GeGLU with tanh GELU), soft-capped — and checks them against the
+ * reference on `wRef` [outDim, K] (the exact values the kernel reads): the plain product within
+ * tolerance, y += W x exactly the plain product plus y, the gated ones within tolerance of
+ * silu(gate) * plain and gelu_tanh(gate) * plain, the capped one of 1.5·tanh(plain / 1.5).
  */
 export async function checkMatmulEpilogues(
   h: KernelHarness,
@@ -22,10 +23,14 @@ export async function checkMatmulEpilogues(
   const plain = h.zeros(n * outDim);
   const acc = h.f32(y0);
   const gated = h.zeros(n * outDim);
+  const geglu = h.zeros(n * outDim);
+  const capped = h.zeros(n * outDim);
   h.run([
     ...matmulOps(h.k, { ...args, y: plain }),
     ...matmulOps(h.k, { ...args, y: acc, accumulate: true }),
     ...matmulOps(h.k, { ...args, y: gated, gate: h.f32(g) }),
+    ...matmulOps(h.k, { ...args, y: geglu, gate: h.f32(g), gateAct: 'gelu_tanh' }),
+    ...matmulOps(h.k, { ...args, y: capped, softcap: 1.5 }),
   ]);
   const p = await h.read(plain, n * outDim);
   expect(toleranceRatio(p, ref.matmul(x, a.wRef, K), tol.atol, tol.rtol)).toBeLessThan(1);
@@ -33,4 +38,9 @@ export async function checkMatmulEpilogues(
   expect(toleranceRatio(await h.read(gated, n * outDim), ref.siluMul(g, p), tol.atol, tol.rtol)).toBeLessThan(
     1,
   );
+  const gg = ref.geluTanhMul(g, p);
+  expect(toleranceRatio(await h.read(geglu, n * outDim), gg, tol.atol, tol.rtol)).toBeLessThan(1);
+  const cap = Float32Array.from(p);
+  ref.softcapInPlace(cap, 1.5);
+  expect(toleranceRatio(await h.read(capped, n * outDim), cap, tol.atol, tol.rtol)).toBeLessThan(1);
 }

@@ -2,6 +2,14 @@
 // and as GGUF (F32 and Q8_0), run by this engine and by llama.cpp (node-llama-cpp's CPU binary) on
 // the same text. F32: perplexity within 2e-3 relative, max |Δlogit| <= 1e-3 × the logits' standard
 // deviation, greedy 32 ids equal (or the first divergence a near-tie, top-2 within 1e-4).
+// Two judged differently, where llama.cpp itself departs from the model:
+// - Gemma: llama.cpp's CPU GELU reads an f16 table (ggml-cpu/vec.h, GGML_GELU_FP16), ~1e-3 σ off the
+//   exact tanh GELU this engine (and transformers) computes. There, ours must match the float64
+//   reference to 1e-4 σ, the reference with llama.cpp's f16 GELU must match llama.cpp to 1e-3 σ (the
+//   gap is that table), and ours llama.cpp to 2e-3 σ.
+// - Mistral's sliding window (48 here): llama.cpp converts Mistral as llama and ignores the window.
+//   Its GGUF has none and is judged as usual; the safetensors model (windowed) must match the float64
+//   reference everywhere and llama.cpp on the rows inside the window, and differ past it.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +21,7 @@ import { ARCH_NAMES, type ArchModel, type ArchName, writeArchModel } from '../he
 import { testGpu } from '../helpers/gpu.ts';
 import { CONTEXT, LlamaCppJudge } from '../helpers/llama-cpp.ts';
 import { goldenPath } from '../helpers/models.ts';
+import { ReferenceLlama } from '../reference/llama.ts';
 
 const V = 512;
 const TEXT_TOKENS = 160;
@@ -141,8 +150,13 @@ describe('agreement with llama.cpp', () => {
     const judge = await runJudge(format === 'Q8_0' ? m.gguf.Q8_0! : m.gguf.F32!);
     const ours = await runOurs(format === 'safetensors' ? m.folder : m.gguf[format]!);
     const sd = std(judge.logits);
-    const diff = maxAbsDiff(ours.logits, judge.logits);
-    const [pOurs, pJudge] = [perplexity(ours.logits, ids), perplexity(judge.logits, ids)];
+    const windowed = arch === 'mistral' && format === 'safetensors';
+    const W = m.config.slidingWindow ?? 0;
+    // the window: rows inside it against llama.cpp (the greedy run stays inside it too)
+    const diff = windowed
+      ? maxAbsDiff(ours.logits.subarray(0, W * V), judge.logits.subarray(0, W * V))
+      : maxAbsDiff(ours.logits, judge.logits);
+    let [pOurs, pJudge] = [perplexity(ours.logits, ids), perplexity(judge.logits, ids)];
     const g = greedyAgrees(ours.greedy, judge.greedy);
     let extra = '';
     if (format === 'Q8_0') {
@@ -154,6 +168,28 @@ describe('agreement with llama.cpp', () => {
       extra = ` | mean|Δ| to F32: ours ${mOurs.toExponential(2)}, llama.cpp ${mJudge.toExponential(2)}`;
       expect(mOurs).toBeLessThan(mJudge);
     }
+    let tol = 1e-3;
+    if (format !== 'Q8_0' && (m.config.gemma || windowed)) {
+      const files = await loadModelFiles(m.folder);
+      const rows = ids.map((token, position) => ({ token, position }));
+      const exact = new ReferenceLlama(files.config, files.tensors, CONTEXT).forward(rows);
+      const dRef = maxAbsDiff(ours.logits, exact) / sd;
+      extra += ` | ours vs float64 reference ${dRef.toExponential(2)} σ`;
+      expect(dRef).toBeLessThan(1e-4);
+      if (windowed) {
+        const past = maxAbsDiff(ours.logits.subarray(W * V), judge.logits.subarray(W * V)) / sd;
+        extra += ` | rows 0..${W - 1} vs llama.cpp (no window); past the window ${past.toExponential(2)} σ apart`;
+        expect(past).toBeGreaterThan(0.1);
+      } else {
+        const asLlamaCpp = new ReferenceLlama(files.config, files.tensors, CONTEXT, true).forward(rows);
+        const dTable = maxAbsDiff(asLlamaCpp, judge.logits) / sd;
+        extra += ` | reference with llama.cpp's f16 GELU vs llama.cpp ${dTable.toExponential(2)} σ`;
+        expect(dTable).toBeLessThan(1e-3);
+        tol = 2e-3;
+      }
+    }
+    if (windowed)
+      [pOurs, pJudge] = [perplexity(ours.logits, ids.slice(0, W)), perplexity(judge.logits, ids.slice(0, W))];
     console.log(
       `judge | ${arch} | ${format} | max|Δlogit| ${diff.toExponential(2)} (${(diff / sd).toExponential(2)} σ, σ ${sd.toFixed(3)}) | ppl ${pOurs.toFixed(5)} vs ${pJudge.toFixed(5)} (rel ${(Math.abs(pOurs - pJudge) / pJudge).toExponential(2)}) | greedy ${g.equal}/${GREEDY}${extra}`,
     );
@@ -162,7 +198,7 @@ describe('agreement with llama.cpp', () => {
       expect(diff / sd).toBeLessThan(0.2);
       expect(Math.abs(pOurs - pJudge) / pJudge).toBeLessThan(5e-3);
     } else {
-      expect(diff / sd).toBeLessThan(1e-3);
+      expect(diff / sd).toBeLessThan(tol);
       expect(Math.abs(pOurs - pJudge) / pJudge).toBeLessThan(2e-3);
       expect(g.ok).toBe(true);
     }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelFormatError, UnsupportedArchitectureError } from '../../src/errors.ts';
 import { canonicalConfigJson, parseConfig } from '../../src/model/config.ts';
+import { layerRope, layerWindow } from '../../src/model/layer-attention.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const stories = (): Record<string, unknown> =>
@@ -175,7 +176,107 @@ const mistral = {
   eos_token_id: 2,
 };
 
+// google/gemma-2-2b-it's and google/gemma-3-1b-it's config.json (the fields the engine reads).
+const gemma2_2b = {
+  architectures: ['Gemma2ForCausalLM'],
+  model_type: 'gemma2',
+  attention_bias: false,
+  attn_logit_softcapping: 50.0,
+  bos_token_id: 2,
+  eos_token_id: [1, 107],
+  final_logit_softcapping: 30.0,
+  head_dim: 256,
+  hidden_act: 'gelu_pytorch_tanh',
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  max_position_embeddings: 8192,
+  num_attention_heads: 8,
+  num_hidden_layers: 26,
+  num_key_value_heads: 4,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000.0,
+  sliding_window: 4096,
+  vocab_size: 256000,
+};
+const gemma3_1b = {
+  architectures: ['Gemma3ForCausalLM'],
+  model_type: 'gemma3_text',
+  attention_bias: false,
+  attn_logit_softcapping: null,
+  bos_token_id: 2,
+  eos_token_id: [1, 106],
+  final_logit_softcapping: null,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  hidden_size: 1152,
+  intermediate_size: 6912,
+  max_position_embeddings: 32768,
+  num_attention_heads: 4,
+  num_hidden_layers: 26,
+  num_key_value_heads: 1,
+  query_pre_attn_scalar: 256,
+  rms_norm_eps: 1e-6,
+  rope_local_base_freq: 10000,
+  rope_scaling: null,
+  rope_theta: 1000000,
+  sliding_window: 512,
+  sliding_window_pattern: 6,
+  vocab_size: 262144,
+};
+
 describe('parseConfig', () => {
+  it("reads Gemma 2's block, soft-caps and alternating sliding window", () => {
+    const c = parseConfig(gemma2_2b);
+    expect(c).toMatchObject({
+      modelType: 'gemma2',
+      gemma: true,
+      headDim: 256,
+      tieWordEmbeddings: true,
+      attnLogitSoftcap: 50,
+      finalLogitSoftcap: 30,
+      slidingWindow: 4096,
+      slidingWindowPattern: 2,
+    });
+    expect(c.attentionScale).toBeUndefined(); // query_pre_attn_scalar = head_dim: the plain 1/sqrt(hd)
+    expect(c.qkNorm).toBeUndefined();
+    expect([0, 1, 2, 25].map((l) => layerWindow(c, l))).toEqual([4096, 0, 4096, 0]);
+    expect(parseConfig({ ...gemma2_2b, query_pre_attn_scalar: 144 }).attentionScale).toBeCloseTo(1 / 12, 12);
+  });
+
+  it('reads Gemma 3 text: q/k norms, five local layers of six with their own unscaled RoPE base', () => {
+    const c = parseConfig(gemma3_1b);
+    expect(c).toMatchObject({
+      modelType: 'gemma3',
+      gemma: true,
+      qkNorm: true,
+      slidingWindow: 512,
+      ropeLocalTheta: 10000,
+    });
+    expect(c.attnLogitSoftcap).toBeUndefined();
+    expect(c.finalLogitSoftcap).toBeUndefined();
+    expect(Array.from({ length: 12 }, (_, l) => layerWindow(c, l))).toEqual([
+      512, 512, 512, 512, 512, 0, 512, 512, 512, 512, 512, 0,
+    ]);
+    // gemma-3-4b: linear x8 on the global layers only
+    const c4 = parseConfig({ ...gemma3_1b, rope_scaling: { rope_type: 'linear', factor: 8 } });
+    expect(layerRope(c4, 5)).toEqual({ theta: 1000000, scaling: { type: 'linear', factor: 8 } });
+    expect(layerRope(c4, 4)).toEqual({ theta: 10000 });
+    // layer_types (transformers >= 4.53) in the same pattern read the same
+    const types = Array.from({ length: 26 }, (_, l) => (l % 6 < 5 ? 'sliding_attention' : 'full_attention'));
+    expect(parseConfig({ ...gemma3_1b, sliding_window_pattern: undefined, layer_types: types })).toEqual(c);
+  });
+
+  it("reads Mistral's sliding window on every layer", () => {
+    const c = parseConfig({ ...mistral, sliding_window: 4096 });
+    expect(c.slidingWindow).toBe(4096);
+    expect(c.slidingWindowPattern).toBeUndefined();
+    expect([0, 31].map((l) => layerWindow(c, l))).toEqual([4096, 4096]);
+    // a window as long as the context changes nothing
+    expect(parseConfig({ ...mistral, sliding_window: 32768 }).slidingWindow).toBeUndefined();
+  });
+
   it('reads the stories260K config as SOURCES.md describes it', () => {
     expect(parseConfig(stories())).toEqual({
       modelType: 'llama',
@@ -342,13 +443,21 @@ describe('parseConfig', () => {
       { ...llama32, partial_rotary_factor: 0.5 },
       /partial rotary \(32 of 64 dims\) with rope scaling 'llama3'/,
     ],
-    ['gemma2', { ...tinyllama, model_type: 'gemma2', architectures: ['Gemma2ForCausalLM'] }, /'gemma2'/],
+    [
+      'gemma2 with silu',
+      { ...tinyllama, model_type: 'gemma2', architectures: ['Gemma2ForCausalLM'] },
+      /hidden_act 'silu' is not supported for Gemma/,
+    ],
+    [
+      'gemma3 layer_types out of pattern',
+      { ...gemma3_1b, layer_types: ['full_attention', ...Array(25).fill('sliding_attention')] },
+      /layer_types/,
+    ],
     [
       'rope_parameters yarn',
       { ...tinyllama, rope_parameters: { rope_type: 'yarn', factor: 4 } },
       /rope_parameters/,
     ],
-    ['mistral sliding window', { ...mistral, sliding_window: 4096 }, /sliding_window=4096/],
     [
       'qwen2 sliding window on',
       { ...qwen25, use_sliding_window: true, sliding_window: 4096 },

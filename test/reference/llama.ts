@@ -1,10 +1,22 @@
+import { layerRope, layerWindow } from '../../src/model/layer-attention.ts';
 import { ropeAttentionFactor } from '../../src/model/rope-freqs.ts';
 import { f32Values, type HostTensor, type ModelConfig } from '../../src/model/types.ts';
-import { addInPlace, attention, gatherRows, matmul, rmsnorm, rope, siluMul } from './ops.ts';
+import {
+  addInPlace,
+  attention,
+  gatherRows,
+  geluTanhMul,
+  matmul,
+  rmsnorm,
+  rope,
+  siluMul,
+  softcapInPlace,
+} from './ops.ts';
 
 /**
- * Reference Llama forward pass on the CPU, with the same `rows` semantics as the GPU runner:
- * each row attends to cache positions <= its own and writes its K/V at its position.
+ * Reference forward pass on the CPU (every supported architecture), with the same `rows` semantics
+ * as the GPU runner: each row attends to cache positions <= its own (within its layer's window) and
+ * writes its K/V at its position. Tensors as loadModelFiles gives them (Gemma's norms as 1 + w).
  */
 export class ReferenceLlama {
   readonly kc: Float32Array[]; // L × [ctx, kvDim]
@@ -13,6 +25,8 @@ export class ReferenceLlama {
     readonly cfg: ModelConfig,
     private readonly t: Map<string, HostTensor>,
     readonly ctx: number,
+    /** GELU as llama.cpp's CPU backend computes it (geluTanhMul's f16Table), for judging against it. */
+    private readonly llamaCppGelu = false,
   ) {
     const kvDim = cfg.numKvHeads * cfg.headDim;
     this.kc = Array.from({ length: cfg.numLayers }, () => new Float32Array(ctx * kvDim));
@@ -36,6 +50,7 @@ export class ReferenceLlama {
       D,
       rows.map((r) => r.token),
     );
+    if (c.gemma) for (let i = 0; i < x.length; i++) x[i] *= Math.fround(Math.sqrt(D));
     for (let l = 0; l < c.numLayers; l++) {
       const p = `model.layers.${l}.`;
       const bias = (n: string) => (c.attentionBias ? this.w(`${p}self_attn.${n}_proj.bias`) : undefined);
@@ -50,8 +65,7 @@ export class ReferenceLlama {
       }
       const ro = {
         headDim: c.headDim,
-        theta: c.ropeTheta,
-        scaling: c.ropeScaling,
+        ...layerRope(c, l),
         rotaryDim: c.rotaryDim,
         contextLength: this.ctx,
       };
@@ -70,16 +84,26 @@ export class ReferenceLlama {
         nHeads: c.numHeads,
         nKvHeads: c.numKvHeads,
         headDim: c.headDim,
+        scale: c.attentionScale,
+        window: layerWindow(c, l),
+        softcap: c.attnLogitSoftcap,
       }).out;
-      addInPlace(x, matmul(att, this.w(`${p}self_attn.o_proj.weight`), c.numHeads * c.headDim));
-      const xn2 = rmsnorm(x, this.w(`${p}post_attention_layernorm.weight`), D, c.rmsNormEps);
-      const h = siluMul(
-        matmul(xn2, this.w(`${p}mlp.gate_proj.weight`), D),
-        matmul(xn2, this.w(`${p}mlp.up_proj.weight`), D),
-      );
-      addInPlace(x, matmul(h, this.w(`${p}mlp.down_proj.weight`), c.intermediateSize));
+      // Gemma: rmsnorm of each sublayer's output before the residual add
+      const post = (y: Float32Array, norm: string) =>
+        c.gemma ? rmsnorm(y, this.w(`${p}${norm}.weight`), D, c.rmsNormEps) : y;
+      const o = matmul(att, this.w(`${p}self_attn.o_proj.weight`), c.numHeads * c.headDim);
+      addInPlace(x, post(o, 'post_attention_layernorm'));
+      const mlpNorm = c.gemma ? 'pre_feedforward_layernorm' : 'post_attention_layernorm';
+      const xn2 = rmsnorm(x, this.w(`${p}${mlpNorm}.weight`), D, c.rmsNormEps);
+      const gate = matmul(xn2, this.w(`${p}mlp.gate_proj.weight`), D);
+      const up = matmul(xn2, this.w(`${p}mlp.up_proj.weight`), D);
+      const h = c.gemma ? geluTanhMul(gate, up, this.llamaCppGelu) : siluMul(gate, up);
+      const down = matmul(h, this.w(`${p}mlp.down_proj.weight`), c.intermediateSize);
+      addInPlace(x, post(down, 'post_feedforward_layernorm'));
     }
     const head = this.t.has('lm_head.weight') ? 'lm_head.weight' : 'model.embed_tokens.weight';
-    return matmul(rmsnorm(x, this.w('model.norm.weight'), D, c.rmsNormEps), this.w(head), D);
+    const logits = matmul(rmsnorm(x, this.w('model.norm.weight'), D, c.rmsNormEps), this.w(head), D);
+    if (c.finalLogitSoftcap) softcapInPlace(logits, c.finalLogitSoftcap);
+    return logits;
   }
 }

@@ -77,16 +77,20 @@ export function rope(
 
 /**
  * Grouped-query attention of rows q [n, H*hd] at positions pos over caches kc, vc [ctx, KV*hd],
- * causal by position. Returns out [n, H*hd] and the weights probs [n, H, maxPos+1].
+ * causal by position: row r attends p in [lo, pos[r]], lo = pos[r] + 1 - window when a window is
+ * set (else 0), with scores cap(q·k · scale), cap(s) = softcap·tanh(s / softcap) when softcap > 0.
+ * Returns out [n, H*hd] and the weights probs [n, H, maxPos+1] (0 before lo).
  */
 export function attention(
   q: Float32Array,
   kc: Float32Array,
   vc: Float32Array,
   pos: ArrayLike<number>,
-  a: { nHeads: number; nKvHeads: number; headDim: number },
+  a: { nHeads: number; nKvHeads: number; headDim: number; scale?: number; window?: number; softcap?: number },
 ): { out: Float32Array; probs: Float64Array[][] } {
   const { nHeads: H, nKvHeads: KV, headDim: hd } = a;
+  const scale = a.scale ?? 1 / Math.sqrt(hd);
+  const cap = a.softcap ?? 0;
   const kvDim = KV * hd;
   const out = new Float32Array(pos.length * H * hd);
   const probs: Float64Array[][] = [];
@@ -95,23 +99,24 @@ export function attention(
     for (let h = 0; h < H; h++) {
       const koff = Math.floor(h / (H / KV)) * hd;
       const len = pos[r] + 1;
+      const lo = a.window ? Math.max(0, len - a.window) : 0;
       const s = new Float64Array(len);
       let mx = -Infinity;
-      for (let p = 0; p < len; p++) {
+      for (let p = lo; p < len; p++) {
         let d = 0;
         for (let i = 0; i < hd; i++) d += q[(r * H + h) * hd + i] * kc[p * kvDim + koff + i];
-        s[p] = d / Math.sqrt(hd);
+        s[p] = cap > 0 ? cap * Math.tanh((d * scale) / cap) : d * scale;
         mx = Math.max(mx, s[p]);
       }
       let sum = 0;
-      for (let p = 0; p < len; p++) {
+      for (let p = lo; p < len; p++) {
         s[p] = Math.exp(s[p] - mx);
         sum += s[p];
       }
-      for (let p = 0; p < len; p++) s[p] /= sum;
+      for (let p = lo; p < len; p++) s[p] /= sum;
       for (let i = 0; i < hd; i++) {
         let acc = 0;
-        for (let p = 0; p < len; p++) acc += s[p] * vc[p * kvDim + koff + i];
+        for (let p = lo; p < len; p++) acc += s[p] * vc[p * kvDim + koff + i];
         out[(r * H + h) * hd + i] = acc;
       }
       probs[r].push(s);
@@ -122,6 +127,22 @@ export function attention(
 
 export function siluMul(gate: Float32Array, up: Float32Array): Float32Array {
   return gate.map((g, i) => (g / (1 + Math.exp(-g))) * up[i]);
+}
+
+/**
+ * GeGLU with tanh GELU (gelu_pytorch_tanh): 0.5 g (1 + tanh(√(2/π) (g + 0.044715 g³))) · up.
+ * `f16Table`: GELU as llama.cpp's CPU backend computes it (ggml-cpu/vec.h, GGML_GELU_FP16: g rounded
+ * to f16, its f16-rounded GELU looked up; 0 below −10, g above 10), for judging against llama.cpp.
+ */
+export function geluTanhMul(gate: Float32Array, up: Float32Array, f16Table = false): Float32Array {
+  const gelu = (g: number) => 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g ** 3)));
+  if (!f16Table) return gate.map((g, i) => gelu(g) * up[i]);
+  return gate.map((g, i) => (g <= -10 ? 0 : g >= 10 ? g : roundF16(gelu(roundF16(g)))) * up[i]);
+}
+
+/** Soft-capping c·tanh(x / c) of every value (c > 0), in place. */
+export function softcapInPlace(x: Float32Array, c: number): void {
+  for (let i = 0; i < x.length; i++) x[i] = c * Math.tanh(x[i] / c);
 }
 
 export function addInPlace(x: Float32Array, y: Float32Array): void {

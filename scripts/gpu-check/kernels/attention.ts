@@ -9,6 +9,7 @@ import {
   flashAttentionOps,
   flashPartBytes,
 } from '../../../src/ops/attention-flash.ts';
+import { forwardAttention } from '../../../src/ops/attention-kernels.ts';
 import { threadAttentionFits, threadAttentionOps } from '../../../src/ops/attention-thread.ts';
 import type { KernelContext } from '../../../src/ops/context.ts';
 import { type KernelHarness, randn } from '../../../test/helpers/gpu.ts';
@@ -112,9 +113,9 @@ export async function checkAttention(
     const q = randn(n * s.nHeads * s.headDim, 10, 2); // [n, nHeads * headDim]
     const want = ref.attention(q, kc, vc, s.positions, s).out; // [n, nHeads * headDim]
     const fits = threadAttentionFits(s);
-    // What the forward pass (src/llama/graph.ts) picks: thread attention on a software adapter where
-    // the heads fit, else flash for a few rows and attentionOp for more.
-    const graphPick: Path = soft && fits ? 'thread' : n <= FLASH_MAX_ROWS ? 'flash' : 'attend';
+    // What the forward pass picks (src/ops/attention-kernels.ts): thread attention on a software adapter
+    // where the heads fit, else flash for a few rows and attentionOp for more.
+    const graphPick: Path = forwardAttention({ software: soft } as KernelContext, s, n);
     const runs: { path: Path; software: boolean; variant: string }[] = [];
     if (n <= FLASH_MAX_ROWS) runs.push({ path: 'flash', software: false, variant: 'flash split+combine' });
     if (fits) runs.push({ path: 'thread', software: true, variant: 'thread scores+output' });

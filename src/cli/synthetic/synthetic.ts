@@ -29,11 +29,18 @@ export type SyntheticShape =
   | 'tiny-qwen2-151k'
   | 'tiny-llama3'
   | 'llama-3.2-1b'
-  | 'qwen3-0.6b';
+  | 'qwen3-0.6b'
+  | 'gemma-2-2b'
+  | 'gemma-3-1b';
 
 export interface ShapePreset {
-  arch: 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'Qwen3ForCausalLM';
-  model_type: 'llama' | 'qwen2' | 'qwen3';
+  arch:
+    | 'LlamaForCausalLM'
+    | 'Qwen2ForCausalLM'
+    | 'Qwen3ForCausalLM'
+    | 'Gemma2ForCausalLM'
+    | 'Gemma3ForCausalLM';
+  model_type: 'llama' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3_text';
   vocab_size: number;
   hidden_size: number;
   intermediate_size: number;
@@ -47,6 +54,8 @@ export interface ShapePreset {
   tie_word_embeddings: boolean;
   /** config.json's rope_scaling (default null: plain RoPE). */
   rope_scaling?: Record<string, number | string>;
+  /** Further config.json fields (Gemma's windows, soft-caps, query_pre_attn_scalar). */
+  extra?: Record<string, number | string>;
 }
 
 /** The small widths of the chat test shapes, whose size is their real vocabulary. */
@@ -188,6 +197,50 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
     rope_theta: 1000000,
     tie_word_embeddings: true,
   },
+  // gemma-2-2b(-it): GeGLU, (1 + w) pre/post norms, soft-caps 50 / 30, window 4096 on even layers.
+  'gemma-2-2b': {
+    arch: 'Gemma2ForCausalLM',
+    model_type: 'gemma2',
+    vocab_size: 256000,
+    hidden_size: 2304,
+    intermediate_size: 9216,
+    num_hidden_layers: 26,
+    num_attention_heads: 8,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    max_position_embeddings: 8192,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    tie_word_embeddings: true,
+    extra: {
+      query_pre_attn_scalar: 256,
+      sliding_window: 4096,
+      attn_logit_softcapping: 50,
+      final_logit_softcapping: 30,
+    },
+  },
+  // gemma-3-1b(-it): q/k norms, window 512 on five layers of six (RoPE base 10000 there, 1e6 elsewhere).
+  'gemma-3-1b': {
+    arch: 'Gemma3ForCausalLM',
+    model_type: 'gemma3_text',
+    vocab_size: 262144,
+    hidden_size: 1152,
+    intermediate_size: 6912,
+    num_hidden_layers: 26,
+    num_attention_heads: 4,
+    num_key_value_heads: 1,
+    head_dim: 256,
+    max_position_embeddings: 32768,
+    rms_norm_eps: 1e-6,
+    rope_theta: 1000000,
+    tie_word_embeddings: true,
+    extra: {
+      query_pre_attn_scalar: 256,
+      sliding_window: 512,
+      sliding_window_pattern: 6,
+      rope_local_base_freq: 10000,
+    },
+  },
   // Llama 3 layout with its 128,256-token vocabulary (for --tokenizer llama3).
   'tiny-llama3': {
     ...TINY_CHAT,
@@ -268,7 +321,10 @@ export async function writeSyntheticModel(opts: SyntheticModelOptions): Promise<
 
   const configJson = hfConfig(preset, layers, dtype, tokenizerJson, tokenizerConfig);
   const config = parseConfig(JSON.parse(configJson));
-  const values = (name: string) => gaussianStream(seed, name, name.endsWith('norm.weight') ? 1 : 0, 0.02);
+  // norm weights ~ 1 + N(0, 0.02) as multipliers: Gemma's w acts as 1 + w
+  const normMean = config.gemma ? 0 : 1;
+  const values = (name: string) =>
+    gaussianStream(seed, name, name.endsWith('norm.weight') ? normMean : 0, 0.02);
   const chain =
     chat && opts.reply !== undefined
       ? await replyChain(
@@ -361,12 +417,14 @@ function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string,
   const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[dtype];
   const bos = specialTokenId(tokJson, tokCfg, 'bos_token');
   const eos = specialTokenId(tokJson, tokCfg, 'eos_token');
-  const { arch, ...rest } = p;
+  const { arch, extra, ...rest } = p;
+  const gemma = p.model_type === 'gemma2' || p.model_type === 'gemma3_text';
   const cfg: Record<string, unknown> = {
     architectures: [arch],
     ...rest,
+    ...extra,
     num_hidden_layers: layers,
-    hidden_act: 'silu',
+    hidden_act: gemma ? 'gelu_pytorch_tanh' : 'silu',
     rope_scaling: p.rope_scaling ?? null,
     initializer_range: 0.02,
     bos_token_id: bos,
@@ -375,6 +433,7 @@ function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string,
     use_cache: true,
   };
   if (p.model_type === 'llama') Object.assign(cfg, { attention_bias: false, mlp_bias: false });
+  else if (gemma) Object.assign(cfg, { attention_bias: false, hidden_activation: 'gelu_pytorch_tanh' });
   else Object.assign(cfg, { use_sliding_window: false, sliding_window: p.max_position_embeddings });
   if (p.model_type === 'qwen3') Object.assign(cfg, { attention_bias: false });
   return `${JSON.stringify(cfg, null, 2)}\n`;

@@ -5,7 +5,7 @@ import type { ModelConfig, RopeScaling } from '../types.ts';
 import { GGML_TYPES, type GgmlTypeId, ggmlBytes, isGgmlType } from './gguf-blocks.ts';
 import type { GgufHeader } from './gguf-header.ts';
 
-const ARCHS = ['llama', 'qwen2', 'qwen3', 'phi3'] as const;
+const ARCHS = ['llama', 'qwen2', 'qwen3', 'phi3', 'gemma2', 'gemma3'] as const;
 
 /**
  * The ModelConfig of a GGUF file, from `<arch>.*` metadata (as llama.cpp's converter writes it):
@@ -103,7 +103,64 @@ export function ggufConfig(header: GgufHeader): ModelConfig {
     tie_word_embeddings: !header.tensors.some((t) => t.name === 'output.weight'),
     bos_token_id: num('tokenizer.ggml.bos_token_id', false) ?? null,
     eos_token_id: eos ?? null,
+    ...(arch === 'gemma2' || (arch as string) === 'gemma3'
+      ? gemmaFields(header, arch as 'gemma2' | 'gemma3', num, headDim, hidden, heads)
+      : {}),
   });
+}
+
+/**
+ * Gemma's config.json fields from llama.cpp's keys and defaults (src/models/gemma2.cpp, gemma3.cpp):
+ * Gemma 2's window (default 4096) and soft-caps (defaults 50 and 30); Gemma 3's window (none when
+ * absent), final soft-cap (none when absent) and local RoPE base (rope.freq_base_swa, default 10000).
+ * The attention scale is 1/√head_dim, except n_embd / n_head for the 46-layer Gemma 2 27B (and
+ * Gemma 3's 62-layer 27B), as llama.cpp sets it. attention.sliding_window_pattern n (llama.cpp's
+ * override of the period) is read; a per-layer array is refused.
+ */
+function gemmaFields(
+  header: GgufHeader,
+  arch: 'gemma2' | 'gemma3',
+  num: (k: string, required?: boolean) => number | undefined,
+  headDim: number,
+  hidden: number,
+  heads: number,
+): Record<string, unknown> {
+  const key = (k: string) => `${arch}.${k}`;
+  const patternKey = key('attention.sliding_window_pattern');
+  if (Array.isArray(header.metadata[patternKey])) {
+    throw new UnsupportedArchitectureError(
+      `${header.file}: ${patternKey} as a per-layer array is not supported: only a period n (n − 1 sliding layers, then a global one) is.`,
+    );
+  }
+  const pattern = num(patternKey, false);
+  const layers = num(key('block_count')) as number;
+  const big = (arch === 'gemma2' && layers === 46) || (arch === 'gemma3' && layers === 62);
+  const window = num(key('attention.sliding_window'), false);
+  const final = num(key('final_logit_softcapping'), false);
+  const f = (v: number | undefined) => (v === undefined ? undefined : shortestF32(v));
+  if (arch === 'gemma2') {
+    if (pattern !== undefined && pattern !== 2) {
+      throw new UnsupportedArchitectureError(
+        `${header.file}: ${patternKey} ${pattern} is not supported for Gemma 2 (its layers alternate: 2).`,
+      );
+    }
+    return {
+      hidden_activation: 'gelu_pytorch_tanh',
+      sliding_window: window ?? 4096,
+      attn_logit_softcapping: f(num(key('attn_logit_softcapping'), false)) ?? 50,
+      final_logit_softcapping: f(final) ?? 30,
+      query_pre_attn_scalar: big ? hidden / heads : headDim,
+    };
+  }
+  return {
+    hidden_activation: 'gelu_pytorch_tanh',
+    ...(window
+      ? { sliding_window: window, sliding_window_pattern: pattern ?? 6 }
+      : { sliding_window_pattern: 1 }),
+    final_logit_softcapping: f(final),
+    rope_local_base_freq: f(num(key('rope.freq_base_swa'), false)) ?? 10000,
+    query_pre_attn_scalar: big ? hidden / heads : headDim,
+  };
 }
 
 /** The embedding must have the width the metadata gives (other shapes are checked against the config later). */
@@ -226,6 +283,13 @@ const LAYER_NAMES: Record<string, string> = {
   ffn_up: 'mlp.up_proj',
   ffn_down: 'mlp.down_proj',
 };
+/** Gemma's norms: post_attention_layernorm follows attention, pre_feedforward_layernorm precedes the MLP. */
+const GEMMA_LAYER_NAMES: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(LAYER_NAMES).filter(([k]) => k !== 'attn_qkv')),
+  post_attention_norm: 'post_attention_layernorm',
+  ffn_norm: 'pre_feedforward_layernorm',
+  post_ffw_norm: 'post_feedforward_layernorm',
+};
 const TOP_NAMES: Record<string, string> = {
   'token_embd.weight': EMBED,
   'output_norm.weight': FINAL_NORM,
@@ -239,8 +303,10 @@ const TOP_NAMES: Record<string, string> = {
 export function hfTensorName(name: string, modelType?: ModelConfig['modelType']): string | null {
   if (Object.hasOwn(TOP_NAMES, name)) return TOP_NAMES[name];
   const m = /^blk\.(\d+)\.([a-z_]+)\.(weight|bias)$/.exec(name);
-  if (!m || !Object.hasOwn(LAYER_NAMES, m[2])) return null;
-  const hf = modelType === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : LAYER_NAMES[m[2]];
+  const gemma = modelType === 'gemma2' || modelType === 'gemma3';
+  const names = gemma ? GEMMA_LAYER_NAMES : LAYER_NAMES;
+  if (!m || !Object.hasOwn(names, m[2])) return null;
+  const hf = modelType === 'phi3' && m[2] === 'ffn_up' ? 'mlp.gate_up_proj' : names[m[2]];
   return `${layerPrefix(Number(m[1]))}${hf}.${m[3]}`;
 }
 

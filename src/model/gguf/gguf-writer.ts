@@ -154,10 +154,15 @@ const GGUF_NAMES: [RegExp, string][] = [
   [/^model\.layers\.(\d+)\.self_attn\.qkv_proj\.weight$/, 'blk.$1.attn_qkv.weight'],
   [/^model\.layers\.(\d+)\.mlp\.gate_up_proj\.weight$/, 'blk.$1.ffn_up.weight'],
   [/^model\.layers\.(\d+)\.post_attention_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
+  [/^model\.layers\.(\d+)\.pre_feedforward_layernorm\.weight$/, 'blk.$1.ffn_norm.weight'],
+  [/^model\.layers\.(\d+)\.post_feedforward_layernorm\.weight$/, 'blk.$1.post_ffw_norm.weight'],
   [/^model\.layers\.(\d+)\.mlp\.(gate|up|down)_proj\.weight$/, 'blk.$1.ffn_$2.weight'],
 ];
 
-export function ggufName(hf: string): string {
+/** GGUF tensor name of a Hugging Face one (Gemma's post_attention_layernorm follows attention: post_attention_norm). */
+export function ggufName(hf: string, cfg?: ModelConfig): string {
+  if (cfg?.gemma && /\.post_attention_layernorm\.weight$/.test(hf))
+    return hf.replace(/^model\.layers\.(\d+)\..*$/, 'blk.$1.post_attention_norm.weight');
   for (const [re, to] of GGUF_NAMES) if (re.test(hf)) return hf.replace(re, to);
   throw new UnsupportedArchitectureError(`No GGUF tensor name for ${hf}.`);
 }
@@ -255,7 +260,30 @@ export function modelKVs(cfg: ModelConfig, name = 'test model', type?: GgmlName)
           { key: `${a}.rope.scaling.factor`, type: 'FLOAT32', value: cfg.ropeScaling.factor },
         ] as GgufKV[])
       : []),
+    ...gemmaKVs(cfg, a),
   ];
+}
+
+/**
+ * Gemma's keys as convert_hf_to_gguf.py writes them: Gemma 2 its soft-caps and window (the
+ * alternation is llama.cpp's default pattern), Gemma 3 its window when it has one (the 5:1 pattern is
+ * the default), the local RoPE base and a final soft-cap when set. The attention scale is no key:
+ * llama.cpp uses 1/√head_dim (and n_embd / n_head for the 46-layer 27B).
+ */
+function gemmaKVs(cfg: ModelConfig, a: string): GgufKV[] {
+  if (!cfg.gemma) return [];
+  const f32 = (key: string, value: number): GgufKV => ({ key: `${a}.${key}`, type: 'FLOAT32', value });
+  const out: GgufKV[] = [];
+  if (cfg.attnLogitSoftcap) out.push(f32('attn_logit_softcapping', cfg.attnLogitSoftcap));
+  if (cfg.finalLogitSoftcap) out.push(f32('final_logit_softcapping', cfg.finalLogitSoftcap));
+  if (cfg.slidingWindow)
+    out.push({ key: `${a}.attention.sliding_window`, type: 'UINT32', value: cfg.slidingWindow });
+  // a period other than llama.cpp's default for the architecture (its own key; the converter never writes it)
+  const period = cfg.slidingWindowPattern;
+  if (period !== undefined && period !== (cfg.modelType === 'gemma2' ? 2 : 6))
+    out.push({ key: `${a}.attention.sliding_window_pattern`, type: 'UINT32', value: period });
+  if (cfg.ropeLocalTheta !== undefined) out.push(f32('rope.freq_base_swa', cfg.ropeLocalTheta));
+  return out;
 }
 
 /**
@@ -303,6 +331,8 @@ export function ggufFromModel(
   for (const [name, t] of tensors) {
     if (name === LM_HEAD && cfg.tieWordEmbeddings) continue;
     let data = f32Values(t);
+    // Gemma's norms as their multiplier 1 + w (the converter adds 1 to every norm weight)
+    if (cfg.gemma && /norm\.weight$/.test(name)) data = data.map((w) => w + 1);
     const qk = /self_attn\.(q|k)_proj\.weight$/.exec(name);
     // llama.cpp's converter interleaves Q/K rows for its llama architecture (llama, and mistral
     // written as llama) only; qwen2/qwen3/phi3 keep the NEOX (rotate-half) order.
@@ -313,7 +343,7 @@ export function ggufFromModel(
     const cols = t.shape[t.shape.length - 1];
     if (cols % blockOf(type) !== 0) type = 'F16';
     specs.push({
-      name: ggufName(name),
+      name: ggufName(name, cfg),
       shape: t.shape,
       type: GGML_TYPE_IDS[type],
       data: quantizeGgml(data, type),

@@ -9,8 +9,9 @@
 //           indexed by a loop counter spill on SwiftShader and made this pass 1.5-1.6x slower there.)
 // kvh = h / G, G = nHeads / nKvHeads <= MAX_G; headDim % 4 == 0 (the op checks both). The cache's
 // storage (f32, f16 or q8) is read four values at a time through kv_f32.wgsl's kv4 (k4At, v4At).
+// Sliding window and soft-capping: attention_mask.wgsl (both passes start at the window's first position).
 #include kv_f32
-struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, _p0: u32, _p1: u32, _p2: u32 }
+struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
 struct Count { n: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -22,6 +23,7 @@ struct Count { n: u32 }
 @group(0) @binding(6) var<storage, read> vc: array<KVWord4>;         // [ctx, nKvHeads * headDim / 4] (output)
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;   // [n, nHeads, ctx]
 @group(0) @binding(8) var<storage, read_write> out: array<vec4<f32>>; // [n, nHeads * headDim / 4] (output)
+#include attention_mask
 
 const WG: u32 = 16u;        // threads per scores workgroup
 const SPAN: u32 = 4u * WG;  // positions per scores workgroup
@@ -46,7 +48,7 @@ fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
   let qb = (r * p.nHeads + h0) * hd4;
   let sb = (r * p.nHeads + h0) * p.ctx;
   let last = len - 1u;
-  for (var j = gid.x * 4u; j < len; j += chunks.n * SPAN) {
+  for (var j = firstPos(len) + gid.x * 4u; j < len; j += chunks.n * SPAN) {
     // positions past len read the last one (no branch in the loop) and are not written
     let k0 = j * kvDim4 + koff;
     let k1 = min(j + 1u, last) * kvDim4 + koff;
@@ -65,7 +67,8 @@ fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
       }
     }
     for (var g = 0u; g < G; g++) {
-      let sg = s[g] * p.scale;
+      let s0 = s[g] * p.scale;
+      let sg = vec4<f32>(capScore(s0.x), capScore(s0.y), capScore(s0.z), capScore(s0.w));
       let o = sb + g * p.ctx + j;
       scores[o] = sg.x;
       if (j + 1u < len) { scores[o + 1u] = sg.y; }
@@ -89,7 +92,7 @@ fn output_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
   var m = -3.4e38;
   var l = 0.0;
   var acc = vec4<f32>(0.0);
-  for (var j = 0u; j < len; j++) {
+  for (var j = firstPos(len); j < len; j++) {
     let s = scores[sb + j];
     let mNew = max(m, s);
     let corr = exp(m - mNew);
