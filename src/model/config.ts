@@ -11,6 +11,7 @@ const ARCHITECTURES: Record<string, ModelConfig['modelType']> = {
   Phi3ForCausalLM: 'phi3',
   Gemma2ForCausalLM: 'gemma2',
   Gemma3ForCausalLM: 'gemma3',
+  Gemma3ForConditionalGeneration: 'gemma3', // its text model (see textConfig)
 };
 const MODEL_TYPES: readonly ModelConfig['modelType'][] = [
   'llama',
@@ -45,7 +46,7 @@ export function parseConfig(json: unknown): ModelConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ModelFormatError('config.json must hold a JSON object.');
   }
-  const c = json as Json;
+  const c = isMultimodalGemma3(json) ? gemma3TextConfig(json as Json) : (json as Json);
   const modelType = readModelType(c);
 
   const hiddenSize = posInt(c, 'hidden_size');
@@ -132,6 +133,49 @@ export function parseConfig(json: unknown): ModelConfig {
     ...(gemma ? readGemma(c, modelType, headDim) : {}),
     bosTokenId,
     eosTokenIds,
+  };
+}
+
+/** Whether config.json is Gemma 3's multimodal one (model_type gemma3 with a text_config). */
+export function isMultimodalGemma3(json: unknown): boolean {
+  const c = json as Json;
+  return c?.model_type === 'gemma3' && typeof c.text_config === 'object' && c.text_config !== null;
+}
+
+/** transformers' Gemma3TextConfig defaults, which multimodal configs' sparse text_config leaves out. */
+const GEMMA3_TEXT_DEFAULTS: Json = {
+  vocab_size: 262208,
+  hidden_size: 2304,
+  intermediate_size: 9216,
+  num_hidden_layers: 26,
+  num_attention_heads: 8,
+  num_key_value_heads: 4,
+  head_dim: 256,
+  hidden_activation: 'gelu_pytorch_tanh',
+  max_position_embeddings: 131072,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000,
+  query_pre_attn_scalar: 256,
+  sliding_window: 4096,
+  sliding_window_pattern: 6,
+  rope_local_base_freq: 10000,
+  tie_word_embeddings: true,
+  bos_token_id: 2,
+  eos_token_id: 1,
+};
+
+/**
+ * The text model's config of a multimodal Gemma 3 config.json (as llama.cpp's converter reads it:
+ * the top level with text_config over it, here over Gemma3TextConfig's defaults).
+ */
+function gemma3TextConfig(c: Json): Json {
+  const { text_config, vision_config: _, architectures: __, ...top } = c;
+  return {
+    ...GEMMA3_TEXT_DEFAULTS,
+    ...top,
+    ...(text_config as Json),
+    architectures: ['Gemma3ForCausalLM'],
+    model_type: 'gemma3',
   };
 }
 

@@ -1,5 +1,5 @@
 import { AbortError } from '../errors.ts';
-import { parseConfig } from './config.ts';
+import { isMultimodalGemma3, parseConfig } from './config.ts';
 import { modelFingerprint, type TensorDigest } from './fingerprint.ts';
 import { ggufLocation, loadGgufFiles } from './gguf/gguf-load.ts';
 import { validateTensors } from './layout.ts';
@@ -8,6 +8,7 @@ import { readHeaders } from './safetensors/safetensors.ts';
 import { type ModelSource, openModelSource } from './source/source.ts';
 import { throwIfAborted } from './source/source-base.ts';
 import { decodeTensorStream } from './source/tensor-stream.ts';
+import { textModelHeaders } from './text-model.ts';
 import { type HostTensor, tensorHostBytes } from './types.ts';
 import { splitFused } from './weights/fused.ts';
 import { withNormOffset } from './weights/norm-offset.ts';
@@ -36,8 +37,13 @@ export async function loadModelFiles(
   const source = typeof location === 'string' ? openModelSource(location) : location;
   throwIfAborted(signal);
 
-  const config = parseConfig(await source.readJson('config.json', signal));
-  const headers = await readHeaders(source, signal);
+  const json = await source.readJson('config.json', signal);
+  const config = parseConfig(json);
+  // Gemma 3's multimodal folders: the text model alone (text-model.ts)
+  const multimodal = config.modelType === 'gemma3' && isMultimodalGemma3(json);
+  const headers = multimodal
+    ? textModelHeaders(await readHeaders(source, signal))
+    : await readHeaders(source, signal);
   validateTensors(config, headers.tensors);
   throwIfAborted(signal);
   opts.checkTensors?.(

@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadBytes } from '../../src/gpu/buffers.ts';
 import { attentionOp } from '../../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
 import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
+import { f32ArrayToF16, type KVDtype } from '../../src/util/kv-dtype.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import * as ref from '../reference/ops.ts';
 
@@ -31,17 +33,29 @@ const CASES: [number, number, number, number[], number, number][] = [
 type Variant = 'many' | 'one' | 'thread-many' | 'flash' | 'thread';
 
 describe('sliding window + soft-capping in every attention kernel', () => {
-  const variants: Variant[] = ['many', 'one', 'thread-many', 'flash', 'thread'];
-  for (const variant of variants) {
+  const variants: [Variant, KVDtype][] = [
+    ['many', 'f32'],
+    ['one', 'f32'],
+    ['thread-many', 'f32'],
+    ['flash', 'f32'],
+    ['thread', 'f32'],
+    // the f16 cache's readers (kv_f16.wgsl include swap) with the same masks
+    ['thread-many', 'f16'],
+    ['flash', 'f16'],
+    ['thread', 'f16'],
+  ];
+  for (const [variant, dtype] of variants) {
     it.each(CASES)(
-      `${variant}: H=%i KV=%i hd=%i positions %j window %i softcap %d`,
+      `${variant} (${dtype} KV): H=%i KV=%i hd=%i positions %j window %i softcap %d`,
       async (H, KV, hd, positions0, window, softcap) => {
         const positions = variant === 'one' ? positions0.slice(0, 1) : positions0;
         const n = positions.length;
         const ctx = Math.max(...positions) + 3;
         const kvDim = KV * hd;
-        const kc = randn(ctx * kvDim, 8);
-        const vc = randn(ctx * kvDim, 9);
+        const kc = ref.kvStored(randn(ctx * kvDim, 8), dtype); // [ctx, kvDim] as the cache holds it
+        const vc = ref.kvStored(randn(ctx * kvDim, 9), dtype);
+        const kvBuf = (a: Float32Array) =>
+          dtype === 'f16' ? uploadBytes(h.k.device, f32ArrayToF16(a), 'kv16') : h.f32(a);
         const q = randn(n * H * hd, 10, 3);
         const scale = 0.7 / Math.sqrt(hd);
         const out = h.zeros(n * H * hd);
@@ -51,8 +65,9 @@ describe('sliding window + soft-capping in every attention kernel', () => {
         splits.setSpan(variant === 'flash' ? 300 : 70);
         const args = {
           q: h.f32(q),
-          kc: h.f32(kc),
-          vc: h.f32(vc),
+          kc: kvBuf(kc),
+          vc: kvBuf(vc),
+          dtype,
           pos: h.u32(new Int32Array(positions)),
           out,
           nHeads: H,
