@@ -48,7 +48,6 @@ export interface PackIndexRow {
 }
 
 export interface PackIndex {
-  fingerprint: string;
   rows: PackIndexRow[];
   /** Bytes [0, indexEnd) are header + index; the entries follow. */
   indexEnd: number;
@@ -206,8 +205,7 @@ export function decodeIndex(bytes: Uint8Array, expect: EntryExpectation, maxInde
   }
   if (pos !== indexEnd)
     fail(`index rows take ${pos - PACK_HEADER_BYTES} bytes, the header says ${indexEnd - PACK_HEADER_BYTES}`);
-  const fingerprint = expect.fingerprint;
-  return { fingerprint, rows, indexEnd, packBytes: expected };
+  return { rows, indexEnd, packBytes: expected };
 }
 
 /** Whether `bytes` hash to the row's SHA-256. */

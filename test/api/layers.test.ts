@@ -84,7 +84,7 @@ const ALLOWED: Record<string, string[]> = {
   worker: ['browser'],
   browser: ['engine', 'gpu', 'kvshare', 'store'],
   node: ['engine', 'gpu', 'index.ts'],
-  cli: ['engine', 'eval', 'gpu', 'kvshare', 'llama', 'model', 'node'],
+  cli: ['engine', 'eval', 'gpu', 'kvshare', 'llama', 'model', 'node', 'store'],
   eval: ['engine', 'kvshare', 'llama'],
   engine: ['gpu', 'kvshare', 'llama', 'model', 'store'],
   store: ['kvshare'],
