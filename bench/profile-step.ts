@@ -1,6 +1,8 @@
-// Per-op timestamps of one decode step (position 128 after a 128-token prompt), the runner's op list
-// in one submit with a timestamp pair around every op, mean of [reps] steps, summed per op kind:
-//   node --import tsx bench/profile-step.ts <model> [reps]
+// Per-op timestamps of one decode step (at position [position], default 128, after an 8-token
+// prefill: the positions in between hold zeros, which times the same as real K/V), the runner's op
+// list in one submit with a timestamp pair around every op, mean of [reps] steps, summed per op kind,
+// K/V stored as [kv] (f32 | f16 | q8; checkouts older than kvDtype ignore it):
+//   node --import tsx bench/profile-step.ts <model> [reps] [kv] [position]
 // `kvshare bench --profile` prints the same for the current code. It loads the model with loadRunner
 // (streaming uploads) where the checkout has it and with loadModelFiles + LlamaRunner.build before, and
 // reads the runner's op list either way, so it also runs in older checkouts (copy it into their bench/),
@@ -20,20 +22,22 @@ GPUAdapter.prototype.requestDevice = function (d?: GPUDeviceDescriptor) {
 };
 const gpu = await acquireDevice(gpuApi);
 const device = gpu.device;
+const kvDtype = process.argv[4] ?? 'f32';
+const position = Number(process.argv[5] ?? 128);
+const runnerOpts = { contextLength: position + 72, kvDtype } as never;
 const loadRunner = await import('../src/llama/load-runner.ts').then(
   (m) => m.loadRunner,
   () => null, // an older checkout
 );
 const runner = loadRunner
-  ? (await loadRunner(gpu, nodeShaderLibrary(), process.argv[2], { runner: { contextLength: 200 } })).runner
+  ? (await loadRunner(gpu, nodeShaderLibrary(), process.argv[2], { runner: runnerOpts })).runner
   : await (async () => {
       const files = await loadModelFiles(process.argv[2], { prep: { keep: 'gpu' } } as never);
-      return LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, { contextLength: 200 });
+      return LlamaRunner.build(gpu, nodeShaderLibrary(), files.config, files.tensors, runnerOpts);
     })();
-const prompt = Array.from({ length: 128 }, (_, i) => ({ token: 10 + i, position: i }));
-await runner.forward(prompt.slice(0, 8));
+const prompt = Array.from({ length: 8 }, (_, i) => ({ token: 10 + i, position: i }));
 await runner.forward(prompt);
-await runner.forward([{ token: 5, position: 128 }]); // leaves the decode row's inputs set
+await runner.forward([{ token: 5, position }]); // leaves the decode row's inputs set
 // The runner's full-pass op list: `full.ops` now, `ops` in older checkouts.
 type Ops = { label: string; encode(p: GPUComputePassEncoder): void }[];
 const inner = runner as unknown as { ops?: Ops; full?: { ops: Ops } };
@@ -76,7 +80,7 @@ ops.forEach((op, i) => {
 });
 const total = ms.reduce((a, b) => a + b, 0);
 console.log(
-  `one decode step (position 128), ${ops.length} ops, ${total.toFixed(1)} ms by timestamps (mean of ${reps})`,
+  `one decode step (position ${position}, K/V ${kvDtype}), ${ops.length} ops, ${total.toFixed(1)} ms by timestamps (mean of ${reps})`,
 );
 for (const [k, e] of [...kinds].sort((a, b) => b[1].ms - a[1].ms))
   console.log(

@@ -4,12 +4,13 @@
  * panel and the settings together. Remembered (memory.ts): the last model that loaded, and per model
  * its settings and its conversation. A return visit shows the conversation and loads that model by
  * itself, with Stop loading to skip it; `?model=` (a local name, a Hugging Face id or a URL) loads
- * that model instead, with its own conversation. A load never replaces the settings with defaults:
+ * that model instead, with its own conversation; `?kv=f32|f16|q8` picks how K/V are stored (default the
+ * engine's, f16; the cache panel shows the bytes). A load never replaces the settings with defaults:
  * a model used before gets its own back, a new one keeps those on screen. `#app[data-state]` says
  * where the page is: checking, no-webgpu, idle (no model), loading, ready, generating or load-error;
  * `data-loads` and `data-answers` count the loads and answers finished.
  */
-import { createEngine, type EngineClient } from '../src/client/index.ts';
+import { createEngine, type EngineClient, type KVDtype } from '../src/client/index.ts';
 import { ChatSession } from './chat-session.ts';
 import { memory } from './memory.ts';
 import { fetchModelIndex, type ModelChoice } from './models.ts';
@@ -26,6 +27,10 @@ type DemoState = 'checking' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'gene
 
 /** KV positions to allocate (the engine caps it at the model's own limit). */
 const CONTEXT_LENGTH = 2048;
+/** `?kv=` as a K/V dtype, or undefined (the engine's default) when absent or not one. */
+const KV_DTYPE = ((kv) => (kv === 'f32' || kv === 'f16' || kv === 'q8' ? (kv as KVDtype) : undefined))(
+  new URLSearchParams(location.search).get('kv'),
+);
 
 const app = byId('app');
 const setState = (state: DemoState) => {
@@ -105,6 +110,7 @@ async function main(): Promise<void> {
     picker.setStatus(status);
     const info = await engine.load(choice.url, {
       contextLength: CONTEXT_LENGTH,
+      kvDtype: KV_DTYPE,
       onProgress: (p) => picker.progress.update(p),
       onWarning: (w) => cache.warn(w),
       signal,

@@ -40,6 +40,9 @@ export interface CacheReport {
   persistedEntries: number;
   persistent: boolean;
   hits: number;
+  /** How K/V are stored and their bytes per cached token. */
+  kvDtype: string;
+  kvBytesPerToken: number;
   text: string;
 }
 
@@ -153,6 +156,8 @@ export class DemoDriver {
       persistedEntries: Number(await stats.getAttribute('data-persisted-entries')),
       persistent: (await stats.getAttribute('data-persistent')) === 'true',
       hits: Number(await stats.getAttribute('data-hits')),
+      kvDtype: (await stats.getAttribute('data-kv-dtype')) ?? '',
+      kvBytesPerToken: Number(await stats.getAttribute('data-kv-bytes-per-token')),
       text: (await stats.textContent()) ?? '',
     };
   }

@@ -180,6 +180,9 @@ test.describe('the chat demo in headless chromium', () => {
     expect(stats.entries).toBe(2);
     expect(stats.hits).toBe(1);
     expect(stats.text).toMatch(/Hit rate\s*50%/);
+    // stories260K: 5 layers x K and V x 32 halves (the default f16)
+    expect([stats.kvDtype, stats.kvBytesPerToken]).toEqual(['f16', 5 * 2 * 32 * 2]);
+    expect(stats.text).toMatch(/K\/V storage\s*f16, 640 B per token/);
     await browser.page.screenshot({ path: join(SHOTS, 'demo-answer-reuse.png') });
   });
 

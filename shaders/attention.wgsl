@@ -96,7 +96,10 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
 // capScore(q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale)
 fn score(qb: u32, kb: u32) -> f32 {
   var s = 0.0;
-  for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kvElem(kc[kvIndex(kb + d)], kb + d); }
+  for (var d = 0u; d < p.headDim; d++) {
+    let i = kb + d;
+    s += q[qb + d] * kvElem(kc[kvIndex(i)], i) * kvScale(kc[kvScaleIndex(i)]);
+  }
   return capScore(s * p.scale);
 }
 
@@ -105,7 +108,7 @@ fn weighted(sb: u32, lo: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
   var acc = 0.0;
   for (var j = lo; j < len; j++) {
     let i = j * kvDim + vd;
-    acc += probs[sb + j] * kvElem(vc[kvIndex(i)], i);
+    acc += probs[sb + j] * kvElem(vc[kvIndex(i)], i) * kvScale(vc[kvScaleIndex(i)]);
   }
   return acc;
 }

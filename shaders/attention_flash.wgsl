@@ -6,7 +6,7 @@
 // S (splits per (row, head)) comes from the host as `splits.n` (grid y of split); any S >= 1 gives
 // the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
 // has its own kernel (attention.wgsl). Decode on GPUs; software adapters take attention_thread.wgsl (no barrier).
-// The cache's storage (f32 or f16) is read through kv_f32.wgsl's accessors.
+// The cache's storage (f32, f16 or q8) is read through kv_f32.wgsl's accessors (kAt, vAt).
 // Sliding window and soft-capping: attention_mask.wgsl (the chunks start at the window's first position).
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
@@ -41,6 +41,10 @@ fn reduce(v: f32, t: u32, isMax: bool) -> f32 {
   return m;
 }
 
+// K / V element i of the cache ([ctx, kvDim] flat)
+fn kAt(i: u32) -> f32 { return kvElem(kc[kvIndex(i)], i) * kvScale(kc[kvScaleIndex(i)]); }
+fn vAt(i: u32) -> f32 { return kvElem(vc[kvIndex(i)], i) * kvScale(vc[kvScaleIndex(i)]); }
+
 fn partBase(r: u32, h: u32, s: u32) -> u32 {
   return ((r * p.nHeads + h) * p.maxSplits + s) * (p.headDim + 2u);
 }
@@ -71,7 +75,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     if (j < len) {
       sc = 0.0;
       let kb = j * kvDim + koff;
-      for (var d = 0u; d < hd; d++) { sc += qs[d] * kvElem(kc[kvIndex(kb + d)], kb + d); }
+      for (var d = 0u; d < hd; d++) { sc += qs[d] * kAt(kb + d); }
       sc = capScore(sc);
     }
     let mNew = max(m, reduce(sc, t, true));
@@ -88,7 +92,7 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
         var a = 0.0;
         for (var jj = 0u; jj < cnt; jj++) {
           let vi = (j0 + jj) * kvDim + koff + d;
-          a += es[jj] * kvElem(vc[kvIndex(vi)], vi);
+          a += es[jj] * vAt(vi);
         }
         acc[i] += a;
       }

@@ -1,6 +1,7 @@
 // Deviation-based token selection (docs/DESIGN.md, Select).
 //   deviation: dev[pos[r]] = sum_j |round(v[r, j]) - vc[pos[r], j]|  (fresh layer-1 V, rounded as the
-//              cache stores it, vs the cached, patched V; the cache read through kv_f32.wgsl)
+//              cache stores it (q8: in its groups of 32), vs the cached, patched V; the cache read
+//              through kv_f32.wgsl)
 //   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)
 #include kv_f32
 struct Params { kvDim: u32, nHeads: u32, ctx: u32, _p0: u32 }
@@ -23,9 +24,14 @@ fn deviation(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   if (r >= count.n) { return; }
   let ps = u32(pos[r]);
   var s = 0.0;
-  for (var j = lid.x; j < p.kvDim; j += WG) {
-    let c = ps * p.kvDim + j;
-    s += abs(kvRound(a[r * p.kvDim + j]) - kvElem(vc[kvIndex(c)], c));
+  for (var j0 = lid.x * KV_GROUP; j0 < p.kvDim; j0 += WG * KV_GROUP) { // one rounding group
+    let x = r * p.kvDim + j0;
+    var amax = 0.0;
+    for (var t = 0u; t < KV_GROUP; t++) { amax = max(amax, abs(a[x + t])); }
+    for (var t = 0u; t < KV_GROUP; t++) {
+      let c = ps * p.kvDim + j0 + t;
+      s += abs(kvRound(a[x + t], amax) - kvElem(vc[kvIndex(c)], c) * kvScale(vc[kvScaleIndex(c)]));
+    }
   }
   red[lid.x] = s;
   workgroupBarrier();

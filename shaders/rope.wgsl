@@ -7,6 +7,9 @@
 // kc[pos[r]] instead of in place, and the values v are copied to vc[pos[r]] in the same dispatch.
 // rope_kv16: the same into an f16 cache (kc16/vc16, halves packed two per u32 as pack2x16float): the
 // thread of an even pair i writes pairs i and i + 1 (one word per half-row); needs headDim % 4 == 0.
+// rope_kv8: the same into a q8 cache (kc16/vc16 hold q8 groups, q8_prelude.wgsl): threads past the
+// queries' pairs each rotate and quantize one group of 32 values of the key row and one of the value
+// row (K is quantized after RoPE); needs rowStride2 == nHeads2 * headDim, a multiple of 32.
 // x's (the queries') pairs i < qScalePairs are also multiplied by qScale (longrope's attention factor
 // squared on the rotated pairs; else 1).
 struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, qScale: f32, qScalePairs: u32, _p2: u32 }
@@ -21,8 +24,10 @@ struct Count { n: u32 }
 @group(0) @binding(6) var<storage, read> v: array<f32>;           // [n, rowStride2] (rope_kv)
 @group(0) @binding(7) var<storage, read_write> kc: array<f32>;    // [ctx, rowStride2] (rope_kv)
 @group(0) @binding(8) var<storage, read_write> vc: array<f32>;    // [ctx, rowStride2] (rope_kv)
-@group(0) @binding(9) var<storage, read_write> kc16: array<u32>;  // [ctx, rowStride2 / 2] (rope_kv16)
-@group(0) @binding(10) var<storage, read_write> vc16: array<u32>; // [ctx, rowStride2 / 2] (rope_kv16)
+@group(0) @binding(9) var<storage, read_write> kc16: array<u32>;  // [ctx, rowStride2 / 2] (rope_kv16) | [ctx, rowStride2 / 32, 9] (rope_kv8)
+@group(0) @binding(10) var<storage, read_write> vc16: array<u32>; // [ctx, rowStride2 / 2] (rope_kv16) | [ctx, rowStride2 / 32, 9] (rope_kv8)
+
+#include q8_prelude
 
 override WG: u32 = 64;
 
@@ -108,4 +113,41 @@ fn rope_kv16(@builtin(global_invocation_id) gid: vec3<u32>) {
   kc16[dst + hw] = pack2x16float(vec2<f32>(y0.y, y1.y));
   vc16[dst] = pack2x16float(vec2<f32>(v[src], v[src + 1u]));
   vc16[dst + hw] = pack2x16float(vec2<f32>(v[src + q.half], v[src + q.half + 1u]));
+}
+
+@compute @workgroup_size(WG)
+fn rope_kv8(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = pair(gid);
+  if (!q.ok) { return; }
+  if (q.h < p.nHeads) {
+    ropeX(q);
+    return;
+  }
+  let g = gid.x - p.nHeads * q.half; // group of the key / value row (the dispatch covers rowStride2 / 2 >= groups)
+  if (g >= p.rowStride2 / Q8_GROUP) { return; }
+  let src = q.r * p.rowStride2 + g * Q8_GROUP;
+  var kx: array<f32, Q8_GROUP>; // the group's rotated keys
+  var vx: array<f32, Q8_GROUP>;
+  var ka = 0.0;
+  var va = 0.0;
+  for (var t = 0u; t < Q8_GROUP; t++) {
+    let e = g * Q8_GROUP + t; // element of the row
+    let d = e % p.headDim;
+    let i = d % q.half; // rotation pair
+    let hb = q.r * p.rowStride2 + e - d; // the head's first element
+    let y = rot(x2[hb + i], x2[hb + i + q.half], angle(q.r, i, q.half));
+    kx[t] = select(y.x, y.y, d >= q.half);
+    vx[t] = v[src + t];
+    ka = max(ka, abs(kx[t]));
+    va = max(va, abs(vx[t]));
+  }
+  let ks = q8Scale(ka);
+  let vs = q8Scale(va);
+  let dst = (u32(pos[q.r]) * (p.rowStride2 / Q8_GROUP) + g) * Q8_WORDS;
+  for (var w = 0u; w + 1u < Q8_WORDS; w++) {
+    kc16[dst + w] = q8Word(&kx, w, q8Inv(ks));
+    vc16[dst + w] = q8Word(&vx, w, q8Inv(vs));
+  }
+  kc16[dst + Q8_WORDS - 1u] = bitcast<u32>(ks);
+  vc16[dst + Q8_WORDS - 1u] = bitcast<u32>(vs);
 }

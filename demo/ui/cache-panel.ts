@@ -1,5 +1,6 @@
 /**
- * The KV cache of the loaded model: entries, bytes, hit rate, whether it persists (IndexedDB), and
+ * The KV cache of the loaded model: entries, bytes, hit rate, how K/V are stored (dtype, bytes per
+ * token, the live cache and the hot tier on the GPU), whether it persists (IndexedDB), and
  * Clear / Export pack (a .kvpack download, also kept in memory) / Import pack (a file, or the last
  * export). `refresh()` after every answer. Hit rate and tokens reused count from the model's load or
  * the last Clear, whichever came later.
@@ -149,6 +150,11 @@ export class CachePanel {
             lookups > 0 ? `${Math.round((100 * s.hits) / lookups)}% (${s.hits} of ${lookups})` : '—',
           ],
           ['Tokens reused', String(s.reusedTokens)],
+          ['K/V storage', `${s.kvDtype}, ${formatBytes(s.kvBytesPerToken)} per token`],
+          [
+            'GPU',
+            `live ${formatBytes(s.gpuLiveBytes)} · hot tier ${s.gpuEntries} (${formatBytes(s.gpuBytes)} of ${formatBytes(s.gpuBudgetBytes)})`,
+          ],
           [
             'Persistent',
             s.persistent ? `yes (IndexedDB: ${s.persistedEntries}, ${formatBytes(s.persistedBytes)})` : 'no',
@@ -160,6 +166,8 @@ export class CachePanel {
     this.stats.dataset.persistedEntries = String(s?.persistedEntries ?? 0);
     this.stats.dataset.persistent = String(s?.persistent ?? false);
     this.stats.dataset.hits = String(s?.hits ?? 0);
+    this.stats.dataset.kvDtype = s?.kvDtype ?? '';
+    this.stats.dataset.kvBytesPerToken = String(s?.kvBytesPerToken ?? 0);
   }
 
   private async clear(): Promise<string> {

@@ -8,7 +8,7 @@
 //           scores and vec4 loads of V; out = acc / l. (Per head, not per KV head: G accumulators
 //           indexed by a loop counter spill on SwiftShader and made this pass 1.5-1.6x slower there.)
 // kvh = h / G, G = nHeads / nKvHeads <= MAX_G; headDim % 4 == 0 (the op checks both). The cache's
-// storage (f32 or f16) is read four values at a time through kv_f32.wgsl's kv4.
+// storage (f32, f16 or q8) is read four values at a time through kv_f32.wgsl's kv4 (k4At, v4At).
 // Sliding window and soft-capping: attention_mask.wgsl (both passes start at the window's first position).
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
@@ -30,6 +30,10 @@ const SPAN: u32 = 4u * WG;  // positions per scores workgroup
 const OWG: u32 = 8u;        // threads per output workgroup (one SIMD group of llvmpipe)
 const MAX_G: u32 = 16u;     // G <= MAX_G
 override G: u32 = 1u;       // heads per KV head: nHeads / nKvHeads (the op specialises it)
+
+// K / V elements 4j .. 4j + 3 of the cache ([ctx, kvDim] flat)
+fn k4At(j: u32) -> vec4<f32> { return kv4(kc[kvIndex4(j)]) * kvScale4(kc[kvScaleIndex4(j)]); }
+fn v4At(j: u32) -> vec4<f32> { return kv4(vc[kvIndex4(j)]) * kvScale4(vc[kvScaleIndex4(j)]); }
 
 @compute @workgroup_size(WG)
 fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -53,10 +57,10 @@ fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
     var s: array<vec4<f32>, MAX_G>; // s[g] = scores of head h0 + g at j .. j + 3
     for (var g = 0u; g < G; g++) { s[g] = vec4<f32>(0.0); }
     for (var d = 0u; d < hd4; d++) {
-      let a = kv4(kc[k0 + d]);
-      let b = kv4(kc[k1 + d]);
-      let c = kv4(kc[k2 + d]);
-      let e = kv4(kc[k3 + d]);
+      let a = k4At(k0 + d);
+      let b = k4At(k1 + d);
+      let c = k4At(k2 + d);
+      let e = k4At(k3 + d);
       for (var g = 0u; g < G; g++) {
         let qv = q[qb + g * hd4 + d];
         s[g] += vec4<f32>(dot(qv, a), dot(qv, b), dot(qv, c), dot(qv, e));
@@ -94,7 +98,7 @@ fn output_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
     let corr = exp(m - mNew);
     let e = exp(s - mNew);
     l = l * corr + e;
-    acc = acc * corr + e * kv4(vc[j * kvDim4 + vb]);
+    acc = acc * corr + e * v4At(j * kvDim4 + vb);
     m = mNew;
   }
   out[(r * p.nHeads + h) * hd4 + i] = acc / l;

@@ -88,8 +88,12 @@ export type RopeScaling =
 /** Quantize-on-load choices: every 2-D weight (and the embedding) to q4 or q8 (group 32). */
 export type QuantizeOption = 'q4' | 'q8';
 
-/** How K/V values are stored on the GPU, in memory, IndexedDB and packs: float32, or IEEE half (half the bytes). */
-export type KVDtype = 'f32' | 'f16';
+/**
+ * How K/V values are stored on the GPU, in memory, IndexedDB and packs: float32, IEEE half (half the
+ * bytes), or q8: int8 codes with one f32 scale per 32 values (0.28× the bytes; K/V rows need a
+ * multiple of 32 values).
+ */
+export type KVDtype = 'f32' | 'f16' | 'q8';
 
 export type LoadProgress =
   | { kind: 'fetch'; file: string; loadedBytes: number; totalBytes: number }

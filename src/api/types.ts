@@ -39,8 +39,10 @@ export interface LoadOptions {
   quantize?: QuantizeOption;
   /**
    * How K/V are stored on the GPU, in memory, IndexedDB and packs (default 'f16': half the bytes of
-   * 'f32'; arithmetic stays f32). Cache entries of the other dtype (e.g. packs written by 'f32') are
-   * converted as they come in. Models whose head size is not a multiple of 4 use 'f32'.
+   * 'f32'; arithmetic stays f32; 'q8': 0.28× of 'f32', int8 codes with a scale per 32 values, for
+   * models whose K/V row is a multiple of 32 values). Cache entries of another dtype (e.g. packs
+   * written by 'f32') are converted as they come in. Models whose head size is not a multiple of 4
+   * default to 'f32'.
    */
   kvDtype?: KVDtype;
 }

@@ -27,10 +27,12 @@ export function quantizeArg(args: CliArgs): QuantizeOption | undefined {
   return v;
 }
 
-/** --kv-dtype f16 | f32, or undefined when absent (the engine's default: f16 where the head size allows). */
+/** --kv-dtype f16 | f32 | q8, or undefined when absent (the engine's default: f16 where the head size allows). */
 export function kvDtypeArg(args: CliArgs): KVDtype | undefined {
   const v = args['kv-dtype'];
   if (v === undefined) return undefined;
-  if (v !== 'f16' && v !== 'f32') throw new InvalidArgumentError(`--kv-dtype must be f16 or f32 (got ${v})`);
+  if (v !== 'f16' && v !== 'f32' && v !== 'q8') {
+    throw new InvalidArgumentError(`--kv-dtype must be f16, f32 or q8 (got ${v})`);
+  }
   return v;
 }

@@ -12,25 +12,26 @@ const USAGE = `kvshare <command> [options]
 
 Commands:
   generate --model <dir|url|x.gguf> --prompt <text> [--max-new-tokens N] [--temperature T]
-           [--top-k K] [--top-p P] [--seed S] [--context N] [--quantize q4|q8] [--kv-dtype f16|f32] [--json]
+           [--top-k K] [--top-p P] [--seed S] [--context N] [--quantize q4|q8] [--kv-dtype f16|f32|q8] [--json]
       Prints the continuation of the prompt (only the generated text).
       The prompt is tokenized with the model tokenizer's special tokens: for Llama-style
       tokenizers that means BOS (e.g. id 1) is prepended and nothing else; no chat template.
       Temperature 0 (the default) is greedy decoding.
-  bench --model <dir|url|x.gguf> [--prompt-tokens N] [--new-tokens N] [--quantize q4|q8] [--kv-dtype f16|f32]
+  bench --model <dir|url|x.gguf> [--prompt-tokens N] [--new-tokens N] [--quantize q4|q8] [--kv-dtype f16|f32|q8]
         [--profile] [--json]
       Prints prefill and decode tokens/s; --profile adds the time per op kind of one prefill
       step and one decode step (timestamps around each op where the adapter has timestamp queries,
       else every op in its own submit; the weights as --quantize loads them).
-  perplexity --model <dir|url|x.gguf> --text-file <f> [--quantize q4|q8] [--kv-dtype f16|f32] [--context N] [--json]
+  perplexity --model <dir|url|x.gguf> --text-file <f> [--quantize q4|q8] [--kv-dtype f16|f32|q8] [--context N] [--json]
       Mean negative log-likelihood (nats/token) and perplexity of the text (tokenized with special
       tokens), in windows of --context tokens (default: the whole text, up to the model's maximum).
       --quantize (here and for generate / bench): every 2-D weight quantized as it loads, group 32:
       q8 (8-bit, f16 scale) or q4 (4-bit, f16 scale). --kv-dtype (every command that loads a model):
-      how K/V are stored, f16 (the default where the head size is a multiple of 4: half the bytes) or f32.
+      how K/V are stored, f16 (the default where the head size is a multiple of 4: half the bytes), f32,
+      or q8 (int8 codes and an f32 scale per 32 values: 0.28x the bytes of f32; K/V rows of 32k values).
   eval-reuse --model <dir|url|x.gguf> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
            [--select all|s1,s2] [--min-similarity x] [--min-fragment n]
-           [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--kv-dtype f16|f32] [--chat [--system <text>]] [--json]
+           [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--kv-dtype f16|f32|q8] [--chat [--system <text>]] [--json]
       For each {"a","b"} pair: cache a (a string or an array: each, in order; prefill only), answer b
       under each mode (kvshare: each selector), compare with b answered by mode none from an empty
       cache (identical answers, agreement, ROUGE-L, BLEU, first-token KL, median TTFT ms and ratio

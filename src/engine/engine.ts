@@ -158,7 +158,7 @@ export class Engine {
           runner: (config) => ({
             contextLength: opts.contextLength,
             maxRows: opts.maxRows,
-            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim),
+            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim, config.numKvHeads * config.headDim),
           }),
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');

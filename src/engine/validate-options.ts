@@ -5,6 +5,7 @@
  */
 import type { ChatMessage } from '../api/model.ts';
 import { EmptyPromptError, InvalidArgumentError } from '../errors.ts';
+import { KV_DTYPES, type KVDtype } from '../util/kv-dtype.ts';
 import { checkSignal } from '../util/signal.ts';
 import { validateSampling } from './sampler.ts';
 import type { GenerateOptions, LoadOptions, PromptInput } from './types.ts';
@@ -59,8 +60,8 @@ export function validateLoadArgs(location: unknown, opts: unknown): asserts opts
   if (opts.quantize !== undefined && opts.quantize !== 'q4' && opts.quantize !== 'q8') {
     fail(`quantize must be 'q4' or 'q8' (got ${show(opts.quantize)})`);
   }
-  if (opts.kvDtype !== undefined && opts.kvDtype !== 'f16' && opts.kvDtype !== 'f32') {
-    fail(`kvDtype must be 'f16' or 'f32' (got ${show(opts.kvDtype)})`);
+  if (opts.kvDtype !== undefined && !KV_DTYPES.includes(opts.kvDtype as KVDtype)) {
+    fail(`kvDtype must be 'f16', 'f32' or 'q8' (got ${show(opts.kvDtype)})`);
   }
 }
 

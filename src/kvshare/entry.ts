@@ -4,7 +4,8 @@
  */
 import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
-import { type KVArray, type KVDtype, kvConvert, kvDtypeOf } from '../util/kv-dtype.ts';
+import { KV_DTYPES, type KVArray, type KVDtype, kvConvert, kvDtypeOf, kvLength } from '../util/kv-dtype.ts';
+import { Q8_GROUP, Q8_GROUP_BYTES } from '../util/kv-q8.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
 
 export interface KVEntry {
@@ -14,7 +15,7 @@ export interface KVEntry {
   positions: Int32Array; // [T] position each row's K was rotated at (usually 0..T-1)
   numLayers: number; // L
   kvDim: number; // numKvHeads * headDim
-  /** How k and v store their values: 'f32' (Float32Array) or 'f16' (Uint16Array of half bits). */
+  /** How k and v store their values: 'f32' (Float32Array), 'f16' (Uint16Array of half bits), 'q8' (Uint8Array of groups). */
   dtype: KVDtype;
   k: KVArray[]; // L × [T, kvDim] of dtype, keys already RoPE-rotated at `positions`
   v: KVArray[]; // L × [T, kvDim] of dtype
@@ -78,7 +79,7 @@ export interface MakeEntryInput {
   positions?: ArrayLike<number>; // [T], default 0..T-1
   numLayers: number;
   kvDim: number;
-  k: KVArray[]; // L × [T, kvDim]: Float32Array (f32) or Uint16Array (f16 bits), all alike
+  k: KVArray[]; // L × [T, kvDim]: Float32Array (f32), Uint16Array (f16 bits) or Uint8Array (q8), all alike
   v: KVArray[]; // L × [T, kvDim], the same type as k
   now: number;
   sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
@@ -161,7 +162,10 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   if (!Array.isArray(e.v) || e.v.length !== expect.numLayers) {
     fail(`v holds ${Array.isArray(e.v) ? e.v.length : 'no'} layers, expected ${expect.numLayers}`);
   }
-  if (e.dtype !== 'f32' && e.dtype !== 'f16') fail(`has an unknown K/V dtype ${JSON.stringify(e.dtype)}`);
+  if (!KV_DTYPES.includes(e.dtype)) fail(`has an unknown K/V dtype ${JSON.stringify(e.dtype)}`);
+  if (e.dtype === 'q8' && expect.kvDim % Q8_GROUP !== 0) {
+    fail(`is q8, which needs kvDim % ${Q8_GROUP} == 0 (got ${expect.kvDim})`);
+  }
   const want = T * expect.kvDim;
   for (const [name, arrays] of [
     ['k', e.k],
@@ -169,12 +173,31 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   ] as const) {
     for (let l = 0; l < arrays.length; l++) {
       const a = arrays[l];
-      if (e.dtype === 'f16') {
+      if (e.dtype === 'q8') {
+        if (!(a instanceof Uint8Array)) fail(`${name}[${l}] must be a Uint8Array (q8 groups)`);
+      } else if (e.dtype === 'f16') {
         if (!(a instanceof Uint16Array)) fail(`${name}[${l}] must be a Uint16Array (f16 bits)`);
       } else if (!(a instanceof Float32Array)) fail(`${name}[${l}] must be a Float32Array`);
-      if (a.length !== want) {
-        const what = a.length < want ? 'is truncated' : 'is too long';
-        fail(`${name}[${l}] ${what}: ${a.length} values, expected ${T} × ${expect.kvDim} = ${want}`);
+      const len = kvLength(e.dtype, want);
+      if (a.length !== len) {
+        const what = a.length < len ? 'is truncated' : 'is too long';
+        fail(
+          `${name}[${l}] ${what}: ${a.length} elements, expected those of ${T} × ${expect.kvDim} = ${want} ${e.dtype} values (${len})`,
+        );
+      }
+      if (a instanceof Uint8Array) {
+        // codes are any int8; each group's scale must be finite, >= 0 and keep 127 × scale within the bound
+        const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
+        for (let g = 0; g < want / Q8_GROUP; g++) {
+          const s = dv.getFloat32(g * Q8_GROUP_BYTES + Q8_GROUP, true);
+          if (!(s >= 0 && 127 * s <= KV_ABS_LIMIT)) {
+            const col = (g * Q8_GROUP) % expect.kvDim;
+            fail(
+              `${name}[${l}] has the q8 scale ${s} (negative, non-finite or beyond ±${KV_ABS_LIMIT} / 127) at row ${Math.floor((g * Q8_GROUP) / expect.kvDim)}, columns ${col}..${col + Q8_GROUP - 1}`,
+            );
+          }
+        }
+        continue;
       }
       if (a instanceof Uint16Array) {
         // every finite half lies within ±KV_ABS_LIMIT; exponent 31 is ±Inf or NaN
@@ -202,9 +225,9 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
 }
 
 /**
- * `e` with its K/V stored as `dtype` (e itself when they already are): f32 → f16 rounds each value to
- * the nearest half, f16 → f32 is exact. Where entries come in (add, IndexedDB read, pack import), so a
- * cache holds one dtype and kernels never read one as the other.
+ * `e` with its K/V stored as `dtype` (e itself when they already are): to f16 rounds each value to
+ * the nearest half, to q8 quantizes each group of 32, to f32 is exact. Where entries come in (add,
+ * IndexedDB read, pack import), so a cache holds one dtype and kernels never read one as the other.
  */
 export function conformEntry(e: KVEntry, dtype: KVDtype | undefined): KVEntry {
   if (dtype === undefined || e.dtype === dtype) return e;

@@ -1,7 +1,7 @@
 import type { GpuCacheStats } from '../api/cache.ts';
 import { InvalidArgumentError } from '../errors.ts';
 import { storageBuffer, uploadBytes } from '../gpu/buffers.ts';
-import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
+import { type KVArray, kvConvert, kvDtypeOf, kvLength } from '../util/kv-dtype.ts';
 import type { LiveCache } from './live-cache.ts';
 
 /** K/V of one cache entry kept on the GPU: a hit on it is patched GPU→GPU, with nothing uploaded. */
@@ -65,10 +65,12 @@ export class HotTier {
    */
   promote(id: string, host: { k: KVArray[]; v: KVArray[] }, rows: number): boolean {
     if (!this.makeRoom(id, rows)) return false;
-    const n = rows * this.live.kvDim; // each layer's [rows, kvDim]
     const dtype = this.live.dtype;
     const up = (src: KVArray[], kind: string) =>
-      src.map((a, l) => uploadBytes(this.device, kvConvert(a.subarray(0, n), dtype), `resident.${kind}${l}`));
+      src.map((a, l) => {
+        const rowsOf = a.subarray(0, kvLength(kvDtypeOf(a), rows * this.live.kvDim)); // [rows, kvDim]
+        return uploadBytes(this.device, kvConvert(rowsOf, dtype), `resident.${kind}${l}`);
+      });
     this.insert(id, { k: up(host.k, 'k'), v: up(host.v, 'v'), rows, bytes: this.bytesFor(rows) });
     this.promotions++;
     return true;

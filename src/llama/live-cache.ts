@@ -1,9 +1,9 @@
 import { storageBuffer } from '../gpu/buffers.ts';
-import { type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
+import { type KVDtype, kvBytes } from '../util/kv-dtype.ts';
 
 /**
  * Per-layer K and V on the GPU, one row per position, stored as `dtype` (f16: halves packed two per
- * u32 word). Keys are stored RoPE-rotated at their position.
+ * u32 word; q8: per 32 values 8 words of int8 codes and an f32 scale). Keys are stored RoPE-rotated at their position.
  */
 export class LiveCache {
   readonly k: GPUBuffer[]; // L × [ctx, kvDim] of dtype
@@ -21,7 +21,7 @@ export class LiveCache {
   }
   /** Bytes of one position's K (or V) row of one layer. */
   get rowBytes(): number {
-    return this.kvDim * kvBytesPerValue(this.dtype);
+    return kvBytes(this.dtype, this.kvDim);
   }
   get bytes(): number {
     return 2 * this.numLayers * this.ctx * this.rowBytes;

@@ -6,7 +6,7 @@ import { attentionOp } from '../ops/attention.ts';
 import type { KernelContext } from '../ops/context.ts';
 import { gatherRowsOps } from '../ops/embed.ts';
 import { deviationOp, kvPatchOp, scoreOp } from '../ops/kvpatch.ts';
-import { type KVArray, kvConvert } from '../util/kv-dtype.ts';
+import { type KVArray, kvConvert, kvGatherRows } from '../util/kv-dtype.ts';
 import { attentionMask, continueFromLayer1, type Segment, scoringPass } from './graph.ts';
 import type { HotEntry } from './hot-tier.ts';
 import type { ForwardOptions, ForwardResult, LlamaRunner, Row } from './runner.ts';
@@ -164,15 +164,8 @@ export class ReuseKit {
       count.set(rows.length);
       temp.push(rowmap, count.buffer);
       const dtype = this.r.cache.dtype;
-      const pick = (all: KVArray) => {
-        const out =
-          all instanceof Uint16Array
-            ? new Uint16Array(rows.length * kvDim)
-            : new Float32Array(rows.length * kvDim); // [n, kvDim]
-        for (const [j, p] of rows.entries())
-          out.set(all.subarray(p.src * kvDim, (p.src + 1) * kvDim), j * kvDim);
-        return kvConvert(out, dtype);
-      };
+      const srcRows = rows.map((p) => p.src);
+      const pick = (all: KVArray) => kvConvert(kvGatherRows(all, kvDim, srcRows), dtype); // [n, kvDim]
       for (let l = 0; l < c.numLayers; l++) {
         let ksrc: GPUBuffer;
         let vsrc: GPUBuffer;
@@ -292,13 +285,13 @@ async function readF32Ranges(device: GPUDevice, srcs: GPUBuffer[], count: number
   return out;
 }
 
-/** Read K and V of positions [0, n) of every layer: L × [n, kvDim] each, as the cache stores them (f16: bits). */
+/** Read K and V of positions [0, n) of every layer: L × [n, kvDim] each, as the cache stores them (f16: bits, q8: groups). */
 export async function readCacheRows(r: LlamaRunner, n: number): Promise<{ k: KVArray[]; v: KVArray[] }> {
   const { device } = r.gpu;
   const L = r.cfg.numLayers;
   const bytes = n * r.cache.rowBytes;
   const view = (b: ArrayBuffer): KVArray =>
-    r.cache.dtype === 'f16' ? new Uint16Array(b) : new Float32Array(b);
+    new ({ f32: Float32Array, f16: Uint16Array, q8: Uint8Array })[r.cache.dtype](b);
   const staging = device.createBuffer({
     size: Math.max(4, 2 * L * bytes),
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,

@@ -91,7 +91,7 @@ export class LlamaRunner {
       opts.onTensor,
     );
     const kvDtype = opts.kvDtype ?? 'f32';
-    checkKVDtypeFits(kvDtype, cfg.headDim, 'KV cache');
+    checkKVDtypeFits(kvDtype, cfg.headDim, cfg.numKvHeads * cfg.headDim, 'KV cache');
     const cache = new LiveCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim, kvDtype);
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);

@@ -10,9 +10,9 @@
  * | `attend` one  | attention: attend                           | WG = 256  | [H, 1]                                                | one row that keeps its weights (the probe)   |
  * | `attend_thread` | attention: attend_thread                  | —         | [ceil(H·rows / 64)]                                   | software, several rows keeping weights       |
  *
- * Every variant reads the KV cache through the `kv_f32` include slot (kv_f16 for an f16 cache;
- * kv-format.ts). Measured (docs/BENCHMARKS.md, `bench/attention.ts`): on lavapipe `thread` is 3.7x
- * flash at 1 row and 144 positions and 2x `attend` at 128 rows and 512 positions (2.4x on
+ * Every variant reads the KV cache through the `kv_f32` include slot (kv_f16 / kv_q8 for an f16 /
+ * q8 cache; kv-format.ts). Measured (docs/BENCHMARKS.md, `bench/attention.ts`): on lavapipe `thread`
+ * is 3.7x flash at 1 row and 144 positions and 2x `attend` at 128 rows and 512 positions (2.4x on
  * SwiftShader); prefill attention 90 → 45 ms (lavapipe) and 416 → 172 ms (SwiftShader) at 128 rows
  * and 512 positions. Flash decoding splits long spans over up to FLASH_MAX_SPLITS workgroups per
  * (row, head) on GPUs.

@@ -1,13 +1,15 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
+import { Q8_GROUP } from '../util/kv-q8.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
 import { checkKVDtypeFits, kvIncludes } from './kv-format.ts';
 
 /**
  * kc[dst, :] = rotate(ksrc[src, :], dst - old); vc[dst, :] = vsrc[src, :] for each rowmap entry
  * (src row, dst position, old position, 0) — i32 × 4 per row. Sources and cache are all of `dtype`
- * (f16: packed halves, the rotation computed in f32; needs headDim % 4 == 0).
+ * (f16: packed halves, the rotation computed in f32; needs headDim % 4 == 0. q8: groups of 32, keys
+ * dequantized, rotated in f32 and re-quantized per group; needs kvDim % 32 == 0).
  */
 export function kvPatchOp(
   k: KernelContext,
@@ -27,16 +29,19 @@ export function kvPatchOp(
 ): Op {
   const params = paramsBuffer(k.device, [{ u: a.nKvHeads }, { u: a.headDim }], `${a.label}.params`);
   k.owned.push(params);
-  const f16 = a.dtype === 'f16';
-  if (f16) checkKVDtypeFits('f16', a.headDim, a.label);
-  const pipeline = k.pipelines.get('kvpatch', f16 ? 'patch_rows16' : 'patch_rows', { WG: 64 });
+  const dtype = a.dtype ?? 'f32';
+  const kvDim = a.nKvHeads * a.headDim;
+  checkKVDtypeFits(dtype, a.headDim, kvDim, a.label);
+  const entry = { f32: 'patch_rows', f16: 'patch_rows16', q8: 'patch_rows8' }[dtype];
+  const pipeline = k.pipelines.get('kvpatch', entry, { WG: 64 });
   const kv = [a.ksrc, a.vsrc, a.kc, a.vc];
+  const threads = dtype === 'q8' ? kvDim / Q8_GROUP : kvDim / 2; // per row: groups (q8) or rotation pairs
   return makeOp(
     k.device,
     a.label,
     pipeline,
-    [params, a.rows.buffer, a.rowmap, a.table, ...(f16 ? [null, null, null, null, ...kv] : kv)],
-    () => [ceilDiv((a.nKvHeads * a.headDim) / 2, 64), a.rows.n],
+    [params, a.rows.buffer, a.rowmap, a.table, ...(dtype !== 'f32' ? [null, null, null, null, ...kv] : kv)],
+    () => [ceilDiv(threads, 64), a.rows.n],
   );
 }
 

@@ -11,7 +11,9 @@ import { checkKVDtypeFits } from './kv-format.ts';
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
  * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
  * RoPE and the cache write in one dispatch; `cache.dtype` 'f16' stores them as packed halves (kc/vc
- * [ctx, rowStride/2] u32), which needs headDim % 4 == 0.
+ * [ctx, rowStride/2] u32), which needs headDim % 4 == 0; 'q8' as groups of 32 (kc/vc [ctx,
+ * rowStride/32, 9] u32, keys quantized after rotation), which needs second.rowStride % 32 == 0 and
+ * second.rowStride == second.nHeads × headDim.
  */
 export function ropeOp(
   k: KernelContext,
@@ -47,12 +49,20 @@ export function ropeOp(
     `${a.label}.params`,
   );
   k.owned.push(params);
-  const f16 = a.cache?.dtype === 'f16';
-  if (f16) checkKVDtypeFits('f16', a.headDim, a.label);
-  const entry = a.cache ? (f16 ? 'rope_kv16' : 'rope_kv') : 'rope';
+  const dtype = a.cache?.dtype ?? 'f32';
+  const packed = dtype !== 'f32'; // f16 and q8 caches are u32 words (bindings 9, 10)
+  if (a.cache && a.second) {
+    checkKVDtypeFits(dtype, a.headDim, a.second.rowStride, a.label);
+    if (dtype === 'q8' && a.second.rowStride !== a.second.nHeads * a.headDim) {
+      throw new RangeError(
+        `${a.label}: a q8 cache write needs the key rows unpadded (rowStride = nHeads × headDim)`,
+      );
+    }
+  }
+  const entry = a.cache ? { f32: 'rope_kv', f16: 'rope_kv16', q8: 'rope_kv8' }[dtype] : 'rope';
   const pipeline = k.pipelines.get('rope', entry, { WG: 64 });
   const heads = a.nHeads + (a.second?.nHeads ?? 0);
   const binds: (GPUBuffer | null)[] = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
-  if (a.cache) binds.push(a.cache.v, ...(f16 ? [null, null] : []), a.cache.kc, a.cache.vc);
+  if (a.cache) binds.push(a.cache.v, ...(packed ? [null, null] : []), a.cache.kc, a.cache.vc);
   return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv((heads * a.headDim) / 2, 64), a.rows.n]);
 }

@@ -11,27 +11,29 @@
  *   24      4     sketch length S (u32)
  *   28      4     id length in UTF-8 bytes (u32)
  *   32      4     fingerprint length in UTF-8 bytes (u32)
- *   36      4     K/V dtype (u32; version 2: 0 = f32, 1 = f16; version 1: reserved, 0 = f32)
+ *   36      4     K/V dtype (u32; version 2: 0 = f32, 1 = f16, 2 = q8; version 1: reserved, 0 = f32)
  *   40      8     createdAt (f64)
  *   48      8     lastUsed (f64)
  *   56            id, fingerprint (UTF-8), zero-padded to a multiple of 4
  *   then          tokens i32[T], positions i32[T], sketch u32[S], K L × [T, D], V L × [T, D] of the dtype
- *                 (f32, or f16 as IEEE half bits)
+ *                 (f32, f16 as IEEE half bits, or q8: per 32 values 32 int8 codes and an f32 scale)
  *   last    4     CRC-32 (IEEE) of every byte before it
  *
- * Every array starts at a 4-byte-aligned offset (D is even), so decoding makes typed-array views over
- * the input instead of copies (one copy of the whole payload only when the input itself is misaligned).
+ * Every array starts at a 4-byte-aligned offset (D is even; q8: D % 32 == 0, 36 bytes per group), so
+ * decoding makes typed-array views over the input instead of copies (one copy of the whole payload
+ * only when the input itself is misaligned).
  * This build writes version 2 and reads versions 1 (f32 K/V, before the dtype field) and 2; the
  * K/V of an entry of another dtype than the cache's are converted where it comes in (conformEntry).
  */
 import { CacheEntryError } from '../errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../kvshare/entry.ts';
-import { type KVArray, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
+import { type KVArray, type KVDtype, kvBytes, kvLength } from '../util/kv-dtype.ts';
+import { Q8_GROUP } from '../util/kv-q8.ts';
 
 export const ENTRY_MAGIC = 'KVSE';
 export const ENTRY_FORMAT_VERSION = 2;
 /** The dtype codes of header field 36 (version 2), by code. */
-const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16'];
+const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16', 'q8'];
 const FIXED_HEADER_BYTES = 56;
 const MAX_STRING_BYTES = 4096; // id and fingerprint; anything longer is a corrupt header
 const FLAG_EXACT = 1;
@@ -76,7 +78,7 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
 function bodyBytes(T: number, L: number, D: number, S: number, dtype: KVDtype): number {
-  return 4 * (2 * T + S) + 2 * L * T * D * kvBytesPerValue(dtype);
+  return 4 * (2 * T + S) + 2 * L * kvBytes(dtype, T * D);
 }
 
 /** Byte length of an encoded entry whose id and fingerprint take `stringBytes` UTF-8 bytes together. */
@@ -118,10 +120,16 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   }
   const code = DTYPE_CODES.indexOf(e.dtype);
   if (code < 0) throw new CacheEntryError(`${where}: unknown K/V dtype ${JSON.stringify(e.dtype)}`);
-  const Kind = e.dtype === 'f16' ? Uint16Array : Float32Array;
+  if (e.dtype === 'q8' && D % Q8_GROUP !== 0) {
+    throw new CacheEntryError(`${where}: q8 K/V need kvDim % ${Q8_GROUP} == 0 (got ${D})`);
+  }
+  const Kind = { f32: Float32Array, f16: Uint16Array, q8: Uint8Array }[e.dtype];
+  const len = kvLength(e.dtype, T * D);
   for (let l = 0; l < L; l++) {
-    if (e.k[l].length !== T * D || e.v[l].length !== T * D) {
-      throw new CacheEntryError(`${where}: layer ${l} K/V length is not ${T} × ${D}`);
+    if (e.k[l].length !== len || e.v[l].length !== len) {
+      throw new CacheEntryError(
+        `${where}: layer ${l} K/V length is not that of ${T} × ${D} ${e.dtype} values`,
+      );
     }
     if (!(e.k[l] instanceof Kind) || !(e.v[l] instanceof Kind)) {
       throw new CacheEntryError(`${where}: layer ${l} K/V are not ${e.dtype} arrays`);
@@ -155,7 +163,7 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   off += 4 * T;
   new Uint32Array(out.buffer, off, S).set(e.sketch); // [S]
   off += 4 * S;
-  const layerBytes = T * D * kvBytesPerValue(e.dtype);
+  const layerBytes = kvBytes(e.dtype, T * D);
   for (const layers of [e.k, e.v]) {
     for (let l = 0; l < L; l++) {
       const a = layers[l]; // [T, D]
@@ -202,6 +210,7 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
     fail('has unknown flag or reserved bits set');
   const dtype = DTYPE_CODES[code];
   if (dtype === undefined) fail(`has an unknown K/V dtype code ${code}`);
+  if (dtype === 'q8' && D % Q8_GROUP !== 0) fail(`is q8 with kvDim ${D}, not a multiple of ${Q8_GROUP}`);
   if (idLen > MAX_STRING_BYTES || fpLen > MAX_STRING_BYTES) {
     fail(`has an id or fingerprint longer than ${MAX_STRING_BYTES} bytes`);
   }
@@ -239,8 +248,11 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const v: KVArray[] = []; // L × [T, D] of dtype
   for (const layers of [k, v]) {
     for (let l = 0; l < L; l++) {
-      layers.push(dtype === 'f16' ? new Uint16Array(buf, off, T * D) : new Float32Array(buf, off, T * D));
-      off += T * D * kvBytesPerValue(dtype);
+      const bytes = kvBytes(dtype, T * D);
+      if (dtype === 'q8') layers.push(new Uint8Array(buf, off, bytes));
+      else
+        layers.push(dtype === 'f16' ? new Uint16Array(buf, off, T * D) : new Float32Array(buf, off, T * D));
+      off += bytes;
     }
   }
   const entry: KVEntry = {

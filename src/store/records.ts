@@ -9,7 +9,7 @@
  */
 import type { EngineWarning } from '../api/cache.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
-import { KV_DTYPES, type KVDtype, kvBytesPerValue } from '../util/kv-dtype.ts';
+import { KV_DTYPES, type KVDtype, kvBytes } from '../util/kv-dtype.ts';
 import { payloadLength } from './codec.ts';
 
 /**
@@ -125,7 +125,7 @@ export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMet
     numTokens: T,
     numLayers: expect.numLayers,
     kvDim: expect.kvDim,
-    bytes: 4 * (2 * T + r.sketch.length) + 2 * expect.numLayers * T * expect.kvDim * kvBytesPerValue(dtype),
+    bytes: 4 * (2 * T + r.sketch.length) + 2 * expect.numLayers * kvBytes(dtype, T * expect.kvDim),
     exact: r.exact,
     createdAt: r.createdAt,
     lastUsed: r.lastUsed,

@@ -1,26 +1,54 @@
 /**
  * How K/V values are stored, on the GPU (live cache, hot tier) and on the host (entries, IndexedDB,
  * packs): 'f32' as float32, 'f16' as IEEE half bits (two per u32 word on the GPU, element 2j in the
- * low half: the layout of WGSL's pack2x16float and of a little-endian Uint16Array). Arithmetic is f32
- * everywhere; only storage narrows.
+ * low half: the layout of WGSL's pack2x16float and of a little-endian Uint16Array), 'q8' as int8 codes
+ * with one f32 scale per group of 32 values (src/util/kv-q8.ts; the same bytes on the host and the
+ * GPU). Arithmetic is f32 everywhere; only storage narrows.
  */
 import type { KVDtype } from '../api/model.ts';
 import { InvalidArgumentError } from '../errors.ts';
+import { dequantizeQ8, Q8_GROUP, q8Bytes, quantizeQ8 } from './kv-q8.ts';
 
 export type { KVDtype } from '../api/model.ts';
-export const KV_DTYPES: readonly KVDtype[] = ['f32', 'f16'];
+export const KV_DTYPES: readonly KVDtype[] = ['f32', 'f16', 'q8'];
 
-/** One layer's K or V rows on the host: f32 values, or f16 bits (Uint16Array) when the dtype is 'f16'. */
-export type KVArray = Float32Array | Uint16Array;
+/**
+ * One layer's K or V rows on the host: f32 values, f16 bits (Uint16Array) when the dtype is 'f16',
+ * q8 groups (Uint8Array, 36 bytes per 32 values) when it is 'q8'.
+ */
+export type KVArray = Float32Array | Uint16Array | Uint8Array;
 
-/** Bytes one stored K/V value takes. */
-export function kvBytesPerValue(dtype: KVDtype): number {
-  return dtype === 'f16' ? 2 : 4;
+/** Bytes `values` stored K/V values take (q8: values % 32 == 0). */
+export function kvBytes(dtype: KVDtype, values: number): number {
+  if (dtype === 'q8') return q8Bytes(values);
+  return values * (dtype === 'f16' ? 2 : 4);
 }
 
-/** The dtype a host array holds (Uint16Array: f16 bits). */
+/** Elements of a host array of `dtype` that hold `values` values (f32, f16: values; q8: bytes). */
+export function kvLength(dtype: KVDtype, values: number): number {
+  return dtype === 'q8' ? q8Bytes(values) : values;
+}
+
+/** The dtype a host array holds (Uint16Array: f16 bits, Uint8Array: q8 groups). */
 export function kvDtypeOf(a: KVArray): KVDtype {
+  if (a instanceof Uint8Array) return 'q8';
   return a instanceof Uint16Array ? 'f16' : 'f32';
+}
+
+/** A host array of `dtype` with room for `values` values. */
+export function kvAlloc(dtype: KVDtype, values: number): KVArray {
+  const n = kvLength(dtype, values);
+  if (dtype === 'q8') return new Uint8Array(n);
+  return dtype === 'f16' ? new Uint16Array(n) : new Float32Array(n);
+}
+
+/** Rows `rows` of `a` ([T, width] values, any dtype) gathered in order: [rows.length, width] of a's dtype. */
+export function kvGatherRows(a: KVArray, width: number, rows: readonly number[]): KVArray {
+  const dtype = kvDtypeOf(a);
+  const w = kvLength(dtype, width);
+  const out = kvAlloc(dtype, rows.length * width);
+  for (const [j, r] of rows.entries()) out.set(a.subarray(r * w, (r + 1) * w), j * w);
+  return out;
 }
 
 /** Throws InvalidArgumentError unless `d` is a known K/V dtype. */
@@ -96,28 +124,40 @@ export function f16ArrayToF32(a: Uint16Array): Float32Array {
   return out;
 }
 
-/** `a` stored as `to` (the same array when it already is). f32 → f16 rounds; f16 → f32 is exact. */
+/**
+ * `a` stored as `to` (the same array when it already is). To f16 rounds each value to a half, to q8
+ * quantizes each group of 32 (of the values a holds); to f32 is exact.
+ */
 export function kvConvert(a: KVArray, to: KVDtype): KVArray {
   if (kvDtypeOf(a) === to) return a;
-  return to === 'f16' ? f32ArrayToF16(a as Float32Array) : f16ArrayToF32(a as Uint16Array);
+  const x = kvToF32(a);
+  if (to === 'f16') return f32ArrayToF16(x);
+  return to === 'q8' ? quantizeQ8(x) : x;
 }
 
 /** The values of `a` as f32 (the array itself when it holds f32). */
 export function kvToF32(a: KVArray): Float32Array {
+  if (a instanceof Uint8Array) return dequantizeQ8(a);
   return a instanceof Uint16Array ? f16ArrayToF32(a) : a;
 }
 
 /**
  * The dtype a load gets: `requested`, or by default 'f16' where the head size allows it (the f16
  * kernels write two rotation pairs per word: headDim % 4 == 0) and 'f32' elsewhere. Throws
- * InvalidArgumentError for an explicit 'f16' the head size does not allow.
+ * InvalidArgumentError for an explicit 'f16' the head size does not allow, and for 'q8' where a K/V
+ * row (kvDim = numKvHeads × headDim values) is not a whole number of 32-value groups.
  */
-export function resolveKVDtype(requested: KVDtype | undefined, headDim: number): KVDtype {
+export function resolveKVDtype(requested: KVDtype | undefined, headDim: number, kvDim: number): KVDtype {
   if (requested !== undefined) checkKVDtype(requested);
   const fits = headDim % 4 === 0;
   if (requested === 'f16' && !fits) {
     throw new InvalidArgumentError(
       `kvDtype 'f16' needs a head size divisible by 4 (this model's is ${headDim})`,
+    );
+  }
+  if (requested === 'q8' && kvDim % Q8_GROUP !== 0) {
+    throw new InvalidArgumentError(
+      `kvDtype 'q8' needs a K/V row (numKvHeads × headDim) divisible by ${Q8_GROUP} (this model's is ${kvDim})`,
     );
   }
   return requested ?? (fits ? 'f16' : 'f32');

@@ -88,7 +88,7 @@ describe('persistent KV cache behind the engine', () => {
     expect(await client.cache.stats()).toMatchObject({ entries: 2, persistent: false, persistedEntries: 0 });
   });
 
-  it('f16 K/V (the default) take half the bytes of f32 in every tier; an f32 engine reads the f16 entries', async () => {
+  it('f16 K/V (the default) take half the bytes of f32 in every tier, q8 9/32; f32 and q8 engines read the f16 entries', async () => {
     const half = await persistentClient('engine-cache-dtype');
     expect((await half.cache.stats()).kvDtype).toBe('f16');
     await half.chat.completions.create({ messages: A, max_tokens: 4 });
@@ -113,6 +113,26 @@ describe('persistent KV cache behind the engine', () => {
     const r = await reader.chat.completions.create({ messages: B, max_tokens: 4 });
     expect(r.usage.reused_tokens).toBeGreaterThan(0);
     expect(await reader.cache.stats()).toMatchObject({ kvDtype: 'f32', hits: 1 });
+    await reader.unload();
+
+    // q8: 36 bytes per 32 values (9/32 of f32) on the GPU and in the hot tier.
+    const quarter = await persistentClient('engine-cache-dtype-q8', { kvDtype: 'q8' });
+    await quarter.chat.completions.create({ messages: A, max_tokens: 4 });
+    const s8 = await quarter.cache.stats();
+    await quarter.unload();
+    expect(s8).toMatchObject({ kvDtype: 'q8', entries: 1, gpuEntries: 1, persistedEntries: 1 });
+    expect(s8.kvBytesPerToken / s32.kvBytesPerToken).toBe(9 / 32);
+    expect(s8.gpuLiveBytes / s32.gpuLiveBytes).toBe(9 / 32);
+    expect(s8.gpuBytes / s32.gpuBytes).toBe(9 / 32);
+    for (const k of ['bytes', 'persistedBytes'] as const) {
+      expect(s8[k] / s32[k]).toBeGreaterThan(9 / 32);
+      expect(s8[k] / s32[k]).toBeLessThan(0.4);
+    }
+    // A q8 engine on the f16 engine's database quantizes its entries and reuses them.
+    const q8Reader = await persistentClient('engine-cache-dtype', { kvDtype: 'q8' });
+    const r8 = await q8Reader.chat.completions.create({ messages: B, max_tokens: 4 });
+    expect(r8.usage.reused_tokens).toBeGreaterThan(0);
+    expect(await q8Reader.cache.stats()).toMatchObject({ kvDtype: 'q8', hits: 1 });
   });
 
   it('token pieces of a prompt read as the prompt', async () => {

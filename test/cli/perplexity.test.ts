@@ -1,6 +1,6 @@
 // `kvshare perplexity` and the perplexity() it runs: against the CPU reference, and the quantize-on-load
 // quality bar on stories260K (q8 within 1% of F32, q4 within 10%) on the golden story text, and the
-// f16 KV cache's (within 0.1% of an f32 one).
+// f16 KV cache's (within 0.1% of an f32 one) and the q8 KV cache's (within 1%).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,9 +37,11 @@ beforeAll(async () => {
     ppl[q ?? 'f32'] = (await perplexity(r, storyIds, 256)).perplexity;
     r.destroy();
   }
-  const r = await runner(undefined, 'f16');
-  ppl.kvF16 = (await perplexity(r, storyIds, 256)).perplexity;
-  r.destroy();
+  for (const kv of ['f16', 'q8'] as const) {
+    const r = await runner(undefined, kv);
+    ppl[`kv_${kv}`] = (await perplexity(r, storyIds, 256)).perplexity;
+    r.destroy();
+  }
 });
 
 describe('perplexity', () => {
@@ -74,12 +76,14 @@ describe('perplexity', () => {
     expect(ppl.q4).not.toBe(ppl.q8);
   });
 
-  it('an f16 KV cache is within 0.1% of an f32 one on the golden story', () => {
+  it('an f16 KV cache is within 0.1% of an f32 one on the golden story, a q8 one within 1%', () => {
     console.log(
-      `golden story perplexity: f32 KV ${ppl.f32}, f16 KV ${ppl.kvF16} (ratio ${ppl.kvF16 / ppl.f32})`,
+      `golden story perplexity: f32 KV ${ppl.f32}, f16 KV ${ppl.kv_f16} (ratio ${ppl.kv_f16 / ppl.f32}), q8 KV ${ppl.kv_q8} (ratio ${ppl.kv_q8 / ppl.f32})`,
     );
-    expect(ppl.kvF16).not.toBe(ppl.f32); // the f16 cache did round
-    expect(Math.abs(ppl.kvF16 / ppl.f32 - 1)).toBeLessThan(0.001);
+    expect(ppl.kv_f16).not.toBe(ppl.f32); // the f16 cache did round
+    expect(Math.abs(ppl.kv_f16 / ppl.f32 - 1)).toBeLessThan(0.001);
+    expect(ppl.kv_q8).not.toBe(ppl.kv_f16);
+    expect(Math.abs(ppl.kv_q8 / ppl.f32 - 1)).toBeLessThan(0.01);
   });
 
   it('q8 greedy text equals F32 for the first 32 tokens of "Once upon a time"', async () => {
@@ -116,6 +120,6 @@ describe('perplexity', () => {
     expect(bad.stderr).toMatch(/InvalidArgumentError: --quantize must be q4 or q8/);
     const badKv = run('--kv-dtype', 'f8');
     expect(badKv.status).toBe(1);
-    expect(badKv.stderr).toMatch(/InvalidArgumentError: --kv-dtype must be f16 or f32/);
+    expect(badKv.stderr).toMatch(/InvalidArgumentError: --kv-dtype must be f16, f32 or q8/);
   });
 });

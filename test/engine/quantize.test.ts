@@ -34,8 +34,8 @@ describe('Engine load with quantize', () => {
   });
 
   it('refuses an unknown kvDtype before loading anything', async () => {
-    await expect(engine.load(storiesDir(), { kvDtype: 'q8' as 'f16' })).rejects.toThrow(
-      /kvDtype must be 'f16' or 'f32'/,
+    await expect(engine.load(storiesDir(), { kvDtype: 'q4' as 'f16' })).rejects.toThrow(
+      /kvDtype must be 'f16', 'f32' or 'q8'/,
     );
   });
 });

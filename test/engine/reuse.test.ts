@@ -5,6 +5,7 @@ import { CacheEntryError } from '../../src/errors.ts';
 import { cachedPrompts, parsePairsJsonl } from '../../src/eval/pairs.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
 import { createNodeTokenEngine } from '../../src/node/index.ts';
+import type { KVArray } from '../../src/util/kv-dtype.ts';
 import { storiesDir } from '../helpers/models.ts';
 
 const pairs = parsePairsJsonl(
@@ -102,8 +103,10 @@ describe('cache entries that must not be used', () => {
   // Entries are validated once, where they enter the cache (put, IndexedDB read, pack import: see
   // test/kvshare/entry.test.ts); damage done to a held entry afterwards is caught by the output guard.
   // Entries hold f32 values or f16 bits (the default kvDtype): write NaN / +Inf in the array's own encoding.
-  const bad = (a: Float32Array | Uint16Array, x: number) =>
-    a instanceof Uint16Array ? (Number.isNaN(x) ? 0x7e00 : 0x7c00) : x;
+  const bad = (a: KVArray, x: number) => {
+    if (a instanceof Uint8Array) throw new Error('this test corrupts f32 or f16 entries');
+    return a instanceof Uint16Array ? (Number.isNaN(x) ? 0x7e00 : 0x7c00) : x;
+  };
   const corruptions: [string, (e: KVEntry) => void][] = [
     ['NaN in V', (e) => e.v[0].fill(bad(e.v[0], Number.NaN), 0, 32)],
     ['Inf in K', (e) => e.k[1].fill(bad(e.k[1], Number.POSITIVE_INFINITY), 0, 64)],

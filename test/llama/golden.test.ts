@@ -87,4 +87,26 @@ describe('stories260K against the golden outputs of the original implementation'
     expect(await greedy([ids[0]], ids.length - 1, half)).toEqual(ids.slice(1));
     half.destroy();
   });
+
+  it('with a q8 KV cache: the 64 tokens after the prompt match f32 for a long stretch (counted, reported)', async () => {
+    const files = await loadModelFiles(storiesDir());
+    const q8 = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
+      contextLength: 512,
+      kvDtype: 'q8',
+    });
+    const leading = (got: number[], want: number[]) => {
+      const i = got.findIndex((t, j) => t !== want[j]);
+      return i < 0 ? got.length : i;
+    };
+    const after = await greedy(golden.prompt_ids_with_bos, 64, q8);
+    const ids = golden.unconditional_greedy_from_bos.ids;
+    const story = await greedy([ids[0]], ids.length - 1, q8);
+    q8.destroy();
+    const [a, b] = [leading(after, golden.greedy_64_after_prompt.ids), leading(story, ids.slice(1))];
+    console.log(
+      `q8 KV: ${a}/64 tokens after the prompt and ${b}/255 of the story match f32 before the first difference`,
+    );
+    expect(a).toBeGreaterThanOrEqual(32);
+    expect(b).toBeGreaterThanOrEqual(32);
+  });
 });

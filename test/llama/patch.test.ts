@@ -163,3 +163,87 @@ describe('hot tier and the continued scoring pass', () => {
     }
   });
 });
+
+describe('q8 K/V: patch, hot tier and deviation (keys quantized after RoPE)', () => {
+  let q8: LlamaRunner;
+  let q8Kit: ReuseKit;
+  beforeAll(async () => {
+    const files = await loadModelFiles(storiesDir());
+    q8 = LlamaRunner.build(await testGpu(), nodeShaderLibrary(), files.config, files.tensors, {
+      contextLength: 512,
+      kvDtype: 'q8',
+    });
+    q8Kit = new ReuseKit(q8);
+  });
+  const kvOf8 = async (tokens: number[]) => {
+    await q8.forward(tokens.map((token, position) => ({ token, position })));
+    return readCacheRows(q8, tokens.length);
+  };
+  /** Root mean square of a - b. */
+  const rms = (a: Float32Array, b: Float32Array) =>
+    Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0) / a.length);
+
+  it('re-rotated q8 keys stay within 1.5 q8 steps of fresh ones; their error against f32 is reported', async () => {
+    const kvDim = q8.cache.kvDim;
+    const shift = 300;
+    const cached = await kvOf8(A);
+    expect(cached.k[0]).toBeInstanceOf(Uint8Array);
+    const rows: PatchRow[] = A.map((_, i) => ({ src: i, dst: i + shift, old: i }));
+    const B = [...new Array(shift).fill(0).map((_, i) => 5 + (i % 50)), ...A];
+    await q8Kit.patch([{ host: cached, rows }]);
+    const patched = await readCacheRows(q8, B.length);
+    const fresh = await kvOf8(B);
+    const truth = await kvOf(B); // the f32 runner
+    const [lo, hi] = [shift * kvDim, B.length * kvDim];
+    const pick = (a: KVArray) => kvToF32(a).subarray(lo, hi); // rows shift .. shift + |A|
+    const [p, f, t] = [pick(patched.k[0]), pick(fresh.k[0]), pick(truth.k[0])];
+    let amax = 0;
+    for (const x of t) amax = Math.max(amax, Math.abs(x));
+    // one q8 step of a group is at most max |k| / 127
+    expect(maxAbsDiff(p, f)).toBeLessThan((1.5 * amax) / 127);
+    const [ePatched, eFresh] = [rms(p, t), rms(f, t)];
+    console.log(
+      `q8 layer-0 keys vs f32, shift ${shift}: RMS error fresh (one quantization) ${eFresh.toExponential(3)}, re-rotated (two) ${ePatched.toExponential(3)}, ratio ${(ePatched / eFresh).toFixed(3)}; max |k| ${amax.toFixed(3)}`,
+    );
+    expect(ePatched / eFresh).toBeLessThan(2);
+    // V is position-independent: copied exactly.
+    expect(Array.from(patched.v[0].subarray((lo / 32) * 36, (hi / 32) * 36))).toEqual(
+      Array.from(fresh.v[0].subarray((lo / 32) * 36, (hi / 32) * 36)),
+    );
+  });
+
+  it('a GPU-resident q8 entry (kept and promoted) patches the same bytes as its host copy', async () => {
+    const cached = await kvOf8(A);
+    const resident = new HotTier(q8.gpu.device, q8.cache, 1 << 20);
+    expect(resident.keepFromLive('a', A.length)).toBe(true);
+    expect(resident.bytesFor(A.length)).toBe(2 * 5 * A.length * (q8.cache.kvDim / 32) * 36);
+    const rows: PatchRow[] = [];
+    for (let i = 0; i < A.length; i += 3) rows.push({ src: i, dst: i + 5, old: i });
+    const read = async () => {
+      const kv = await readCacheRows(q8, A.length + 5);
+      return [...kv.k[3], ...kv.v[4]];
+    };
+    const stale = new Array(20).fill(9);
+    await kvOf8(stale);
+    await q8Kit.patch([{ hot: resident.get('a')!, rows }]);
+    const fromGpu = await read();
+    await kvOf8(stale);
+    await q8Kit.patch([{ host: cached, rows }]);
+    expect(await read()).toEqual(fromGpu);
+    expect(resident.promote('b', cached, A.length)).toBe(true);
+    await kvOf8(stale);
+    await q8Kit.patch([{ hot: resident.get('b')!, rows }]);
+    expect(await read()).toEqual(fromGpu);
+    resident.clear();
+  });
+
+  it('the deviation signals are zero for rows that are already exact', async () => {
+    await kvOf8(A);
+    const exact = await q8Kit.scoreRows(
+      A.map((token, position) => ({ token, position })),
+      A.length - 2,
+      ['dv', 'dk'],
+    );
+    for (const name of ['dv', 'dk'] as const) expect(Math.max(...exact[name]!.map(Math.abs))).toBe(0);
+  });
+});

@@ -3,6 +3,7 @@
 import { ropeInvFreqs } from '../../src/model/rope-freqs.ts';
 import type { RopeScaling } from '../../src/model/types.ts';
 import { type KVDtype, roundF16 } from '../../src/util/kv-dtype.ts';
+import { roundQ8 } from '../../src/util/kv-q8.ts';
 
 /** out[r, :] = table[idx[r], :]; table [rows, dim] */
 export function gatherRows(table: Float32Array, dim: number, idx: ArrayLike<number>): Float32Array {
@@ -210,10 +211,12 @@ export function deviationScores(
 }
 
 /**
- * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half. The
- * f16 kernels' reference is the f32 reference with its stored K/V passed through this (they compute
- * in f32 and narrow only what they store; readers widen exactly).
+ * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half, q8
+ * quantizes each group of 32 (a.length % 32 == 0). The f16 / q8 kernels' reference is the f32
+ * reference with its stored K/V passed through this (they compute in f32 and narrow only what they
+ * store; readers widen exactly).
  */
 export function kvStored(a: Float32Array, dtype: KVDtype): Float32Array {
+  if (dtype === 'q8') return roundQ8(a);
   return dtype === 'f16' ? a.map(roundF16) : a.slice();
 }

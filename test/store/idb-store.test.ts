@@ -5,6 +5,7 @@ import { conformEntry, entryMeta } from '../../src/kvshare/entry.ts';
 import { encodeEntry } from '../../src/store/codec.ts';
 import { storeKeys } from '../../src/store/records.ts';
 import { f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
+import { quantizeQ8 } from '../../src/util/kv-q8.ts';
 import {
   expectSameEntry,
   freshDbName,
@@ -315,6 +316,24 @@ describe('PersistentEntryCache: K/V dtypes', () => {
     expect(persisted).toBe(encodeEntry(a).length + raw.length);
     expect((await again.cache.get('b16'))?.dtype).toBe('f16');
     expect([...warnings, ...again.warnings]).toEqual([]);
+    await again.cache.close();
+  });
+  it('a q8 cache writes q8 payloads (dtype code 2, 9/32 of the f32 K/V bytes) and reads them back', async () => {
+    const db = freshDbName('dtype8');
+    const Q8_MODEL = { ...MODEL, kvDim: 32, kvDtype: 'q8' as const };
+    const { cache } = await openCache(db, { model: Q8_MODEL });
+    const e = testEntry('c8', 9, { model: Q8_MODEL });
+    await cache.store(e);
+    await cache.close();
+    const raw = (await get(K.entry('c8'), rawStore(db))) as Uint8Array;
+    const dv = new DataView(raw.buffer, raw.byteOffset);
+    expect([dv.getUint32(4, true), dv.getUint32(36, true)]).toEqual([2, 2]); // version 2, q8
+    const kvF32 = 2 * MODEL.numLayers * 9 * 32 * 4;
+    expect(encodeEntry(e).length - raw.length).toBe(kvF32 - (kvF32 * 9) / 32);
+    const again = await openCache(db, { model: Q8_MODEL });
+    const got = await again.cache.get('c8');
+    expect(got?.dtype).toBe('q8');
+    expect(Array.from(got!.v[1])).toEqual(Array.from(quantizeQ8(e.v[1] as Float32Array)));
     await again.cache.close();
   });
 });

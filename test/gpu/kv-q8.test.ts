@@ -1,0 +1,271 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { uploadBytes } from '../../src/gpu/buffers.ts';
+import { uploadRopeTable } from '../../src/llama/rope-table.ts';
+import { attentionOp } from '../../src/ops/attention.ts';
+import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
+import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
+import { kvScatterOp } from '../../src/ops/kvcache.ts';
+import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
+import { ropeOp } from '../../src/ops/rope.ts';
+import { dequantizeQ8, q8Bytes, q8Scales, quantizeQ8 } from '../../src/util/kv-q8.ts';
+import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import * as ref from '../reference/ops.ts';
+
+// The q8 KV cache: per group of 32 values of a row, 8 words of int8 codes and an f32 scale
+// (src/util/kv-q8.ts), arithmetic in f32. Writers are checked against the f32 reference quantized on
+// the host (ref.kvStored / quantizeQ8), readers against the f32 reference over the codes' exact values.
+let h: KernelHarness;
+beforeAll(async () => {
+  h = await kernelHarness();
+});
+
+/** [n] f32 → a GPU buffer of n values as q8 groups. */
+const q8 = (a: Float32Array) => uploadBytes(h.k.device, quantizeQ8(a), 'q8');
+/** The q8 bytes of a buffer of n values. */
+const readQ8Bytes = async (b: GPUBuffer, n: number) =>
+  new Uint8Array((await h.readU32(b, q8Bytes(n) / 4)).buffer);
+/** A buffer of n q8 values, dequantized. */
+const readQ8 = async (b: GPUBuffer, n: number) => dequantizeQ8(await readQ8Bytes(b, n));
+
+/**
+ * Largest |got - q8(want)| over a step of want's group (max |x| / 127): 1 or less where the GPU's
+ * f32 rotation and the f64 reference land on either side of a rounding point, 0.5 would be a half step.
+ */
+function stepsOff(got: Float32Array, want: Float32Array): number {
+  const stored = ref.kvStored(want, 'q8');
+  const scales = q8Scales(quantizeQ8(want));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const s = scales[i >> 5];
+    const d = Math.abs(got[i] - stored[i]);
+    worst = Math.max(worst, s > 0 ? d / s : d > 0 ? Infinity : 0);
+  }
+  return worst;
+}
+
+describe('q8 KV writers', () => {
+  it('scatter8 stores what the host quantizer gives, byte for byte', async () => {
+    const kvDim = 96;
+    const ctx = 16;
+    const n = 3;
+    const pos = [5, 0, 15];
+    const k = randn(n * kvDim, 1, 3);
+    const v = randn(n * kvDim, 2, 3);
+    v.fill(0, 32, 64); // an all-zero group: scale 0
+    const kc = randn(ctx * kvDim, 3);
+    const vc = randn(ctx * kvDim, 4);
+    const [kcb, vcb] = [q8(kc), q8(vc)];
+    h.run([
+      kvScatterOp(h.k, {
+        pos: h.u32(new Int32Array(pos)),
+        k: h.f32(k),
+        v: h.f32(v),
+        kc: kcb,
+        vc: vcb,
+        kvDim,
+        dtype: 'q8',
+        rows: h.rows(n),
+        label: 'scatter8',
+      }),
+    ]);
+    pos.forEach((p, r) => {
+      kc.set(k.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+      vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+    });
+    expect(Array.from(await readQ8Bytes(kcb, ctx * kvDim))).toEqual(Array.from(quantizeQ8(kc)));
+    expect(Array.from(await readQ8Bytes(vcb, ctx * kvDim))).toEqual(Array.from(quantizeQ8(vc)));
+  });
+
+  it('scatter8 refuses a K/V row that is not whole groups of 32', () => {
+    const b = h.zeros(4);
+    const a = {
+      pos: b,
+      k: b,
+      v: b,
+      kc: b,
+      vc: b,
+      kvDim: 48,
+      dtype: 'q8' as const,
+      rows: h.rows(1),
+      label: 'x',
+    };
+    expect(() => kvScatterOp(h.k, a)).toThrow(/kvDim % 32 == 0/);
+  });
+
+  it.each([
+    [3, 4, 4, 8],
+    [2, 9, 3, 64],
+    [1, 2, 1, 128],
+  ])(
+    'rope_kv8 n=%i H=%i KV=%i hd=%i: queries rotated in place, keys (after RoPE) and values stored as q8',
+    async (n, H, KV, hd) => {
+      const ctx = 160;
+      const kvDim = KV * hd;
+      const pos = [7, 150, 0].slice(0, n);
+      const q = randn(n * H * hd, 21);
+      const kx = randn(n * kvDim, 22);
+      const v = randn(n * kvDim, 23);
+      const kc = ref.kvStored(randn(ctx * kvDim, 24), 'q8');
+      const vc = ref.kvStored(randn(ctx * kvDim, 25), 'q8');
+      const [qb, kb, kcb, vcb] = [h.f32(q), h.f32(kx), q8(kc), q8(vc)];
+      h.run([
+        ropeOp(h.k, {
+          x: qb,
+          pos: h.u32(new Int32Array(pos)),
+          table: uploadRopeTable(h.k.device, ctx, hd, 10000),
+          nHeads: H,
+          headDim: hd,
+          rowStride: H * hd,
+          second: { x: kb, nHeads: KV, rowStride: kvDim },
+          cache: { v: h.f32(v), kc: kcb, vc: vcb, dtype: 'q8' },
+          rows: h.rows(n),
+          label: 'rope_kv8',
+        }),
+      ]);
+      const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
+      ref.rope(eq, pos, { nHeads: H, headDim: hd, rowStride: H * hd, theta: 10000 });
+      ref.rope(ek, pos, { nHeads: KV, headDim: hd, rowStride: kvDim, theta: 10000 });
+      pos.forEach((p, r) => {
+        kc.set(ek.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+        vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
+      });
+      expect(toleranceRatio(await h.read(qb, n * H * hd), eq, 1e-5, 1e-4)).toBeLessThan(1);
+      expect(stepsOff(await readQ8(kcb, ctx * kvDim), kc)).toBeLessThanOrEqual(1.0001);
+      expect(Array.from(await readQ8Bytes(vcb, ctx * kvDim))).toEqual(Array.from(quantizeQ8(vc)));
+    },
+  );
+
+  it.each([
+    [4, 8],
+    [3, 64],
+  ])(
+    'patch_rows8 KV=%i hd=%i: keys dequantized, re-rotated in f32 and re-quantized; values and a shift of 0 copied word for word',
+    async (nKv, hd) => {
+      const kvDim = nKv * hd;
+      const T = 9;
+      const ctx = 64;
+      const ksrc = ref.kvStored(randn(T * kvDim, 21), 'q8'); // what a q8 entry holds
+      const vsrc = ref.kvStored(randn(T * kvDim, 22), 'q8');
+      const kc = ref.kvStored(randn(ctx * kvDim, 23), 'q8');
+      const vc = ref.kvStored(randn(ctx * kvDim, 24), 'q8');
+      const rowmap: [number, number, number][] = [
+        [0, 5, 0],
+        [3, 3, 3],
+        [8, 6, 8],
+        [2, 42, 2],
+        [2, 43, 2],
+      ];
+      const [kcb, vcb] = [q8(kc), q8(vc)];
+      h.run([
+        kvPatchOp(h.k, {
+          rowmap: h.u32(new Int32Array(rowmap.flatMap(([s, d, o]) => [s, d, o, 0]))),
+          table: uploadRopeTable(h.k.device, ctx, hd, 10000),
+          ksrc: q8(ksrc),
+          vsrc: q8(vsrc),
+          kc: kcb,
+          vc: vcb,
+          nKvHeads: nKv,
+          headDim: hd,
+          dtype: 'q8',
+          rows: h.rows(rowmap.length),
+          label: 'patch8',
+        }),
+      ]);
+      ref.kvPatch(rowmap, ksrc, vsrc, kc, vc, { nKvHeads: nKv, headDim: hd, theta: 10000 });
+      const gotK = await readQ8(kcb, ctx * kvDim);
+      expect(stepsOff(gotK, kc)).toBeLessThanOrEqual(1.0001);
+      expect(Array.from(gotK.subarray(3 * kvDim, 4 * kvDim))).toEqual(
+        Array.from(ksrc.subarray(3 * kvDim, 4 * kvDim)),
+      );
+      expect(Array.from(await readQ8(vcb, ctx * kvDim))).toEqual(Array.from(vc));
+    },
+  );
+});
+
+describe('q8 KV readers', () => {
+  // [rows, H, KV, hd, positions]
+  const shapes: [number, number, number, number, number[]][] = [
+    [1, 9, 3, 64, [143]],
+    [4, 8, 4, 8, [0, 5, 2, 11]],
+    [2, 4, 1, 128, [200, 77]],
+  ];
+
+  function inputs(n: number, H: number, KV: number, hd: number, positions: number[]) {
+    const ctx = Math.max(...positions) + 5;
+    const kvDim = KV * hd;
+    const kc = ref.kvStored(randn(ctx * kvDim, 8, 2), 'q8');
+    const vc = ref.kvStored(randn(ctx * kvDim, 9, 2), 'q8');
+    const q = randn(n * H * hd, 10, 2);
+    const want = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
+    const args = {
+      q: h.f32(q),
+      kc: q8(kc),
+      vc: q8(vc),
+      dtype: 'q8' as const,
+      pos: h.u32(new Int32Array(positions)),
+      out: h.zeros(n * H * hd),
+      nHeads: H,
+      nKvHeads: KV,
+      headDim: hd,
+      rows: h.rows(n, Math.max(4, n)),
+      label: 'a8',
+    };
+    return { ctx, want, args };
+  }
+
+  it.each(shapes)(
+    'attention (attend / attend_thread) n=%i H=%i KV=%i hd=%i positions %j',
+    async (n, H, KV, hd, positions) => {
+      for (const software of [false, true]) {
+        const { ctx, want, args } = inputs(n, H, KV, hd, positions);
+        h.run([attentionOp({ ...h.k, software }, { ...args, probs: h.zeros(n * H * ctx), ctx })]);
+        expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+      }
+    },
+  );
+
+  it.each(shapes)('flash attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
+    const { want, args } = inputs(n, H, KV, hd, positions);
+    const splits = new AttentionSplits(h.k.device);
+    splits.setSpan(Math.max(...positions) + 1);
+    const part = h.zeros(flashPartBytes(args.rows.max, H, hd) / 4);
+    h.run(flashAttentionOps(h.k, { ...args, part, splits }));
+    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+
+  it.each(shapes)('thread attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
+    const { ctx, want, args } = inputs(n, H, KV, hd, positions);
+    const splits = new AttentionSplits(h.k.device);
+    splits.setSpan(Math.max(...positions) + 1);
+    h.run(threadAttentionOps(h.k, { ...args, scores: h.zeros(n * H * ctx), ctx, chunks: splits.chunks }));
+    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+
+  it('deviation compares the fresh V quantized in its groups with the q8 cache (0 for an unchanged row)', async () => {
+    const kvDim = 64;
+    const ctx = 32;
+    const len = 11;
+    const pos = Array.from({ length: len }, (_, i) => i);
+    const v = randn(len * kvDim, 31);
+    const vc = ref.kvStored(randn(ctx * kvDim, 32), 'q8');
+    vc.set(ref.kvStored(v.subarray(4 * kvDim, 5 * kvDim), 'q8'), 4 * kvDim); // row 4 unchanged
+    const dev = h.zeros(ctx);
+    h.run([
+      deviationOp(h.k, {
+        pos: h.u32(new Int32Array(pos)),
+        v: h.f32(v),
+        vc: q8(vc),
+        dev,
+        kvDim,
+        dtype: 'q8',
+        rows: h.rows(len),
+        label: 'dev8',
+      }),
+    ]);
+    const one = [new Float32Array(ctx).fill(1)]; // alpha = 1: the score is the deviation itself
+    const want = ref.deviationScores(ref.kvStored(v, 'q8'), vc, pos, one, kvDim, len);
+    const got = await h.read(dev, len);
+    expect(got[4]).toBe(0);
+    expect(toleranceRatio(got, want, 1e-5, 1e-4)).toBeLessThan(1);
+  });
+});
