@@ -38,7 +38,7 @@ Commands:
       none/mode over --reps alternating runs).
       --chat wraps each text as the user turn of a chat (system prompt: --system, default
       "You are a helpful assistant.") in the model's chat template.
-  synth --shape <smollm2-135m|qwen2.5-0.5b|llama-3.2-1b|qwen3-0.6b|gemma-2-2b|gemma-3-1b|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
+  synth --shape <smollm2-135m|qwen2.5-0.5b|llama-3.2-1b|qwen3-0.6b|gemma-2-2b|gemma-3-1b|phi-3.5-mini|phi-4-mini|stories15m|tiny-qwen2|tiny-llama|tiny-qwen2-151k|tiny-llama3> --out <dir>
         [--seed N] [--dtype F32|F16|BF16] [--tokenizer stories|qwen|llama3] [--reply <text>]
         [--layers N] [--shards N]
       Writes a random-weight model in Hugging Face format with the real shapes.

@@ -11,6 +11,7 @@ import {
 } from '../../model/safetensors/safetensors-writer.ts';
 import type { DType, ModelConfig } from '../../model/types.ts';
 import { mulberry32 } from '../../util/prng.ts';
+import { PHI_SHAPES } from './phi-shapes.ts';
 import { plantReply, replyChain } from './synthetic-reply.ts';
 import {
   CHAT_TOKENIZERS,
@@ -31,7 +32,9 @@ export type SyntheticShape =
   | 'llama-3.2-1b'
   | 'qwen3-0.6b'
   | 'gemma-2-2b'
-  | 'gemma-3-1b';
+  | 'gemma-3-1b'
+  | 'phi-3.5-mini'
+  | 'phi-4-mini';
 
 export interface ShapePreset {
   arch:
@@ -39,8 +42,9 @@ export interface ShapePreset {
     | 'Qwen2ForCausalLM'
     | 'Qwen3ForCausalLM'
     | 'Gemma2ForCausalLM'
-    | 'Gemma3ForCausalLM';
-  model_type: 'llama' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3_text';
+    | 'Gemma3ForCausalLM'
+    | 'Phi3ForCausalLM';
+  model_type: 'llama' | 'qwen2' | 'qwen3' | 'gemma2' | 'gemma3_text' | 'phi3';
   vocab_size: number;
   hidden_size: number;
   intermediate_size: number;
@@ -52,9 +56,12 @@ export interface ShapePreset {
   rms_norm_eps: number;
   rope_theta: number;
   tie_word_embeddings: boolean;
-  /** config.json's rope_scaling (default null: plain RoPE). */
-  rope_scaling?: Record<string, number | string>;
-  /** Further config.json fields (Gemma's windows, soft-caps, query_pre_attn_scalar). */
+  /** config.json's rope_scaling (default null: plain RoPE); Phi's longrope has factor arrays. */
+  rope_scaling?: Record<string, number | string | readonly number[]>;
+  /**
+   * Further config.json fields (Gemma's windows, soft-caps, query_pre_attn_scalar; Phi's
+   * original_max_position_embeddings, partial_rotary_factor).
+   */
   extra?: Record<string, number | string>;
 }
 
@@ -241,6 +248,8 @@ export const SYNTHETIC_SHAPES: Record<SyntheticShape, ShapePreset> = {
       rope_local_base_freq: 10000,
     },
   },
+  // Phi-3.5-mini and Phi-4-mini: longrope with their real factor arrays (sources in phi-shapes.ts).
+  ...PHI_SHAPES,
   // Llama 3 layout with its 128,256-token vocabulary (for --tokenizer llama3).
   'tiny-llama3': {
     ...TINY_CHAT,
@@ -413,7 +422,14 @@ function hashName(name: string, seed: number): number {
   return h >>> 0;
 }
 
-function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string, tokCfg: string): string {
+/** The config.json text a shape writes (bos/eos ids taken from the tokenizer files). */
+export function hfConfig(
+  p: ShapePreset,
+  layers: number,
+  dtype: DType,
+  tokJson: string,
+  tokCfg: string,
+): string {
   const torchDtype = { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[dtype];
   const bos = specialTokenId(tokJson, tokCfg, 'bos_token');
   const eos = specialTokenId(tokJson, tokCfg, 'eos_token');
@@ -434,6 +450,7 @@ function hfConfig(p: ShapePreset, layers: number, dtype: DType, tokJson: string,
   };
   if (p.model_type === 'llama') Object.assign(cfg, { attention_bias: false, mlp_bias: false });
   else if (gemma) Object.assign(cfg, { attention_bias: false, hidden_activation: 'gelu_pytorch_tanh' });
+  else if (p.model_type === 'phi3') Object.assign(cfg, { attention_bias: false, mlp_bias: false });
   else Object.assign(cfg, { use_sliding_window: false, sliding_window: p.max_position_embeddings });
   if (p.model_type === 'qwen3') Object.assign(cfg, { attention_bias: false });
   return `${JSON.stringify(cfg, null, 2)}\n`;

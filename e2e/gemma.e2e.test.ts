@@ -1,0 +1,92 @@
+// A tiny random-weight Gemma 2 model folder (test/helpers/arch-models.ts: GeGLU, (1 + w) norms around
+// attention and MLP, a window of 40 on layer 0, attention and final-logit soft-caps; stories260K's
+// tokenizer) in headless chromium (SwiftShader): the chat demo loads it by ?model= and answers, an
+// exact repeat with prefix reuse answers the same from reused rows, and <kvshare-chat> answers too.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from '@playwright/test';
+import type { KVShareChat } from '../src/component/index.ts';
+import { writeArchModel } from '../test/helpers/arch-models.ts';
+import { DemoDriver } from './demo-driver.ts';
+import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const QUESTION = 'Once upon a time there was a cat.';
+const MAX_TOKENS = 8;
+
+test.describe.configure({ mode: 'serial' });
+
+let assets: string;
+let demoServer: PageServer;
+let pagesServer: PageServer;
+let browser: BrowserSession;
+
+test.beforeAll(async () => {
+  // Its own dev servers, serving at /models/ a temp folder that holds only the synthetic gemma2 folder.
+  assets = await mkdtemp(join(tmpdir(), 'kvshare-gemma-e2e-'));
+  await writeArchModel('gemma2', assets, []);
+  demoServer = await startPageServer('demo', assets);
+  pagesServer = await startPageServer('e2e/pages', assets);
+  browser = await launchBrowser();
+});
+
+test.afterAll(async () => {
+  await browser?.close();
+  await demoServer?.close();
+  await pagesServer?.close();
+  if (assets) await rm(assets, { recursive: true, force: true });
+});
+
+test.describe('a synthetic Gemma 2 model in the browser', () => {
+  test('the demo loads the gemma2 folder, answers, and answers an exact repeat the same from reused rows', async () => {
+    const demo = new DemoDriver(browser.page);
+    expect(await demo.open(demoServer.origin, '?model=gemma2')).toBe('ready');
+    expect(await browser.page.getByTestId('load-status').textContent()).toContain('gemma2');
+    const first = await demo.ask(QUESTION, { maxTokens: MAX_TOKENS, temperature: 0, reuseMode: 'none' });
+    expect(first.text.length).toBeGreaterThan(0);
+    expect(first.badge?.completion).toBeGreaterThan(0);
+    expect(first.badge?.completion).toBeLessThanOrEqual(MAX_TOKENS);
+    expect(first.badge?.reused).toBe(0);
+
+    // A new conversation (earlier turns are off by default) with the same question, prefix reuse.
+    const second = await demo.ask(QUESTION, { reuseMode: 'prefix' });
+    expect(second.badge?.prompt).toBe(first.badge?.prompt);
+    expect(second.badge?.reused).toBeGreaterThan(0);
+    expect(second.fates.filter((f) => f === 'reused').length).toBe(second.badge?.reused);
+    expect(second.text).toBe(first.text);
+    expect(browser.errors).toEqual([]);
+  });
+
+  test('<kvshare-chat> loads the gemma2 folder and answers', async () => {
+    const page = await browser.context.newPage();
+    await page.goto(`${pagesServer.origin}/index.html`);
+    await page.addScriptTag({
+      type: 'module',
+      content: `import '/@fs${projectRoot}src/component/index.ts';`,
+    });
+    await page.waitForFunction(() => customElements.get('kvshare-chat') !== undefined);
+    const r = await page.evaluate(
+      async ([url, q, max]) => {
+        const el = document.createElement('kvshare-chat') as KVShareChat;
+        el.setAttribute('model', url);
+        el.setAttribute('max-tokens', String(max));
+        const ready = new Promise((ok) => el.addEventListener('ready', ok, { once: true }));
+        document.body.append(el);
+        await ready;
+        const a = await el.send(q);
+        const shown = [...el.shadowRoot!.querySelectorAll('[part~="assistant"]')].map((n) => n.textContent);
+        return { a, shown };
+      },
+      ['/models/gemma2', QUESTION, MAX_TOKENS] as const,
+    );
+    const content = r.a?.content ?? '';
+    expect(content.length).toBeGreaterThan(0);
+    expect(r.a?.usage?.completion_tokens).toBeGreaterThan(0);
+    expect(r.a?.usage?.completion_tokens).toBeLessThanOrEqual(MAX_TOKENS);
+    expect(['stop', 'length']).toContain(r.a?.finishReason);
+    expect(r.shown).toEqual([content]);
+    await page.close();
+  });
+});
