@@ -95,6 +95,9 @@ export interface MountResult {
   ranged: boolean;
 }
 
+/** An entry's application metadata: string keys to JSON scalars (see CacheAddOptions.meta). */
+export type EntryUserMeta = Record<string, string | number | boolean | null>;
+
 /** A cache entry without its tensors, for listings. */
 export interface KVEntryMeta {
   id: string;
@@ -109,6 +112,8 @@ export interface KVEntryMeta {
   exact: boolean;
   createdAt: number;
   lastUsed: number;
+  /** The metadata given to `cache.add` / `cache.addDocument` (absent when none). */
+  meta?: EntryUserMeta;
 }
 
 /** What importPack() stored. */
@@ -130,6 +135,12 @@ export interface CacheAddProgress {
 export interface CacheAddOptions {
   /** The entry's id (at most 256 characters); an entry with the same id is replaced. Default: a random UUID. */
   id?: string;
+  /**
+   * The application's metadata, kept with the entry (IndexedDB, packs) and shown by list(): string keys
+   * (1–64 characters) to strings, finite numbers, booleans or null, at most 4 KiB as JSON. addDocument
+   * gives every chunk the document's meta. Anything else: InvalidArgumentError, before any prefill.
+   */
+  meta?: EntryUserMeta;
   /** Called after each slice of the prefill (a few hundred tokens), then once at the end. */
   onProgress?: (p: CacheAddProgress) => void;
   /** Aborting stops the prefill between slices (AbortError); nothing is stored. */

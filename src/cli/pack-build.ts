@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { InvalidArgumentError } from '../errors.ts';
 import type { KVEntry } from '../kvshare/entry.ts';
+import { checkUserMeta, type EntryUserMeta } from '../kvshare/user-meta.ts';
 import { createNodeTokenEngine } from '../node/index.ts';
 import { decodeIndex, encodeIndexedPack, integrityOf } from '../store/pack-index.ts';
 import { type CliArgs, kvDtypeArg, num, str } from './args.ts';
@@ -14,9 +15,11 @@ import { type CliArgs, kvDtypeArg, num, str } from './args.ts';
 export interface SourceDocument {
   id: string;
   text: string;
+  /** A jsonl line's `meta` (checked by cache.add / cache.addDocument), given to every entry of the document. */
+  meta?: EntryUserMeta;
 }
 
-/** Documents of a folder (every .txt / .md file, by name; id = the name without extension) or a JSON-lines file ({"id"?, "text"}). */
+/** Documents of a folder (every .txt / .md file, by name; id = the name without extension) or a JSON-lines file ({"id"?, "text", "meta"?}). */
 export function readDocuments(path: string): SourceDocument[] {
   if (statSync(path).isDirectory()) {
     const names = readdirSync(path)
@@ -34,12 +37,18 @@ export function readDocuments(path: string): SourceDocument[] {
     } catch {
       throw new InvalidArgumentError(`${path} line ${i + 1}: not valid JSON`);
     }
-    const o = v as { id?: unknown; text?: unknown };
+    const o = v as { id?: unknown; text?: unknown; meta?: unknown };
     if (typeof o !== 'object' || o === null || typeof o.text !== 'string')
       throw new InvalidArgumentError(`${path} line ${i + 1}: expected {"id"?: string, "text": string}`);
     if (o.id !== undefined && typeof o.id !== 'string')
       throw new InvalidArgumentError(`${path} line ${i + 1}: id must be a string`);
-    docs.push({ id: o.id ?? `doc${docs.length}`, text: o.text });
+    const meta =
+      o.meta === undefined
+        ? undefined
+        : checkUserMeta(o.meta, (msg) => {
+            throw new InvalidArgumentError(`${path} line ${i + 1}: ${msg}`);
+          });
+    docs.push({ id: o.id ?? `doc${docs.length}`, text: o.text, ...(meta ? { meta } : {}) });
   }
   if (docs.length === 0) throw new InvalidArgumentError(`${path} holds no documents`);
   const ids = new Set(docs.map((d) => d.id));
@@ -60,11 +69,10 @@ export async function runPackBuild(args: CliArgs): Promise<number> {
   console.error(`adapter: ${info.adapter}`);
   const ids: string[] = [];
   for (const d of docs) {
-    if (chunkTokens === undefined) ids.push((await engine.cache.add(d.text, { id: d.id })).id);
+    const opts = { id: d.id, meta: d.meta };
+    if (chunkTokens === undefined) ids.push((await engine.cache.add(d.text, opts)).id);
     else
-      ids.push(
-        ...(await engine.cache.addDocument(d.text, { id: d.id, chunkTokens })).chunks.map((c) => c.id),
-      );
+      ids.push(...(await engine.cache.addDocument(d.text, { ...opts, chunkTokens })).chunks.map((c) => c.id));
     process.stderr.write(`\r${ids.length} entries`);
   }
   process.stderr.write('\n');

@@ -3,8 +3,15 @@
  * prompt may quote any of them, in any order, and reuse each (the many-sources case of docs/DESIGN.md).
  * The chunking is pure; `cacheDocument` runs it on the loaded model.
  */
-import type { AddDocumentOptions, CacheAddProgress, DocumentAddResult, KVEntryMeta } from '../api/cache.ts';
+import type {
+  AddDocumentOptions,
+  CacheAddProgress,
+  DocumentAddResult,
+  EntryUserMeta,
+  KVEntryMeta,
+} from '../api/cache.ts';
 import { ContextOverflowError, InvalidArgumentError } from '../errors.ts';
+import { checkUserMeta } from '../kvshare/user-meta.ts';
 import type { Tokenizer } from '../model/tokenizer/tokenizer.ts';
 import { checkSignal } from '../util/signal.ts';
 
@@ -66,8 +73,11 @@ export function documentChunks(tokenizer: Tokenizer, text: string, chunkTokens: 
   return chunkBounds(plain.length, chunkTokens, isBreak).map(([a, b]) => [...lead, ...plain.slice(a, b)]);
 }
 
-/** Checks of the options `cache.add` and `cache.addDocument` share. */
-export function checkAddOptions(opts: unknown): void {
+/**
+ * Checks of the options `cache.add` and `cache.addDocument` share; returns the checked copy of `meta`
+ * (undefined when absent or empty).
+ */
+export function checkAddOptions(opts: unknown): EntryUserMeta | undefined {
   if (typeof opts !== 'object' || opts === null) throw new InvalidArgumentError('options must be an object');
   const o = opts as Record<string, unknown>;
   if (o.id !== undefined) {
@@ -79,6 +89,10 @@ export function checkAddOptions(opts: unknown): void {
   if (o.onProgress !== undefined && typeof o.onProgress !== 'function')
     throw new InvalidArgumentError('onProgress must be a function');
   checkSignal('signal', o.signal);
+  if (o.meta === undefined) return undefined;
+  return checkUserMeta(o.meta, (msg) => {
+    throw new InvalidArgumentError(msg);
+  });
 }
 
 /** What cacheDocument needs from the engine. */
@@ -88,8 +102,14 @@ export interface DocumentSink {
   /** Ids of the entries the cache holds. */
   ids(): string[];
   delete(id: string): Promise<void>;
-  /** Prefill `ids` and store them as entry `id`; `onRows(n)` after each slice of n rows. */
-  store(ids: number[], id: string, onRows: (n: number) => void, signal?: AbortSignal): Promise<KVEntryMeta>;
+  /** Prefill `ids` and store them as entry `id` with `meta`; `onRows(n)` after each slice of n rows. */
+  store(
+    ids: number[],
+    id: string,
+    meta: EntryUserMeta | undefined,
+    onRows: (n: number) => void,
+    signal?: AbortSignal,
+  ): Promise<KVEntryMeta>;
 }
 
 /** Longest document text, in characters per token of the context (far above real text). */
@@ -103,7 +123,7 @@ export async function cacheDocument(
 ): Promise<DocumentAddResult> {
   if (typeof text !== 'string' || text.trim().length === 0)
     throw new InvalidArgumentError('the document must be a non-empty string');
-  checkAddOptions(opts);
+  const meta = checkAddOptions(opts);
   const ctx = sink.contextLength;
   const maxChunk = ctx - 1;
   const ct = opts.chunkTokens;
@@ -130,7 +150,7 @@ export async function cacheDocument(
         done += n;
         progress({ doneTokens: done, totalTokens: total });
       };
-      stored.push(await sink.store(chunk, `${id}#${i}`, onRows, opts.signal));
+      stored.push(await sink.store(chunk, `${id}#${i}`, meta, onRows, opts.signal));
     }
   } catch (e) {
     // Aborted or refused part-way: a document is cached whole or not at all.

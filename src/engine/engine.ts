@@ -469,7 +469,7 @@ export class Engine {
     opts: CacheAddOptions,
   ): Promise<KVEntryMeta> {
     const m = this.need();
-    checkAddOptions(opts);
+    const meta = checkAddOptions(opts);
     let ids: number[];
     if (Array.isArray(prompt)) {
       ids = this.chatPromptIds(checkMessages(prompt), { addGenerationPrompt: false });
@@ -487,7 +487,7 @@ export class Engine {
       done += n;
       opts.onProgress?.({ doneTokens: done, totalTokens: ids.length });
     };
-    return cachePromptTurn(m, ids, { id: opts.id, onRows, signal: opts.signal });
+    return cachePromptTurn(m, ids, { id: opts.id, meta, onRows, signal: opts.signal });
   }
 
   private async cacheDocumentNow(text: string, opts: AddDocumentOptions): Promise<DocumentAddResult> {
@@ -502,7 +502,7 @@ export class Engine {
           m.live = null;
           await m.entries.delete(id);
         },
-        store: (ids, id, onRows, signal) => cachePromptTurn(m, ids, { id, onRows, signal }),
+        store: (ids, id, meta, onRows, signal) => cachePromptTurn(m, ids, { id, meta, onRows, signal }),
       },
       text,
       opts,

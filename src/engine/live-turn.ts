@@ -3,7 +3,7 @@
  * then record what the live cache holds for the next turn, write the prompt back as a cache entry and
  * promote the entries used from host memory to the GPU hot tier.
  */
-import type { EngineWarning } from '../api/types.ts';
+import type { EngineWarning, EntryUserMeta } from '../api/types.ts';
 import { AbortError, InternalError, InvalidArgumentError } from '../errors.ts';
 import type { KVEntryMeta } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
@@ -100,7 +100,7 @@ const ADD_SLICE_ROWS = 256;
 export async function cachePromptTurn(
   m: TurnContext,
   ids: number[],
-  o: { id?: string; onRows?: (n: number) => void; signal?: AbortSignal } = {},
+  o: { id?: string; meta?: EntryUserMeta; onRows?: (n: number) => void; signal?: AbortSignal } = {},
 ): Promise<KVEntryMeta> {
   m.live = null;
   for (let start = 0; start < ids.length; start += ADD_SLICE_ROWS) {
@@ -114,7 +114,7 @@ export async function cachePromptTurn(
     o.onRows?.(slice.length);
   }
   if (o.signal?.aborted) throw new AbortError();
-  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true, o.id);
+  const stored = await storePrompt(m.entries, m.hot, m.runner, m.info, ids, true, o.id, o.meta);
   if (!stored) {
     throw new InvalidArgumentError(
       `a prompt of ${ids.length} tokens needs more than the whole cache budget (${m.entries.stats().budgetBytes} bytes): not cached`,

@@ -1,5 +1,6 @@
 /** Write-back (docs/DESIGN.md, Write back): the live KV cache rows of a prompt become a cache entry. */
 
+import type { EntryUserMeta } from '../api/cache.ts';
 import { entryBytes, type KVEntry, type KVEntryMeta, makeEntry } from '../kvshare/entry.ts';
 import type { EntryCache } from '../kvshare/entry-cache.ts';
 import type { HotTier } from '../llama/hot-tier.ts';
@@ -21,6 +22,7 @@ export async function storePrompt(
   ids: number[],
   exact: boolean,
   id?: string,
+  meta?: EntryUserMeta,
 ): Promise<KVEntryMeta | null> {
   const same: string[] = [];
   // An entry stored under an id of the caller's keeps its id even if another holds the same tokens.
@@ -43,6 +45,7 @@ export async function storePrompt(
     v,
     now: Date.now(),
     exact,
+    meta,
   });
   if (entryBytes(entry) > entries.stats().budgetBytes) return null;
   // The same tokens stored before, or the entry under the id asked for, are replaced.

@@ -7,6 +7,7 @@ import { CacheEntryError } from '../errors.ts';
 import { KV_DTYPES, type KVArray, type KVDtype, kvConvert, kvDtypeOf, kvLength } from '../util/kv-dtype.ts';
 import { Q8_GROUP, Q8_GROUP_BYTES } from '../util/kv-q8.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
+import { checkUserMeta, type EntryUserMeta } from './user-meta.ts';
 
 export interface KVEntry {
   id: string; // unique
@@ -24,6 +25,8 @@ export interface KVEntry {
   exact: boolean;
   createdAt: number; // clock time (ms) when stored
   lastUsed: number; // clock time (ms) of the last add/get
+  /** The application's metadata (checkUserMeta), absent when none was given. */
+  meta?: EntryUserMeta;
 }
 
 /**
@@ -69,6 +72,7 @@ export function entryMeta(e: KVEntry): KVEntryMeta {
     exact: e.exact,
     createdAt: e.createdAt,
     lastUsed: e.lastUsed,
+    ...(e.meta ? { meta: { ...e.meta } } : {}),
   };
 }
 
@@ -84,6 +88,7 @@ export interface MakeEntryInput {
   now: number;
   sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
   exact?: boolean; // default false
+  meta?: EntryUserMeta; // already checked (checkUserMeta)
 }
 
 /** Assemble an entry, computing positions (0..T-1 unless given) and the MinHash sketch. Does not validate. */
@@ -106,6 +111,7 @@ export function makeEntry(input: MakeEntryInput): KVEntry {
     exact: input.exact ?? false,
     createdAt: input.now,
     lastUsed: input.now,
+    ...(input.meta ? { meta: input.meta } : {}),
   };
 }
 
@@ -225,6 +231,7 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
   }
   if (!Number.isFinite(e.createdAt) || !Number.isFinite(e.lastUsed))
     fail('createdAt and lastUsed must be finite numbers');
+  if (e.meta !== undefined) checkUserMeta(e.meta, fail);
 }
 
 /**

@@ -4,7 +4,7 @@
  *   offset  size  field
  *   0       4     magic 'KVSE'
  *   4       4     format version (u32, ENTRY_FORMAT_VERSION)
- *   8       4     flags (u32; bit 0 = exact, other bits must be 0)
+ *   8       4     flags (u32; bit 0 = exact, bit 1 = has a meta section (version 2), other bits must be 0)
  *   12      4     T, number of tokens (u32)
  *   16      4     numLayers L (u32)
  *   20      4     kvDim D (u32)
@@ -17,6 +17,8 @@
  *   56            id, fingerprint (UTF-8), zero-padded to a multiple of 4
  *   then          tokens i32[T], positions i32[T], sketch u32[S], K L × [T, D], V L × [T, D] of the dtype
  *                 (f32, f16 as IEEE half bits, or q8: per 32 values 32 int8 codes and an f32 scale)
+ *   then          only with flag bit 1: meta length M (u32, 1..MAX_META_BYTES), the entry's application
+ *                 metadata as UTF-8 JSON (user-meta.ts) [M], zero-padded to a multiple of 4
  *   last    4     CRC-32 (IEEE) of every byte before it
  *
  * Every array starts at a 4-byte-aligned offset (D is even; q8: D % 32 == 0, 36 bytes per group), so
@@ -27,6 +29,7 @@
  */
 import { CacheEntryError } from '../errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../kvshare/entry.ts';
+import { decodeUserMeta, encodeUserMeta, MAX_META_BYTES } from '../kvshare/user-meta.ts';
 import { type KVArray, type KVDtype, kvBytes, kvLength } from '../util/kv-dtype.ts';
 import { Q8_GROUP } from '../util/kv-q8.ts';
 
@@ -37,6 +40,7 @@ const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16', 'q8'];
 const FIXED_HEADER_BYTES = 56;
 const MAX_STRING_BYTES = 4096; // id and fingerprint; anything longer is a corrupt header
 const FLAG_EXACT = 1;
+const FLAG_META = 2;
 
 /** Slicing-by-8 tables: row 0 is the CRC-32 (reflected 0xEDB88320) of each byte, row k shifts it k bytes. */
 const CRC_TABLES = (() => {
@@ -81,7 +85,13 @@ function bodyBytes(T: number, L: number, D: number, S: number, dtype: KVDtype): 
   return 4 * (2 * T + S) + 2 * L * kvBytes(dtype, T * D);
 }
 
-/** Byte length of an encoded entry whose id and fingerprint take `stringBytes` UTF-8 bytes together. */
+/** Bytes of the meta section for `metaBytes` bytes of JSON (0: no section). */
+const metaSectionBytes = (metaBytes: number): number => (metaBytes > 0 ? 4 + pad4(metaBytes) : 0);
+
+/**
+ * Byte length of an encoded entry whose id and fingerprint take `stringBytes` UTF-8 bytes together and
+ * whose metadata takes `metaBytes` bytes of JSON (0: none).
+ */
 export function payloadLength(
   stringBytes: number,
   T: number,
@@ -89,15 +99,31 @@ export function payloadLength(
   D: number,
   S: number,
   dtype: KVDtype = 'f32',
+  metaBytes = 0,
 ): number {
-  return FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S, dtype) + 4;
+  return (
+    FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S, dtype) + metaSectionBytes(metaBytes) + 4
+  );
+}
+
+/** Bytes of the UTF-8 JSON the codec stores for an entry's metadata (0 without). */
+export function metaByteLength(meta: KVEntry['meta']): number {
+  return meta ? encodeUserMeta(meta).length : 0;
 }
 
 /** Byte length encodeEntry(e) will produce. */
 export function encodedEntryLength(e: KVEntry): number {
   const enc = new TextEncoder();
   const strings = enc.encode(e.id).length + enc.encode(e.fingerprint).length;
-  return payloadLength(strings, e.tokens.length, e.numLayers, e.kvDim, e.sketch.length, e.dtype);
+  return payloadLength(
+    strings,
+    e.tokens.length,
+    e.numLayers,
+    e.kvDim,
+    e.sketch.length,
+    e.dtype,
+    metaByteLength(e.meta),
+  );
 }
 
 /** The CRC-32 stored at the end of an encoded entry (no verification). */
@@ -138,13 +164,16 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   const enc = new TextEncoder();
   const id = enc.encode(e.id);
   const fp = enc.encode(e.fingerprint);
+  const meta = e.meta ? encodeUserMeta(e.meta) : new Uint8Array(0);
+  if (meta.length > MAX_META_BYTES)
+    throw new CacheEntryError(`${where}: meta takes ${meta.length} bytes, more than ${MAX_META_BYTES}`);
   const bodyStart = FIXED_HEADER_BYTES + pad4(id.length + fp.length);
-  const total = bodyStart + bodyBytes(T, L, D, S, e.dtype) + 4;
+  const total = bodyStart + bodyBytes(T, L, D, S, e.dtype) + metaSectionBytes(meta.length) + 4;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = ENTRY_MAGIC.charCodeAt(i);
   dv.setUint32(4, ENTRY_FORMAT_VERSION, true);
-  dv.setUint32(8, e.exact ? FLAG_EXACT : 0, true);
+  dv.setUint32(8, (e.exact ? FLAG_EXACT : 0) | (meta.length > 0 ? FLAG_META : 0), true);
   dv.setUint32(12, T, true);
   dv.setUint32(16, L, true);
   dv.setUint32(20, D, true);
@@ -170,6 +199,11 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
       out.set(new Uint8Array(a.buffer, a.byteOffset, layerBytes), off);
       off += layerBytes;
     }
+  }
+  if (meta.length > 0) {
+    dv.setUint32(off, meta.length, true);
+    out.set(meta, off + 4);
+    off += metaSectionBytes(meta.length);
   }
   dv.setUint32(off, crc32(out, 0, off), true);
   return out;
@@ -206,8 +240,8 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const idLen = dv.getUint32(28, true);
   const fpLen = dv.getUint32(32, true);
   const code = dv.getUint32(36, true); // version 1: reserved, 0 (f32)
-  if ((flags & ~FLAG_EXACT) !== 0 || (version === 1 && code !== 0))
-    fail('has unknown flag or reserved bits set');
+  const known = version === 1 ? FLAG_EXACT : FLAG_EXACT | FLAG_META;
+  if ((flags & ~known) !== 0 || (version === 1 && code !== 0)) fail('has unknown flag or reserved bits set');
   const dtype = DTYPE_CODES[code];
   if (dtype === undefined) fail(`has an unknown K/V dtype code ${code}`);
   if (dtype === 'q8' && D % Q8_GROUP !== 0) fail(`is q8 with kvDim ${D}, not a multiple of ${Q8_GROUP}`);
@@ -215,7 +249,15 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
     fail(`has an id or fingerprint longer than ${MAX_STRING_BYTES} bytes`);
   }
   const bodyStart = FIXED_HEADER_BYTES + pad4(idLen + fpLen);
-  const total = bodyStart + bodyBytes(T, L, D, S, dtype) + 4; // exact in f64: each factor < 2^32, product < 2^53 or huge
+  const bodyEnd = bodyStart + bodyBytes(T, L, D, S, dtype); // exact in f64: each factor < 2^32, product < 2^53 or huge
+  let metaLen = 0;
+  if (flags & FLAG_META) {
+    if (bytes.length < bodyEnd + 8) fail(`is truncated: ${bytes.length} bytes, too few for its meta section`);
+    metaLen = dv.getUint32(bodyEnd, true);
+    if (metaLen === 0 || metaLen > MAX_META_BYTES)
+      fail(`has a meta section of ${metaLen} bytes; 1 to ${MAX_META_BYTES} are allowed`);
+  }
+  const total = bodyEnd + metaSectionBytes(metaLen) + 4;
   if (bytes.length < total) {
     fail(`is truncated: ${bytes.length} bytes, the header (T=${T}, L=${L}, kvDim=${D}) implies ${total}`);
   }
@@ -255,6 +297,8 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
       off += bytes;
     }
   }
+  const meta =
+    metaLen > 0 ? decodeUserMeta(bytes.subarray(bodyEnd + 4, bodyEnd + 4 + metaLen), fail) : undefined;
   const entry: KVEntry = {
     id,
     fingerprint,
@@ -269,6 +313,7 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
     exact: (flags & FLAG_EXACT) !== 0,
     createdAt: dv.getFloat64(40, true),
     lastUsed: dv.getFloat64(48, true),
+    ...(meta ? { meta } : {}),
   };
   validateEntry(entry, expect);
   return entry;

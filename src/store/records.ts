@@ -9,8 +9,9 @@
  */
 import type { EngineWarning } from '../api/cache.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
+import { checkUserMeta, type EntryUserMeta } from '../kvshare/user-meta.ts';
 import { KV_DTYPES, type KVDtype, kvBytes } from '../util/kv-dtype.ts';
-import { payloadLength } from './codec.ts';
+import { metaByteLength, payloadLength } from './codec.ts';
 
 /**
  * The version in key names: the key layout's, not the payload format's (payloads of entry format 1
@@ -28,6 +29,7 @@ export interface IndexRecord {
   createdAt: number;
   lastUsed: number;
   checksum: number; // CRC-32 stored at the end of the payload
+  meta?: EntryUserMeta; // the entry's application metadata, as its payload holds it
 }
 
 /** Something the cache wants the application to know; it never throws for these. */
@@ -69,6 +71,7 @@ export function indexRecordFor(e: KVEntry, payloadBytes: number, checksum: numbe
     createdAt: e.createdAt,
     lastUsed: e.lastUsed,
     checksum,
+    ...(e.meta ? { meta: e.meta } : {}),
   };
 }
 
@@ -92,7 +95,7 @@ export function parseIndexRecord(value: unknown, id: string, limits: RecordLimit
     return undefined;
   if (!isCount(r.numTokens) || r.numTokens === 0 || !isCount(r.bytes) || !isCount(r.checksum))
     return undefined;
-  if (r.bytes > limits.maxBytes) return undefined;
+  if (r.bytes > limits.maxBytes || !recordMetaValid(r.meta)) return undefined;
   const enc = new TextEncoder();
   const strings = enc.encode(id).length + enc.encode(limits.fingerprint).length;
   if (recordDtype(r as IndexRecord, strings, limits) === undefined) return undefined;
@@ -100,6 +103,20 @@ export function parseIndexRecord(value: unknown, id: string, limits: RecordLimit
     return undefined;
   }
   return r as IndexRecord;
+}
+
+/** Whether a record's `meta` is absent or valid metadata (checked before its length counts in `bytes`). */
+function recordMetaValid(meta: unknown): boolean {
+  if (meta === undefined) return true;
+  try {
+    return (
+      checkUserMeta(meta, (msg) => {
+        throw new Error(msg);
+      }) !== undefined
+    );
+  } catch {
+    return false;
+  }
 }
 
 /** The K/V dtype whose payload length the record's `bytes` is (undefined: none, a bad record). */
@@ -110,7 +127,9 @@ function recordDtype(
 ): KVDtype | undefined {
   const S = shape.numHashes ?? r.sketch.length;
   return KV_DTYPES.find(
-    (d) => r.bytes === payloadLength(stringBytes, r.numTokens, shape.numLayers, shape.kvDim, S, d),
+    (d) =>
+      r.bytes ===
+      payloadLength(stringBytes, r.numTokens, shape.numLayers, shape.kvDim, S, d, metaByteLength(r.meta)),
   );
 }
 
@@ -129,6 +148,7 @@ export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMet
     exact: r.exact,
     createdAt: r.createdAt,
     lastUsed: r.lastUsed,
+    ...(r.meta ? { meta: { ...r.meta } } : {}),
   };
 }
 

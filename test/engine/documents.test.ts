@@ -172,6 +172,41 @@ describe('cache.add and cache.addDocument', () => {
     expect(engine.cache.list()).toEqual([]); // the chunks stored before the abort are gone too
   });
 
+  it('meta: kept on the entry (add) and on every chunk (addDocument); bad meta is a typed error, nothing stored', async () => {
+    await engine.cache.clear();
+    const meta = { title: 'Lily', year: 2024, public: true, note: null };
+    const a = await engine.cache.add(STORY.slice(0, 120), { id: 'one', meta });
+    expect(a.meta).toEqual(meta);
+    expect((await engine.cache.get('one'))?.meta).toEqual(meta);
+    const doc = await engine.cache.addDocument(STORY, {
+      id: 'doc',
+      chunkTokens: 32,
+      meta: { src: 'story.txt' },
+    });
+    expect(doc.chunks.length).toBeGreaterThan(1);
+    const listed = engine.cache.list().filter((e) => e.id.startsWith('doc#'));
+    expect(listed.map((e) => e.meta)).toEqual(doc.chunks.map(() => ({ src: 'story.txt' })));
+    const plain = await engine.cache.add('Tom had a red kite.', { id: 'plain' });
+    expect(plain).not.toHaveProperty('meta');
+    const before = engine.cache.list().length;
+    for (const bad of [
+      [1],
+      { a: { b: 1 } },
+      { n: Number.NaN },
+      { ['k'.repeat(65)]: 1 },
+      { s: 'x'.repeat(5000) },
+    ]) {
+      const m = bad as unknown as Record<string, string>;
+      await expect(engine.cache.add(STORY, { id: 'bad', meta: m })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(
+        engine.cache.addDocument(STORY, { id: 'bad', chunkTokens: 32, meta: m }),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(engine.cache.list()).toHaveLength(before);
+  });
+
   it('a prompt quoting 8 chunks of a document in a shuffled order, plus a question, reuses every chunk', async () => {
     await engine.cache.clear();
     const text = readFileSync(storiesPairs, 'utf8')
