@@ -143,6 +143,24 @@ describe('documents across the boundary', () => {
       InvalidArgumentError,
     );
   });
+
+  it('meta crosses the boundary both ways; bad meta is InvalidArgumentError', async () => {
+    await client.cache.clear();
+    const text = 'Once upon a time, Lily found a red ball in the park. She threw it to her dog.';
+    const meta = { title: 'Lily', n: 2, ok: true, none: null };
+    expect((await client.cache.add(text, { id: 'm', meta })).meta).toEqual(meta);
+    const doc = await client.cache.addDocument(`${text} Tom had a blue kite.`, {
+      id: 'd',
+      chunkTokens: 16,
+      meta: { src: 'a.txt' },
+    });
+    expect(doc.chunks.every((c) => c.meta?.src === 'a.txt')).toBe(true);
+    const listed = await client.cache.list();
+    expect(listed.find((e) => e.id === 'm')?.meta).toEqual(meta);
+    await expect(
+      client.cache.add(text, { meta: { deep: { x: 1 } } as unknown as Record<string, string> }),
+    ).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
 });
 
 describe('client lifecycle', () => {

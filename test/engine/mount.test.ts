@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kvshare-site-'));
   await writeFile(
     join(dir, 'docs.jsonl'),
-    stories.map((text, i) => JSON.stringify({ id: `tale${i}`, text })).join('\n'),
+    stories.map((text, i) => JSON.stringify({ id: `tale${i}`, text, meta: { n: i } })).join('\n'),
   );
   const r = spawnSync(
     process.execPath,
@@ -91,6 +91,9 @@ describe('a mounted pack of documents', () => {
     expect(s.mountFetchedBytes).toBe(built.indexBytes + three);
     expect(s.mountFetchedBytes).toBeLessThanOrEqual(1.1 * three + built.indexBytes);
     expect(s).toMatchObject({ mounts: 1, mountedEntries: 5, entries: 3 });
+    // Each fetched entry carries its jsonl line's meta.
+    const metas = Object.fromEntries(engine.cache.list().map((e) => [e.id, e.meta]));
+    expect(metas).toEqual({ tale5: { n: 5 }, tale1: { n: 1 }, tale6: { n: 6 } });
     // Asked again: nothing more is fetched.
     await engine.generate(prompt, { maxNewTokens: 2, cachePrompt: false });
     expect(server.requests).toHaveLength(5);

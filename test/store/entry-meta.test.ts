@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { set } from 'idb-keyval';
 import { describe, expect, it } from 'vitest';
-import { CacheEntryError, CachePackError } from '../../src/errors.ts';
+import { readDocuments } from '../../src/cli/pack-build.ts';
+import { CacheEntryError, CachePackError, InvalidArgumentError } from '../../src/errors.ts';
 import type { KVEntry } from '../../src/kvshare/entry.ts';
 import { MemoryEntryCache } from '../../src/kvshare/entry-cache.ts';
 import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
@@ -167,6 +168,23 @@ describe('entry metadata', () => {
       expect(cache.list().find((e) => e.id === 'p0')?.meta).toEqual(META);
     } finally {
       await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('kvshare pack build reads per-document meta from a jsonl, refusing bad meta with the line', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kvshare-meta-docs-'));
+    try {
+      const file = join(dir, 'docs.jsonl');
+      await writeFile(file, ['{"id":"a","text":"x","meta":{"src":"a.md","n":1}}', '{"text":"y"}'].join('\n'));
+      expect(readDocuments(file)).toEqual([
+        { id: 'a', text: 'x', meta: { src: 'a.md', n: 1 } },
+        { id: 'doc1', text: 'y' },
+      ]);
+      await writeFile(file, ['{"text":"x"}', '{"text":"y","meta":{"deep":{"a":1}}}'].join('\n'));
+      expect(() => readDocuments(file)).toThrow(InvalidArgumentError);
+      expect(() => readDocuments(file)).toThrow(/line 2: meta\.deep must be/);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
