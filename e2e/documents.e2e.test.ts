@@ -1,7 +1,7 @@
 // The demo's Documents panel in headless chromium: mount the sample pack that `npm start` serves
 // (assets/packs, built by `kvshare pack build`), ask over 3 of its documents, and see which entries were
-// reused and that only the index and those entries were fetched. Saves a screenshot of the panel
-// (docs/screenshots/documents-panel.png).
+// reused and that only the index and those entries were fetched. Saves a screenshot of the panel in
+// test-results/screenshots/documents-panel.png (the copy in docs/screenshots/ is one of them).
 import { mkdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { DemoDriver } from './demo-driver.ts';
 import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-const SHOT = resolve(projectRoot, 'docs/screenshots/documents-panel.png');
+const SHOTS = resolve(projectRoot, 'test-results/screenshots');
 const PACK = resolve(projectRoot, 'assets/packs/stories260K-tales.kvpack');
 
 test.describe.configure({ mode: 'serial' });
@@ -60,7 +60,7 @@ test('the Documents panel mounts the sample pack and shows which documents a que
   expect(fetched).toBeLessThan(indexBytes + (1.1 * 3 * (pack.length - indexBytes)) / 8 + 3 * 4096);
   const answer = await demo.readAnswer(0);
   expect(answer.badge?.reused).toBeGreaterThan(0);
-  await mkdir(resolve(projectRoot, 'docs/screenshots'), { recursive: true });
-  await page.screenshot({ path: SHOT, fullPage: true });
+  await mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: resolve(SHOTS, 'documents-panel.png'), fullPage: true });
   expect(browser.errors).toEqual([]);
 });

@@ -181,8 +181,11 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
       const len = kvLength(e.dtype, want);
       if (a.length !== len) {
         const what = a.length < len ? 'is truncated' : 'is too long';
+        const expected = `${T} × ${expect.kvDim} = ${want}`;
         fail(
-          `${name}[${l}] ${what}: ${a.length} elements, expected those of ${T} × ${expect.kvDim} = ${want} ${e.dtype} values (${len})`,
+          e.dtype === 'q8'
+            ? `${name}[${l}] ${what}: ${a.length} bytes, expected ${len} (q8 groups of ${expected} values)`
+            : `${name}[${l}] ${what}: ${a.length} values, expected ${expected}`,
         );
       }
       if (a instanceof Uint8Array) {

@@ -3,7 +3,8 @@ import { type KVDtype, kvBytes } from '../util/kv-dtype.ts';
 
 /**
  * Per-layer K and V on the GPU, one row per position, stored as `dtype` (f16: halves packed two per
- * u32 word; q8: per 32 values 8 words of int8 codes and an f32 scale). Keys are stored RoPE-rotated at their position.
+ * u32 word; q8: per 32 values 8 words of int8 codes and an f32 scale). Keys are stored RoPE-rotated
+ * at their position.
  */
 export class LiveCache {
   readonly k: GPUBuffer[]; // L × [ctx, kvDim] of dtype
