@@ -1,12 +1,15 @@
-// A tiny random-weight Gemma 2 model folder (test/helpers/arch-models.ts: GeGLU, (1 + w) norms around
-// attention and MLP, a window of 40 on layer 0, attention and final-logit soft-caps; stories260K's
-// tokenizer) in headless chromium (SwiftShader): the chat demo loads it by ?model= and answers, an
-// exact repeat with prefix reuse answers the same from reused rows, and <kvshare-chat> answers too.
+// Tiny random-weight Gemma model folders (test/helpers/arch-models.ts; stories260K's tokenizer) in
+// headless chromium (SwiftShader). Gemma 2 (GeGLU, (1 + w) norms around attention and MLP, a window
+// of 40 on layer 0, attention and final-logit soft-caps): the chat demo loads it by ?model= and
+// answers, and an exact repeat with prefix reuse answers the same from reused rows. Gemma 3 (q/k
+// norms, a local layer with its own RoPE base and a global one with linear scaling): <kvshare-chat>
+// loads it and answers.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
+import type { ModelInfo } from '../src/api/model.ts';
 import type { KVShareChat } from '../src/component/index.ts';
 import { writeArchModel } from '../test/helpers/arch-models.ts';
 import { DemoDriver } from './demo-driver.ts';
@@ -24,9 +27,10 @@ let pagesServer: PageServer;
 let browser: BrowserSession;
 
 test.beforeAll(async () => {
-  // Its own dev servers, serving at /models/ a temp folder that holds only the synthetic gemma2 folder.
+  // Its own dev servers, serving at /models/ a temp folder that holds only the gemma2 and gemma3 folders.
   assets = await mkdtemp(join(tmpdir(), 'kvshare-gemma-e2e-'));
   await writeArchModel('gemma2', assets, []);
+  await writeArchModel('gemma3', assets, []);
   demoServer = await startPageServer('demo', assets);
   pagesServer = await startPageServer('e2e/pages', assets);
   browser = await launchBrowser();
@@ -39,7 +43,7 @@ test.afterAll(async () => {
   if (assets) await rm(assets, { recursive: true, force: true });
 });
 
-test.describe('a synthetic Gemma 2 model in the browser', () => {
+test.describe('synthetic Gemma 2 and Gemma 3 models in the browser', () => {
   test('the demo loads the gemma2 folder, answers, and answers an exact repeat the same from reused rows', async () => {
     const demo = new DemoDriver(browser.page);
     expect(await demo.open(demoServer.origin, '?model=gemma2')).toBe('ready');
@@ -59,7 +63,7 @@ test.describe('a synthetic Gemma 2 model in the browser', () => {
     expect(browser.errors).toEqual([]);
   });
 
-  test('<kvshare-chat> loads the gemma2 folder and answers', async () => {
+  test('<kvshare-chat> loads the gemma3 folder and answers', async () => {
     const page = await browser.context.newPage();
     await page.goto(`${pagesServer.origin}/index.html`);
     await page.addScriptTag({
@@ -72,15 +76,19 @@ test.describe('a synthetic Gemma 2 model in the browser', () => {
         const el = document.createElement('kvshare-chat') as KVShareChat;
         el.setAttribute('model', url);
         el.setAttribute('max-tokens', String(max));
-        const ready = new Promise((ok) => el.addEventListener('ready', ok, { once: true }));
+        const ready = new Promise<CustomEvent<ModelInfo>>((ok) =>
+          el.addEventListener('ready', (e) => ok(e as CustomEvent<ModelInfo>), { once: true }),
+        );
         document.body.append(el);
-        await ready;
+        const { config } = (await ready).detail;
         const a = await el.send(q);
         const shown = [...el.shadowRoot!.querySelectorAll('[part~="assistant"]')].map((n) => n.textContent);
-        return { a, shown };
+        return { a, shown, modelType: config.modelType, gemma: config.gemma !== undefined };
       },
-      ['/models/gemma2', QUESTION, MAX_TOKENS] as const,
+      ['/models/gemma3', QUESTION, MAX_TOKENS] as const,
     );
+    expect(r.modelType).toBe('gemma3');
+    expect(r.gemma).toBe(true);
     const content = r.a?.content ?? '';
     expect(content.length).toBeGreaterThan(0);
     expect(r.a?.usage?.completion_tokens).toBeGreaterThan(0);

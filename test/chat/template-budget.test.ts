@@ -31,6 +31,16 @@ beforeAll(async () => {
   good = await createTokenizer({ ...files, chatTemplate: GOOD_TEMPLATE });
 });
 
+/**
+ * Milliseconds of CPU this test process has used (user + system). The bounds below are on CPU time, not
+ * wall time, so that other jobs sharing the machine's cores cannot fail them; the render budget itself
+ * is wall clock and stops a bomb sooner under load, never later.
+ */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 function withTemplate(template: string): Promise<Tokenizer> {
   return createTokenizer({ ...files, chatTemplate: template });
 }
@@ -42,7 +52,7 @@ describe('hostile templates (category: templates, bombs)', () => {
     const want = good.renderChatTemplate(CHAT, { addGenerationPrompt: true });
     for (const [name, template] of TEMPLATE_BOMBS) {
       tally.tried++;
-      const t0 = performance.now();
+      const t0 = cpuMs();
       try {
         const tok = await withTemplate(template);
         tok.applyChatTemplate(CHAT, { addGenerationPrompt: true });
@@ -50,7 +60,7 @@ describe('hostile templates (category: templates, bombs)', () => {
       } catch (e) {
         if (!(e instanceof InvalidArgumentError)) tally.crashed++;
       }
-      const ms = performance.now() - t0;
+      const ms = cpuMs() - t0;
       if (ms > 2000) slow.push(`${name}: ${ms.toFixed(0)} ms`);
       if (good.renderChatTemplate(CHAT, { addGenerationPrompt: true }) !== want) tally.lost++;
     }
@@ -103,27 +113,27 @@ describe('an engine whose model ships a hostile template', () => {
   });
 
   it('refuses the chat request with InvalidArgumentError and answers the next plain request', async () => {
-    const t0 = performance.now();
+    const t0 = cpuMs();
     await expect(chat.chat.completions.create({ messages: CHAT, max_tokens: 4 })).rejects.toBeInstanceOf(
       InvalidArgumentError,
     );
-    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(cpuMs() - t0).toBeLessThan(2000);
     const r = await engine.generate('Once upon a time', { maxNewTokens: 4 });
     expect(r.tokenIds.length).toBe(4);
   }, 60_000);
 
   it('refuses a prompt far past the context before tokenizing it', async () => {
-    const t0 = performance.now();
+    const t0 = cpuMs();
     await expect(
       engine.generate('Once upon a time '.repeat(200_000), { maxNewTokens: 4 }),
     ).rejects.toBeInstanceOf(ContextOverflowError);
-    expect(performance.now() - t0).toBeLessThan(500);
+    expect(cpuMs() - t0).toBeLessThan(500);
     // A 2 MB chat message too (this model's template is the bomb: refused before it runs).
-    const t1 = performance.now();
+    const t1 = cpuMs();
     const long = [{ role: 'user' as const, content: 'x'.repeat(2_000_000) }];
     await expect(chat.chat.completions.create({ messages: long, max_tokens: 4 })).rejects.toBeInstanceOf(
       ContextOverflowError,
     );
-    expect(performance.now() - t1).toBeLessThan(500);
+    expect(cpuMs() - t1).toBeLessThan(500);
   });
 });
