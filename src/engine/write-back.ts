@@ -25,12 +25,14 @@ export async function storePrompt(
   meta?: EntryUserMeta,
 ): Promise<KVEntryMeta | null> {
   const same: string[] = [];
+  let kept = meta; // a write-back replacing an entry of the same tokens keeps that entry's meta
   // An entry stored under an id of the caller's keeps its id even if another holds the same tokens.
   for (const match of id !== undefined ? [] : entries.query(ids, 4, { threshold: 0.99 })) {
     const old = await entries.get(match.id);
     if (old && old.tokens.length === ids.length && old.tokens.every((t, i) => t === ids[i])) {
       if (old.exact && !exact) return entries.list().find((e) => e.id === old.id)!;
       same.push(old.id);
+      kept ??= old.meta;
     }
   }
   const { k, v } = await readCacheRows(runner, ids.length);
@@ -45,7 +47,7 @@ export async function storePrompt(
     v,
     now: Date.now(),
     exact,
-    meta,
+    meta: kept,
   });
   if (entryBytes(entry) > entries.stats().budgetBytes) return null;
   // The same tokens stored before, or the entry under the id asked for, are replaced.

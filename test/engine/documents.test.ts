@@ -178,6 +178,11 @@ describe('cache.add and cache.addDocument', () => {
     const a = await engine.cache.add(STORY.slice(0, 120), { id: 'one', meta });
     expect(a.meta).toEqual(meta);
     expect((await engine.cache.get('one'))?.meta).toEqual(meta);
+    // A generation's write-back of the same tokens replaces the entry but keeps its meta.
+    await engine.generate(STORY.slice(0, 120), { maxNewTokens: 1, reuse: { mode: 'none' } }); // stores the prompt alone
+    const same = engine.cache.list().filter((e) => e.numTokens === a.numTokens);
+    expect(same).toHaveLength(1);
+    expect(same[0].meta).toEqual(meta);
     const doc = await engine.cache.addDocument(STORY, {
       id: 'doc',
       chunkTokens: 32,
