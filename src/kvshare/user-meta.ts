@@ -21,8 +21,12 @@ export function checkUserMeta(value: unknown, fail: (msg: string) => never): Ent
     fail('meta must be a plain object');
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) fail('meta must be a plain object');
+  if (Object.getOwnPropertySymbols(value).length > 0) fail('meta keys must be strings');
   const out: EntryUserMeta = Object.create(null);
   const keys = Object.keys(value as object);
+  // Each key takes at least 6 bytes of JSON ("k":0,): more keys than that cannot fit, refused unread.
+  if (keys.length > MAX_META_BYTES / 6)
+    fail(`meta has ${keys.length} keys; they cannot fit in ${MAX_META_BYTES} bytes`);
   for (const key of keys) {
     if (key.length === 0 || key.length > MAX_META_KEY_CHARS || key === '__proto__')
       fail(

@@ -64,6 +64,8 @@ describe('entry metadata', () => {
       { '': 1 },
       JSON.parse('{"__proto__": 1}'),
       { big: 'x'.repeat(MAX_META_BYTES) },
+      { [Symbol('s')]: 1 },
+      Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, 0])),
     ])
       expect(() => checkUserMeta(bad, fail), JSON.stringify(bad)).toThrow(RangeError);
     expect(checkUserMeta({ ['k'.repeat(64)]: 'x'.repeat(MAX_META_BYTES - 80) }, fail)).toBeDefined();
