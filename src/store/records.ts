@@ -8,6 +8,7 @@
  * An entry is visible only while its index record exists; the index record is written after the payload.
  */
 import type { EngineWarning } from '../api/cache.ts';
+import { CacheEntryError } from '../errors.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { checkUserMeta, type EntryUserMeta } from '../kvshare/user-meta.ts';
 import { KV_DTYPES, type KVDtype, kvBytes } from '../util/kv-dtype.ts';
@@ -111,7 +112,7 @@ function recordMetaValid(meta: unknown): boolean {
   try {
     return (
       checkUserMeta(meta, (msg) => {
-        throw new Error(msg);
+        throw new CacheEntryError(msg);
       }) !== undefined
     );
   } catch {
