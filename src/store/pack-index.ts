@@ -21,18 +21,24 @@
  * it holds every entry's digest, so it pins the whole pack. Version 1 packs (src/store/pack.ts) still
  * import; they have no index and cannot be mounted.
  */
-import { CachePackError, InvalidArgumentError } from '../errors.ts';
+import { CachePackError } from '../errors.ts';
 import type { EntryExpectation, KVEntry } from '../kvshare/entry.ts';
 import { decodeEntry, encodeEntry } from './codec.ts';
+import {
+  checkPackEntries,
+  FINGERPRINT,
+  PACK_HEADER_BYTES,
+  PACK_MAGIC,
+  writePackFrame,
+} from './pack-layout.ts';
+
+export { PACK_HEADER_BYTES } from './pack-layout.ts';
 
 export const PACK_INDEX_VERSION = 2;
-export const PACK_HEADER_BYTES = 88;
 /** Largest index a mount reads (the whole index is held in memory). */
 export const DEFAULT_INDEX_MAX_BYTES = 64 * 1024 * 1024;
 const ROW_FIXED_BYTES = 8 + 8 + 32 + 4 + 4;
 const MAX_ID_BYTES = 4096;
-const MAGIC = 'KVSPACK\0';
-const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
@@ -64,17 +70,7 @@ export async function encodeIndexedPack(
   entries: KVEntry[],
   fingerprint: string,
 ): Promise<Uint8Array<ArrayBuffer>> {
-  if (!FINGERPRINT.test(fingerprint))
-    throw new InvalidArgumentError(
-      `fingerprint must be 64 lowercase hex digits, got ${JSON.stringify(fingerprint)}`,
-    );
-  const seen = new Set<string>();
-  for (const e of entries) {
-    if (e.fingerprint !== fingerprint)
-      throw new InvalidArgumentError(`entry ${JSON.stringify(e.id)} belongs to model ${e.fingerprint}`);
-    if (seen.has(e.id)) throw new InvalidArgumentError(`entry id ${JSON.stringify(e.id)} appears twice`);
-    seen.add(e.id);
-  }
+  checkPackEntries(entries, fingerprint);
   const enc = new TextEncoder();
   const ids = entries.map((e) => enc.encode(e.id));
   const payloads = entries.map(encodeEntry);
@@ -83,20 +79,7 @@ export async function encodeIndexedPack(
     align(align(ROW_FIXED_BYTES + ids[i].length, 4) + 4 * e.tokens.length, 8),
   );
   const indexBytes = rowBytes.reduce((s, n) => s + n, 0);
-  const offsets: number[] = [];
-  let end = PACK_HEADER_BYTES + indexBytes;
-  for (const p of payloads) {
-    const off = align(end, 8);
-    offsets.push(off);
-    end = off + p.length;
-  }
-  const out = new Uint8Array(end);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) out[i] = MAGIC.charCodeAt(i);
-  dv.setUint32(8, PACK_INDEX_VERSION, true);
-  dv.setUint32(12, entries.length, true);
-  for (let i = 0; i < 64; i++) out[16 + i] = fingerprint.charCodeAt(i);
-  dv.setUint32(80, indexBytes, true);
+  const { out, dv, offsets } = writePackFrame(PACK_INDEX_VERSION, fingerprint, indexBytes, payloads);
   let row = PACK_HEADER_BYTES;
   entries.forEach((e, i) => {
     dv.setBigUint64(row, BigInt(offsets[i]), true);
@@ -108,7 +91,6 @@ export async function encodeIndexedPack(
     const tokAt = row + align(ROW_FIXED_BYTES + ids[i].length, 4);
     for (let t = 0; t < e.tokens.length; t++) dv.setInt32(tokAt + 4 * t, e.tokens[t], true);
     row += rowBytes[i];
-    out.set(payloads[i], offsets[i]);
   });
   return out;
 }
@@ -117,7 +99,7 @@ export async function encodeIndexedPack(
 export function packVersion(head: Uint8Array): number {
   if (head.length < 12) throw new CachePackError('KV pack is truncated: fewer than 12 bytes');
   for (let i = 0; i < 8; i++)
-    if (head[i] !== MAGIC.charCodeAt(i))
+    if (head[i] !== PACK_MAGIC.charCodeAt(i))
       throw new CachePackError("KV pack has the wrong magic: not a KV pack (expected 'KVSPACK\\0')");
   return new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(8, true);
 }

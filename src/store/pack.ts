@@ -31,15 +31,21 @@ import {
   packVersion,
   readIndexHeader,
 } from './pack-index.ts';
+import {
+  checkPackEntries,
+  FINGERPRINT,
+  PACK_HEADER_BYTES,
+  PACK_MAGIC,
+  writePackFrame,
+} from './pack-layout.ts';
 
-export const PACK_MAGIC = 'KVSPACK\0';
+export { PACK_MAGIC } from './pack-layout.ts';
+
 export const PACK_FORMAT_VERSION = 1;
 export const DEFAULT_PACK_MAX_BYTES = 512 * 1024 * 1024;
 export const DEFAULT_PACK_MAX_ENTRIES = 65536;
-const HEADER_BYTES = 88;
 const ROW_FIXED_BYTES = 20;
 const MAX_ID_BYTES = 4096;
-const FINGERPRINT = /^[0-9a-f]{64}$/;
 
 export interface PackLimits {
   maxBytes?: number; // largest pack accepted (default 512 MiB)
@@ -52,47 +58,19 @@ const align8 = (n: number): number => Math.ceil(n / 8) * 8;
 
 /** Encode `entries` (all of model `fingerprint`, distinct ids) as one pack. */
 export function encodePack(entries: KVEntry[], fingerprint: string): Uint8Array<ArrayBuffer> {
-  if (!FINGERPRINT.test(fingerprint)) {
-    throw new InvalidArgumentError(
-      `fingerprint must be 64 lowercase hex digits, got ${JSON.stringify(fingerprint)}`,
-    );
-  }
-  const seen = new Set<string>();
-  for (const e of entries) {
-    if (e.fingerprint !== fingerprint) {
-      throw new InvalidArgumentError(
-        `entry ${JSON.stringify(e.id)} belongs to model ${e.fingerprint}, not ${fingerprint}`,
-      );
-    }
-    if (seen.has(e.id)) throw new InvalidArgumentError(`entry id ${JSON.stringify(e.id)} appears twice`);
-    seen.add(e.id);
-  }
+  checkPackEntries(entries, fingerprint);
   const enc = new TextEncoder();
   const ids = entries.map((e) => enc.encode(e.id));
   const payloads = entries.map(encodeEntry);
   const tableBytes = ids.reduce((sum, id) => sum + align8(ROW_FIXED_BYTES + id.length), 0);
-  const offsets: number[] = [];
-  let end = HEADER_BYTES + tableBytes;
-  for (const p of payloads) {
-    const off = align8(end);
-    offsets.push(off);
-    end = off + p.length;
-  }
-  const out = new Uint8Array(end);
-  const dv = new DataView(out.buffer);
-  for (let i = 0; i < 8; i++) out[i] = PACK_MAGIC.charCodeAt(i);
-  dv.setUint32(8, PACK_FORMAT_VERSION, true);
-  dv.setUint32(12, entries.length, true);
-  for (let i = 0; i < 64; i++) out[16 + i] = fingerprint.charCodeAt(i);
-  dv.setUint32(80, tableBytes, true);
-  let row = HEADER_BYTES;
+  const { out, dv, offsets } = writePackFrame(PACK_FORMAT_VERSION, fingerprint, tableBytes, payloads);
+  let row = PACK_HEADER_BYTES;
   payloads.forEach((p, i) => {
     dv.setBigUint64(row, BigInt(offsets[i]), true);
     dv.setBigUint64(row + 8, BigInt(p.length), true);
     dv.setUint32(row + 16, ids[i].length, true);
     out.set(ids[i], row + ROW_FIXED_BYTES);
     row += align8(ROW_FIXED_BYTES + ids[i].length);
-    out.set(p, offsets[i]);
   });
   return out;
 }
@@ -117,8 +95,8 @@ export function decodePack(bytes: Uint8Array, expect: EntryExpectation, opts: Pa
   const maxEntries = opts.maxEntries ?? DEFAULT_PACK_MAX_ENTRIES;
   if (!(bytes instanceof Uint8Array)) fail('is not a Uint8Array');
   if (bytes.length > maxBytes) fail(`is too large: ${bytes.length} bytes, the limit is ${maxBytes}`);
-  if (bytes.length < HEADER_BYTES)
-    fail(`is truncated: ${bytes.length} bytes, the header needs ${HEADER_BYTES}`);
+  if (bytes.length < PACK_HEADER_BYTES)
+    fail(`is truncated: ${bytes.length} bytes, the header needs ${PACK_HEADER_BYTES}`);
   const { dv, count, tableBytes, tableEnd } = readHeader(bytes, expect, maxEntries, fail);
   if (tableEnd > bytes.length)
     fail(`is truncated: its ${tableBytes}-byte entry table ends past the pack's ${bytes.length} bytes`);
@@ -182,7 +160,7 @@ function readHeader(
   if (count > maxEntries) fail(`holds ${count} entries, the limit is ${maxEntries}`);
   const tableBytes = dv.getUint32(80, true);
   if (dv.getUint32(84, true) !== 0) fail('has reserved header bits set');
-  return { dv, count, tableBytes, tableEnd: HEADER_BYTES + tableBytes };
+  return { dv, count, tableBytes, tableEnd: PACK_HEADER_BYTES + tableBytes };
 }
 
 /**
@@ -199,7 +177,7 @@ export function declaredPackBytes(
     throw new CachePackError(`KV pack ${msg}`);
   };
   const maxBytes = opts.maxBytes ?? DEFAULT_PACK_MAX_BYTES;
-  if (head.length < HEADER_BYTES) return { need: HEADER_BYTES };
+  if (head.length < PACK_HEADER_BYTES) return { need: PACK_HEADER_BYTES };
   if (packVersion(head) === PACK_INDEX_VERSION) {
     // Version 2 (pack-index.ts): the index says where the last entry ends.
     const { indexEnd } = readIndexHeader(head, expect);
@@ -228,7 +206,7 @@ function readTable(
   const dec = new TextDecoder('utf-8', { fatal: true });
   const rows: TableRow[] = [];
   const ids = new Set<string>();
-  let pos = HEADER_BYTES;
+  let pos = PACK_HEADER_BYTES;
   for (let i = 0; i < count; i++) {
     if (pos + ROW_FIXED_BYTES > tableEnd)
       fail(`entry table is too short for ${count} entries (row ${i} does not fit)`);
@@ -255,7 +233,7 @@ function readTable(
   }
   if (pos !== tableEnd)
     fail(
-      `entry table lengths do not add up: ${count} rows take ${pos - HEADER_BYTES} bytes, the header says ${tableEnd - HEADER_BYTES}`,
+      `entry table lengths do not add up: ${count} rows take ${pos - PACK_HEADER_BYTES} bytes, the header says ${tableEnd - PACK_HEADER_BYTES}`,
     );
   return rows;
 }
