@@ -1,14 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uploadBytes } from '../../src/gpu/buffers.ts';
 import { uploadRopeTable } from '../../src/llama/rope-table.ts';
-import { attentionOp } from '../../src/ops/attention.ts';
-import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
-import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
-import { deviationOp, kvPatchOp } from '../../src/ops/kvpatch.ts';
+import { kvPatchOp } from '../../src/ops/kvpatch.ts';
 import { ropeOp } from '../../src/ops/rope.ts';
 import { dequantizeQ8, q8Bytes, q8Scales, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
+import { describeKVReaders } from '../helpers/kv-readers.ts';
 import * as ref from '../reference/ops.ts';
 
 // The q8 KV cache: per group of 32 values of a row, 8 words of int8 codes and an f32 scale
@@ -182,90 +180,15 @@ describe('q8 KV writers', () => {
   );
 });
 
-describe('q8 KV readers', () => {
-  // [rows, H, KV, hd, positions]
-  const shapes: [number, number, number, number, number[]][] = [
+describeKVReaders({
+  dtype: 'q8',
+  harness: () => h,
+  upload: q8,
+  shapes: [
     [1, 9, 3, 64, [143]],
     [4, 8, 4, 8, [0, 5, 2, 11]],
     [2, 4, 1, 128, [200, 77]],
-  ];
-
-  function inputs(n: number, H: number, KV: number, hd: number, positions: number[]) {
-    const ctx = Math.max(...positions) + 5;
-    const kvDim = KV * hd;
-    const kc = ref.kvStored(randn(ctx * kvDim, 8, 2), 'q8');
-    const vc = ref.kvStored(randn(ctx * kvDim, 9, 2), 'q8');
-    const q = randn(n * H * hd, 10, 2);
-    const want = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
-    const args = {
-      q: h.f32(q),
-      kc: q8(kc),
-      vc: q8(vc),
-      dtype: 'q8' as const,
-      pos: h.u32(new Int32Array(positions)),
-      out: h.zeros(n * H * hd),
-      nHeads: H,
-      nKvHeads: KV,
-      headDim: hd,
-      rows: h.rows(n, Math.max(4, n)),
-      label: 'a8',
-    };
-    return { ctx, want, args };
-  }
-
-  it.each(shapes)(
-    'attention (attend / attend_thread) n=%i H=%i KV=%i hd=%i positions %j',
-    async (n, H, KV, hd, positions) => {
-      for (const software of [false, true]) {
-        const { ctx, want, args } = inputs(n, H, KV, hd, positions);
-        h.run([attentionOp({ ...h.k, software }, { ...args, probs: h.zeros(n * H * ctx), ctx })]);
-        expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
-      }
-    },
-  );
-
-  it.each(shapes)('flash attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
-    const { want, args } = inputs(n, H, KV, hd, positions);
-    const splits = new AttentionSplits(h.k.device);
-    splits.setSpan(Math.max(...positions) + 1);
-    const part = h.zeros(flashPartBytes(args.rows.max, H, hd) / 4);
-    h.run(flashAttentionOps(h.k, { ...args, part, splits }));
-    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
-  });
-
-  it.each(shapes)('thread attention n=%i H=%i KV=%i hd=%i positions %j', async (n, H, KV, hd, positions) => {
-    const { ctx, want, args } = inputs(n, H, KV, hd, positions);
-    const splits = new AttentionSplits(h.k.device);
-    splits.setSpan(Math.max(...positions) + 1);
-    h.run(threadAttentionOps(h.k, { ...args, scores: h.zeros(n * H * ctx), ctx, chunks: splits.chunks }));
-    expect(toleranceRatio(await h.read(args.out, n * H * hd), want, 1e-5, 1e-4)).toBeLessThan(1);
-  });
-
-  it('deviation compares the fresh V quantized in its groups with the q8 cache (0 for an unchanged row)', async () => {
-    const kvDim = 64;
-    const ctx = 32;
-    const len = 11;
-    const pos = Array.from({ length: len }, (_, i) => i);
-    const v = randn(len * kvDim, 31);
-    const vc = ref.kvStored(randn(ctx * kvDim, 32), 'q8');
-    vc.set(ref.kvStored(v.subarray(4 * kvDim, 5 * kvDim), 'q8'), 4 * kvDim); // row 4 unchanged
-    const dev = h.zeros(ctx);
-    h.run([
-      deviationOp(h.k, {
-        pos: h.u32(new Int32Array(pos)),
-        v: h.f32(v),
-        vc: q8(vc),
-        dev,
-        kvDim,
-        dtype: 'q8',
-        rows: h.rows(len),
-        label: 'dev8',
-      }),
-    ]);
-    const one = [new Float32Array(ctx).fill(1)]; // alpha = 1: the score is the deviation itself
-    const want = ref.deviationScores(ref.kvStored(v, 'q8'), vc, pos, one, kvDim, len);
-    const got = await h.read(dev, len);
-    expect(got[4]).toBe(0);
-    expect(toleranceRatio(got, want, 1e-5, 1e-4)).toBeLessThan(1);
-  });
+  ],
+  deviationKvDim: 64,
+  deviationWhat: 'quantized in its groups',
 });
