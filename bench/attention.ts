@@ -13,6 +13,7 @@ import { attentionOp } from '../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../src/ops/attention-flash.ts';
 import { threadAttentionFits, threadAttentionOps } from '../src/ops/attention-thread.ts';
 import { checkKVDtype, type KVDtype, kvBytes } from '../src/util/kv-dtype.ts';
+import { q8GroupFor } from '../src/util/kv-q8.ts';
 import { benchKernels } from './gpu.ts';
 
 const { values } = parseArgs({
@@ -83,7 +84,7 @@ for (const len of values.len.split(',').map(Number)) {
     splits.setSpan(len);
     const kernels: { name: string; dtype: KVDtype; ops: Op[]; ms: number[] }[] = [];
     for (const dtype of dtypes) {
-      const bytes = kvBytes(dtype, ctx * KV * hd);
+      const bytes = kvBytes(dtype, ctx * KV * hd, q8GroupFor(hd) ?? 0);
       const kc = storageBuffer(device, bytes, 'kc'); // [ctx, KV * hd] of dtype (zeros)
       const vc = storageBuffer(device, bytes, 'vc');
       const shape = { q, kc, vc, dtype, pos, out, nHeads: H, nKvHeads: KV, headDim: hd, rows };

@@ -1,6 +1,7 @@
 // kv_f32.wgsl's accessors for a q8 cache (q8_prelude.wgsl): element i lives in word
-// (i / Q8_GROUP) * Q8_WORDS + (i % Q8_GROUP) / 4 as an int8 code (32, 9: (i / 32) * 9 + (i % 32) / 4),
-// its group's f32 scale in the group's last word.
+// (i / Q8_GROUP) * Q8_WORDS + (i % Q8_GROUP) / 4 as an int8 code (group 32, 9 words: (i / 32) * 9 +
+// (i % 32) / 4; group 8, 3 words: (i / 8) * 3 + (i % 8) / 4), its group's f32 scale in the group's last
+// word. The group divides headDim, so the four elements of a kv4 read share one group and one scale.
 // kvElem gives the code, kvScale the scale; the value is their product.
 #include q8_prelude
 alias KVWord = u32;

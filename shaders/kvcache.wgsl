@@ -2,8 +2,8 @@
 //   kc[pos[r], :] = k[r, :],  vc[pos[r], :] = v[r, :]
 // scatter16: the same into an f16 cache (kc16/vc16: halves packed two per u32, as pack2x16float),
 // one thread per word (two values); kvDim is even.
-// scatter8: the same into a q8 cache (q8_prelude.wgsl), one thread per group of 32 values of a row
-// (K and V); kvDim % 32 == 0.
+// scatter8: the same into a q8 cache (q8_prelude.wgsl), one thread per group of Q8_GROUP values of a
+// row (K and V); kvDim % Q8_GROUP == 0.
 struct Params { kvDim: u32, _p0: u32, _p1: u32, _p2: u32 }
 struct Count { n: u32 }
 
@@ -14,8 +14,8 @@ struct Count { n: u32 }
 @group(0) @binding(4) var<storage, read> v: array<f32>;            // [n, kvDim]
 @group(0) @binding(5) var<storage, read_write> kc: array<f32>;     // [ctx, kvDim]
 @group(0) @binding(6) var<storage, read_write> vc: array<f32>;     // [ctx, kvDim]
-@group(0) @binding(7) var<storage, read_write> kc16: array<u32>;   // [ctx, kvDim / 2] (scatter16) | [ctx, kvDim / 32, 9] (scatter8)
-@group(0) @binding(8) var<storage, read_write> vc16: array<u32>;   // [ctx, kvDim / 2] (scatter16) | [ctx, kvDim / 32, 9] (scatter8)
+@group(0) @binding(7) var<storage, read_write> kc16: array<u32>;   // [ctx, kvDim / 2] (scatter16) | [ctx, kvDim / Q8_GROUP, Q8_WORDS] (scatter8)
+@group(0) @binding(8) var<storage, read_write> vc16: array<u32>;   // [ctx, kvDim / 2] (scatter16) | [ctx, kvDim / Q8_GROUP, Q8_WORDS] (scatter8)
 
 #include q8_prelude
 
@@ -45,7 +45,7 @@ fn scatter16(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(WG)
 fn scatter8(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let g = gid.x; // elements 32g .. 32g + 31 of the row
+  let g = gid.x; // elements g Q8_GROUP .. (g + 1) Q8_GROUP - 1 of the row
   let r = gid.y;
   let groups = p.kvDim / Q8_GROUP;
   if (r >= count.n || g >= groups) { return; }

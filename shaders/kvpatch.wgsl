@@ -8,10 +8,10 @@
 // patch_rows16: the same between f16 buffers (halves packed two per u32, as pack2x16float): the
 // thread of an even pair i rotates pairs i and i + 1 in f32 and stores one word per half-row; V words
 // are copied as they are. Needs headDim % 4 == 0. A shift of 0 stores each key exactly as it was.
-// patch_rows8: the same between q8 buffers (q8_prelude.wgsl), one thread per (row, group of 32 values
-// of the K/V row): each key of the group is rotated in f32 from its source pair (read through the
+// patch_rows8: the same between q8 buffers (q8_prelude.wgsl), one thread per (row, group of Q8_GROUP
+// values of the K/V row): each key of the group is rotated in f32 from its source pair (read through the
 // source groups' scales), and the group re-quantized; a shift of 0 and the values copy the group's
-// words as they are. Needs kvDim % 32 == 0.
+// words as they are. The group divides headDim (q8GroupFor).
 struct Params { nKvHeads: u32, headDim: u32, _p0: u32, _p1: u32 }
 struct Count { n: u32 }
 
@@ -23,10 +23,10 @@ struct Count { n: u32 }
 @group(0) @binding(5) var<storage, read> vsrc: array<f32>;          // [T, kvDim]
 @group(0) @binding(6) var<storage, read_write> kc: array<f32>;      // [ctx, kvDim]
 @group(0) @binding(7) var<storage, read_write> vc: array<f32>;      // [ctx, kvDim]
-@group(0) @binding(8) var<storage, read> ksrc16: array<u32>;        // [T, kvDim / 2] (patch_rows16) | [T, kvDim / 32, 9] (patch_rows8)
-@group(0) @binding(9) var<storage, read> vsrc16: array<u32>;        // [T, kvDim / 2] (patch_rows16) | [T, kvDim / 32, 9] (patch_rows8)
-@group(0) @binding(10) var<storage, read_write> kc16: array<u32>;   // [ctx, kvDim / 2] (patch_rows16) | [ctx, kvDim / 32, 9] (patch_rows8)
-@group(0) @binding(11) var<storage, read_write> vc16: array<u32>;   // [ctx, kvDim / 2] (patch_rows16) | [ctx, kvDim / 32, 9] (patch_rows8)
+@group(0) @binding(8) var<storage, read> ksrc16: array<u32>;        // [T, kvDim / 2] (patch_rows16) | [T, kvDim / Q8_GROUP, Q8_WORDS] (patch_rows8)
+@group(0) @binding(9) var<storage, read> vsrc16: array<u32>;        // [T, kvDim / 2] (patch_rows16) | [T, kvDim / Q8_GROUP, Q8_WORDS] (patch_rows8)
+@group(0) @binding(10) var<storage, read_write> kc16: array<u32>;   // [ctx, kvDim / 2] (patch_rows16) | [ctx, kvDim / Q8_GROUP, Q8_WORDS] (patch_rows8)
+@group(0) @binding(11) var<storage, read_write> vc16: array<u32>;   // [ctx, kvDim / 2] (patch_rows16) | [ctx, kvDim / Q8_GROUP, Q8_WORDS] (patch_rows8)
 
 #include q8_prelude
 

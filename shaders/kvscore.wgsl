@@ -1,6 +1,6 @@
 // Deviation-based token selection (docs/DESIGN.md, Select).
 //   deviation: dev[pos[r]] = sum_j |round(v[r, j]) - vc[pos[r], j]|  (fresh layer-1 V, rounded as the
-//              cache stores it (q8: in its groups of 32), vs the cached, patched V; the cache read
+//              cache stores it (q8: in its groups of Q8_GROUP), vs the cached, patched V; the cache read
 //              through kv_f32.wgsl)
 //   score:     score[j]    = mean_h probs[h, j] * dev[j]       (j < n; alpha_j from the probe query's attention)
 #include kv_f32

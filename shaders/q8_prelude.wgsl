@@ -1,9 +1,13 @@
 // The q8 K/V storage (src/util/kv-q8.ts): each group of Q8_GROUP consecutive values of a row is
-// Q8_WORDS u32 words: 8 words of int8 codes (code t of the group in byte t & 3 of word t >> 2), then
-// the f32 scale's bits; value = code * scale, scale = max |x| / 127, code = round(x * (1 / scale))
-// clamped to +-127. The writers (rope_kv8, scatter8, patch_rows8), the deviation kernel and the readers
-// (kv_q8.wgsl) share these.
-const Q8_GROUP: u32 = 32u; // src/util/kv-q8.ts's Q8_GROUP
+// Q8_WORDS u32 words: Q8_GROUP / 4 words of int8 codes (code t of the group in byte t & 3 of word
+// t >> 2), then the f32 scale's bits; value = code * scale, scale = max |x| / 127, code =
+// round(x * (1 / scale)) clamped to +-127. The writers (rope_kv8, scatter8, patch_rows8), the deviation
+// kernel and the readers (kv_q8.wgsl) share these.
+// Q8_GROUP is the model's group (q8GroupFor(headDim): a multiple of 4, <= 32, dividing headDim), which
+// the pipeline cache writes over this default for every q8 kernel (src/ops/kv-format.ts, kvShader); a
+// const, not an override, as it sizes the writers' private arrays. The default serves only the f32 and
+// f16 entry points of the files that include this prelude, which never use it.
+const Q8_GROUP: u32 = 32u;
 const Q8_WORDS: u32 = Q8_GROUP / 4u + 1u;
 
 fn q8Scale(amax: f32) -> f32 { return amax / 127.0; }

@@ -88,7 +88,7 @@ export async function runPerplexity(args: CliArgs): Promise<number> {
       contextLength: context,
       maxRows: STEP,
       maxLogitRows: STEP,
-      kvDtype: resolveKVDtype(kvDtypeArg(args), config.headDim, config.numKvHeads * config.headDim),
+      kvDtype: resolveKVDtype(kvDtypeArg(args), config.headDim),
     }),
   });
   if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');

@@ -58,7 +58,7 @@ export async function profileModel(
       quantize,
       runner: (config) => ({
         contextLength: promptIds.length + 2,
-        kvDtype: resolveKVDtype(kvDtype, config.headDim, config.numKvHeads * config.headDim),
+        kvDtype: resolveKVDtype(kvDtype, config.headDim),
       }),
     });
     const prompt: Row[] = promptIds.map((token, position) => ({ token, position }));

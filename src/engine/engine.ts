@@ -158,7 +158,7 @@ export class Engine {
           runner: (config) => ({
             contextLength: opts.contextLength,
             maxRows: opts.maxRows,
-            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim, config.numKvHeads * config.headDim),
+            kvDtype: resolveKVDtype(opts.kvDtype, config.headDim),
           }),
         });
         if (!tokenizer) throw new InternalError('internal error: the tokenizer was not loaded');
@@ -194,6 +194,7 @@ export class Engine {
           vocabSize: files.config.vocabSize,
           contextLength: runner.contextLength,
           kvDtype,
+          ...(kvDtype === 'q8' ? { q8Group: runner.cache.group } : {}),
           budgetBytes: opts.cacheBudgetBytes ?? 256 * 1024 * 1024,
         });
         const backendOpts = { persistence: opts.persistence, onWarning: opts.onWarning };

@@ -45,6 +45,7 @@ export async function storePrompt(
     kvDim: c.numKvHeads * c.headDim,
     k,
     v,
+    q8Group: runner.cache.group,
     now: Date.now(),
     exact,
     meta: kept,

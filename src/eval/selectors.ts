@@ -86,7 +86,9 @@ async function kvError(runner: LlamaRunner, fresh: FreshKV, n: number): Promise<
   const d = runner.cache.kvDim;
   const err = new Float32Array(n); // [n]
   for (let l = 0; l < fresh.k.length; l++) {
-    const [fk, fv, lk, lv] = [fresh.k[l], fresh.v[l], live.k[l], live.v[l]].map(kvToF32); // [n, kvDim] each
+    const [fk, fv, lk, lv] = [fresh.k[l], fresh.v[l], live.k[l], live.v[l]].map((a) =>
+      kvToF32(a, runner.cache.group),
+    ); // [n, kvDim] each
     let norm = 0;
     const row = new Float32Array(n); // [n]
     for (let p = 0; p < n; p++) {

@@ -53,6 +53,8 @@ export class PipelineCache {
   /**
    * Specialisation rewrites the default of each `override NAME: T = value;` declaration rather than
    * passing pipeline `constants`: Dawn for Node (webgpu 0.6) crashes the process when constants are given.
+   * A `const NAME: T = value;` is rewritten the same way, for what must be a const (a private array's
+   * size, e.g. q8_prelude.wgsl's Q8_GROUP: an override will not do there).
    */
   private module(file: string, constants: Constants, includes: Record<string, string>): GPUShaderModule {
     const key = `${file}:${JSON.stringify(Object.entries(constants).sort())}:${JSON.stringify(Object.entries(includes).sort())}`;
@@ -60,9 +62,9 @@ export class PipelineCache {
     if (!m) {
       let code = this.source(file, includes);
       for (const [name, value] of Object.entries(constants)) {
-        const decl = new RegExp(`override\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`);
+        const decl = new RegExp(`^(override|const)\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`, 'm');
         if (!decl.test(code)) throw new InternalError(`internal error: ${file}.wgsl has no override ${name}`);
-        code = code.replace(decl, (_m, type: string) => `override ${name}: ${type} = ${value};`);
+        code = code.replace(decl, (_m, kind: string, type: string) => `${kind} ${name}: ${type} = ${value};`);
       }
       m = this.device.createShaderModule({ label: key, code });
       this.modules.set(key, m);

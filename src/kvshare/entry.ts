@@ -5,7 +5,7 @@
 import type { KVEntryMeta } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
 import { KV_DTYPES, type KVArray, type KVDtype, kvConvert, kvDtypeOf, kvLength } from '../util/kv-dtype.ts';
-import { Q8_GROUP, Q8_GROUP_BYTES } from '../util/kv-q8.ts';
+import { isQ8Group, q8GroupBytes } from '../util/kv-q8.ts';
 import { minhashSignature, type SketchOptions } from './sketch.ts';
 import { checkUserMeta, type EntryUserMeta } from './user-meta.ts';
 
@@ -18,6 +18,8 @@ export interface KVEntry {
   kvDim: number; // numKvHeads * headDim
   /** How k and v store their values: 'f32' (Float32Array), 'f16' (Uint16Array of half bits), 'q8' (Uint8Array of groups). */
   dtype: KVDtype;
+  /** q8 only (absent otherwise): values per scale group of k and v (kv-q8.ts; the model's is q8GroupFor(headDim)). */
+  q8Group?: number;
   k: KVArray[]; // L × [T, kvDim] of dtype, keys already RoPE-rotated at `positions`
   v: KVArray[]; // L × [T, kvDim] of dtype
   sketch: Uint32Array; // [numHashes] MinHash signature of `tokens`
@@ -43,6 +45,8 @@ export interface EntryExpectation {
   numHashes?: number;
   /** The K/V storage type the cache holds; entries of another are converted where they come in (conformEntry). */
   kvDtype?: KVDtype;
+  /** The cache's q8 group (q8GroupFor(headDim)); q8 entries of another group are converted where they come in. */
+  q8Group?: number;
 }
 
 /**
@@ -85,6 +89,7 @@ export interface MakeEntryInput {
   kvDim: number;
   k: KVArray[]; // L × [T, kvDim]: Float32Array (f32), Uint16Array (f16 bits) or Uint8Array (q8), all alike
   v: KVArray[]; // L × [T, kvDim], the same type as k
+  q8Group?: number; // the q8 group of k and v when they are q8 (Uint8Array)
   now: number;
   sketch?: SketchOptions; // how to compute the signature (must match the cache's options)
   exact?: boolean; // default false
@@ -94,6 +99,7 @@ export interface MakeEntryInput {
 /** Assemble an entry, computing positions (0..T-1 unless given) and the MinHash sketch. Does not validate. */
 export function makeEntry(input: MakeEntryInput): KVEntry {
   const tokens = Int32Array.from(input.tokens);
+  const dtype = input.k.length > 0 ? kvDtypeOf(input.k[0]) : 'f32';
   const positions = input.positions
     ? Int32Array.from(input.positions)
     : Int32Array.from({ length: tokens.length }, (_, i) => i);
@@ -104,7 +110,8 @@ export function makeEntry(input: MakeEntryInput): KVEntry {
     positions,
     numLayers: input.numLayers,
     kvDim: input.kvDim,
-    dtype: input.k.length > 0 ? kvDtypeOf(input.k[0]) : 'f32',
+    dtype,
+    ...(dtype === 'q8' ? { q8Group: input.q8Group } : {}),
     k: input.k,
     v: input.v,
     sketch: minhashSignature(tokens, input.sketch),
@@ -169,9 +176,14 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
     fail(`v holds ${Array.isArray(e.v) ? e.v.length : 'no'} layers, expected ${expect.numLayers}`);
   }
   if (!KV_DTYPES.includes(e.dtype)) fail(`has an unknown K/V dtype ${JSON.stringify(e.dtype)}`);
-  if (e.dtype === 'q8' && expect.kvDim % Q8_GROUP !== 0) {
-    fail(`is q8, which needs kvDim % ${Q8_GROUP} == 0 (got ${expect.kvDim})`);
-  }
+  const group = e.q8Group ?? 0;
+  if (e.dtype === 'q8') {
+    if (!isQ8Group(e.q8Group))
+      fail(`is q8 with the invalid group ${JSON.stringify(e.q8Group)} (a multiple of 4 in [4, 32])`);
+    if (expect.kvDim % group !== 0)
+      fail(`is q8 in groups of ${group}, which needs kvDim % ${group} == 0 (got ${expect.kvDim})`);
+  } else if (e.q8Group !== undefined)
+    fail(`is ${e.dtype} but names a q8 group (${JSON.stringify(e.q8Group)})`);
   const want = T * expect.kvDim;
   for (const [name, arrays] of [
     ['k', e.k],
@@ -184,7 +196,7 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
       } else if (e.dtype === 'f16') {
         if (!(a instanceof Uint16Array)) fail(`${name}[${l}] must be a Uint16Array (f16 bits)`);
       } else if (!(a instanceof Float32Array)) fail(`${name}[${l}] must be a Float32Array`);
-      const len = kvLength(e.dtype, want);
+      const len = kvLength(e.dtype, want, group);
       if (a.length !== len) {
         const what = a.length < len ? 'is truncated' : 'is too long';
         const expected = `${T} × ${expect.kvDim} = ${want}`;
@@ -197,12 +209,13 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
       if (a instanceof Uint8Array) {
         // codes are any int8; each group's scale must be finite, >= 0 and keep 127 × scale within the bound
         const dv = new DataView(a.buffer, a.byteOffset, a.byteLength);
-        for (let g = 0; g < want / Q8_GROUP; g++) {
-          const s = dv.getFloat32(g * Q8_GROUP_BYTES + Q8_GROUP, true);
+        const gb = q8GroupBytes(group);
+        for (let g = 0; g < want / group; g++) {
+          const s = dv.getFloat32(g * gb + group, true);
           if (!(s >= 0 && 127 * s <= KV_ABS_LIMIT)) {
-            const col = (g * Q8_GROUP) % expect.kvDim;
+            const col = (g * group) % expect.kvDim;
             fail(
-              `${name}[${l}] has the q8 scale ${s} (negative, non-finite or beyond ±${KV_ABS_LIMIT} / 127) at row ${Math.floor((g * Q8_GROUP) / expect.kvDim)}, columns ${col}..${col + Q8_GROUP - 1}`,
+              `${name}[${l}] has the q8 scale ${s} (negative, non-finite or beyond ±${KV_ABS_LIMIT} / 127) at row ${Math.floor((g * group) / expect.kvDim)}, columns ${col}..${col + group - 1}`,
             );
           }
         }
@@ -235,11 +248,28 @@ export function validateEntry(e: KVEntry, expect: EntryExpectation): void {
 }
 
 /**
- * `e` with its K/V stored as `dtype` (e itself when they already are): to f16 rounds each value to
- * the nearest half, to q8 quantizes each group of 32, to f32 is exact. Where entries come in (add,
- * IndexedDB read, pack import), so a cache holds one dtype and kernels never read one as the other.
+ * `e` with its K/V stored as `dtype` (q8: in groups of `group`, the cache's q8GroupFor(headDim)); e
+ * itself when they already are. To f16 rounds each value to the nearest half, to q8 quantizes each
+ * group (q8 of another group: from the values the entry holds), to f32 is exact. Where entries come
+ * in (add, IndexedDB read, pack import), so a cache holds one dtype and group and kernels never read
+ * one as another.
  */
-export function conformEntry(e: KVEntry, dtype: KVDtype | undefined): KVEntry {
-  if (dtype === undefined || e.dtype === dtype) return e;
-  return { ...e, dtype, k: e.k.map((a) => kvConvert(a, dtype)), v: e.v.map((a) => kvConvert(a, dtype)) };
+export function conformEntry(e: KVEntry, dtype: KVDtype | undefined, group: number | undefined): KVEntry {
+  if (dtype === undefined || (e.dtype === dtype && (dtype !== 'q8' || e.q8Group === group))) return e;
+  if (dtype === 'q8' && !isQ8Group(group)) {
+    throw new CacheEntryError(
+      `cache entry ${JSON.stringify(e.id)}: no valid q8 group to convert it to (${group})`,
+    );
+  }
+  const from = e.q8Group ?? 0;
+  const to = group ?? 0;
+  const { q8Group: _, ...rest } = e;
+  const convert = (a: KVArray) => kvConvert(a, from, dtype, to);
+  return {
+    ...rest,
+    dtype,
+    ...(dtype === 'q8' ? { q8Group: to } : {}),
+    k: e.k.map(convert),
+    v: e.v.map(convert),
+  };
 }

@@ -68,6 +68,7 @@ export class MemoryTier {
       contextLength: opts.contextLength,
       numHashes: this.numHashes,
       kvDtype: opts.kvDtype,
+      q8Group: opts.q8Group,
     };
   }
 
@@ -78,13 +79,13 @@ export class MemoryTier {
 
   /**
    * Validate and insert `entry` (replacing any entry with the same id), evicting least recently used
-   * entries until it fits; K/V of another dtype than `kvDtype` are converted (a copy is stored, see
+   * entries until it fits; K/V of another dtype than `kvDtype` (or q8 of another group than `q8Group`) are converted (a copy is stored, see
    * StoreResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
    * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
    */
   store(input: KVEntry): StoreResult {
     validateEntry(input, this.expect); // the one full check of an entry: retrieval trusts what is here
-    const entry = conformEntry(input, this.expect.kvDtype);
+    const entry = conformEntry(input, this.expect.kvDtype, this.expect.q8Group);
     const size = entryBytes(entry);
     if (size > this.budgetBytes) {
       throw new InvalidArgumentError(

@@ -180,6 +180,7 @@ export function buildForwardGraph(
       kc: cache.k[l],
       vc: cache.v[l],
       kvDim,
+      headDim: hd,
       dtype: cache.dtype,
       rows,
       label: at('kv'),

@@ -63,13 +63,14 @@ export class HotTier {
    * all its rows into a resident entry `id`, evicting least recently used entries to make room, so its
    * next hit is patched GPU→GPU. Returns false (and keeps nothing) when it cannot fit at all.
    */
-  promote(id: string, host: { k: KVArray[]; v: KVArray[] }, rows: number): boolean {
+  promote(id: string, host: { k: KVArray[]; v: KVArray[]; q8Group?: number }, rows: number): boolean {
     if (!this.makeRoom(id, rows)) return false;
-    const dtype = this.live.dtype;
+    const { dtype, group } = this.live;
+    const from = host.q8Group ?? group; // the host K/V's q8 group (entries carry theirs)
     const up = (src: KVArray[], kind: string) =>
       src.map((a, l) => {
-        const rowsOf = a.subarray(0, kvLength(kvDtypeOf(a), rows * this.live.kvDim)); // [rows, kvDim]
-        return uploadBytes(this.device, kvConvert(rowsOf, dtype), `resident.${kind}${l}`);
+        const rowsOf = a.subarray(0, kvLength(kvDtypeOf(a), rows * this.live.kvDim, from)); // [rows, kvDim]
+        return uploadBytes(this.device, kvConvert(rowsOf, from, dtype, group), `resident.${kind}${l}`);
       });
     this.insert(id, { k: up(host.k, 'k'), v: up(host.v, 'v'), rows, bytes: this.bytesFor(rows) });
     this.promotions++;

@@ -21,7 +21,7 @@ export interface PatchRow {
 /** Where a patch takes rows from: an entry of the hot tier, or host K/V of which only `rows` go up. */
 export interface PatchSource {
   hot?: HotEntry;
-  host?: { k: KVArray[]; v: KVArray[] }; // L × [T, kvDim] (converted to the live cache's dtype if another)
+  host?: { k: KVArray[]; v: KVArray[]; q8Group?: number }; // L × [T, kvDim] (converted to the live cache's dtype and group if another)
   rows: PatchRow[];
 }
 
@@ -80,6 +80,7 @@ export class ReuseKit {
         vc: cached,
         dev,
         kvDim,
+        headDim: c.headDim,
         dtype: r.cache.dtype,
         rows: r.rows,
         label,
@@ -163,9 +164,10 @@ export class ReuseKit {
       const count = new RowCount(device, rows.length, 'patch.rows');
       count.set(rows.length);
       temp.push(rowmap, count.buffer);
-      const dtype = this.r.cache.dtype;
+      const { dtype, group } = this.r.cache;
       const srcRows = rows.map((p) => p.src);
-      const pick = (all: KVArray) => kvConvert(kvGatherRows(all, kvDim, srcRows), dtype); // [n, kvDim]
+      const from = src.host?.q8Group ?? group; // the host K/V's q8 group (entries carry theirs)
+      const pick = (all: KVArray) => kvConvert(kvGatherRows(all, kvDim, srcRows, from), from, dtype, group); // [n, kvDim]
       for (let l = 0; l < c.numLayers; l++) {
         let ksrc: GPUBuffer;
         let vsrc: GPUBuffer;

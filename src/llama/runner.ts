@@ -92,7 +92,14 @@ export class LlamaRunner {
     );
     const kvDtype = opts.kvDtype ?? 'f32';
     checkKVDtypeFits(kvDtype, cfg.headDim, cfg.numKvHeads * cfg.headDim, 'KV cache');
-    const cache = new LiveCache(device, cfg.numLayers, ctx, cfg.numKvHeads * cfg.headDim, kvDtype);
+    const cache = new LiveCache(
+      device,
+      cfg.numLayers,
+      ctx,
+      cfg.numKvHeads * cfg.headDim,
+      cfg.headDim,
+      kvDtype,
+    );
     const scratch = allocScratch(device, cfg, { maxRows, maxLogitRows, ctx });
     const pipelines = new PipelineCache(device, shaders);
     const dummy = storageBuffer(device, 16, 'dummy');

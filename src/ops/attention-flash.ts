@@ -3,7 +3,7 @@ import { makeOp, type Op, RowCount } from '../gpu/op.ts';
 import { type AttentionArgs, maskParams } from './attention.ts';
 import { THREAD_MAX_CHUNKS, THREAD_SPAN_PER_CHUNK } from './attention-thread.ts';
 import type { KernelContext } from './context.ts';
-import { kvIncludes } from './kv-format.ts';
+import { kvShader } from './kv-format.ts';
 
 /**
  * Attended positions per split: spans up to this take one workgroup per (row, head) and no combine
@@ -60,6 +60,7 @@ export function flashAttentionOps(
   },
 ): Op[] {
   if (a.headDim > 256) throw new RangeError(`${a.label}: headDim ${a.headDim} > 256`);
+  const kv = kvShader(a.dtype, a.headDim, a.label);
   const params = paramsBuffer(
     k.device,
     [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: FLASH_MAX_SPLITS }, ...maskParams(a)],
@@ -71,14 +72,14 @@ export function flashAttentionOps(
   const split = makeOp(
     k.device,
     `${a.label}.split`,
-    k.pipelines.get('attention_flash', 'split', {}, kvIncludes(a.dtype)),
+    k.pipelines.get('attention_flash', 'split', kv.constants, kv.includes),
     [...common, a.pos, a.q, a.kc, a.vc, a.part, a.out],
     () => [a.nHeads, s.n, a.rows.n],
   );
   const combine = makeOp(
     k.device,
     `${a.label}.combine`,
-    k.pipelines.get('attention_flash', 'combine', {}, kvIncludes(a.dtype)),
+    k.pipelines.get('attention_flash', 'combine', kv.constants, kv.includes),
     [...common, null, null, null, null, a.part, a.out],
     () => [s.n > 1 ? a.nHeads : 0, a.rows.n], // one split writes out itself
   );

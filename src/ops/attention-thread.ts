@@ -3,7 +3,7 @@ import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import { type AttentionArgs, maskParams } from './attention.ts';
 import { THREAD_MAX_GROUP, threadAttentionFits } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
-import { kvIncludes } from './kv-format.ts';
+import { kvShader } from './kv-format.ts';
 
 /** Attended positions per workgroup of the scores pass (attention_thread.wgsl: 16 threads x 4 positions). */
 export const THREAD_SPAN_PER_CHUNK = 64;
@@ -31,6 +31,7 @@ export function threadAttentionOps(
     );
   }
   const G = a.nHeads / a.nKvHeads;
+  const kv = kvShader(a.dtype, a.headDim, a.label);
   const params = paramsBuffer(
     k.device,
     [{ u: a.nHeads }, { u: a.nKvHeads }, { u: a.headDim }, { u: a.ctx }, ...maskParams(a)],
@@ -42,14 +43,14 @@ export function threadAttentionOps(
   const scores = makeOp(
     k.device,
     `${a.label}.scores`,
-    k.pipelines.get('attention_thread', 'scores_pass', { G }, kvIncludes(a.dtype)),
+    k.pipelines.get('attention_thread', 'scores_pass', { G, ...kv.constants }, kv.includes),
     binds.map((b, i) => (i === 6 || i === 8 ? null : b)),
     () => [c.n, a.nKvHeads, a.rows.n],
   );
   const output = makeOp(
     k.device,
     `${a.label}.output`,
-    k.pipelines.get('attention_thread', 'output_pass', { G }, kvIncludes(a.dtype)),
+    k.pipelines.get('attention_thread', 'output_pass', { G, ...kv.constants }, kv.includes),
     binds.map((b, i) => (i === 2 || i === 4 || i === 5 ? null : b)),
     () => [Math.ceil(a.headDim / 4 / 8), a.nHeads, a.rows.n], // 8 threads of 4 dims per workgroup
   );

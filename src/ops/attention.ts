@@ -3,7 +3,7 @@ import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
 import { attendKernel } from './attention-kernels.ts';
 import type { KernelContext } from './context.ts';
-import { kvIncludes } from './kv-format.ts';
+import { kvShader } from './kv-format.ts';
 
 /** The tensors and head shape every attention kernel takes. */
 export interface AttentionArgs {
@@ -51,7 +51,8 @@ export function attentionOp(
   const binds = [params, a.rows.buffer, a.pos, a.q, a.kc, a.vc, a.probs, a.out];
   const op = (rows: number, name: string) => {
     const e = attendKernel(k, rows);
-    const pipeline = k.pipelines.get('attention', e.entry, e.consts, kvIncludes(a.dtype));
+    const kv = kvShader(a.dtype, a.headDim, a.label);
+    const pipeline = k.pipelines.get('attention', e.entry, { ...e.consts, ...kv.constants }, kv.includes);
     const grid = (): [number, number?] =>
       e.entry === 'attend_thread' ? [Math.ceil((a.nHeads * a.rows.n) / 64)] : [a.nHeads, a.rows.n];
     return makeOp(k.device, `${a.label}.${name}`, pipeline, binds, grid);

@@ -1,13 +1,12 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
-import { Q8_GROUP } from '../util/kv-q8.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-import { checkKVDtypeFits } from './kv-format.ts';
+import { checkKVDtypeFits, kvShader } from './kv-format.ts';
 
 /**
  * kc[pos[r], :] = k[r, :]; vc[pos[r], :] = v[r, :], stored as `dtype` (f16: packed halves, kc/vc
- * [ctx, kvDim/2] u32; q8: groups of 32, kc/vc [ctx, kvDim/32, 9] u32, needs kvDim % 32 == 0).
+ * [ctx, kvDim/2] u32; q8: groups of G = q8GroupFor(headDim), kc/vc [ctx, kvDim/G, G/4 + 1] u32).
  */
 export function kvScatterOp(
   k: KernelContext,
@@ -18,6 +17,7 @@ export function kvScatterOp(
     kc: GPUBuffer; // [ctx, kvDim] of dtype
     vc: GPUBuffer; // [ctx, kvDim] of dtype
     kvDim: number;
+    headDim: number; // q8: its group (q8GroupFor) is the kernel's
     dtype?: KVDtype; // default 'f32'
     rows: RowCount;
     label: string;
@@ -26,10 +26,12 @@ export function kvScatterOp(
   const params = paramsBuffer(k.device, [{ u: a.kvDim }], `${a.label}.params`);
   k.owned.push(params);
   if (a.dtype === 'q8') {
-    checkKVDtypeFits('q8', a.kvDim, a.kvDim, a.label);
-    const pipeline = k.pipelines.get('kvcache', 'scatter8', { WG: 64 });
+    checkKVDtypeFits('q8', a.headDim, a.kvDim, a.label);
+    const { constants } = kvShader('q8', a.headDim, a.label);
+    const pipeline = k.pipelines.get('kvcache', 'scatter8', { WG: 64, ...constants });
     const binds = [params, a.rows.buffer, a.pos, a.k, a.v, null, null, a.kc, a.vc];
-    return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv(a.kvDim / Q8_GROUP, 64), a.rows.n]);
+    const groups = a.kvDim / constants.Q8_GROUP; // per row
+    return makeOp(k.device, a.label, pipeline, binds, () => [ceilDiv(groups, 64), a.rows.n]);
   }
   if (a.dtype === 'f16') {
     const pipeline = k.pipelines.get('kvcache', 'scatter16', { WG: 64 });

@@ -1,15 +1,14 @@
 import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
-import { Q8_GROUP } from '../util/kv-q8.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-import { checkKVDtypeFits, kvIncludes } from './kv-format.ts';
+import { checkKVDtypeFits, kvShader } from './kv-format.ts';
 
 /**
  * kc[dst, :] = rotate(ksrc[src, :], dst - old); vc[dst, :] = vsrc[src, :] for each rowmap entry
  * (src row, dst position, old position, 0) — i32 × 4 per row. Sources and cache are all of `dtype`
- * (f16: packed halves, the rotation computed in f32; needs headDim % 4 == 0. q8: groups of 32, keys
- * dequantized, rotated in f32 and re-quantized per group; needs kvDim % 32 == 0).
+ * (f16: packed halves, the rotation computed in f32; needs headDim % 4 == 0. q8: groups of
+ * G = q8GroupFor(headDim), keys dequantized, rotated in f32 and re-quantized per group).
  */
 export function kvPatchOp(
   k: KernelContext,
@@ -33,9 +32,10 @@ export function kvPatchOp(
   const kvDim = a.nKvHeads * a.headDim;
   checkKVDtypeFits(dtype, a.headDim, kvDim, a.label);
   const entry = { f32: 'patch_rows', f16: 'patch_rows16', q8: 'patch_rows8' }[dtype];
-  const pipeline = k.pipelines.get('kvpatch', entry, { WG: 64 });
+  const { constants } = kvShader(dtype, a.headDim, a.label);
+  const pipeline = k.pipelines.get('kvpatch', entry, { WG: 64, ...constants });
   const kv = [a.ksrc, a.vsrc, a.kc, a.vc];
-  const threads = dtype === 'q8' ? kvDim / Q8_GROUP : kvDim / 2; // per row: groups (q8) or rotation pairs
+  const threads = dtype === 'q8' ? kvDim / constants.Q8_GROUP : kvDim / 2; // per row: groups (q8) or rotation pairs
   return makeOp(
     k.device,
     a.label,
@@ -54,6 +54,7 @@ export function deviationOp(
     vc: GPUBuffer; // [ctx, kvDim] of dtype
     dev: GPUBuffer; // [ctx] f32
     kvDim: number;
+    headDim: number; // q8: its group (q8GroupFor) is the cache's
     rows: RowCount;
     label: string;
     dtype?: KVDtype; // of vc (default 'f32')
@@ -61,7 +62,8 @@ export function deviationOp(
 ): Op {
   const params = paramsBuffer(k.device, [{ u: a.kvDim }], `${a.label}.params`);
   k.owned.push(params);
-  const pipeline = k.pipelines.get('kvscore', 'deviation', {}, kvIncludes(a.dtype));
+  const kv = kvShader(a.dtype, a.headDim, a.label);
+  const pipeline = k.pipelines.get('kvscore', 'deviation', kv.constants, kv.includes);
   const binds = [params, a.rows.buffer, a.pos, a.v, null, a.dev, a.vc];
   return makeOp(k.device, a.label, pipeline, binds, () => [a.rows.n]);
 }

@@ -3,7 +3,7 @@ import { paramsBuffer } from '../gpu/buffers.ts';
 import { makeOp, type Op, type RowCount } from '../gpu/op.ts';
 import type { KVDtype } from '../util/kv-dtype.ts';
 import { ceilDiv, type KernelContext } from './context.ts';
-import { checkKVDtypeFits } from './kv-format.ts';
+import { checkKVDtypeFits, kvShader } from './kv-format.ts';
 
 /**
  * In place: rotate each of nHeads heads of x [n, rowStride] by angle pos[r] (rotate-half; then its
@@ -11,9 +11,9 @@ import { checkKVDtypeFits } from './kv-format.ts';
  * same dispatch each of `second.nHeads` heads of `second.x` [n, second.rowStride] (e.g. the keys).
  * With `cache` (positions >= 0), the rotated keys and the values go to the KV cache at pos[r] instead:
  * RoPE and the cache write in one dispatch; `cache.dtype` 'f16' stores them as packed halves (kc/vc
- * [ctx, rowStride/2] u32), which needs headDim % 4 == 0; 'q8' as groups of 32 (kc/vc [ctx,
- * rowStride/32, 9] u32, keys quantized after rotation), which needs second.rowStride % 32 == 0 and
- * second.rowStride == second.nHeads × headDim.
+ * [ctx, rowStride/2] u32), which needs headDim % 4 == 0; 'q8' as groups of G = q8GroupFor(headDim)
+ * (kc/vc [ctx, rowStride/G, G/4 + 1] u32, keys quantized after rotation), which needs headDim % 4 == 0
+ * and second.rowStride == second.nHeads × headDim.
  */
 export function ropeOp(
   k: KernelContext,
@@ -60,7 +60,8 @@ export function ropeOp(
     }
   }
   const entry = a.cache ? { f32: 'rope_kv', f16: 'rope_kv16', q8: 'rope_kv8' }[dtype] : 'rope';
-  const pipeline = k.pipelines.get('rope', entry, { WG: 64 });
+  const { constants } = kvShader(a.cache ? dtype : 'f32', a.headDim, a.label);
+  const pipeline = k.pipelines.get('rope', entry, { WG: 64, ...constants });
   const heads = a.nHeads + (a.second?.nHeads ?? 0);
   const binds: (GPUBuffer | null)[] = [params, a.rows.buffer, a.pos, a.table, a.x, a.second?.x ?? k.dummy];
   if (a.cache) binds.push(a.cache.v, ...(packed ? [null, null] : []), a.cache.kc, a.cache.vc);

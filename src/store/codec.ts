@@ -11,32 +11,45 @@
  *   24      4     sketch length S (u32)
  *   28      4     id length in UTF-8 bytes (u32)
  *   32      4     fingerprint length in UTF-8 bytes (u32)
- *   36      4     K/V dtype (u32; version 2: 0 = f32, 1 = f16, 2 = q8; version 1: reserved, 0 = f32)
+ *   36      4     K/V dtype (u32; version 1: reserved, 0 = f32; version 2: bits 0..7 the dtype, 0 = f32,
+ *                 1 = f16, 2 = q8; bits 8..15 the q8 group G (kv-q8.ts) when G is not 32, 0 when it
+ *                 is (so q8 in groups of 32 is code 2, as written before groups varied; G = 8 is
+ *                 0x802, 24 is 0x1802) and for f32 / f16; other bits 0. A G that is not a multiple of
+ *                 4 in [4, 28], or that does not divide D, is refused)
  *   40      8     createdAt (f64)
  *   48      8     lastUsed (f64)
  *   56            id, fingerprint (UTF-8), zero-padded to a multiple of 4
  *   then          tokens i32[T], positions i32[T], sketch u32[S], K L × [T, D], V L × [T, D] of the dtype
- *                 (f32, f16 as IEEE half bits, or q8: per 32 values 32 int8 codes and an f32 scale)
+ *                 (f32, f16 as IEEE half bits, or q8: per G values G int8 codes and an f32 scale)
  *   then          only with flag bit 1: meta length M (u32, 1..MAX_META_BYTES), the entry's application
  *                 metadata as UTF-8 JSON (user-meta.ts) [M], zero-padded to a multiple of 4
  *   last    4     CRC-32 (IEEE) of every byte before it
  *
- * Every array starts at a 4-byte-aligned offset (D is even; q8: D % 32 == 0, 36 bytes per group), so
+ * Every array starts at a 4-byte-aligned offset (D is even; q8: D % G == 0, G + 4 bytes per group), so
  * decoding makes typed-array views over the input instead of copies (one copy of the whole payload
  * only when the input itself is misaligned).
  * This build writes version 2 and reads versions 1 (f32 K/V, before the dtype field) and 2; the
- * K/V of an entry of another dtype than the cache's are converted where it comes in (conformEntry).
+ * K/V of an entry of another dtype or q8 group than the cache's are converted where it comes in
+ * (conformEntry).
  */
 import { CacheEntryError } from '../errors.ts';
 import { type EntryExpectation, type KVEntry, validateEntry } from '../kvshare/entry.ts';
 import { decodeUserMeta, encodeUserMeta, MAX_META_BYTES } from '../kvshare/user-meta.ts';
-import { type KVArray, type KVDtype, kvBytes, kvLength } from '../util/kv-dtype.ts';
-import { Q8_GROUP } from '../util/kv-q8.ts';
+import { type KVArray, type KVDtype, type KVStorage, kvBytes, kvLength } from '../util/kv-dtype.ts';
+import { isQ8Group, Q8_MAX_GROUP } from '../util/kv-q8.ts';
 
 export const ENTRY_MAGIC = 'KVSE';
 export const ENTRY_FORMAT_VERSION = 2;
-/** The dtype codes of header field 36 (version 2), by code. */
+/** The dtype codes of header field 36's low byte (version 2), by code. */
 const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16', 'q8'];
+/** The q8 group header field 36 leaves out (bits 8..15 = 0): the group of every q8 entry written before groups varied. */
+const IMPLIED_Q8_GROUP = Q8_MAX_GROUP;
+
+/** Header field 36 of a version-2 entry of storage `kv` (see the table above). */
+export function dtypeCode(kv: KVStorage): number {
+  const code = DTYPE_CODES.indexOf(kv.dtype);
+  return kv.dtype === 'q8' && kv.q8Group !== IMPLIED_Q8_GROUP ? code | ((kv.q8Group ?? 0) << 8) : code;
+}
 const FIXED_HEADER_BYTES = 56;
 const MAX_STRING_BYTES = 4096; // id and fingerprint; anything longer is a corrupt header
 const FLAG_EXACT = 1;
@@ -81,8 +94,8 @@ export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number 
 
 const pad4 = (n: number): number => (n + 3) & ~3;
 
-function bodyBytes(T: number, L: number, D: number, S: number, dtype: KVDtype): number {
-  return 4 * (2 * T + S) + 2 * L * kvBytes(dtype, T * D);
+function bodyBytes(T: number, L: number, D: number, S: number, kv: KVStorage): number {
+  return 4 * (2 * T + S) + 2 * L * kvBytes(kv.dtype, T * D, kv.q8Group ?? 0);
 }
 
 /** Bytes of the meta section for `metaBytes` bytes of JSON (0: no section). */
@@ -98,12 +111,10 @@ export function payloadLength(
   L: number,
   D: number,
   S: number,
-  dtype: KVDtype = 'f32',
+  kv: KVStorage = { dtype: 'f32' },
   metaBytes = 0,
 ): number {
-  return (
-    FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S, dtype) + metaSectionBytes(metaBytes) + 4
-  );
+  return FIXED_HEADER_BYTES + pad4(stringBytes) + bodyBytes(T, L, D, S, kv) + metaSectionBytes(metaBytes) + 4;
 }
 
 /** Bytes of the UTF-8 JSON the codec stores for an entry's metadata (0 without). */
@@ -121,7 +132,7 @@ export function encodedEntryLength(e: KVEntry): number {
     e.numLayers,
     e.kvDim,
     e.sketch.length,
-    e.dtype,
+    e,
     metaByteLength(e.meta),
   );
 }
@@ -144,13 +155,16 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   if (e.k.length !== L || e.v.length !== L) {
     throw new CacheEntryError(`${where}: k/v hold ${e.k.length}/${e.v.length} layers, expected ${L}`);
   }
-  const code = DTYPE_CODES.indexOf(e.dtype);
-  if (code < 0) throw new CacheEntryError(`${where}: unknown K/V dtype ${JSON.stringify(e.dtype)}`);
-  if (e.dtype === 'q8' && D % Q8_GROUP !== 0) {
-    throw new CacheEntryError(`${where}: q8 K/V need kvDim % ${Q8_GROUP} == 0 (got ${D})`);
+  if (!DTYPE_CODES.includes(e.dtype))
+    throw new CacheEntryError(`${where}: unknown K/V dtype ${JSON.stringify(e.dtype)}`);
+  const group = e.q8Group ?? 0;
+  if (e.dtype === 'q8' && !(isQ8Group(group) && D % group === 0)) {
+    throw new CacheEntryError(
+      `${where}: q8 K/V need a group that is a multiple of 4 in [4, 32] and divides kvDim ${D} (got ${e.q8Group})`,
+    );
   }
   const Kind = { f32: Float32Array, f16: Uint16Array, q8: Uint8Array }[e.dtype];
-  const len = kvLength(e.dtype, T * D);
+  const len = kvLength(e.dtype, T * D, group);
   for (let l = 0; l < L; l++) {
     if (e.k[l].length !== len || e.v[l].length !== len) {
       throw new CacheEntryError(
@@ -168,7 +182,7 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   if (meta.length > MAX_META_BYTES)
     throw new CacheEntryError(`${where}: meta takes ${meta.length} bytes, more than ${MAX_META_BYTES}`);
   const bodyStart = FIXED_HEADER_BYTES + pad4(id.length + fp.length);
-  const total = bodyStart + bodyBytes(T, L, D, S, e.dtype) + metaSectionBytes(meta.length) + 4;
+  const total = bodyStart + bodyBytes(T, L, D, S, e) + metaSectionBytes(meta.length) + 4;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = ENTRY_MAGIC.charCodeAt(i);
@@ -180,7 +194,7 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   dv.setUint32(24, S, true);
   dv.setUint32(28, id.length, true);
   dv.setUint32(32, fp.length, true);
-  dv.setUint32(36, code, true);
+  dv.setUint32(36, dtypeCode(e), true);
   dv.setFloat64(40, e.createdAt, true);
   dv.setFloat64(48, e.lastUsed, true);
   out.set(id, FIXED_HEADER_BYTES);
@@ -192,7 +206,7 @@ export function encodeEntry(e: KVEntry): Uint8Array<ArrayBuffer> {
   off += 4 * T;
   new Uint32Array(out.buffer, off, S).set(e.sketch); // [S]
   off += 4 * S;
-  const layerBytes = kvBytes(e.dtype, T * D);
+  const layerBytes = kvBytes(e.dtype, T * D, group);
   for (const layers of [e.k, e.v]) {
     for (let l = 0; l < L; l++) {
       const a = layers[l]; // [T, D]
@@ -242,14 +256,24 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const code = dv.getUint32(36, true); // version 1: reserved, 0 (f32)
   const known = version === 1 ? FLAG_EXACT : FLAG_EXACT | FLAG_META;
   if ((flags & ~known) !== 0 || (version === 1 && code !== 0)) fail('has unknown flag or reserved bits set');
-  const dtype = DTYPE_CODES[code];
-  if (dtype === undefined) fail(`has an unknown K/V dtype code ${code}`);
-  if (dtype === 'q8' && D % Q8_GROUP !== 0) fail(`is q8 with kvDim ${D}, not a multiple of ${Q8_GROUP}`);
+  const dtype = code >>> 16 === 0 ? DTYPE_CODES[code & 0xff] : undefined;
+  if (dtype === undefined) return fail(`has an unknown K/V dtype code ${code}`);
+  const groupBits = (code >>> 8) & 0xff;
+  if (dtype !== 'q8' && groupBits !== 0) fail(`is ${dtype} but its dtype code ${code} names a q8 group`);
+  const group = dtype === 'q8' ? groupBits || IMPLIED_Q8_GROUP : 0;
+  if (dtype === 'q8' && (!isQ8Group(groupBits || IMPLIED_Q8_GROUP) || groupBits === IMPLIED_Q8_GROUP)) {
+    fail(
+      `has an invalid q8 group ${groupBits} (dtype code ${code}): a multiple of 4 in [4, 28], or 0 for 32`,
+    );
+  }
+  if (dtype === 'q8' && D % group !== 0)
+    fail(`is q8 in groups of ${group} with kvDim ${D}, not a multiple of it`);
+  const kv: KVStorage = dtype === 'q8' ? { dtype, q8Group: group } : { dtype };
   if (idLen > MAX_STRING_BYTES || fpLen > MAX_STRING_BYTES) {
     fail(`has an id or fingerprint longer than ${MAX_STRING_BYTES} bytes`);
   }
   const bodyStart = FIXED_HEADER_BYTES + pad4(idLen + fpLen);
-  const bodyEnd = bodyStart + bodyBytes(T, L, D, S, dtype); // exact in f64: each factor < 2^32, product < 2^53 or huge
+  const bodyEnd = bodyStart + bodyBytes(T, L, D, S, kv); // exact in f64: each factor < 2^32, product < 2^53 or huge
   let metaLen = 0;
   if (flags & FLAG_META) {
     if (bytes.length < bodyEnd + 8) fail(`is truncated: ${bytes.length} bytes, too few for its meta section`);
@@ -290,7 +314,7 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
   const v: KVArray[] = []; // L × [T, D] of dtype
   for (const layers of [k, v]) {
     for (let l = 0; l < L; l++) {
-      const bytes = kvBytes(dtype, T * D);
+      const bytes = kvBytes(dtype, T * D, group);
       if (dtype === 'q8') layers.push(new Uint8Array(buf, off, bytes));
       else
         layers.push(dtype === 'f16' ? new Uint16Array(buf, off, T * D) : new Float32Array(buf, off, T * D));
@@ -306,7 +330,7 @@ export function decodeEntry(input: Uint8Array, expect: EntryExpectation): KVEntr
     positions,
     numLayers: L,
     kvDim: D,
-    dtype,
+    ...kv,
     k,
     v,
     sketch,

@@ -327,7 +327,7 @@ export class PersistentEntryCache implements EntryCache {
     } catch (e) {
       // Sound but made at a longer context than the loaded runner's: kept in IndexedDB, not served here.
       if (e instanceof CacheEntryError) return undefined;
-      entry = conformEntry(entry, this.memory.expect.kvDtype);
+      entry = conformEntry(entry, this.memory.expect.kvDtype, this.memory.expect.q8Group);
       entry.lastUsed = this.clock(); // larger than the memory budget: serve it without caching
     }
     const checksum = storedChecksum(bytes);

@@ -11,7 +11,8 @@ import type { EngineWarning } from '../api/cache.ts';
 import { CacheEntryError } from '../errors.ts';
 import type { EntryExpectation, KVEntry, KVEntryMeta } from '../kvshare/entry.ts';
 import { checkUserMeta, type EntryUserMeta } from '../kvshare/user-meta.ts';
-import { KV_DTYPES, type KVDtype, kvBytes } from '../util/kv-dtype.ts';
+import { KV_DTYPES, type KVStorage, kvBytes } from '../util/kv-dtype.ts';
+import { isQ8Group, Q8_MAX_GROUP } from '../util/kv-q8.ts';
 import { metaByteLength, payloadLength } from './codec.ts';
 
 /**
@@ -99,7 +100,7 @@ export function parseIndexRecord(value: unknown, id: string, limits: RecordLimit
   if (r.bytes > limits.maxBytes || !recordMetaValid(r.meta)) return undefined;
   const enc = new TextEncoder();
   const strings = enc.encode(id).length + enc.encode(limits.fingerprint).length;
-  if (recordDtype(r as IndexRecord, strings, limits) === undefined) return undefined;
+  if (recordStorage(r as IndexRecord, strings, limits) === undefined) return undefined;
   if (typeof r.exact !== 'boolean' || !Number.isFinite(r.createdAt) || !Number.isFinite(r.lastUsed)) {
     return undefined;
   }
@@ -120,17 +121,28 @@ function recordMetaValid(meta: unknown): boolean {
   }
 }
 
-/** The K/V dtype whose payload length the record's `bytes` is (undefined: none, a bad record). */
-function recordDtype(
+/** Every K/V storage an entry of kvDim values per row may have: f32, f16, q8 in each group dividing kvDim. */
+function storagesFor(kvDim: number): KVStorage[] {
+  const groups = Array.from({ length: Q8_MAX_GROUP }, (_, i) => i + 1).filter(
+    (g) => isQ8Group(g) && kvDim % g === 0,
+  );
+  return [
+    ...KV_DTYPES.filter((d) => d !== 'q8').map((dtype) => ({ dtype })),
+    ...groups.map((q8Group) => ({ dtype: 'q8' as const, q8Group })),
+  ];
+}
+
+/** A K/V storage whose payload length the record's `bytes` is (undefined: none, a bad record). */
+function recordStorage(
   r: IndexRecord,
   stringBytes: number,
   shape: { numLayers: number; kvDim: number; numHashes?: number },
-): KVDtype | undefined {
+): KVStorage | undefined {
   const S = shape.numHashes ?? r.sketch.length;
-  return KV_DTYPES.find(
-    (d) =>
+  return storagesFor(shape.kvDim).find(
+    (kv) =>
       r.bytes ===
-      payloadLength(stringBytes, r.numTokens, shape.numLayers, shape.kvDim, S, d, metaByteLength(r.meta)),
+      payloadLength(stringBytes, r.numTokens, shape.numLayers, shape.kvDim, S, kv, metaByteLength(r.meta)),
   );
 }
 
@@ -138,14 +150,16 @@ function recordDtype(
 export function recordMeta(r: IndexRecord, expect: EntryExpectation): KVEntryMeta {
   const T = r.numTokens;
   const strings = new TextEncoder().encode(r.id).length + new TextEncoder().encode(expect.fingerprint).length;
-  const dtype = recordDtype(r, strings, { ...expect, numHashes: r.sketch.length }) ?? 'f32';
+  const kv = recordStorage(r, strings, { ...expect, numHashes: r.sketch.length }) ?? { dtype: 'f32' };
   return {
     id: r.id,
     fingerprint: expect.fingerprint,
     numTokens: T,
     numLayers: expect.numLayers,
     kvDim: expect.kvDim,
-    bytes: 4 * (2 * T + r.sketch.length) + 2 * expect.numLayers * kvBytes(dtype, T * expect.kvDim),
+    bytes:
+      4 * (2 * T + r.sketch.length) +
+      2 * expect.numLayers * kvBytes(kv.dtype, T * expect.kvDim, kv.q8Group ?? 0),
     exact: r.exact,
     createdAt: r.createdAt,
     lastUsed: r.lastUsed,

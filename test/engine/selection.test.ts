@@ -26,7 +26,8 @@ afterAll(() => engine.unload());
 async function layer1V(ids: number[]): Promise<Float32Array> {
   await engine.cache.clear();
   const meta = await engine.cache.add({ tokenIds: ids });
-  return kvToF32((await engine.cache.get(meta.id))!.v[1]);
+  const e = (await engine.cache.get(meta.id))!;
+  return kvToF32(e.v[1], e.q8Group ?? 0);
 }
 
 describe('deviation-based selection', () => {

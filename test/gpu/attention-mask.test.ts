@@ -4,6 +4,7 @@ import { attentionOp } from '../../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
 import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
 import { type KVDtype, kvConvert } from '../../src/util/kv-dtype.ts';
+import { q8GroupFor } from '../../src/util/kv-q8.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import * as ref from '../reference/ops.ts';
 
@@ -28,7 +29,7 @@ const CASES: [number, number, number, number[], number, number][] = [
   [6, 2, 12, [0, 5, 2, 11], 0, 1.5],
   [4, 1, 16, [200, 77, 5, 150], 70, 2],
   [9, 3, 64, [300], 129, 50],
-  [8, 4, 8, [0, 5, 2, 11], 3, 1.5], // K/V rows of 32 values: q8 groups too
+  [8, 4, 8, [0, 5, 2, 11], 3, 1.5],
   [4, 2, 16, [200, 77, 5, 150], 70, 2],
 ];
 
@@ -45,24 +46,25 @@ describe('sliding window + soft-capping in every attention kernel', () => {
     ['thread-many', 'f16'],
     ['flash', 'f16'],
     ['thread', 'f16'],
-    // the q8 cache's readers (kv_q8.wgsl), on the cases whose K/V rows are whole groups of 32
+    // the q8 cache's readers (kv_q8.wgsl) in the heads' groups (q8GroupFor: 8, 12, 16 and 32 here)
     ['one', 'q8'],
     ['thread-many', 'q8'],
     ['flash', 'q8'],
     ['thread', 'q8'],
   ];
   for (const [variant, dtype] of variants) {
-    it.each(CASES.filter(([, KV, hd]) => dtype !== 'q8' || (KV * hd) % 32 === 0))(
+    it.each(CASES)(
       `${variant} (${dtype} KV): H=%i KV=%i hd=%i positions %j window %i softcap %d`,
       async (H, KV, hd, positions0, window, softcap) => {
         const positions = variant === 'one' ? positions0.slice(0, 1) : positions0;
         const n = positions.length;
         const ctx = Math.max(...positions) + 3;
         const kvDim = KV * hd;
-        const kc = ref.kvStored(randn(ctx * kvDim, 8), dtype); // [ctx, kvDim] as the cache holds it
-        const vc = ref.kvStored(randn(ctx * kvDim, 9), dtype);
+        const g = q8GroupFor(hd) ?? 0; // q8: the group the cache is stored in
+        const kc = ref.kvStored(randn(ctx * kvDim, 8), dtype, g); // [ctx, kvDim] as the cache holds it
+        const vc = ref.kvStored(randn(ctx * kvDim, 9), dtype, g);
         const kvBuf = (a: Float32Array) =>
-          dtype === 'f32' ? h.f32(a) : uploadBytes(h.k.device, kvConvert(a, dtype), `kv.${dtype}`);
+          dtype === 'f32' ? h.f32(a) : uploadBytes(h.k.device, kvConvert(a, 0, dtype, g), `kv.${dtype}`);
         const q = randn(n * H * hd, 10, 3);
         const scale = 0.7 / Math.sqrt(hd);
         const out = h.zeros(n * H * hd);

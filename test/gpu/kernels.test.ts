@@ -176,6 +176,7 @@ describe('kv scatter + attention (GQA, causal by position)', () => {
         kc: kcBuf,
         vc: vcBuf,
         kvDim,
+        headDim: hd,
         rows,
         label: 's',
       }),

@@ -66,6 +66,7 @@ describe('f16 KV writers', () => {
         kc: kcb,
         vc: vcb,
         kvDim,
+        headDim: kvDim,
         dtype: 'f16',
         rows: h.rows(n),
         label: 'scatter16',
@@ -196,6 +197,6 @@ describeKVReaders({
     [4, 6, 2, 12, [0, 5, 2, 11]],
     [2, 4, 1, 128, [200, 77]],
   ],
-  deviationKvDim: 36,
+  deviation: [[36, 12]],
   deviationWhat: 'rounded to halves',
 });

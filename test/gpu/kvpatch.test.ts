@@ -71,6 +71,7 @@ describe('deviation and score kernels', () => {
         vc: h.f32(vc),
         dev,
         kvDim,
+        headDim: kvDim,
         rows,
         label: 'dev',
       }),

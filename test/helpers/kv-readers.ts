@@ -8,6 +8,7 @@ import { attentionOp } from '../../src/ops/attention.ts';
 import { AttentionSplits, flashAttentionOps, flashPartBytes } from '../../src/ops/attention-flash.ts';
 import { threadAttentionOps } from '../../src/ops/attention-thread.ts';
 import { deviationOp } from '../../src/ops/kvpatch.ts';
+import { q8GroupFor } from '../../src/util/kv-q8.ts';
 import * as ref from '../reference/ops.ts';
 import { type KernelHarness, randn, toleranceRatio } from './gpu.ts';
 
@@ -15,12 +16,12 @@ export interface KVReaderCase {
   dtype: Exclude<KVDtype, 'f32'>;
   /** The harness, once beforeAll has made it. */
   harness: () => KernelHarness;
-  /** [n] values as stored → a GPU buffer in `dtype`. */
-  upload: (a: Float32Array) => GPUBuffer;
+  /** [n] values as stored → a GPU buffer in `dtype` for heads of `headDim` (q8: groups of q8GroupFor(headDim)). */
+  upload: (a: Float32Array, headDim: number) => GPUBuffer;
   /** [rows, H, KV, hd, positions] of the attention cases. */
   shapes: [number, number, number, number, number[]][];
-  /** Row width of the deviation case (a whole number of the dtype's storage units). */
-  deviationKvDim: number;
+  /** [kvDim, headDim] of the deviation cases (a row a whole number of the dtype's storage units). */
+  deviation: [number, number][];
   /** What the deviation case says the fresh V is compared as (e.g. "rounded to halves"). */
   deviationWhat: string;
 }
@@ -33,14 +34,15 @@ export function describeKVReaders(c: KVReaderCase): void {
     const h = c.harness();
     const ctx = Math.max(...positions) + 5;
     const kvDim = KV * hd;
-    const kc = ref.kvStored(randn(ctx * kvDim, 8, 2), dtype); // [ctx, kvDim]
-    const vc = ref.kvStored(randn(ctx * kvDim, 9, 2), dtype); // [ctx, kvDim]
+    const g = q8GroupFor(hd); // q8: the group the cache is stored in
+    const kc = ref.kvStored(randn(ctx * kvDim, 8, 2), dtype, g); // [ctx, kvDim]
+    const vc = ref.kvStored(randn(ctx * kvDim, 9, 2), dtype, g); // [ctx, kvDim]
     const q = randn(n * H * hd, 10, 2); // [n, H, hd]
     const want = ref.attention(q, kc, vc, positions, { nHeads: H, nKvHeads: KV, headDim: hd }).out;
     const args = {
       q: h.f32(q),
-      kc: c.upload(kc),
-      vc: c.upload(vc),
+      kc: c.upload(kc, hd),
+      vc: c.upload(vc, hd),
       dtype,
       pos: h.u32(new Int32Array(positions)),
       out: h.zeros(n * H * hd),
@@ -88,33 +90,37 @@ export function describeKVReaders(c: KVReaderCase): void {
       },
     );
 
-    it(`deviation compares the fresh V ${c.deviationWhat} with the ${dtype} cache (0 for an unchanged row)`, async () => {
-      const h = c.harness();
-      const kvDim = c.deviationKvDim;
-      const ctx = 32;
-      const len = 11;
-      const pos = Array.from({ length: len }, (_, i) => i);
-      const v = randn(len * kvDim, 31); // [len, kvDim]
-      const vc = ref.kvStored(randn(ctx * kvDim, 32), dtype); // [ctx, kvDim]
-      vc.set(ref.kvStored(v.subarray(4 * kvDim, 5 * kvDim), dtype), 4 * kvDim); // row 4 unchanged
-      const dev = h.zeros(ctx);
-      h.run([
-        deviationOp(h.k, {
-          pos: h.u32(new Int32Array(pos)),
-          v: h.f32(v),
-          vc: c.upload(vc),
-          dev,
-          kvDim,
-          dtype,
-          rows: h.rows(len),
-          label: `dev${tag}`,
-        }),
-      ]);
-      const one = [new Float32Array(ctx).fill(1)]; // alpha = 1: the score is the deviation itself
-      const want = ref.deviationScores(ref.kvStored(v, dtype), vc, pos, one, kvDim, len);
-      const got = await h.read(dev, len);
-      expect(got[4]).toBe(0);
-      expect(toleranceRatio(got, want, 1e-5, 1e-4)).toBeLessThan(1);
-    });
+    it.each(c.deviation)(
+      `deviation compares the fresh V ${c.deviationWhat} with the ${dtype} cache (0 for an unchanged row): kvDim %i hd %i`,
+      async (kvDim, hd) => {
+        const h = c.harness();
+        const g = q8GroupFor(hd);
+        const ctx = 32;
+        const len = 11;
+        const pos = Array.from({ length: len }, (_, i) => i);
+        const v = randn(len * kvDim, 31); // [len, kvDim]
+        const vc = ref.kvStored(randn(ctx * kvDim, 32), dtype, g); // [ctx, kvDim]
+        vc.set(ref.kvStored(v.subarray(4 * kvDim, 5 * kvDim), dtype, g), 4 * kvDim); // row 4 unchanged
+        const dev = h.zeros(ctx);
+        h.run([
+          deviationOp(h.k, {
+            pos: h.u32(new Int32Array(pos)),
+            v: h.f32(v),
+            vc: c.upload(vc, hd),
+            dev,
+            kvDim,
+            headDim: hd,
+            dtype,
+            rows: h.rows(len),
+            label: `dev${tag}`,
+          }),
+        ]);
+        const one = [new Float32Array(ctx).fill(1)]; // alpha = 1: the score is the deviation itself
+        const want = ref.deviationScores(ref.kvStored(v, dtype, g), vc, pos, one, kvDim, len);
+        const got = await h.read(dev, len);
+        expect(got[4]).toBe(0);
+        expect(toleranceRatio(got, want, 1e-5, 1e-4)).toBeLessThan(1);
+      },
+    );
   });
 }

@@ -6,6 +6,7 @@ import { type PatchRow, ReuseKit, readCacheRows } from '../../src/llama/reuse-ki
 import { LlamaRunner } from '../../src/llama/runner.ts';
 import { loadModelFiles } from '../../src/model/load.ts';
 import { type KVArray, kvToF32 } from '../../src/util/kv-dtype.ts';
+import { q8Bytes } from '../../src/util/kv-q8.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { storiesDir } from '../helpers/models.ts';
 
@@ -27,8 +28,9 @@ async function kvOf(tokens: number[]) {
   return readCacheRows(runner, tokens.length);
 }
 
-function maxAbsDiff(x: KVArray, y: KVArray): number {
-  const [a, b] = [kvToF32(x), kvToF32(y)];
+/** Largest |x - y| over the values of x and y (q8: in groups of g). */
+function maxAbsDiff(x: KVArray, y: KVArray, g = 0): number {
+  const [a, b] = [kvToF32(x, g), kvToF32(y, g)];
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
@@ -184,7 +186,8 @@ describe('q8 K/V: patch, hot tier and deviation (keys quantized after RoPE)', ()
     Math.sqrt(a.reduce((s, x, i) => s + (x - b[i]) ** 2, 0) / a.length);
 
   it('re-rotated q8 keys stay within 1.5 q8 steps of fresh ones; their error against f32 is reported', async () => {
-    const kvDim = q8.cache.kvDim;
+    const { kvDim, group } = q8.cache;
+    expect(group).toBe(8); // stories260K's heads of 8: one scale per (token, KV head)
     const shift = 300;
     const cached = await kvOf8(A);
     expect(cached.k[0]).toBeInstanceOf(Uint8Array);
@@ -195,7 +198,7 @@ describe('q8 K/V: patch, hot tier and deviation (keys quantized after RoPE)', ()
     const fresh = await kvOf8(B);
     const truth = await kvOf(B); // the f32 runner
     const [lo, hi] = [shift * kvDim, B.length * kvDim];
-    const pick = (a: KVArray) => kvToF32(a).subarray(lo, hi); // rows shift .. shift + |A|
+    const pick = (a: KVArray) => kvToF32(a, group).subarray(lo, hi); // rows shift .. shift + |A|
     const [p, f, t] = [pick(patched.k[0]), pick(fresh.k[0]), pick(truth.k[0])];
     let amax = 0;
     for (const x of t) amax = Math.max(amax, Math.abs(x));
@@ -207,16 +210,15 @@ describe('q8 K/V: patch, hot tier and deviation (keys quantized after RoPE)', ()
     );
     expect(ePatched / eFresh).toBeLessThan(2);
     // V is position-independent: copied exactly.
-    expect(Array.from(patched.v[0].subarray((lo / 32) * 36, (hi / 32) * 36))).toEqual(
-      Array.from(fresh.v[0].subarray((lo / 32) * 36, (hi / 32) * 36)),
-    );
+    const [blo, bhi] = [q8Bytes(lo, group), q8Bytes(hi, group)];
+    expect(Array.from(patched.v[0].subarray(blo, bhi))).toEqual(Array.from(fresh.v[0].subarray(blo, bhi)));
   });
 
   it('a GPU-resident q8 entry (kept and promoted) patches the same bytes as its host copy', async () => {
     const cached = await kvOf8(A);
     const resident = new HotTier(q8.gpu.device, q8.cache, 1 << 20);
     expect(resident.keepFromLive('a', A.length)).toBe(true);
-    expect(resident.bytesFor(A.length)).toBe(2 * 5 * A.length * (q8.cache.kvDim / 32) * 36);
+    expect(resident.bytesFor(A.length)).toBe(2 * 5 * A.length * (q8.cache.kvDim / 8) * 12); // groups of 8: 12 bytes
     const rows: PatchRow[] = [];
     for (let i = 0; i < A.length; i += 3) rows.push({ src: i, dst: i + 5, old: i });
     const read = async () => {

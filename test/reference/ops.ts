@@ -212,11 +212,11 @@ export function deviationScores(
 
 /**
  * What a K/V store of `dtype` keeps of `a` (a copy): f16 rounds each value to the nearest half, q8
- * quantizes each group of 32 (a.length % 32 == 0). The f16 / q8 kernels' reference is the f32
+ * quantizes each group of `group` values (the model's q8GroupFor(headDim); a.length % group == 0). The f16 / q8 kernels' reference is the f32
  * reference with its stored K/V passed through this (they compute in f32 and narrow only what they
  * store; readers widen exactly).
  */
-export function kvStored(a: Float32Array, dtype: KVDtype): Float32Array {
-  if (dtype === 'q8') return roundQ8(a);
+export function kvStored(a: Float32Array, dtype: KVDtype, group?: number): Float32Array {
+  if (dtype === 'q8') return roundQ8(a, group ?? 0);
   return dtype === 'f16' ? a.map(roundF16) : a.slice();
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { conformEntry, type KVEntry } from '../../src/kvshare/entry.ts';
+import { CacheEntryError } from '../../src/errors.ts';
+import { conformEntry, type KVEntry, validateEntry } from '../../src/kvshare/entry.ts';
 import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { crc32, decodeEntry, encodeEntry } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
@@ -8,7 +9,7 @@ import { dequantizeQ8, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import { MODEL, testEntry } from './helpers.ts';
 
 /** The entry as an f16 entry (what an engine loaded with kvDtype 'f16' writes back). */
-const asF16 = (e: KVEntry): KVEntry => conformEntry(e, 'f16');
+const asF16 = (e: KVEntry): KVEntry => conformEntry(e, 'f16', undefined);
 
 /** `bytes` re-written as entry format version 1 (before the dtype field; K/V f32), checksum redone. */
 function asVersion1(bytes: Uint8Array): Uint8Array {
@@ -108,63 +109,135 @@ describe('ingest converts entries to the cache dtype', () => {
   });
 });
 
-describe('q8 entries: int8 codes and an f32 scale per 32 values', () => {
-  const Q8_MODEL = { ...MODEL, kvDim: 32 };
-  const q8Entry = (id: string, T: number) => conformEntry(testEntry(id, T, { model: Q8_MODEL }), 'q8');
+/** `bytes` with header field 36 (the dtype code) set to `code`, checksum redone. */
+function withDtypeCode(bytes: Uint8Array, code: number): Uint8Array {
+  const out = bytes.slice();
+  const dv = new DataView(out.buffer);
+  dv.setUint32(36, code, true);
+  dv.setUint32(out.length - 4, crc32(out, 0, out.length - 4), true);
+  return out;
+}
 
-  it('round-trip byte for byte, as Uint8Array views, in 9/32 of the f32 K/V bytes', () => {
-    const e = q8Entry('q', 20);
-    expect(e.k[0]).toBeInstanceOf(Uint8Array);
-    const bytes = encodeEntry(e);
-    expect(new DataView(bytes.buffer).getUint32(36, true)).toBe(2); // the q8 dtype code
-    const d = decodeEntry(bytes, Q8_MODEL);
-    expect(d.dtype).toBe('q8');
-    expect(d.k[1]).toBeInstanceOf(Uint8Array);
-    expect(d.k[1].buffer).toBe(bytes.buffer);
-    for (let l = 0; l < MODEL.numLayers; l++) {
-      expect(Array.from(d.k[l])).toEqual(Array.from(e.k[l]));
-      expect(Array.from(d.v[l])).toEqual(Array.from(e.v[l]));
+describe('q8 entries: int8 codes and an f32 scale per group of G values', () => {
+  const Q8_MODEL = { ...MODEL, kvDim: 32 };
+  const q8Entry = (id: string, T: number, G = 32) =>
+    conformEntry(testEntry(id, T, { model: Q8_MODEL }), 'q8', G);
+
+  it.each([
+    [32, 2],
+    [8, 0x802],
+    [16, 0x1002],
+  ])(
+    'in groups of %i: dtype code %i, round-trip byte for byte, as Uint8Array views, in (G + 4) / 4G of the f32 K/V bytes',
+    (G, code) => {
+      const e = q8Entry('q', 20, G);
+      expect(e.k[0]).toBeInstanceOf(Uint8Array);
+      expect(e.q8Group).toBe(G);
+      const bytes = encodeEntry(e);
+      expect(new DataView(bytes.buffer).getUint32(36, true)).toBe(code); // q8 (2), G above 8 bits unless 32
+      const d = decodeEntry(bytes, Q8_MODEL);
+      expect(d.dtype).toBe('q8');
+      expect(d.q8Group).toBe(G);
+      expect(d.k[1]).toBeInstanceOf(Uint8Array);
+      expect(d.k[1].buffer).toBe(bytes.buffer);
+      for (let l = 0; l < MODEL.numLayers; l++) {
+        expect(Array.from(d.k[l])).toEqual(Array.from(e.k[l]));
+        expect(Array.from(d.v[l])).toEqual(Array.from(e.v[l]));
+      }
+      const kvF32 = 2 * MODEL.numLayers * 20 * Q8_MODEL.kvDim * 4;
+      const f32 = encodeEntry(testEntry('q', 20, { model: Q8_MODEL }));
+      expect(f32.length - bytes.length).toBe(kvF32 - (kvF32 * (G + 4)) / (4 * G));
+    },
+  );
+
+  it('a header claiming an invalid q8 group, or a group on f32 / f16, is a CacheEntryError', () => {
+    const bytes = encodeEntry(q8Entry('g', 3, 8));
+    for (const [code, why] of [
+      [0x302, /invalid q8 group 3/], // not a multiple of 4
+      [0x2002, /invalid q8 group 32/], // 32 is written as 0 (code 2), never spelled out
+      [0x2402, /invalid q8 group 36/], // beyond 32
+      [0x1002, /length mismatch/], // a valid group, but not the one the data is in
+      [0x1802, /groups of 24 with kvDim 32/], // 24 does not divide kvDim 32
+      [0x800, /is f32 but its dtype code 2048 names a q8 group/],
+      [0x10002, /unknown K\/V dtype code 65538/],
+    ] as const) {
+      expect(() => decodeEntry(withDtypeCode(bytes, code), Q8_MODEL), `code ${code}`).toThrow(
+        CacheEntryError,
+      );
+      expect(() => decodeEntry(withDtypeCode(bytes, code), Q8_MODEL), `code ${code}`).toThrow(why);
     }
-    const kvF32 = 2 * MODEL.numLayers * 20 * Q8_MODEL.kvDim * 4;
-    const f32 = encodeEntry(testEntry('q', 20, { model: Q8_MODEL }));
-    expect(f32.length - bytes.length).toBe(kvF32 - (kvF32 * 9) / 32);
+    const e = q8Entry('g', 3, 8);
+    expect(() => encodeEntry({ ...e, q8Group: 12 })).toThrow(/divides kvDim 32 \(got 12\)/);
+    expect(() => validateEntry({ ...e, q8Group: 6 }, Q8_MODEL)).toThrow(/q8 with the invalid group 6/);
+    expect(() => validateEntry({ ...e, q8Group: undefined }, Q8_MODEL)).toThrow(CacheEntryError);
   });
 
-  it('a q8 header over f16 data is refused; q8 needs kvDim % 32 == 0', () => {
-    const bytes = encodeEntry(conformEntry(testEntry('mix', 5, { model: Q8_MODEL }), 'f16'));
+  it('an entry of another q8 group is converted where it comes in (memory tier, IndexedDB, packs), from the values it holds', () => {
+    const e32 = q8Entry('old', 6, 32); // as a q8 entry written before groups varied
+    const cache8 = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', q8Group: 8, budgetBytes: 1 << 20 });
+    const [fromPack] = decodePack(encodePack([e32], MODEL.fingerprint), Q8_MODEL);
+    expect(fromPack.q8Group).toBe(32);
+    const { entry } = cache8.store(fromPack);
+    expect(entry.q8Group).toBe(8);
+    for (let l = 0; l < MODEL.numLayers; l++) {
+      const held = dequantizeQ8(e32.k[l] as Uint8Array, 32);
+      expect(Array.from(entry.k[l])).toEqual(Array.from(quantizeQ8(held, 8)));
+    }
+    expect(cache8.stats().bytes).toBe(
+      4 * (2 * 6 + e32.sketch.length) + 2 * MODEL.numLayers * 6 * (32 / 8) * 12,
+    );
+    // and back: a cache in groups of 32 takes the group-8 entry, converted again
+    const cache32 = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', q8Group: 32, budgetBytes: 1 << 20 });
+    const back = cache32.store(decodeEntry(encodeEntry(entry), Q8_MODEL)).entry;
+    expect(back.q8Group).toBe(32);
+    expect(Array.from(back.v[1])).toEqual(
+      Array.from(quantizeQ8(dequantizeQ8(entry.v[1] as Uint8Array, 8), 32)),
+    );
+    // an entry already in the cache's group is kept as it is
+    expect(cache8.store(entry).entry).toBe(entry);
+    expect(conformEntry(e32, 'f32', undefined).q8Group).toBeUndefined();
+  });
+
+  it('a q8 header over f16 data is refused; q8 needs kvDim % G == 0', () => {
+    const bytes = encodeEntry(conformEntry(testEntry('mix', 5, { model: Q8_MODEL }), 'f16', undefined));
     new DataView(bytes.buffer).setUint32(36, 2, true);
     new DataView(bytes.buffer).setUint32(bytes.length - 4, crc32(bytes, 0, bytes.length - 4), true);
     expect(() => decodeEntry(bytes, Q8_MODEL)).toThrow(/length mismatch/);
     const narrow = encodeEntry(testEntry('n', 4)); // kvDim 8
     new DataView(narrow.buffer).setUint32(36, 2, true);
     new DataView(narrow.buffer).setUint32(narrow.length - 4, crc32(narrow, 0, narrow.length - 4), true);
-    expect(() => decodeEntry(narrow, MODEL)).toThrow(/q8 with kvDim 8/);
+    expect(() => decodeEntry(narrow, MODEL)).toThrow(/q8 in groups of 32 with kvDim 8/);
     const e = testEntry('lie', 4);
     e.dtype = 'q8';
-    expect(() => encodeEntry(e)).toThrow(/kvDim % 32 == 0/);
+    e.q8Group = 32;
+    expect(() => encodeEntry(e)).toThrow(/divides kvDim 8 \(got 32\)/);
   });
 
-  it('validates q8 scales: a NaN, negative or too large scale is refused', () => {
-    for (const [s, what] of [
-      [Number.NaN, 'NaN'],
-      [-1, '-1'],
-      [1000, '1000'],
-    ] as const) {
-      const e = q8Entry('bad', 4);
-      const a = e.v[1] as Uint8Array;
-      new DataView(a.buffer, a.byteOffset).setFloat32(36 + 32, s, true); // row 1's scale
-      expect(() => decodeEntry(encodeEntry(e), Q8_MODEL)).toThrow(
-        new RegExp(`v\\[1\\] has the q8 scale ${what} .* at row 1, columns 0..31`),
-      );
-    }
-  });
+  it.each([32, 8])(
+    'validates q8 scales in groups of %i: a NaN, negative or too large scale is refused',
+    (G) => {
+      for (const [s, what] of [
+        [Number.NaN, 'NaN'],
+        [-1, '-1'],
+        [1000, '1000'],
+      ] as const) {
+        const e = q8Entry('bad', 4, G);
+        const a = e.v[1] as Uint8Array;
+        const g = 2 * (32 / G) - 1; // row 1's last group
+        new DataView(a.buffer, a.byteOffset).setFloat32(g * (G + 4) + G, s, true);
+        expect(() => decodeEntry(encodeEntry(e), Q8_MODEL)).toThrow(
+          new RegExp(`v\\[1\\] has the q8 scale ${what} .* at row 1, columns ${32 - G}..31`),
+        );
+      }
+    },
+  );
 
   it('a q8 cache quantizes an f32 (version-1) entry; an f32 cache dequantizes a q8 pack exactly', () => {
     const e = testEntry('v1', 12, { model: Q8_MODEL });
-    const q8Cache = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', budgetBytes: 1 << 20 });
+    const q8Cache = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', q8Group: 32, budgetBytes: 1 << 20 });
     const { entry } = q8Cache.store(decodeEntry(asVersion1(encodeEntry(e)), Q8_MODEL));
     expect(entry.dtype).toBe('q8');
-    expect(Array.from(entry.k[1])).toEqual(Array.from(quantizeQ8(e.k[1] as Float32Array)));
+    expect(Array.from(entry.k[1])).toEqual(Array.from(quantizeQ8(e.k[1] as Float32Array, 32)));
     const kv = 2 * MODEL.numLayers * 12 * Q8_MODEL.kvDim;
     expect(q8Cache.stats().bytes).toBe(4 * (2 * 12 + e.sketch.length) + (kv * 9) / 8);
     const f32Cache = new MemoryTier({ ...Q8_MODEL, kvDtype: 'f32', budgetBytes: 1 << 20 });
@@ -172,6 +245,6 @@ describe('q8 entries: int8 codes and an f32 scale per 32 values', () => {
     expect(fromPack.dtype).toBe('q8');
     const wide = f32Cache.store(fromPack).entry;
     expect(wide.dtype).toBe('f32');
-    expect(Array.from(wide.v[0])).toEqual(Array.from(dequantizeQ8(entry.v[0] as Uint8Array)));
+    expect(Array.from(wide.v[0])).toEqual(Array.from(dequantizeQ8(entry.v[0] as Uint8Array, 32)));
   });
 });

@@ -5,7 +5,7 @@ import { conformEntry, entryMeta } from '../../src/kvshare/entry.ts';
 import { encodeEntry } from '../../src/store/codec.ts';
 import { storeKeys } from '../../src/store/records.ts';
 import { f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
-import { quantizeQ8 } from '../../src/util/kv-q8.ts';
+import { dequantizeQ8, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import {
   expectSameEntry,
   freshDbName,
@@ -309,7 +309,7 @@ describe('PersistentEntryCache: K/V dtypes', () => {
     const raw = (await get(K.entry('b16'), rawStore(db))) as Uint8Array;
     const dv = new DataView(raw.buffer, raw.byteOffset);
     expect([dv.getUint32(4, true), dv.getUint32(36, true)]).toEqual([2, 1]); // version 2, f16
-    expect(raw.length).toBe(encodeEntry(conformEntry(b, 'f16')).length);
+    expect(raw.length).toBe(encodeEntry(conformEntry(b, 'f16', undefined)).length);
     expect(encodeEntry(b).length - raw.length).toBe(2 * MODEL.numLayers * 9 * MODEL.kvDim * 2); // K/V halved
     const again = await openCache(db, { model: F16_MODEL });
     const persisted = again.cache.stats().persistedBytes;
@@ -318,24 +318,44 @@ describe('PersistentEntryCache: K/V dtypes', () => {
     expect([...warnings, ...again.warnings]).toEqual([]);
     await again.cache.close();
   });
-  it('a q8 cache writes q8 payloads (dtype code 2, 9/32 of the f32 K/V bytes) and reads them back', async () => {
-    const db = freshDbName('dtype8');
-    const Q8_MODEL = { ...MODEL, kvDim: 32, kvDtype: 'q8' as const };
-    const { cache } = await openCache(db, { model: Q8_MODEL });
-    const e = testEntry('c8', 9, { model: Q8_MODEL });
-    await cache.store(e);
-    await cache.close();
-    const raw = (await get(K.entry('c8'), rawStore(db))) as Uint8Array;
-    const dv = new DataView(raw.buffer, raw.byteOffset);
-    expect([dv.getUint32(4, true), dv.getUint32(36, true)]).toEqual([2, 2]); // version 2, q8
-    const kvF32 = 2 * MODEL.numLayers * 9 * 32 * 4;
-    expect(encodeEntry(e).length - raw.length).toBe(kvF32 - (kvF32 * 9) / 32);
-    const again = await openCache(db, { model: Q8_MODEL });
-    const got = await again.cache.get('c8');
-    expect(got?.dtype).toBe('q8');
-    expect(Array.from(got!.v[1])).toEqual(Array.from(quantizeQ8(e.v[1] as Float32Array)));
-    await again.cache.close();
-  });
+  it.each([
+    [32, 2],
+    [8, 0x802],
+  ])(
+    'a q8 cache in groups of %i writes q8 payloads (dtype code %i, (G + 4) / 4G of the f32 K/V bytes) and reads them back',
+    async (G, code) => {
+      const db = freshDbName('dtype8');
+      const Q8_MODEL = { ...MODEL, kvDim: 32, kvDtype: 'q8' as const, q8Group: G };
+      const { cache } = await openCache(db, { model: Q8_MODEL });
+      const e = testEntry('c8', 9, { model: Q8_MODEL });
+      await cache.store(e);
+      await cache.close();
+      const raw = (await get(K.entry('c8'), rawStore(db))) as Uint8Array;
+      const dv = new DataView(raw.buffer, raw.byteOffset);
+      expect([dv.getUint32(4, true), dv.getUint32(36, true)]).toEqual([2, code]); // version 2, q8 in groups of G
+      const kvF32 = 2 * MODEL.numLayers * 9 * 32 * 4;
+      expect(encodeEntry(e).length - raw.length).toBe(kvF32 - (kvF32 * (G + 4)) / (4 * G));
+      const again = await openCache(db, { model: Q8_MODEL });
+      expect(again.cache.stats().persistedBytes).toBe(raw.length); // the index record's length parses
+      const got = await again.cache.get('c8');
+      expect(got?.dtype).toBe('q8');
+      expect(got?.q8Group).toBe(G);
+      expect(Array.from(got!.v[1])).toEqual(Array.from(quantizeQ8(e.v[1] as Float32Array, G)));
+      await again.cache.close();
+      // a cache of the other group reads the entry and converts it (from the values it holds)
+      const other = G === 32 ? 8 : 32;
+      const otherModel = { ...Q8_MODEL, q8Group: other };
+      const conv = await openCache(db, { model: otherModel });
+      expect(conv.cache.list().map((m) => m.id)).toEqual(['c8']);
+      const got2 = await conv.cache.get('c8');
+      expect(got2?.q8Group).toBe(other);
+      expect(Array.from(got2!.v[1])).toEqual(
+        Array.from(quantizeQ8(dequantizeQ8(got!.v[1] as Uint8Array, G), other)),
+      );
+      expect(conv.warnings).toEqual([]);
+      await conv.cache.close();
+    },
+  );
 });
 
 describe('PersistentEntryCache: several tabs', () => {

@@ -156,7 +156,19 @@ export async function checkMisc(
   {
     const t0 = performance.now();
     const [kcb, vcb] = [h.f32(kc), h.f32(vc)];
-    h.run([kvScatterOp(h.k, { pos, k: h.f32(ek), v: h.f32(v), kc: kcb, vc: vcb, kvDim, rows, label: 'kv' })]);
+    h.run([
+      kvScatterOp(h.k, {
+        pos,
+        k: h.f32(ek),
+        v: h.f32(v),
+        kc: kcb,
+        vc: vcb,
+        kvDim,
+        headDim: s.headDim,
+        rows,
+        label: 'kv',
+      }),
+    ]);
     const ck = compare(await h.read(kcb, ctx * kvDim), wantKc, 0, 0);
     const cv = compare(await h.read(vcb, ctx * kvDim), wantVc, 0, 0);
     onResult(result({ kernel: 'kv scatter', ...only, shape: dims }, t0, ck, cv));
@@ -210,6 +222,7 @@ export async function checkMisc(
         vc: h.f32(vc),
         dev,
         kvDim,
+        headDim: s.headDim,
         rows: lenRows,
         label: 'dev',
       }),
