@@ -55,7 +55,7 @@ export interface GpuCacheStats {
 export interface CacheStats extends MemoryCacheStats, GpuCacheStats {
   /** How K/V are stored (LoadOptions.kvDtype); `bytes`, `gpuBytes`, `persistedBytes` count this storage. */
   kvDtype: KVDtype;
-  /** Bytes one cached token's K/V take: layers × 2 × the bytes of kvDim values (q8: kvDim / 32 × 36). */
+  /** Bytes one cached token's K/V take: layers × 2 × the bytes of kvDim values (q8 in groups of G: kvDim / G × (G + 4)). */
   kvBytesPerToken: number;
   /** Bytes of the live KV cache on the GPU (contextLength positions, allocated at load). */
   gpuLiveBytes: number;

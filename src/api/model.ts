@@ -90,8 +90,9 @@ export type QuantizeOption = 'q4' | 'q8';
 
 /**
  * How K/V values are stored on the GPU, in memory, IndexedDB and packs: float32, IEEE half (half the
- * bytes), or q8: int8 codes with one f32 scale per 32 values (0.28× the bytes; K/V rows need a
- * multiple of 32 values).
+ * bytes), or q8: int8 codes with one f32 scale per group of G values, G the largest multiple of 4 up
+ * to 32 that divides the head size, so a group never spans two heads (heads of 64 and more: G = 32,
+ * 0.28× the bytes; heads of 8: G = 8, 0.375×; the head size must be a multiple of 4).
  */
 export type KVDtype = 'f32' | 'f16' | 'q8';
 

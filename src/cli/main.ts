@@ -28,7 +28,8 @@ Commands:
       --quantize (here and for generate / bench): every 2-D weight quantized as it loads, group 32:
       q8 (8-bit, f16 scale) or q4 (4-bit, f16 scale). --kv-dtype (every command that loads a model):
       how K/V are stored, f16 (the default where the head size is a multiple of 4: half the bytes), f32,
-      or q8 (int8 codes and an f32 scale per 32 values: 0.28x the bytes of f32; K/V rows of 32k values).
+      or q8 (int8 codes and an f32 scale per group of up to 32 values of one head: 0.28x the bytes of
+      f32 on heads of 64+; groups of 8 on heads of 8, 0.375x; head sizes that are a multiple of 4).
   eval-reuse --model <dir|url|x.gguf> --pairs <file.jsonl> [--mode M | --modes all|m1,m2] [--recompute-ratio r]
            [--select all|s1,s2] [--min-similarity x] [--min-fragment n]
            [--max-new-tokens N] [--limit N] [--reps N] [--context N] [--kv-dtype f16|f32|q8] [--chat [--system <text>]] [--json]

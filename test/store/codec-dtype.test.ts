@@ -4,6 +4,7 @@ import { conformEntry, type KVEntry, validateEntry } from '../../src/kvshare/ent
 import { MemoryTier } from '../../src/kvshare/memory-tier.ts';
 import { crc32, decodeEntry, encodeEntry } from '../../src/store/codec.ts';
 import { decodePack, encodePack } from '../../src/store/pack.ts';
+import { decodeIndexedPack, encodeIndexedPack } from '../../src/store/pack-index.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../src/util/kv-dtype.ts';
 import { dequantizeQ8, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import { MODEL, testEntry } from './helpers.ts';
@@ -172,7 +173,7 @@ describe('q8 entries: int8 codes and an f32 scale per group of G values', () => 
     expect(() => validateEntry({ ...e, q8Group: undefined }, Q8_MODEL)).toThrow(CacheEntryError);
   });
 
-  it('an entry of another q8 group is converted where it comes in (memory tier, IndexedDB, packs), from the values it holds', () => {
+  it('an entry of another q8 group is converted where it comes in (memory tier, packs v1 and v2), from the values it holds', async () => {
     const e32 = q8Entry('old', 6, 32); // as a q8 entry written before groups varied
     const cache8 = new MemoryTier({ ...Q8_MODEL, kvDtype: 'q8', q8Group: 8, budgetBytes: 1 << 20 });
     const [fromPack] = decodePack(encodePack([e32], MODEL.fingerprint), Q8_MODEL);
@@ -193,6 +194,9 @@ describe('q8 entries: int8 codes and an f32 scale per group of G values', () => 
     expect(Array.from(back.v[1])).toEqual(
       Array.from(quantizeQ8(dequantizeQ8(entry.v[1] as Uint8Array, 8), 32)),
     );
+    // a version-2 (indexed) pack carries the group in each entry's header too
+    const [fromV2] = await decodeIndexedPack(await encodeIndexedPack([entry], MODEL.fingerprint), Q8_MODEL);
+    expect([fromV2.q8Group, Array.from(fromV2.k[0])]).toEqual([8, Array.from(entry.k[0])]);
     // an entry already in the cache's group is kept as it is
     expect(cache8.store(entry).entry).toBe(entry);
     expect(conformEntry(e32, 'f32', undefined).q8Group).toBeUndefined();
