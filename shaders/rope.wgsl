@@ -8,8 +8,8 @@
 // rope_kv16: the same into an f16 cache (kc16/vc16, halves packed two per u32 as pack2x16float): the
 // thread of an even pair i writes pairs i and i + 1 (one word per half-row); needs headDim % 4 == 0.
 // rope_kv8: the same into a q8 cache (kc16/vc16 hold q8 groups, q8_prelude.wgsl): threads past the
-// queries' pairs each rotate and quantize one group of Q8_GROUP values (q8GroupFor(headDim)) of the key row and
-// one of the value row (K is quantized after RoPE); needs rowStride2 == nHeads2 * headDim.
+// queries' pairs each rotate and quantize one group of Q8_GROUP values (q8GroupFor(headDim)) of the
+// key row and one of the value row (K is quantized after RoPE); needs rowStride2 == nHeads2 * headDim.
 // x's (the queries') pairs i < qScalePairs are also multiplied by qScale (longrope's attention factor
 // squared on the rotated pairs; else 1).
 struct Params { nHeads: u32, headDim: u32, rowStride: u32, nHeads2: u32, rowStride2: u32, qScale: f32, qScalePairs: u32, _p2: u32 }

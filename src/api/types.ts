@@ -41,8 +41,8 @@ export interface LoadOptions {
    * How K/V are stored on the GPU, in memory, IndexedDB and packs (default 'f16': half the bytes of
    * 'f32'; arithmetic stays f32; 'q8': int8 codes with a scale per group of up to 32 values of one
    * head, 0.28× of 'f32' on heads of 64 and more, for head sizes that are a multiple of 4). Cache
-   * entries of another dtype or q8 group (e.g. packs written by 'f32') are converted as they come in. Models whose head size is not a multiple of 4
-   * default to 'f32'.
+   * entries of another dtype or q8 group (e.g. packs written by 'f32') are converted as they come in.
+   * Models whose head size is not a multiple of 4 default to 'f32'.
    */
   kvDtype?: KVDtype;
 }

@@ -79,8 +79,8 @@ export class MemoryTier {
 
   /**
    * Validate and insert `entry` (replacing any entry with the same id), evicting least recently used
-   * entries until it fits; K/V of another dtype than `kvDtype` (or q8 of another group than `q8Group`) are converted (a copy is stored, see
-   * StoreResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
+   * entries until it fits; K/V of another dtype than `kvDtype` (or q8 of another group than
+   * `q8Group`) are converted (a copy is stored, see StoreResult.entry). Sets the stored entry's `lastUsed` to now. Throws CacheEntryError for an invalid entry and
    * InvalidArgumentError for one larger than the whole budget; the cache is unchanged when it throws.
    */
   store(input: KVEntry): StoreResult {

@@ -21,7 +21,8 @@ export interface PatchRow {
 /** Where a patch takes rows from: an entry of the hot tier, or host K/V of which only `rows` go up. */
 export interface PatchSource {
   hot?: HotEntry;
-  host?: { k: KVArray[]; v: KVArray[]; q8Group?: number }; // L × [T, kvDim] (converted to the live cache's dtype and group if another)
+  /** L × [T, kvDim] (converted to the live cache's dtype and q8 group if another); q8Group: the arrays' (q8) */
+  host?: { k: KVArray[]; v: KVArray[]; q8Group?: number };
   rows: PatchRow[];
 }
 

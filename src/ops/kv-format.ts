@@ -20,7 +20,7 @@ export function kvShader(dtype: KVDtype = 'f32', headDim: number, label = 'KV ca
 }
 
 /** The q8 group of heads of `headDim` (q8GroupFor); RangeError where none fits a head. */
-export function q8Group(headDim: number, label: string): number {
+function q8Group(headDim: number, label: string): number {
   const g = q8GroupFor(headDim);
   if (g === undefined) {
     throw new RangeError(
