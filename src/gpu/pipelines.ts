@@ -63,7 +63,8 @@ export class PipelineCache {
       let code = this.source(file, includes);
       for (const [name, value] of Object.entries(constants)) {
         const decl = new RegExp(`^(override|const)\\s+${name}\\s*:\\s*(\\w+)\\s*=\\s*[^;]+;`, 'm');
-        if (!decl.test(code)) throw new InternalError(`internal error: ${file}.wgsl has no override ${name}`);
+        if (!decl.test(code))
+          throw new InternalError(`internal error: ${file}.wgsl has no override or const ${name}`);
         code = code.replace(decl, (_m, kind: string, type: string) => `${kind} ${name}: ${type} = ${value};`);
       }
       m = this.device.createShaderModule({ label: key, code });
