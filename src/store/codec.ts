@@ -46,7 +46,7 @@ const DTYPE_CODES: readonly KVDtype[] = ['f32', 'f16', 'q8'];
 const IMPLIED_Q8_GROUP = Q8_MAX_GROUP;
 
 /** Header field 36 of a version-2 entry of storage `kv` (see the table above). */
-export function dtypeCode(kv: KVStorage): number {
+function dtypeCode(kv: KVStorage): number {
   const code = DTYPE_CODES.indexOf(kv.dtype);
   return kv.dtype === 'q8' && kv.q8Group !== IMPLIED_Q8_GROUP ? code | ((kv.q8Group ?? 0) << 8) : code;
 }

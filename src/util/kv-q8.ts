@@ -36,11 +36,6 @@ export function q8Bytes(values: number, group: number): number {
   return (values / group) * q8GroupBytes(group);
 }
 
-/** The number of values `bytes` bytes of q8 in groups of `group` hold. */
-export function q8Values(bytes: number, group: number): number {
-  return (bytes / q8GroupBytes(group)) * group;
-}
-
 const f = Math.fround;
 
 /** x rounded to the nearest integer, ties to even (WGSL round). */
