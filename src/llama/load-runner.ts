@@ -6,6 +6,7 @@
  */
 import type { GpuContext } from '../gpu/device.ts';
 import type { ShaderLibrary } from '../gpu/pipelines.ts';
+import { runnerFingerprint } from '../model/fingerprint.ts';
 import { loadModelFiles } from '../model/load.ts';
 import type { LoadModelOptions } from '../model/load-types.ts';
 import type { ModelConfig, ProgressCallback, QuantizeOption } from '../model/types.ts';
@@ -28,7 +29,10 @@ export interface LoadRunnerOptions {
 export interface LoadedRunner {
   runner: LlamaRunner;
   config: ModelConfig;
-  /** See LoadedModelFiles: keys KV cache entries to these exact weights. */
+  /**
+   * Keys KV cache entries to these exact weights (LoadedModelFiles) and to the runner's rotation: a
+   * longrope runner past the original context has its own (runnerFingerprint).
+   */
   fingerprint: string;
   /** Bytes of the weight files read, and of the host tensors uploaded. */
   totalBytes: number;
@@ -62,6 +66,7 @@ export async function loadRunner(
     },
   });
   files.tensors.clear();
-  const { config, fingerprint, totalBytes, hostBytes } = files;
+  const { config, totalBytes, hostBytes } = files;
+  const fingerprint = await runnerFingerprint(files.fingerprint, config, runner.contextLength);
   return { runner, config, fingerprint, totalBytes, hostBytes, location: files.location };
 }

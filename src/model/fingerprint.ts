@@ -1,4 +1,5 @@
 import { canonicalConfigJson } from './config.ts';
+import { longropeIsLong } from './rope-freqs.ts';
 import type { ModelConfig, QuantizeOption } from './types.ts';
 
 /** Hex SHA-256 of bytes or of a string's UTF-8, via WebCrypto (`globalThis.crypto.subtle`). */
@@ -45,4 +46,21 @@ export async function modelFingerprint(
   for (const t of sorted) text += `${t.name}\t${t.dtype}\t${t.shape.join(',')}\t${t.digest}\n`;
   if (quantize) text += `quantize\t${quantize}\n`;
   return sha256Hex(text);
+}
+
+/**
+ * The fingerprint a runner of `contextLength` positions keys its KV entries to. Cached keys hold the
+ * rotation they were computed with, and Phi-3's longrope rotates with different frequencies past its
+ * original context (longropeIsLong): such a runner keys its entries to
+ * SHA-256("kvshare-rope-v1\n" + fingerprint + "\nlongrope\tlong\n"), so they never meet entries
+ * rotated with the short factors (a pack or IndexedDB entry of the other kind is a wrong-model entry).
+ * Every other runner keeps `fingerprint` unchanged.
+ */
+export async function runnerFingerprint(
+  fingerprint: string,
+  cfg: ModelConfig,
+  contextLength: number,
+): Promise<string> {
+  if (!longropeIsLong(cfg.ropeScaling, contextLength)) return fingerprint;
+  return sha256Hex(`kvshare-rope-v1\n${fingerprint}\nlongrope\tlong\n`);
 }

@@ -19,8 +19,7 @@ export function ropeInvFreqs(
   for (let i = 0; i < rot / 2; i++) inv[i] = theta ** (-(2 * i) / rot);
   if (!scaling) return inv;
   if (scaling.type === 'longrope') {
-    const long = (opts.contextLength ?? 0) > scaling.originalMaxPositions;
-    const factors = long ? scaling.longFactor : scaling.shortFactor;
+    const factors = longropeIsLong(scaling, opts.contextLength) ? scaling.longFactor : scaling.shortFactor;
     if (factors.length !== rot / 2) {
       throw new RangeError(`longrope: ${factors.length} factors for ${rot / 2} frequencies`);
     }
@@ -47,6 +46,14 @@ export function ropeInvFreqs(
     const smooth = (old / wavelen - lo) / (hi - lo);
     return (1 - smooth) * (f / factor) + smooth * f;
   });
+}
+
+/**
+ * Whether a runner of `contextLength` positions rotates with longrope's long factors (past the original
+ * context, as transformers and llama.cpp choose) rather than its short ones; false for other scalings.
+ */
+export function longropeIsLong(scaling: RopeScaling | undefined, contextLength = 0): boolean {
+  return scaling?.type === 'longrope' && contextLength > scaling.originalMaxPositions;
 }
 
 /** The factor queries and keys are scaled by after RoPE (longrope's attention factor; else 1). */
