@@ -2,16 +2,14 @@
 // real Qwen tokenizer (151,936-token vocabulary, ChatML template) and a planted greedy reply: the
 // template as rendered in the worker, <|im_end|> ending the answer unseen, and the reuse badge when
 // a second conversation repeats the system prompt.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { KVShareChat } from '../src/component/index.ts';
 import { type ChatMessage, loadTokenizer, type Tokenizer } from '../src/model/tokenizer/tokenizer.ts';
 import { chatModelDir, REPLY } from '../test/chat/models.ts';
 import { DemoDriver } from './demo-driver.ts';
-import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import { type BrowserSession, type PageServer, type Site, startSite } from './harness.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const SYSTEM = 'You are the help desk of a public library.';
@@ -33,7 +31,7 @@ function commonPrefix(a: number[], b: number[]): number {
 
 test.describe.configure({ mode: 'serial' });
 
-let assets: string;
+let site: Site | undefined;
 let model: string;
 let tokenizer: Tokenizer;
 let demoServer: PageServer;
@@ -42,21 +40,22 @@ let browser: BrowserSession;
 
 test.beforeAll(async () => {
   // Its own dev servers, serving at /models/ a temp folder that holds only the synthetic model.
-  assets = await mkdtemp(join(tmpdir(), 'kvshare-chat-e2e-'));
-  const dir = await chatModelDir('qwen', assets);
-  model = basename(dir);
-  tokenizer = await loadTokenizer(dir);
-  demoServer = await startPageServer('demo', assets);
-  pagesServer = await startPageServer('e2e/pages', assets);
-  browser = await launchBrowser();
+  site = await startSite(
+    'chat',
+    async (assets) => {
+      const dir = await chatModelDir('qwen', assets);
+      model = basename(dir);
+      tokenizer = await loadTokenizer(dir);
+    },
+    ['demo', 'e2e/pages'],
+  );
+  ({
+    browser,
+    servers: [demoServer, pagesServer],
+  } = site);
 });
 
-test.afterAll(async () => {
-  await browser?.close();
-  await demoServer?.close();
-  await pagesServer?.close();
-  if (assets) await rm(assets, { recursive: true, force: true });
-});
+test.afterAll(async () => site?.close());
 
 test.describe('chat template, stop token and system-prompt reuse in the browser (Qwen tokenizer)', () => {
   test('the demo renders the ChatML template, stops at <|im_end|> and reuses a repeated system prompt', async () => {

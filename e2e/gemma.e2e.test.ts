@@ -4,16 +4,13 @@
 // answers, and an exact repeat with prefix reuse answers the same from reused rows. Gemma 3 (q/k
 // norms, a local layer with its own RoPE base and a global one with linear scaling): <kvshare-chat>
 // loads it and answers.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { ModelInfo } from '../src/api/model.ts';
 import type { KVShareChat } from '../src/component/index.ts';
 import { writeArchModel } from '../test/helpers/arch-models.ts';
 import { DemoDriver } from './demo-driver.ts';
-import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import { type BrowserSession, type PageServer, type Site, startSite } from './harness.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 const QUESTION = 'Once upon a time there was a cat.';
@@ -21,27 +18,28 @@ const MAX_TOKENS = 8;
 
 test.describe.configure({ mode: 'serial' });
 
-let assets: string;
+let site: Site | undefined;
 let demoServer: PageServer;
 let pagesServer: PageServer;
 let browser: BrowserSession;
 
 test.beforeAll(async () => {
   // Its own dev servers, serving at /models/ a temp folder that holds only the gemma2 and gemma3 folders.
-  assets = await mkdtemp(join(tmpdir(), 'kvshare-gemma-e2e-'));
-  await writeArchModel('gemma2', assets, []);
-  await writeArchModel('gemma3', assets, []);
-  demoServer = await startPageServer('demo', assets);
-  pagesServer = await startPageServer('e2e/pages', assets);
-  browser = await launchBrowser();
+  site = await startSite(
+    'gemma',
+    async (assets) => {
+      await writeArchModel('gemma2', assets, []);
+      await writeArchModel('gemma3', assets, []);
+    },
+    ['demo', 'e2e/pages'],
+  );
+  ({
+    browser,
+    servers: [demoServer, pagesServer],
+  } = site);
 });
 
-test.afterAll(async () => {
-  await browser?.close();
-  await demoServer?.close();
-  await pagesServer?.close();
-  if (assets) await rm(assets, { recursive: true, force: true });
-});
+test.afterAll(async () => site?.close());
 
 test.describe('synthetic Gemma 2 and Gemma 3 models in the browser', () => {
   test('the demo loads the gemma2 folder, answers, and answers an exact repeat the same from reused rows', async () => {

@@ -2,40 +2,42 @@
 // tensors read with range requests from the dev server, the tokenizer built from tokenizer.ggml.*
 // (no tokenizer.json beside the file). stories260K as F32 GGUF must give the safetensors model's
 // fingerprint and answer.
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import type { ChatMessage } from '../src/api/types.ts';
 import { writeStoriesGguf } from '../test/helpers/gguf-writer-models.ts';
 import { storiesDir } from '../test/helpers/models.ts';
-import { type BrowserSession, launchBrowser, type PageServer, startPageServer } from './harness.ts';
+import { type BrowserSession, type PageServer, type Site, startSite } from './harness.ts';
 import type { ChatRequest } from './pages/e2e-api.ts';
 
 const user = (content: string): ChatMessage[] => [{ role: 'user', content }];
 
 test.describe.configure({ mode: 'serial' });
 
-let assets: string;
+let site: Site | undefined;
 let server: PageServer;
 let browser: BrowserSession;
 
 test.beforeAll(async () => {
   // Its own dev server, serving at /models/ the stories folder and a GGUF folder without tokenizer files.
-  assets = await mkdtemp(join(tmpdir(), 'kvshare-gguf-e2e-'));
-  await cp(storiesDir(), join(assets, 'stories260K-hf'), { recursive: true });
-  await writeStoriesGguf(join(assets, 'stories-gguf'), ['F32'], false);
-  server = await startPageServer('e2e/pages', assets);
-  browser = await launchBrowser();
+  site = await startSite(
+    'gguf',
+    async (assets) => {
+      await cp(storiesDir(), join(assets, 'stories260K-hf'), { recursive: true });
+      await writeStoriesGguf(join(assets, 'stories-gguf'), ['F32'], false);
+    },
+    ['e2e/pages'],
+  );
+  ({
+    browser,
+    servers: [server],
+  } = site);
   await browser.page.goto(`${server.origin}/`);
   await browser.page.waitForFunction(() => 'kvshareE2E' in window, null, { timeout: 120_000 });
 });
 
-test.afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (assets) await rm(assets, { recursive: true, force: true });
-});
+test.afterAll(async () => site?.close());
 
 test.describe('GGUF in the browser', () => {
   test("stories260K as F32 GGUF by URL: the safetensors model's fingerprint and greedy answer", async () => {

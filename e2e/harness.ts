@@ -62,6 +62,44 @@ export function startPageServer(pagesDir = 'e2e/pages', assets?: string): Promis
   });
 }
 
+/** A suite's own site: a temp models folder, a dev server per pages folder over it, and a browser. */
+export interface Site {
+  assets: string;
+  /** One per pages folder given to startSite, in its order. */
+  servers: PageServer[];
+  browser: BrowserSession;
+  /** Closes the browser and the servers, then removes the models folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * A temp models folder (`kvshare-<name>-e2e-*`) that `fill` writes, a dev server for each of `pages`
+ * serving it at /models/, and a browser. If any step fails, what was started is closed again.
+ */
+export async function startSite(
+  name: string,
+  fill: (assets: string) => Promise<void>,
+  pages: string[],
+): Promise<Site> {
+  const assets = await mkdtemp(join(tmpdir(), `kvshare-${name}-e2e-`));
+  const servers: PageServer[] = [];
+  let browser: BrowserSession | undefined;
+  const close = async () => {
+    await browser?.close();
+    for (const server of servers) await server.close();
+    await rm(assets, { recursive: true, force: true });
+  };
+  try {
+    await fill(assets);
+    for (const dir of pages) servers.push(await startPageServer(dir, assets));
+    browser = await launchBrowser();
+    return { assets, servers, browser, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
 export interface BrowserSession {
   context: BrowserContext;
   page: Page;
