@@ -13,6 +13,7 @@ import {
 } from '../../src/util/kv-dtype.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { describeKVReaders } from '../helpers/kv-readers.ts';
+import { runRopeKv } from '../helpers/kv-writers.ts';
 import * as ref from '../reference/ops.ts';
 
 // The f16 KV cache: halves packed two per u32 (pack2x16float), arithmetic in f32. Writers are
@@ -87,42 +88,14 @@ describe('f16 KV writers', () => {
   ])(
     'rope_kv16 n=%i H=%i KV=%i hd=%i: queries rotated in place, keys and values stored as halves',
     async (n, H, KV, hd) => {
-      const ctx = 160;
-      const kvDim = KV * hd;
-      const pos = [7, 150, 0].slice(0, n);
-      const q = randn(n * H * hd, 21);
-      const kx = randn(n * kvDim, 22);
-      const v = randn(n * kvDim, 23);
-      const kc = randn(ctx * kvDim, 24);
-      const vc = randn(ctx * kvDim, 25);
-      const [qb, kb, kcb, vcb] = [h.f32(q), h.f32(kx), f16(kc), f16(vc)];
-      h.run([
-        ropeOp(h.k, {
-          x: qb,
-          pos: h.u32(new Int32Array(pos)),
-          table: uploadRopeTable(h.k.device, ctx, hd, 10000),
-          nHeads: H,
-          headDim: hd,
-          rowStride: H * hd,
-          second: { x: kb, nHeads: KV, rowStride: kvDim },
-          cache: { v: h.f32(v), kc: kcb, vc: vcb, dtype: 'f16' },
-          rows: h.rows(n),
-          label: 'rope_kv16',
-        }),
-      ]);
-      const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
-      ref.rope(eq, pos, { nHeads: H, headDim: hd, rowStride: H * hd, theta: 10000 });
-      ref.rope(ek, pos, { nHeads: KV, headDim: hd, rowStride: kvDim, theta: 10000 });
-      pos.forEach((p, r) => {
-        kc.set(ek.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
-        vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
-      });
-      expect(toleranceRatio(await h.read(qb, n * H * hd), eq, 1e-5, 1e-4)).toBeLessThan(1);
-      const wantK = ref.kvStored(kc, 'f16');
-      expect(
-        toleranceRatio(await readF16(kcb, ctx * kvDim), wantK, HALF_ULP.atol, HALF_ULP.rtol),
-      ).toBeLessThan(1);
-      expect(Array.from(await readF16(vcb, ctx * kvDim))).toEqual(Array.from(ref.kvStored(vc, 'f16')));
+      const c = runRopeKv(h, { dtype: 'f16', upload: f16 }, [n, H, KV, hd], 'rope_kv16');
+      const cells = c.ctx * c.kvDim;
+      expect(toleranceRatio(await h.read(c.qb, n * H * hd), c.eq, 1e-5, 1e-4)).toBeLessThan(1);
+      const wantK = ref.kvStored(c.kc, 'f16');
+      expect(toleranceRatio(await readF16(c.kcb, cells), wantK, HALF_ULP.atol, HALF_ULP.rtol)).toBeLessThan(
+        1,
+      );
+      expect(Array.from(await readF16(c.vcb, cells))).toEqual(Array.from(ref.kvStored(c.vc, 'f16')));
     },
   );
 

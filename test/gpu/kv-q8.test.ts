@@ -3,10 +3,10 @@ import { uploadBytes } from '../../src/gpu/buffers.ts';
 import { uploadRopeTable } from '../../src/llama/rope-table.ts';
 import { kvScatterOp } from '../../src/ops/kvcache.ts';
 import { kvPatchOp } from '../../src/ops/kvpatch.ts';
-import { ropeOp } from '../../src/ops/rope.ts';
 import { dequantizeQ8, q8Bytes, q8GroupFor, q8Scales, quantizeQ8 } from '../../src/util/kv-q8.ts';
 import { type KernelHarness, kernelHarness, randn, toleranceRatio } from '../helpers/gpu.ts';
 import { describeKVReaders } from '../helpers/kv-readers.ts';
+import { runRopeKv } from '../helpers/kv-writers.ts';
 import * as ref from '../reference/ops.ts';
 
 // The q8 KV cache: per group of G = q8GroupFor(headDim) values of a row (32 for heads of 64+, 8 for
@@ -110,40 +110,17 @@ describe('q8 KV writers', () => {
   ])(
     'rope_kv8 n=%i H=%i KV=%i hd=%i: queries rotated in place, keys (after RoPE) and values stored as q8',
     async (n, H, KV, hd) => {
-      const ctx = 160;
-      const kvDim = KV * hd;
       const g = groupOf(hd);
-      const pos = [7, 150, 0].slice(0, n);
-      const q = randn(n * H * hd, 21);
-      const kx = randn(n * kvDim, 22);
-      const v = randn(n * kvDim, 23);
-      const kc = ref.kvStored(randn(ctx * kvDim, 24), 'q8', g);
-      const vc = ref.kvStored(randn(ctx * kvDim, 25), 'q8', g);
-      const [qb, kb, kcb, vcb] = [h.f32(q), h.f32(kx), q8(kc, hd), q8(vc, hd)];
-      h.run([
-        ropeOp(h.k, {
-          x: qb,
-          pos: h.u32(new Int32Array(pos)),
-          table: uploadRopeTable(h.k.device, ctx, hd, 10000),
-          nHeads: H,
-          headDim: hd,
-          rowStride: H * hd,
-          second: { x: kb, nHeads: KV, rowStride: kvDim },
-          cache: { v: h.f32(v), kc: kcb, vc: vcb, dtype: 'q8' },
-          rows: h.rows(n),
-          label: 'rope_kv8',
-        }),
-      ]);
-      const [eq, ek] = [Float32Array.from(q), Float32Array.from(kx)];
-      ref.rope(eq, pos, { nHeads: H, headDim: hd, rowStride: H * hd, theta: 10000 });
-      ref.rope(ek, pos, { nHeads: KV, headDim: hd, rowStride: kvDim, theta: 10000 });
-      pos.forEach((p, r) => {
-        kc.set(ek.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
-        vc.set(v.subarray(r * kvDim, (r + 1) * kvDim), p * kvDim);
-      });
-      expect(toleranceRatio(await h.read(qb, n * H * hd), eq, 1e-5, 1e-4)).toBeLessThan(1);
-      expect(stepsOff(await readQ8(kcb, ctx * kvDim, g), kc, g)).toBeLessThanOrEqual(1.0001);
-      expect(Array.from(await readQ8Bytes(vcb, ctx * kvDim, g))).toEqual(Array.from(quantizeQ8(vc, g)));
+      const store = {
+        dtype: 'q8' as const,
+        upload: (a: Float32Array) => q8(a, hd),
+        stored: (a: Float32Array) => ref.kvStored(a, 'q8', g),
+      };
+      const c = runRopeKv(h, store, [n, H, KV, hd], 'rope_kv8');
+      const cells = c.ctx * c.kvDim;
+      expect(toleranceRatio(await h.read(c.qb, n * H * hd), c.eq, 1e-5, 1e-4)).toBeLessThan(1);
+      expect(stepsOff(await readQ8(c.kcb, cells, g), c.kc, g)).toBeLessThanOrEqual(1.0001);
+      expect(Array.from(await readQ8Bytes(c.vcb, cells, g))).toEqual(Array.from(quantizeQ8(c.vc, g)));
     },
   );
 
