@@ -6,8 +6,10 @@
 // per (head, row), no shared memory and no barrier, same arithmetic per weight and output. The
 // normalised weights are left in `probs`: this is the kernel of KVShare's deviation probe
 // (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
-// attention_flash.wgsl (attention_thread.wgsl on software adapters). The cache's storage (f32 or
-// f16) is read through kv_f32.wgsl's accessors.
+// attention_flash.wgsl (attention_thread.wgsl on software adapters). The cache's storage (f32, f16
+// or q8) is read through kv_f32.wgsl's accessors, four values at a time where headDim % 4 == 0 (one
+// load of codes and one of their scale serve four values; f16 and q8 caches always have such heads),
+// else one at a time (f32 heads of other sizes).
 // Sliding window and soft-capping: attention_mask.wgsl; positions before the window get weight 0.
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
@@ -17,8 +19,8 @@ struct Count { n: u32 }
 @group(0) @binding(1) var<uniform> count: Count;
 @group(0) @binding(2) var<storage, read> pos: array<i32>;            // [n]
 @group(0) @binding(3) var<storage, read> q: array<f32>;              // [n, nHeads * headDim]
-@group(0) @binding(4) var<storage, read> kc: array<KVWord>;          // [ctx, nKvHeads * headDim] (kvIndex)
-@group(0) @binding(5) var<storage, read> vc: array<KVWord>;          // [ctx, nKvHeads * headDim] (kvIndex)
+@group(0) @binding(4) var<storage, read> kc: array<KVWord4>;         // [ctx, nKvHeads * headDim] (kvIndex4)
+@group(0) @binding(5) var<storage, read> vc: array<KVWord4>;         // [ctx, nKvHeads * headDim] (kvIndex4)
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;    // [n, nHeads, ctx]
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;      // [n, nHeads * headDim]
 #include attention_mask
@@ -90,15 +92,25 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   let inv = 1.0 / reduce_sum(sum, t);
   for (var j = a.lo + t; j < a.len; j += WG) { probs[a.sb + j] *= inv; }
   storageBarrier();
-  for (var d = t; d < p.headDim; d += WG) { out[a.qb + d] = weighted(a.sb, a.lo, a.len, a.koff + d, a.kvDim); }
+  writeOut(a, t, WG);
 }
+
+// Element i of a cache buffer ([ctx, kvDim] flat), and its elements 4j .. 4j + 3
+fn kAt(i: u32) -> f32 { return kv4(kc[kvIndex4(i / 4u)])[i % 4u] * kvScale4(kc[kvScaleIndex4(i / 4u)]); }
+fn vAt(i: u32) -> f32 { return kv4(vc[kvIndex4(i / 4u)])[i % 4u] * kvScale4(vc[kvScaleIndex4(i / 4u)]); }
+fn k4At(j: u32) -> vec4<f32> { return kv4(kc[kvIndex4(j)]) * kvScale4(kc[kvScaleIndex4(j)]); }
+fn v4At(j: u32) -> vec4<f32> { return kv4(vc[kvIndex4(j)]) * kvScale4(vc[kvScaleIndex4(j)]); }
 
 // capScore(q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale)
 fn score(qb: u32, kb: u32) -> f32 {
   var s = 0.0;
-  for (var d = 0u; d < p.headDim; d++) {
-    let i = kb + d;
-    s += q[qb + d] * kvElem(kc[kvIndex(i)], i) * kvScale(kc[kvScaleIndex(i)]);
+  if (p.headDim % 4u == 0u) {
+    for (var d = 0u; d < p.headDim; d += 4u) {
+      let qv = vec4<f32>(q[qb + d], q[qb + d + 1u], q[qb + d + 2u], q[qb + d + 3u]);
+      s += dot(qv, k4At((kb + d) / 4u));
+    }
+  } else {
+    for (var d = 0u; d < p.headDim; d++) { s += q[qb + d] * kAt(kb + d); }
   }
   return capScore(s * p.scale);
 }
@@ -106,11 +118,31 @@ fn score(qb: u32, kb: u32) -> f32 {
 // sum_j probs[sb + j] * vc[j * kvDim + vd] over positions lo <= j < len
 fn weighted(sb: u32, lo: u32, len: u32, vd: u32, kvDim: u32) -> f32 {
   var acc = 0.0;
-  for (var j = lo; j < len; j++) {
-    let i = j * kvDim + vd;
-    acc += probs[sb + j] * kvElem(vc[kvIndex(i)], i) * kvScale(vc[kvScaleIndex(i)]);
-  }
+  for (var j = lo; j < len; j++) { acc += probs[sb + j] * vAt(j * kvDim + vd); }
   return acc;
+}
+
+// weighted() of the four dims vd .. vd + 3 (vd and kvDim multiples of 4)
+fn weighted4(sb: u32, lo: u32, len: u32, vd: u32, kvDim: u32) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  for (var j = lo; j < len; j++) { acc += probs[sb + j] * v4At((j * kvDim + vd) / 4u); }
+  return acc;
+}
+
+// out[qb + d] for dims d = d0, d0 + step, ... (step a multiple of 4 when headDim % 4 == 0, so a
+// thread writes whole vec4s of dims)
+fn writeOut(a: HeadRow, d0: u32, step: u32) {
+  if (p.headDim % 4u == 0u) {
+    for (var d = 4u * d0; d < p.headDim; d += 4u * step) {
+      let o = weighted4(a.sb, a.lo, a.len, a.koff + d, a.kvDim);
+      out[a.qb + d] = o.x;
+      out[a.qb + d + 1u] = o.y;
+      out[a.qb + d + 2u] = o.z;
+      out[a.qb + d + 3u] = o.w;
+    }
+  } else {
+    for (var d = d0; d < p.headDim; d += step) { out[a.qb + d] = weighted(a.sb, a.lo, a.len, a.koff + d, a.kvDim); }
+  }
 }
 
 @compute @workgroup_size(64)
@@ -134,5 +166,5 @@ fn attend_thread(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
   let inv = 1.0 / sum;
   for (var j = a.lo; j < a.len; j++) { probs[a.sb + j] *= inv; }
-  for (var d = 0u; d < p.headDim; d++) { out[a.qb + d] = weighted(a.sb, a.lo, a.len, a.koff + d, a.kvDim); }
+  writeOut(a, 0u, 1u);
 }

@@ -21,7 +21,9 @@ export class LiveCache {
     readonly dtype: KVDtype = 'f32',
   ) {
     this.group = q8GroupFor(headDim) ?? 0;
-    const bytes = ctx * this.rowBytes;
+    // a whole number of 16-byte words: kernels that read the cache four values at a time bind it as
+    // an array of vec4 (attention.wgsl, attention_thread.wgsl)
+    const bytes = Math.ceil((ctx * this.rowBytes) / 16) * 16;
     this.k = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `kcache.${l}`));
     this.v = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `vcache.${l}`));
   }

@@ -43,10 +43,12 @@ describe('sliding window + soft-capping in every attention kernel', () => {
     ['flash', 'f32'],
     ['thread', 'f32'],
     // the f16 cache's readers (kv_f16.wgsl include swap) with the same masks
+    ['one', 'f16'],
     ['thread-many', 'f16'],
     ['flash', 'f16'],
     ['thread', 'f16'],
     // the q8 cache's readers (kv_q8.wgsl) in the heads' groups (q8GroupFor: 8, 12, 16 and 32 here)
+    ['many', 'q8'],
     ['one', 'q8'],
     ['thread-many', 'q8'],
     ['flash', 'q8'],
