@@ -24,6 +24,7 @@ struct Count { n: u32 }
 @group(0) @binding(6) var<storage, read_write> probs: array<f32>;    // [n, nHeads, ctx]
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;      // [n, nHeads * headDim]
 #include attention_mask
+#include kv_access
 
 override WG: u32 = 64;
 var<workgroup> red: array<f32, WG>;
@@ -94,12 +95,6 @@ fn attend(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) l
   storageBarrier();
   writeOut(a, t, WG);
 }
-
-// Element i of a cache buffer ([ctx, kvDim] flat), and its elements 4j .. 4j + 3
-fn kAt(i: u32) -> f32 { return kv4(kc[kvIndex4(i / 4u)])[i % 4u] * kvScale4(kc[kvScaleIndex4(i / 4u)]); }
-fn vAt(i: u32) -> f32 { return kv4(vc[kvIndex4(i / 4u)])[i % 4u] * kvScale4(vc[kvScaleIndex4(i / 4u)]); }
-fn k4At(j: u32) -> vec4<f32> { return kv4(kc[kvIndex4(j)]) * kvScale4(kc[kvScaleIndex4(j)]); }
-fn v4At(j: u32) -> vec4<f32> { return kv4(vc[kvIndex4(j)]) * kvScale4(vc[kvScaleIndex4(j)]); }
 
 // capScore(q[qb .. qb + headDim] . kc[kb .. kb + headDim] * scale)
 fn score(qb: u32, kb: u32) -> f32 {

@@ -6,7 +6,8 @@
 // S (splits per (row, head)) comes from the host as `splits.n` (grid y of split); any S >= 1 gives
 // the same result, S only sets the parallelism. With S = 1, split writes out itself (no combine). The weights are not kept: KVShare's deviation probe
 // has its own kernel (attention.wgsl). Decode on GPUs; software adapters take attention_thread.wgsl (no barrier).
-// The cache's storage (f32, f16 or q8) is read through kv_f32.wgsl's accessors (kAt, vAt).
+// The cache's storage (f32, f16 or q8) is read through kv_access.wgsl: a position's keys four at a
+// time where headDim % 4 == 0, V one value per thread (threads own dims).
 // Sliding window and soft-capping: attention_mask.wgsl (the chunks start at the window's first position).
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, maxSplits: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
@@ -17,11 +18,12 @@ struct Count { n: u32 }
 @group(0) @binding(2) var<uniform> splits: Count;                 // S
 @group(0) @binding(3) var<storage, read> pos: array<i32>;         // [n]
 @group(0) @binding(4) var<storage, read> q: array<f32>;           // [n, nHeads * headDim]   (split)
-@group(0) @binding(5) var<storage, read> kc: array<KVWord>;       // [ctx, nKvHeads * headDim] (split; kvIndex)
-@group(0) @binding(6) var<storage, read> vc: array<KVWord>;       // [ctx, nKvHeads * headDim] (split; kvIndex)
+@group(0) @binding(5) var<storage, read> kc: array<KVWord4>;      // [ctx, nKvHeads * headDim] (split; kvIndex4)
+@group(0) @binding(6) var<storage, read> vc: array<KVWord4>;      // [ctx, nKvHeads * headDim] (split; kvIndex4)
 @group(0) @binding(7) var<storage, read_write> part: array<f32>;  // [maxRows, nHeads, maxSplits, headDim + 2]
 @group(0) @binding(8) var<storage, read_write> out: array<f32>;   // [n, nHeads * headDim]
 #include attention_mask
+#include kv_access
 
 const WG: u32 = 64u;     // cache positions per chunk, threads per workgroup
 const MAX_HD: u32 = 256u; // headDim <= MAX_HD: each thread owns dims t, t + WG, ... (at most 4)
@@ -40,10 +42,6 @@ fn reduce(v: f32, t: u32, isMax: bool) -> f32 {
   workgroupBarrier();
   return m;
 }
-
-// K / V element i of the cache ([ctx, kvDim] flat)
-fn kAt(i: u32) -> f32 { return kvElem(kc[kvIndex(i)], i) * kvScale(kc[kvScaleIndex(i)]); }
-fn vAt(i: u32) -> f32 { return kvElem(vc[kvIndex(i)], i) * kvScale(vc[kvScaleIndex(i)]); }
 
 fn partBase(r: u32, h: u32, s: u32) -> u32 {
   return ((r * p.nHeads + h) * p.maxSplits + s) * (p.headDim + 2u);
@@ -75,7 +73,13 @@ fn split(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) li
     if (j < len) {
       sc = 0.0;
       let kb = j * kvDim + koff;
-      for (var d = 0u; d < hd; d++) { sc += qs[d] * kAt(kb + d); }
+      if (hd % 4u == 0u) {
+        for (var d = 0u; d < hd; d += 4u) {
+          sc += dot(vec4<f32>(qs[d], qs[d + 1u], qs[d + 2u], qs[d + 3u]), k4At((kb + d) / 4u));
+        }
+      } else {
+        for (var d = 0u; d < hd; d++) { sc += qs[d] * kAt(kb + d); }
+      }
       sc = capScore(sc);
     }
     let mNew = max(m, reduce(sc, t, true));

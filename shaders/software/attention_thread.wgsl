@@ -24,6 +24,7 @@ struct Count { n: u32 }
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>;   // [n, nHeads, ctx]
 @group(0) @binding(8) var<storage, read_write> out: array<vec4<f32>>; // [n, nHeads * headDim / 4] (output)
 #include attention_mask
+#include kv_access
 
 const WG: u32 = 16u;        // threads per scores workgroup
 const SPAN: u32 = 4u * WG;  // positions per scores workgroup
@@ -31,9 +32,6 @@ const OWG: u32 = 8u;        // threads per output workgroup (one SIMD group of l
 const MAX_G: u32 = 16u;     // G <= MAX_G
 override G: u32 = 1u;       // heads per KV head: nHeads / nKvHeads (the op specialises it)
 
-// K / V elements 4j .. 4j + 3 of the cache ([ctx, kvDim] flat)
-fn k4At(j: u32) -> vec4<f32> { return kv4(kc[kvIndex4(j)]) * kvScale4(kc[kvScaleIndex4(j)]); }
-fn v4At(j: u32) -> vec4<f32> { return kv4(vc[kvIndex4(j)]) * kvScale4(vc[kvScaleIndex4(j)]); }
 
 @compute @workgroup_size(WG)
 fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
