@@ -32,7 +32,6 @@ const OWG: u32 = 8u;        // threads per output workgroup (one SIMD group of l
 const MAX_G: u32 = 16u;     // G <= MAX_G
 override G: u32 = 1u;       // heads per KV head: nHeads / nKvHeads (the op specialises it)
 
-
 @compute @workgroup_size(WG)
 fn scores_pass(@builtin(global_invocation_id) gid: vec3<u32>) {
   let kvh = gid.y;

@@ -21,8 +21,8 @@ export class LiveCache {
     readonly dtype: KVDtype = 'f32',
   ) {
     this.group = q8GroupFor(headDim) ?? 0;
-    // a whole number of 16-byte words: kernels that read the cache four values at a time bind it as
-    // an array of vec4 (attention.wgsl, attention_thread.wgsl)
+    // a whole number of 16-byte words: the attention kernels bind the cache as an array of 4-value
+    // words (kv_access.wgsl), and read its last elements through the last word
     const bytes = Math.ceil((ctx * this.rowBytes) / 16) * 16;
     this.k = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `kcache.${l}`));
     this.v = Array.from({ length: numLayers }, (_, l) => storageBuffer(device, bytes, `vcache.${l}`));

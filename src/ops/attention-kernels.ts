@@ -15,8 +15,8 @@
  * is 3.7x flash at 1 row and 144 positions and 2x `attend` at 128 rows and 512 positions (2.4x on
  * SwiftShader); prefill attention 90 → 45 ms (lavapipe) and 416 → 172 ms (SwiftShader) at 128 rows
  * and 512 positions. Since attention.wgsl reads K/V four values at a time (2026-12-07), `thread` is
- * 1.2-1.5x `attend_thread` at 128 rows and 144-512 positions on lavapipe (SmolLM2 shape, f32). Flash decoding splits long spans over up to FLASH_MAX_SPLITS workgroups per
- * (row, head) on GPUs.
+ * 1.2-1.5x `attend_thread` at 128 rows and 144-512 positions on lavapipe (SmolLM2 shape, f32).
+ * Flash decoding splits long spans over up to FLASH_MAX_SPLITS workgroups per (row, head) on GPUs.
  */
 import type { KernelContext } from './context.ts';
 
