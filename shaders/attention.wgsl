@@ -7,9 +7,9 @@
 // normalised weights are left in `probs`: this is the kernel of KVShare's deviation probe
 // (src/llama/reuse.ts) and of forward steps over many rows; steps of a few rows (decode) use
 // attention_flash.wgsl (attention_thread.wgsl on software adapters). The cache's storage (f32, f16
-// or q8) is read through kv_f32.wgsl's accessors, four values at a time where headDim % 4 == 0 (one
-// load of codes and one of their scale serve four values; f16 and q8 caches always have such heads),
-// else one at a time (f32 heads of other sizes).
+// or q8) is read through kv_access.wgsl (kv_f32.wgsl's accessors), four values at a time where
+// headDim % 4 == 0 (one load of codes and one of their scale serve four values; f16 and q8 caches
+// always have such heads), else one at a time (f32 heads of other sizes).
 // Sliding window and soft-capping: attention_mask.wgsl; positions before the window get weight 0.
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }

@@ -8,7 +8,8 @@
 //           scores and vec4 loads of V; out = acc / l. (Per head, not per KV head: G accumulators
 //           indexed by a loop counter spill on SwiftShader and made this pass 1.5-1.6x slower there.)
 // kvh = h / G, G = nHeads / nKvHeads <= MAX_G; headDim % 4 == 0 (the op checks both). The cache's
-// storage (f32, f16 or q8) is read four values at a time through kv_f32.wgsl's kv4 (k4At, v4At).
+// storage (f32, f16 or q8) is read four values at a time through kv_access.wgsl's k4At and v4At
+// (kv_f32.wgsl's kv4).
 // Sliding window and soft-capping: attention_mask.wgsl (both passes start at the window's first position).
 #include kv_f32
 struct Params { nHeads: u32, nKvHeads: u32, headDim: u32, ctx: u32, scale: f32, window: u32, softcap: f32, _p2: u32 }
